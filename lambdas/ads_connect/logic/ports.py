@@ -1,0 +1,265 @@
+"""The small interfaces the flows depend on, and the errors they raise.
+
+``logic/`` imports only this module, ``models/`` and ``regions``: no boto3, no requests.
+Each port has one production implementation under ``adapters/`` and in-memory fakes in
+``tests/fakes.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from ads_connect.models.records import (
+    AccessLevel,
+    Connection,
+    ConnectionStatus,
+    ProfileMapping,
+    RefreshAttempt,
+)
+from ads_connect.regions import Region
+
+# ---------------------------------------------------------------------------------------------
+# Values. Dataclasses with repr=False on secret fields so a stray log or traceback of the
+# object never shows a token.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """The operator's LWA Security Profile (one for all regions)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """A successful token-endpoint answer."""
+
+    access_token: str = field(repr=False)
+    # None when a refresh response did not carry a (new) refresh token.
+    refresh_token: str | None = field(repr=False)
+    expires_in: int
+    token_type: str = "bearer"
+
+
+@dataclass(frozen=True)
+class StoredRefreshToken:
+    refresh_token: str = field(repr=False)
+    grant_version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishedAccessToken:
+    """What a consumer reads from the per-connection access-token secret."""
+
+    tenant_id: str
+    region: Region
+    access_token: str = field(repr=False)
+    expires_at: datetime
+    api_url: str
+    client_id: str
+    grant_version: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors. Messages never contain a token, code or secret: Amazon's error_description is not
+# copied either (it is free text); only the error code and HTTP status are kept.
+# ---------------------------------------------------------------------------------------------
+
+
+class AmazonError(Exception):
+    """Base for every failure talking to Amazon (LWA or the Ads API)."""
+
+    def __init__(self, message: str, *, error_code: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.status = status
+
+
+class TransientAmazonError(AmazonError):
+    """5xx, 429, timeout or dropped connection: safe to retry later (with backoff)."""
+
+    def __init__(
+        self, message: str, *, error_code: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, error_code=error_code, status=status)
+        self.retry_after = retry_after
+
+
+class AmbiguousAmazonError(TransientAmazonError):
+    """The request may have reached Amazon (read timeout, connection dropped after sending).
+
+    For a single-use authorization code this must NOT be retried: the code may be spent.
+    """
+
+
+class InvalidGrantError(AmazonError):
+    """``invalid_grant``: this connection's code or refresh token is dead (one tenant's problem)."""
+
+
+class InvalidClientError(AmazonError):
+    """``invalid_client`` (401): the operator's client id/secret is wrong (every tenant's problem)."""
+
+
+class AmazonRequestRejectedError(AmazonError):
+    """Any other non-transient 4xx from LWA (``invalid_request``, ``unauthorized_client``, ...)."""
+
+
+class AdsApiForbiddenError(AmazonError):
+    """403 from the Ads API: view-only user, missing Scope header, or profile not yet propagated."""
+
+
+class AdsApiUnauthorizedError(AmazonError):
+    """401 from the Ads API: expired token, token from another region, or client not allow-listed."""
+
+
+class ClientCredentialsMissingError(Exception):
+    """The LWA client secret has not been filled in by the operator yet."""
+
+
+class LeaseHeldError(Exception):
+    """Another worker holds the connection's refresh lease."""
+
+
+class StaleGrantError(Exception):
+    """A conditional write lost against a newer grant version."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Ports
+# ---------------------------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class LwaClient(Protocol):
+    """Talks to a region's LWA token endpoint (adapters/lwa.py)."""
+
+    def exchange_code(
+        self,
+        region: Region,
+        *,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str,
+        credentials: ClientCredentials,
+    ) -> TokenGrant: ...
+
+    def refresh(self, region: Region, *, refresh_token: str, credentials: ClientCredentials) -> TokenGrant: ...
+
+
+class AdsApiClient(Protocol):
+    """Talks to a region's Ads API host (adapters/ads_api.py)."""
+
+    def list_profiles(
+        self,
+        region: Region,
+        *,
+        access_token: str,
+        client_id: str,
+        access_level: AccessLevel | None = None,
+    ) -> Sequence[dict[str, Any]]:
+        """Raw ``/v2/profiles`` entries; ``profileId`` preserved exactly (never a float)."""
+        ...
+
+
+class TokenVault(Protocol):
+    """Secrets Manager (adapters/secrets.py): client credentials and per-connection secrets."""
+
+    def read_client_credentials(self) -> ClientCredentials: ...
+
+    def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None: ...
+
+    def write_refresh_token(
+        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
+    ) -> None: ...
+
+    def publish_access_token(self, token: PublishedAccessToken) -> None: ...
+
+    def delete_connection_secrets(self, tenant_id: str, region: Region, *, recovery_window_days: int) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """EventBridge lifecycle events (adapters/events.py). ``detail`` never holds a secret."""
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Proof of holding a connection's refresh lease (conditional write in DynamoDB)."""
+
+    tenant_id: str
+    region: Region
+    owner: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paginated listing; ``next_token`` is opaque to callers."""
+
+    items: Sequence[Any]
+    next_token: str | None
+
+
+class ConnectionStore(Protocol):
+    """DynamoDB (adapters/connection_store.py): connections, profiles, attempts, leases, audit.
+
+    Every write that changes a grant is conditional on ``grant_version`` so a late writer
+    cannot overwrite a newer grant (raises ``StaleGrantError``).
+    """
+
+    def get_connection(self, tenant_id: str, region: Region) -> Connection | None: ...
+
+    def list_connections(self, tenant_id: str) -> Sequence[Connection]: ...
+
+    def acquire_lease(self, tenant_id: str, region: Region, *, owner: str, seconds: int) -> Lease:
+        """Conditional write; raises ``LeaseHeldError`` while another owner's lease is unexpired."""
+        ...
+
+    def release_lease(self, lease: Lease) -> None: ...
+
+    def save_connection(self, connection: Connection, *, expected_grant_version: int | None) -> None:
+        """Create (expected None: must not exist, or exist with any version when re-consenting
+        through ``replace``) or update a connection; maintains the sparse index attributes
+        (due_bucket only while ACTIVE, profile_sync_bucket while a re-check is due)."""
+        ...
+
+    def record_refresh(
+        self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None
+    ) -> None:
+        """Write the connection's new state and the attempt log entry in one transaction,
+        releasing ``lease`` in the same write."""
+        ...
+
+    def list_profiles(self, tenant_id: str, region: Region | None = None) -> Sequence[ProfileMapping]: ...
+
+    def save_profiles(self, tenant_id: str, region: Region, profiles: Sequence[ProfileMapping]) -> None:
+        """Upsert these; profiles of (tenant, region) not in the list are marked ``gone``."""
+        ...
+
+    def find_tenants_by_profile(self, profile_id: str) -> Sequence[tuple[str, Region]]: ...
+
+    def list_refresh_attempts(self, tenant_id: str, *, limit: int) -> Sequence[RefreshAttempt]: ...
+
+    def due_connections(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]:
+        """Keys of active connections with ``refresh_due_at <= now`` (due-index query, never a scan)."""
+        ...
+
+    def profile_sync_due(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]: ...
+
+    def list_connections_by_status(
+        self, status: ConnectionStatus, *, limit: int, next_token: str | None
+    ) -> Page: ...
+
+    def append_audit(self, tenant_id: str, action: str, detail: dict[str, Any]) -> None: ...

@@ -1,0 +1,130 @@
+"""Domain records: what the product knows about tenants, connections and profiles.
+
+Pure data (pydantic), no I/O. The DynamoDB store adapter maps these to and from items.
+Times are timezone-aware UTC ``datetime`` values; the store keeps epoch seconds where an
+index sorts on them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ads_connect.regions import Region
+
+# Tenant ids come from the operator's system: letters, digits, dot, dash, underscore; 1-64.
+# Narrow on purpose: they appear in secret names, DynamoDB keys and IAM resource patterns.
+TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class InvalidTenantIdError(ValueError):
+    """A tenant id that does not match TENANT_ID_PATTERN."""
+
+
+def validate_tenant_id(value: str) -> str:
+    if not TENANT_ID_PATTERN.fullmatch(value):
+        raise InvalidTenantIdError(
+            "tenant id must be 1-64 characters: letters, digits, '.', '-', '_', starting with a letter or digit"
+        )
+    return value
+
+
+TenantId = Annotated[str, AfterValidator(validate_tenant_id)]
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "active"
+    REAUTHORIZATION_REQUIRED = "reauthorization_required"
+    DISCONNECTED = "disconnected"
+
+
+class ProfilesState(StrEnum):
+    OK = "ok"
+    # Consent succeeded but /v2/profiles returned []: no campaigns yet, or wrong region.
+    EMPTY = "empty"
+    # Profiles could not be read yet (403 during propagation, throttling, 5xx): re-checked later.
+    PENDING = "pending"
+
+
+class AccessLevel(StrEnum):
+    EDIT = "edit"
+    VIEW = "view"
+
+
+class RefreshOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    TRANSIENT_FAILURE = "transient_failure"
+    REAUTHORIZATION_REQUIRED = "reauthorization_required"
+    CLIENT_CREDENTIALS_INVALID = "client_credentials_invalid"
+    SKIPPED_LEASE_HELD = "skipped_lease_held"
+    SKIPPED_NOT_DUE = "skipped_not_due"
+
+
+class Connection(BaseModel):
+    """One tenant's grant in one Amazon region."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: TenantId
+    region: Region
+    status: ConnectionStatus
+    display_name: str | None = None
+    # Bumped on every stored grant change (re-consent, rotated refresh token); a writer that
+    # read an older version loses its conditional write.
+    grant_version: int = Field(ge=1)
+    connected_at: datetime
+    access_token_expires_at: datetime | None = None
+    refresh_due_at: datetime | None = None
+    view_only: bool = False
+    profiles_state: ProfilesState = ProfilesState.PENDING
+    profiles_state_reason: str | None = None
+    profile_count: int = 0
+    profiles_checked_at: datetime | None = None
+    profile_sync_due_at: datetime | None = None
+    last_refresh_success_at: datetime | None = None
+    last_refresh_failure_at: datetime | None = None
+    last_refresh_error_code: str | None = None
+    consecutive_failures: int = 0
+    reauthorization_required_at: datetime | None = None
+    disconnected_at: datetime | None = None
+
+
+class ProfileMapping(BaseModel):
+    """One advertising profile reachable through a connection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: TenantId
+    region: Region
+    # Kept as a string: profile ids can exceed 2^53 and must never pass through a float.
+    profile_id: Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
+    country_code: str | None = None
+    currency_code: str | None = None
+    timezone: str | None = None
+    marketplace_id: str | None = None
+    account_id: str | None = None
+    account_type: str | None = None  # seller | vendor | agency
+    account_sub_type: str | None = None
+    account_name: str | None = None
+    valid_payment_method: bool | None = None
+    access_level: AccessLevel = AccessLevel.EDIT
+    gone: bool = False
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class RefreshAttempt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: TenantId
+    region: Region
+    attempted_at: datetime
+    outcome: RefreshOutcome
+    error_code: str | None = None
+    latency_ms: int = 0
+    rotated: bool = False
+    trigger: str = "schedule"  # schedule | admin | sqs-redelivery

@@ -1,0 +1,140 @@
+"""Environment settings, one pydantic model per function, validated at cold start.
+
+Every environment variable the functions read is named here and nowhere else. The stack sets
+them (stacks/), local mode sets them (local/), tests set them (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ads_connect.regions import ENDPOINTS_ENV_VAR, Region, RegionEndpoints, parse_endpoints
+
+ENV_TABLE_NAME = "ADS_CONNECT_TABLE_NAME"
+ENV_SECRET_PREFIX = "ADS_CONNECT_SECRET_PREFIX"
+ENV_LWA_SECRET_ID = "ADS_CONNECT_LWA_SECRET_ID"
+ENV_EVENT_BUS_NAME = "ADS_CONNECT_EVENT_BUS_NAME"
+ENV_APP_NAME = "ADS_CONNECT_APP_NAME"
+ENV_ALLOWED_RETURN_URLS = "ADS_CONNECT_ALLOWED_RETURN_URLS"
+ENV_PUBLIC_BASE_URL = "ADS_CONNECT_PUBLIC_BASE_URL"
+ENV_REFRESH_LEAD_SECONDS = "ADS_CONNECT_REFRESH_LEAD_SECONDS"
+ENV_WORK_QUEUE_URL = "ADS_CONNECT_WORK_QUEUE_URL"
+ENV_PRIVATE_SECRET_KMS_KEY_ID = "ADS_CONNECT_PRIVATE_SECRET_KMS_KEY_ID"
+ENV_PRIVATE_SECRET_READER_ARNS = "ADS_CONNECT_PRIVATE_SECRET_READER_ARNS"
+ENV_INCLUDE_PROFILE_SCOPE = "ADS_CONNECT_INCLUDE_PROFILE_SCOPE"
+
+
+class SettingsError(ValueError):
+    """A function's environment is incomplete or malformed (names the variable, never a value)."""
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # Maps model field -> environment variable; subclasses extend it.
+    ENV_NAMES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        names: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            names.update(getattr(klass, "ENV_NAMES", {}))
+        values: dict[str, Any] = {field: env[var] for field, var in names.items() if var in env}
+        values["amazon_endpoints"] = env.get(ENDPOINTS_ENV_VAR)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            raise SettingsError(f"environment variable {names.get(field, field)}: {error['msg']}") from None
+
+
+class CoreSettings(_Settings):
+    """What every function needs."""
+
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "table_name": ENV_TABLE_NAME,
+        "secret_prefix": ENV_SECRET_PREFIX,
+        "lwa_secret_id": ENV_LWA_SECRET_ID,
+        "event_bus_name": ENV_EVENT_BUS_NAME,
+    }
+
+    table_name: str = Field(min_length=3)
+    secret_prefix: str = Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,64}$")
+    lwa_secret_id: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    amazon_endpoints: dict[Region, RegionEndpoints]
+
+    @field_validator("amazon_endpoints", mode="before")
+    @classmethod
+    def _parse_endpoints(cls, value: object) -> object:
+        if value is None or isinstance(value, str):
+            return parse_endpoints(value)
+        return value
+
+
+class PagesSettings(CoreSettings):
+    """Consent and callback functions: they render pages and build redirect URIs."""
+
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "app_name": ENV_APP_NAME,
+        "allowed_return_urls": ENV_ALLOWED_RETURN_URLS,
+        "public_base_url": ENV_PUBLIC_BASE_URL,
+        "include_profile_scope": ENV_INCLUDE_PROFILE_SCOPE,
+    }
+
+    app_name: str = Field(min_length=1, max_length=80)
+    allowed_return_urls: tuple[str, ...] = ()
+    # Unset when deployed: the base URL is derived from the request (API Gateway domain name).
+    # Local mode sets it (http://localhost:PORT).
+    public_base_url: str | None = None
+    include_profile_scope: bool = False
+
+    @field_validator("allowed_return_urls", mode="before")
+    @classmethod
+    def _parse_return_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            parsed = json.loads(value) if value.strip() else []
+            if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+                raise ValueError("must be a JSON array of URLs")
+            return tuple(parsed)
+        return value
+
+
+class RefreshSettings(CoreSettings):
+    """Scheduler and worker functions."""
+
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "refresh_lead_seconds": ENV_REFRESH_LEAD_SECONDS,
+        "work_queue_url": ENV_WORK_QUEUE_URL,
+        "private_secret_kms_key_id": ENV_PRIVATE_SECRET_KMS_KEY_ID,
+        "private_secret_reader_arns": ENV_PRIVATE_SECRET_READER_ARNS,
+    }
+
+    # Refresh when less than this much access-token life remains. 900 s (15 min) keeps a
+    # consumer's 5-minute cache from ever holding an expired token; the seed's 55-minute mark
+    # (300 s) is the latest acceptable.
+    refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
+    work_queue_url: str | None = None
+    private_secret_kms_key_id: str | None = None
+    private_secret_reader_arns: tuple[str, ...] = ()
+
+    @field_validator("private_secret_reader_arns", mode="before")
+    @classmethod
+    def _parse_arns(cls, value: object) -> object:
+        if isinstance(value, str):
+            parsed = json.loads(value) if value.strip() else []
+            if not isinstance(parsed, list):
+                raise ValueError("must be a JSON array of role ARNs")
+            return tuple(parsed)
+        return value
+
+
+class AdminSettings(PagesSettings, RefreshSettings):
+    """The admin function creates sessions (pages settings) and forces refreshes (refresh settings)."""
