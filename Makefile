@@ -1,0 +1,46 @@
+# The one interface for humans and CI. `make test` sets everything up from nothing.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV ?= $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: dev test lint typecheck unit integration infra e2e emulator-tests synth bench local clean
+
+dev: $(VENV)/.synced node_modules/.installed
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	uv sync --frozen
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.synced
+	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: dev
+	$(VENV)/bin/mypy
+
+unit: dev
+	$(PY) -m pytest tests/unit tests/emulator -q
+
+integration: dev
+	$(PY) -m pytest tests/integration -q
+
+infra: dev
+	$(PY) -m pytest tests/infrastructure -q
+
+e2e: dev
+	$(PY) -m pytest tests/e2e -q
+
+test: lint typecheck unit integration infra e2e
+
+bench: dev
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .mypy_cache .ruff_cache .pytest_cache
