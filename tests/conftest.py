@@ -1,0 +1,6 @@
+"""Shared fixtures. Each fixture family lives in its own module under tests/fixtures/."""
+
+pytest_plugins = [
+    "tests.fixtures.aws",
+    "tests.fixtures.amazon",
+]
