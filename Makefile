@@ -5,14 +5,23 @@ PY := $(VENV)/bin/python
 UV ?= $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: dev test lint typecheck unit integration infra e2e emulator-tests synth bench local clean
+
+.PHONY: lock dev test lint typecheck unit integration infra e2e emulator-tests synth bench local clean
 
 dev: $(VENV)/.synced node_modules/.installed
 
-$(VENV)/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
-	uv sync --frozen
+# The committed lock files are hash-pinned requirement lists exported from uv's resolver
+# (`make lock`); uv.lock itself stays out of git because it records download addresses.
+$(VENV)/.synced: requirements/dev.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@test -x $(PY) || uv venv --quiet --python 3.11 $(VENV)
+	uv pip sync --quiet --python $(PY) --require-hashes requirements/dev.lock
 	@touch $@
+
+lock:
+	uv lock
+	uv export --frozen --no-emit-project --format requirements-txt --no-header -o requirements/dev.lock
+	uv export --frozen --no-emit-project --no-dev --format requirements-txt --no-header -o requirements/runtime.lock
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.synced
 	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
