@@ -177,6 +177,10 @@ class TokenVault(Protocol):
 
     def read_client_credentials(self) -> ClientCredentials: ...
 
+    def write_client_credentials(self, credentials: ClientCredentials) -> None:
+        """Store the operator's LWA client id + secret (admin API ``PUT /admin/client-credentials``)."""
+        ...
+
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None: ...
 
     def write_refresh_token(
@@ -202,6 +206,20 @@ class Lease:
     region: Region
     owner: str
     expires_at: datetime
+
+
+# The one operator pause the product knows: ``invalid_client`` from LWA stops every refresh
+# until the operator fixes the client secret (admin ``credentials check`` clears it).
+CLIENT_CREDENTIALS_PAUSE = "client-credentials-invalid"
+
+
+@dataclass(frozen=True)
+class OperatorPause:
+    """An operator-wide stop (item ``pk=OPERATOR``, ``sk=<name>``), never one tenant's state."""
+
+    name: str
+    paused_at: datetime
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,3 +281,11 @@ class ConnectionStore(Protocol):
     ) -> Page: ...
 
     def append_audit(self, tenant_id: str, action: str, detail: dict[str, Any]) -> None: ...
+
+    def get_operator_pause(self, name: str) -> OperatorPause | None: ...
+
+    def set_operator_pause(self, pause: OperatorPause) -> None: ...
+
+    def clear_operator_pause(self, name: str) -> bool:
+        """Remove the pause; True when one was set."""
+        ...
