@@ -130,6 +130,22 @@ class StaleGrantError(Exception):
     """A conditional write lost against a newer grant version."""
 
 
+class TenantNotFoundError(Exception):
+    """No connection of this tenant exists (in any status)."""
+
+
+class ConnectionNotFoundError(Exception):
+    """The tenant has no connection in this region."""
+
+
+class ConnectionDisconnectedError(Exception):
+    """The operator disconnected this connection; only a new connect session brings it back."""
+
+
+class InvalidPageTokenError(ValueError):
+    """A pagination token that this API did not issue (or issued for another filter)."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Ports
 # ---------------------------------------------------------------------------------------------
@@ -154,7 +170,9 @@ class LwaClient(Protocol):
         credentials: ClientCredentials,
     ) -> TokenGrant: ...
 
-    def refresh(self, region: Region, *, refresh_token: str, credentials: ClientCredentials) -> TokenGrant: ...
+    def refresh(
+        self, region: Region, *, refresh_token: str, credentials: ClientCredentials
+    ) -> TokenGrant: ...
 
 
 class AdsApiClient(Protocol):
@@ -189,7 +207,9 @@ class TokenVault(Protocol):
 
     def publish_access_token(self, token: PublishedAccessToken) -> None: ...
 
-    def delete_connection_secrets(self, tenant_id: str, region: Region, *, recovery_window_days: int) -> None: ...
+    def delete_connection_secrets(
+        self, tenant_id: str, region: Region, *, recovery_window_days: int
+    ) -> None: ...
 
 
 class EventPublisher(Protocol):
@@ -253,9 +273,7 @@ class ConnectionStore(Protocol):
         (due_bucket only while ACTIVE, profile_sync_bucket while a re-check is due)."""
         ...
 
-    def record_refresh(
-        self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None
-    ) -> None:
+    def record_refresh(self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None) -> None:
         """Write the connection's new state and the attempt log entry in one transaction,
         releasing ``lease`` in the same write."""
         ...
@@ -274,7 +292,9 @@ class ConnectionStore(Protocol):
         """Keys of active connections with ``refresh_due_at <= now`` (due-index query, never a scan)."""
         ...
 
-    def profile_sync_due(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]: ...
+    def profile_sync_due(
+        self, *, now: datetime, limit: int | None = None
+    ) -> Sequence[tuple[str, Region]]: ...
 
     def list_connections_by_status(
         self, status: ConnectionStatus, *, limit: int, next_token: str | None

@@ -1,0 +1,346 @@
+"""Admin API: ``ANY /admin/{proxy+}`` behind API Gateway's IAM authorization (payload 2.0).
+
+Thin: check the IAM context, validate the path and body, call ``logic.admin``, map the result
+or a typed exception to JSON. Every error is ``{"error": {"code", "message", "reference"}}``
+and the reference is logged with it; nothing here ever answers with a stack trace or a secret.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
+
+from ads_connect.logic.admin import AdminService
+from ads_connect.logic.ports import (
+    AmazonError,
+    ClientCredentialsMissingError,
+    ConnectionDisconnectedError,
+    ConnectionNotFoundError,
+    InvalidPageTokenError,
+    LeaseHeldError,
+    StaleGrantError,
+    TenantNotFoundError,
+    TransientAmazonError,
+)
+from ads_connect.models.admin_api import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_RECOVERY_DAYS,
+    MAX_PAGE_SIZE,
+    MAX_RECOVERY_DAYS,
+    MIN_RECOVERY_DAYS,
+    ClientCredentialsRequest,
+    ConnectSessionRequest,
+    ErrorBody,
+    ErrorDetail,
+)
+from ads_connect.models.records import TENANT_ID_PATTERN, ConnectionStatus
+from ads_connect.observability import logger, metrics, tracer
+from ads_connect.regions import Region
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+# Every route, so that a known path with the wrong method answers 405 rather than 404.
+_ROUTES: list[tuple[str, re.Pattern[str]]] = []
+
+
+def _route(method: str, rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    pattern = re.sub(r"<\w+>", r"[^/]+", rule)
+    _ROUTES.append((method, re.compile(f"^{pattern}$")))
+    return app.route(rule, method=method)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dependencies: built once per cold start from the environment; tests install their own.
+# ---------------------------------------------------------------------------------------------
+
+_service: AdminService | None = None
+
+
+def build_service() -> AdminService:
+    raise RuntimeError("admin wiring lands with the adapters (refresh/connect helpers)")
+
+
+def service() -> AdminService:
+    global _service  # noqa: PLW0603 - one service per cold start, reused across invocations
+    if _service is None:
+        _service = build_service()
+    return _service
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors: the one place mapping a domain exception to a status and a stable code.
+# ---------------------------------------------------------------------------------------------
+
+
+class AdminRequestError(Exception):
+    """A request the handler itself rejects (bad path parameter, missing IAM context...)."""
+
+    def __init__(self, status: HTTPStatus, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+_ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
+    (TenantNotFoundError, HTTPStatus.NOT_FOUND, "tenant_not_found", "No connection exists for this tenant."),
+    (
+        ConnectionNotFoundError,
+        HTTPStatus.NOT_FOUND,
+        "connection_not_found",
+        "This tenant has no connection in this region.",
+    ),
+    (
+        ConnectionDisconnectedError,
+        HTTPStatus.CONFLICT,
+        "connection_disconnected",
+        "This connection was disconnected; create a connect session to connect it again.",
+    ),
+    (
+        LeaseHeldError,
+        HTTPStatus.CONFLICT,
+        "refresh_in_progress",
+        "A refresh of this connection is running right now; try again in a minute.",
+    ),
+    (
+        StaleGrantError,
+        HTTPStatus.CONFLICT,
+        "concurrent_change",
+        "The connection changed while this request ran (re-consent or refresh); try again.",
+    ),
+    (
+        ClientCredentialsMissingError,
+        HTTPStatus.CONFLICT,
+        "client_credentials_missing",
+        "The LWA client id and secret have not been set: run `credentials set` first.",
+    ),
+    (
+        TransientAmazonError,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "amazon_unavailable",
+        "Amazon did not answer (timeout, throttling or server error); try again later.",
+    ),
+    (AmazonError, HTTPStatus.BAD_GATEWAY, "amazon_error", "Amazon rejected the request."),
+    (
+        ClientError,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "aws_unavailable",
+        "An AWS service call failed; try again, and check the function's logs with the reference.",
+    ),
+    (
+        BotoCoreError,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "aws_unavailable",
+        "An AWS service call failed; try again, and check the function's logs with the reference.",
+    ),
+)
+
+
+def _error(status: HTTPStatus, code: str, message: str) -> Response[str]:
+    reference = uuid.uuid4().hex[:16]
+    log = logger.warning if status < HTTPStatus.INTERNAL_SERVER_ERROR else logger.error
+    log("admin request failed", extra={"status": int(status), "code": code, "reference": reference})
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, reference=reference))
+    return Response(
+        status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body.model_dump_json()
+    )
+
+
+def _ok(model: BaseModel, status: HTTPStatus = HTTPStatus.OK) -> Response[str]:
+    return Response(
+        status_code=int(status), content_type=content_types.APPLICATION_JSON, body=model.model_dump_json()
+    )
+
+
+def _admin_request_error(exc: AdminRequestError) -> Response[str]:
+    return _error(exc.status, exc.code, exc.message)
+
+
+def _page_token_error(exc: InvalidPageTokenError) -> Response[str]:
+    return _error(HTTPStatus.BAD_REQUEST, "invalid_next_token", str(exc))
+
+
+def _validation_error(exc: RequestValidationError) -> Response[str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _error(HTTPStatus.BAD_REQUEST, "invalid_json", "The request body is not valid JSON.")
+    # Field locations and pydantic's messages only: never the rejected value (it may be a secret).
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:5]
+    )
+    return _error(HTTPStatus.BAD_REQUEST, "invalid_request", problems or "The request is invalid.")
+
+
+def _not_found(_: NotFoundError) -> Response[str]:
+    event = app.current_event
+    path, method = event.path, event.http_method.upper()
+    allowed = sorted({m for m, pattern in _ROUTES if pattern.match(path)})
+    if allowed and method not in allowed:
+        response = _error(
+            HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", f"Use {', '.join(allowed)} on this path."
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return _error(HTTPStatus.NOT_FOUND, "unknown_route", "There is no admin API route at this path.")
+
+
+def _domain_or_unexpected(exc: Exception) -> Response[str]:
+    for klass, status, code, message in _ERROR_MAP:
+        if isinstance(exc, klass):
+            return _error(status, code, message)
+    reference_response = _error(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "An unexpected error occurred; the function's logs have the details under this reference.",
+    )
+    # The exception's type and traceback go to the log only (exceptions never hold secrets).
+    logger.exception("unexpected admin API error")
+    return reference_response
+
+
+# Registered by call, not decorator: the decorator is untyped and would erase these signatures.
+app.exception_handler(AdminRequestError)(_admin_request_error)
+app.exception_handler(InvalidPageTokenError)(_page_token_error)
+app.exception_handler(RequestValidationError)(_validation_error)
+app.exception_handler(NotFoundError)(_not_found)
+app.exception_handler(Exception)(_domain_or_unexpected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Path parameters
+# ---------------------------------------------------------------------------------------------
+
+
+def _tenant(tenant_id: str) -> str:
+    if not TENANT_ID_PATTERN.fullmatch(tenant_id):
+        raise AdminRequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_tenant_id",
+            "tenant id must be 1-64 letters, digits, '.', '-' or '_', starting with a letter or digit.",
+        )
+    return tenant_id
+
+
+def _region(region: str) -> Region:
+    try:
+        return Region(region.upper())
+    except ValueError:
+        raise AdminRequestError(
+            HTTPStatus.BAD_REQUEST, "unknown_region", "region must be one of NA, EU, FE."
+        ) from None
+
+
+def _actor() -> str | None:
+    iam = _iam_context(app.current_event.raw_event)
+    value = iam.get("userArn") or iam.get("callerId") if iam else None
+    return str(value) if value else None
+
+
+def _iam_context(event: dict[str, Any]) -> dict[str, Any] | None:
+    context = event.get("requestContext")
+    authorizer = context.get("authorizer") if isinstance(context, dict) else None
+    iam = authorizer.get("iam") if isinstance(authorizer, dict) else None
+    return iam if isinstance(iam, dict) and iam else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes
+# ---------------------------------------------------------------------------------------------
+
+
+@_route("PUT", "/admin/client-credentials")
+def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) -> Response[str]:
+    written = service().write_client_credentials(body.client_id, body.client_secret.get_secret_value())
+    logger.info("client credentials written", extra={"client_id": body.client_id, "actor": _actor()})
+    return _ok(written)
+
+
+@_route("POST", "/admin/client-credentials/check")
+def check_client_credentials() -> Response[str]:
+    return _ok(service().check_client_credentials())
+
+
+@_route("POST", "/admin/tenants/<tenant_id>/connect-sessions")
+def create_connect_session(
+    tenant_id: str, body: Annotated[ConnectSessionRequest | None, Body()] = None
+) -> Response[str]:
+    request = body or ConnectSessionRequest()
+    created = service().start_connect_session(_tenant(tenant_id), request)
+    return _ok(created, HTTPStatus.CREATED)
+
+
+@_route("GET", "/admin/connections")
+def list_connections(
+    status: Annotated[ConnectionStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    next_token: Annotated[str | None, Query(min_length=1, max_length=4096)] = None,
+) -> Response[str]:
+    return _ok(service().list_connections(status=status, limit=limit, next_token=next_token))
+
+
+@_route("GET", "/admin/tenants/<tenant_id>")
+def show_tenant(tenant_id: str) -> Response[str]:
+    return _ok(service().tenant_detail(_tenant(tenant_id)))
+
+
+@_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/refresh")
+def refresh_connection(tenant_id: str, region: str) -> Response[str]:
+    return _ok(service().refresh_connection(_tenant(tenant_id), _region(region)))
+
+
+@_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/resync-profiles")
+def resync_profiles(tenant_id: str, region: str) -> Response[str]:
+    return _ok(service().resync_profiles(_tenant(tenant_id), _region(region)))
+
+
+@_route("DELETE", "/admin/tenants/<tenant_id>/connections/<region>")
+def disconnect(
+    tenant_id: str,
+    region: str,
+    recovery_days: Annotated[int, Query(ge=MIN_RECOVERY_DAYS, le=MAX_RECOVERY_DAYS)] = DEFAULT_RECOVERY_DAYS,
+) -> Response[str]:
+    result = service().disconnect(
+        _tenant(tenant_id), _region(region), recovery_window_days=recovery_days, actor=_actor()
+    )
+    return _ok(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Defence in depth: API Gateway's IAM authorizer fills this; without it nobody signed the call.
+    if _iam_context(event) is None:
+        reference = uuid.uuid4().hex[:16]
+        logger.warning("admin request without IAM authorization context", extra={"reference": reference})
+        body = ErrorBody(
+            error=ErrorDetail(
+                code="forbidden",
+                message="The admin API requires IAM-signed requests (SigV4).",
+                reference=reference,
+            )
+        )
+        return {
+            "statusCode": int(HTTPStatus.FORBIDDEN),
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": body.model_dump_json(),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)

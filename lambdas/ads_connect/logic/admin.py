@@ -1,0 +1,339 @@
+"""Operator use cases behind the admin API: credentials, listings, refresh-now, resync, disconnect.
+
+Pure logic over the ports. Creating a connect session, refreshing and re-syncing profiles are
+other flows (``connect_session``, ``refresh``, ``profiles``); this module receives them as
+callables so an operator action runs exactly the code the product runs on its own (same lease,
+same version checks, same events).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ads_connect.logic.ports import (
+    CLIENT_CREDENTIALS_PAUSE,
+    AmazonRequestRejectedError,
+    ClientCredentials,
+    Clock,
+    ConnectionDisconnectedError,
+    ConnectionNotFoundError,
+    ConnectionStore,
+    EventPublisher,
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidPageTokenError,
+    LeaseHeldError,
+    LwaClient,
+    TenantNotFoundError,
+    TokenVault,
+)
+from ads_connect.models.admin_api import (
+    DEFAULT_RECOVERY_DAYS,
+    ClientCredentialsWritten,
+    ConnectionList,
+    ConnectionView,
+    ConnectSessionCreated,
+    ConnectSessionRequest,
+    CredentialsCheck,
+    CredentialsCheckResult,
+    Disconnected,
+    ProfileResyncResult,
+    ProfileView,
+    RefreshAttemptView,
+    RefreshResult,
+    TenantDetail,
+)
+from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt, RefreshOutcome
+from ads_connect.regions import Region
+
+# The credentials check sends this deliberately invalid refresh token to the NA token endpoint.
+# LWA authenticates the client before it looks at the grant (RFC 6749 section 5.2), so:
+#   invalid_client (401)          -> the client id / secret are wrong;
+#   invalid_grant (400)           -> the client was authenticated and only the probe token failed;
+#   unauthorized_client           -> the id is known but not allowed this grant: also a rejection.
+# Nothing is created or spent at Amazon by this call. Not a secret: it never was a token.
+CREDENTIALS_PROBE_REFRESH_TOKEN = "Atzr|ads-connect-credentials-check-not-a-real-token"  # noqa: S105
+CREDENTIALS_PROBE_REGION = Region.NA
+DISCONNECT_LEASE_OWNER = "admin-disconnect"
+# Longer than any Secrets Manager + DynamoDB round trip the disconnect makes.
+DISCONNECT_LEASE_SECONDS = 60
+TENANT_ATTEMPT_LIMIT = 20
+# The order in which an unfiltered listing walks the status index: problems first.
+LISTING_ORDER = (
+    ConnectionStatus.REAUTHORIZATION_REQUIRED,
+    ConnectionStatus.ACTIVE,
+    ConnectionStatus.DISCONNECTED,
+)
+
+EVENT_DISCONNECTED = "Connection Disconnected"
+
+
+class RefreshNow(Protocol):
+    """The refresh flow, forced and attributed to the operator (raises ``LeaseHeldError``)."""
+
+    def __call__(self, tenant_id: str, region: Region) -> RefreshAttempt: ...
+
+
+class ResyncProfiles(Protocol):
+    """The profile sync flow for one connection; returns the connection as saved afterwards."""
+
+    def __call__(self, connection: Connection) -> Connection: ...
+
+
+CreateSession = Callable[[str, ConnectSessionRequest], ConnectSessionCreated]
+
+
+@dataclass(frozen=True)
+class AdminService:
+    store: ConnectionStore
+    vault: TokenVault
+    lwa: LwaClient
+    events: EventPublisher
+    clock: Clock
+    refresh_now: RefreshNow
+    resync: ResyncProfiles
+    create_session: CreateSession
+
+    # -- client credentials ----------------------------------------------------------------
+
+    def write_client_credentials(self, client_id: str, client_secret: str) -> ClientCredentialsWritten:
+        self.vault.write_client_credentials(
+            ClientCredentials(client_id=client_id, client_secret=client_secret)
+        )
+        return ClientCredentialsWritten(client_id=client_id, updated_at=self.clock.now())
+
+    def check_client_credentials(self) -> CredentialsCheck:
+        """Raises ``ClientCredentialsMissingError`` when none are stored, ``TransientAmazonError``
+        when Amazon could not answer (nothing is concluded then)."""
+        credentials = self.vault.read_client_credentials()
+        error_code: str | None
+        try:
+            self.lwa.refresh(
+                CREDENTIALS_PROBE_REGION,
+                refresh_token=CREDENTIALS_PROBE_REFRESH_TOKEN,
+                credentials=credentials,
+            )
+        except InvalidGrantError as exc:
+            result, error_code = CredentialsCheckResult.ACCEPTED, exc.error_code
+        except InvalidClientError as exc:
+            result, error_code = CredentialsCheckResult.REJECTED, exc.error_code
+        except AmazonRequestRejectedError as exc:
+            rejected = exc.error_code == "unauthorized_client"
+            result = CredentialsCheckResult.REJECTED if rejected else CredentialsCheckResult.INCONCLUSIVE
+            error_code = exc.error_code
+        else:
+            # Amazon accepted a token that never existed: impossible in practice, but it proves
+            # the client authenticated.
+            result, error_code = CredentialsCheckResult.ACCEPTED, None
+
+        pause_cleared = False
+        if result is CredentialsCheckResult.ACCEPTED:
+            pause_cleared = self.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)
+        return CredentialsCheck(
+            client_id=credentials.client_id,
+            result=result,
+            valid=result is CredentialsCheckResult.ACCEPTED,
+            amazon_error_code=error_code,
+            pause_cleared=pause_cleared,
+            message=_CHECK_MESSAGES[result] + (" Refreshes resume." if pause_cleared else ""),
+        )
+
+    # -- connect sessions -----------------------------------------------------------------
+
+    def start_connect_session(self, tenant_id: str, request: ConnectSessionRequest) -> ConnectSessionCreated:
+        return self.create_session(tenant_id, request)
+
+    # -- listings -------------------------------------------------------------------------
+
+    def list_connections(
+        self, *, status: ConnectionStatus | None, limit: int, next_token: str | None
+    ) -> ConnectionList:
+        """One page of connections from the status index (never a scan).
+
+        Without a filter the statuses are walked one after another (``LISTING_ORDER``); the
+        opaque token remembers which status and the store's own token within it.
+        """
+        statuses = LISTING_ORDER if status is None else (status,)
+        index, inner = _decode_page_token(next_token, statuses)
+        items: list[ConnectionView] = []
+        while index < len(statuses) and len(items) < limit:
+            page = self.store.list_connections_by_status(
+                statuses[index], limit=limit - len(items), next_token=inner
+            )
+            items.extend(ConnectionView.of(connection) for connection in page.items)
+            if page.next_token is None:
+                index, inner = index + 1, None
+            else:
+                inner = page.next_token
+        token = _encode_page_token(statuses[index], inner) if index < len(statuses) else None
+        return ConnectionList(items=items, next_token=token)
+
+    def tenant_detail(self, tenant_id: str) -> TenantDetail:
+        connections = self.store.list_connections(tenant_id)
+        if not connections:
+            raise TenantNotFoundError(tenant_id)
+        profiles = self.store.list_profiles(tenant_id)
+        attempts = self.store.list_refresh_attempts(tenant_id, limit=TENANT_ATTEMPT_LIMIT)
+        return TenantDetail(
+            tenant_id=tenant_id,
+            connections=[ConnectionView.of(c) for c in sorted(connections, key=lambda c: c.region.value)],
+            profiles=[
+                ProfileView.of(p) for p in sorted(profiles, key=lambda p: (p.region.value, p.profile_id))
+            ],
+            refresh_attempts=[
+                RefreshAttemptView.of(a) for a in sorted(attempts, key=lambda a: a.attempted_at, reverse=True)
+            ],
+        )
+
+    # -- actions on one connection ----------------------------------------------------------
+
+    def refresh_connection(self, tenant_id: str, region: Region) -> RefreshResult:
+        """Refresh now through the scheduled path's lease; ``LeaseHeldError`` while one runs."""
+        self._live_connection(tenant_id, region)
+        attempt = self.refresh_now(tenant_id, region)
+        if attempt.outcome is RefreshOutcome.SKIPPED_LEASE_HELD:
+            raise LeaseHeldError(f"{tenant_id}/{region.value}")
+        after = self.store.get_connection(tenant_id, region)
+        return RefreshResult(
+            tenant_id=tenant_id,
+            region=region,
+            attempt=RefreshAttemptView.of(attempt),
+            connection=ConnectionView.of(after) if after else None,
+        )
+
+    def resync_profiles(self, tenant_id: str, region: Region) -> ProfileResyncResult:
+        connection = self.resync(self._live_connection(tenant_id, region))
+        profiles = self.store.list_profiles(tenant_id, region)
+        return ProfileResyncResult(
+            tenant_id=tenant_id,
+            region=region,
+            connection=ConnectionView.of(connection),
+            profiles=[ProfileView.of(p) for p in sorted(profiles, key=lambda p: p.profile_id)],
+        )
+
+    def disconnect(
+        self,
+        tenant_id: str,
+        region: Region,
+        *,
+        recovery_window_days: int = DEFAULT_RECOVERY_DAYS,
+        actor: str | None = None,
+    ) -> Disconnected:
+        """Stop refreshing, delete the secrets (recoverable for the window), audit, emit.
+
+        Idempotent: a second call re-issues the secret deletion (in case the first one failed
+        after the status was written) without a second event or audit record.
+        """
+        connection = self.store.get_connection(tenant_id, region)
+        if connection is None:
+            raise ConnectionNotFoundError(f"{tenant_id}/{region.value}")
+        if connection.status is ConnectionStatus.DISCONNECTED and connection.disconnected_at is not None:
+            self.vault.delete_connection_secrets(tenant_id, region, recovery_window_days=recovery_window_days)
+            return Disconnected(
+                tenant_id=tenant_id,
+                region=region,
+                status=connection.status,
+                disconnected_at=connection.disconnected_at,
+                recovery_window_days=recovery_window_days,
+                already_disconnected=True,
+            )
+
+        # The lease keeps a refresh from running while the status flips; the version bump makes
+        # any writer that read the connection before this point lose its conditional write.
+        lease = self.store.acquire_lease(
+            tenant_id, region, owner=DISCONNECT_LEASE_OWNER, seconds=DISCONNECT_LEASE_SECONDS
+        )
+        now = self.clock.now()
+        try:
+            disconnected = connection.model_copy(
+                update={
+                    "status": ConnectionStatus.DISCONNECTED,
+                    "disconnected_at": now,
+                    "grant_version": connection.grant_version + 1,
+                    "refresh_due_at": None,
+                    "profile_sync_due_at": None,
+                }
+            )
+            self.store.save_connection(disconnected, expected_grant_version=connection.grant_version)
+        finally:
+            self.store.release_lease(lease)
+        # Consumers looking a profile up must not be sent to a connection without tokens.
+        self.store.save_profiles(tenant_id, region, [])
+        self.vault.delete_connection_secrets(tenant_id, region, recovery_window_days=recovery_window_days)
+        self.store.append_audit(
+            tenant_id,
+            "connection_disconnected",
+            {
+                "region": region.value,
+                "actor": actor,
+                "previous_status": connection.status.value,
+                "grant_version": connection.grant_version,
+                "recovery_window_days": recovery_window_days,
+                "at": now.isoformat(),
+            },
+        )
+        self.events.publish(
+            EVENT_DISCONNECTED,
+            {
+                "tenant_id": tenant_id,
+                "region": region.value,
+                "occurred_at": now.isoformat(),
+                "reason": "operator",
+                "recovery_window_days": recovery_window_days,
+            },
+        )
+        return Disconnected(
+            tenant_id=tenant_id,
+            region=region,
+            status=ConnectionStatus.DISCONNECTED,
+            disconnected_at=now,
+            recovery_window_days=recovery_window_days,
+            already_disconnected=False,
+        )
+
+    def _live_connection(self, tenant_id: str, region: Region) -> Connection:
+        connection = self.store.get_connection(tenant_id, region)
+        if connection is None:
+            raise ConnectionNotFoundError(f"{tenant_id}/{region.value}")
+        if connection.status is ConnectionStatus.DISCONNECTED:
+            raise ConnectionDisconnectedError(f"{tenant_id}/{region.value}")
+        return connection
+
+
+_CHECK_MESSAGES = {
+    CredentialsCheckResult.ACCEPTED: "Amazon accepted the client id and secret.",
+    CredentialsCheckResult.REJECTED: (
+        "Amazon rejected the client id or secret: copy both again from the LWA Security Profile."
+    ),
+    CredentialsCheckResult.INCONCLUSIVE: "Amazon's answer did not say whether the client id and secret work.",
+}
+
+
+def _encode_page_token(status: ConnectionStatus, inner: str | None) -> str:
+    raw = json.dumps({"s": status.value, "t": inner}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_page_token(token: str | None, statuses: tuple[ConnectionStatus, ...]) -> tuple[int, str | None]:
+    """(index into ``statuses``, the store's token) for a token this module issued."""
+    if token is None:
+        return 0, None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        raise InvalidPageTokenError("next_token is not a token this API issued") from None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), str | None):
+        raise InvalidPageTokenError("next_token is not a token this API issued")
+    try:
+        status = ConnectionStatus(str(data.get("s")))
+        index = statuses.index(status)
+    except ValueError:
+        raise InvalidPageTokenError("next_token belongs to a listing with another status filter") from None
+    inner: str | None = data.get("t")
+    return index, inner

@@ -1,0 +1,305 @@
+"""In-memory ports for the admin (operator) tests: store, vault, LWA, events, flows.
+
+They follow the port contracts in ``logic/ports.py`` closely enough that the admin logic cannot
+tell them from the adapters: leases expire, conditional writes check the grant version, a
+listing pages with an opaque token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ads_connect.logic.ports import (
+    ClientCredentials,
+    ClientCredentialsMissingError,
+    Lease,
+    LeaseHeldError,
+    OperatorPause,
+    Page,
+    PublishedAccessToken,
+    StaleGrantError,
+    StoredRefreshToken,
+    TokenGrant,
+)
+from ads_connect.models.admin_api import ConnectSessionCreated, ConnectSessionRequest
+from ads_connect.models.records import (
+    Connection,
+    ConnectionStatus,
+    ProfileMapping,
+    RefreshAttempt,
+    RefreshOutcome,
+)
+from ads_connect.regions import Region
+
+from tests.fakes.clock import FakeClock
+
+
+class MemoryStore:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.connections: dict[tuple[str, Region], Connection] = {}
+        self.profiles: dict[tuple[str, Region, str], ProfileMapping] = {}
+        self.attempts: list[RefreshAttempt] = []
+        self.audit: list[tuple[str, str, dict[str, Any]]] = []
+        self.leases: dict[tuple[str, Region], Lease] = {}
+        self.pauses: dict[str, OperatorPause] = {}
+        self.status_queries: list[tuple[ConnectionStatus, int, str | None]] = []
+
+    def get_connection(self, tenant_id: str, region: Region) -> Connection | None:
+        return self.connections.get((tenant_id, region))
+
+    def list_connections(self, tenant_id: str) -> Sequence[Connection]:
+        return [c for (t, _), c in self.connections.items() if t == tenant_id]
+
+    def acquire_lease(self, tenant_id: str, region: Region, *, owner: str, seconds: int) -> Lease:
+        held = self.leases.get((tenant_id, region))
+        if held is not None and held.owner != owner and held.expires_at > self.clock.now():
+            raise LeaseHeldError(f"{tenant_id}/{region.value}")
+        lease = Lease(tenant_id, region, owner, self.clock.now() + timedelta(seconds=seconds))
+        self.leases[(tenant_id, region)] = lease
+        return lease
+
+    def release_lease(self, lease: Lease) -> None:
+        if self.leases.get((lease.tenant_id, lease.region)) == lease:
+            del self.leases[(lease.tenant_id, lease.region)]
+
+    def save_connection(self, connection: Connection, *, expected_grant_version: int | None) -> None:
+        key = (connection.tenant_id, connection.region)
+        current = self.connections.get(key)
+        if expected_grant_version is not None and (
+            current is None or current.grant_version != expected_grant_version
+        ):
+            raise StaleGrantError(f"{key}")
+        self.connections[key] = connection
+
+    def record_refresh(self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None) -> None:
+        self.connections[(connection.tenant_id, connection.region)] = connection
+        self.attempts.append(attempt)
+        if lease is not None:
+            self.release_lease(lease)
+
+    def list_profiles(self, tenant_id: str, region: Region | None = None) -> Sequence[ProfileMapping]:
+        return [
+            p for (t, r, _), p in self.profiles.items() if t == tenant_id and (region is None or r == region)
+        ]
+
+    def save_profiles(self, tenant_id: str, region: Region, profiles: Sequence[ProfileMapping]) -> None:
+        keep = {p.profile_id for p in profiles}
+        for key, existing in list(self.profiles.items()):
+            if key[0] == tenant_id and key[1] == region and key[2] not in keep:
+                self.profiles[key] = existing.model_copy(update={"gone": True})
+        for profile in profiles:
+            self.profiles[(tenant_id, region, profile.profile_id)] = profile
+
+    def find_tenants_by_profile(self, profile_id: str) -> Sequence[tuple[str, Region]]:
+        return [(t, r) for (t, r, pid), p in self.profiles.items() if pid == profile_id and not p.gone]
+
+    def list_refresh_attempts(self, tenant_id: str, *, limit: int) -> Sequence[RefreshAttempt]:
+        mine = [a for a in self.attempts if a.tenant_id == tenant_id]
+        return sorted(mine, key=lambda a: a.attempted_at, reverse=True)[:limit]
+
+    def due_connections(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]:
+        due = [
+            k
+            for k, c in self.connections.items()
+            if c.status is ConnectionStatus.ACTIVE
+            and c.refresh_due_at is not None
+            and c.refresh_due_at <= now
+        ]
+        return due[:limit] if limit else due
+
+    def profile_sync_due(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]:
+        return []
+
+    def list_connections_by_status(
+        self, status: ConnectionStatus, *, limit: int, next_token: str | None
+    ) -> Page:
+        self.status_queries.append((status, limit, next_token))
+        ordered = sorted(
+            (c for c in self.connections.values() if c.status is status),
+            key=lambda c: f"{c.tenant_id}#{c.region.value}",
+        )
+        start = int(json.loads(next_token)["offset"]) if next_token else 0
+        chunk = ordered[start : start + limit]
+        more = start + limit < len(ordered)
+        return Page(items=chunk, next_token=json.dumps({"offset": start + limit}) if more else None)
+
+    def append_audit(self, tenant_id: str, action: str, detail: dict[str, Any]) -> None:
+        self.audit.append((tenant_id, action, detail))
+
+    def get_operator_pause(self, name: str) -> OperatorPause | None:
+        return self.pauses.get(name)
+
+    def set_operator_pause(self, pause: OperatorPause) -> None:
+        self.pauses[pause.name] = pause
+
+    def clear_operator_pause(self, name: str) -> bool:
+        return self.pauses.pop(name, None) is not None
+
+
+class MemoryVault:
+    def __init__(self, credentials: ClientCredentials | None = None) -> None:
+        self.credentials = credentials
+        self.refresh_tokens: dict[tuple[str, Region], StoredRefreshToken] = {}
+        self.deleted: list[tuple[str, Region, int]] = []
+        self.access_tokens: dict[tuple[str, Region], PublishedAccessToken] = {}
+
+    def read_client_credentials(self) -> ClientCredentials:
+        if self.credentials is None:
+            raise ClientCredentialsMissingError("client credentials not set")
+        return self.credentials
+
+    def write_client_credentials(self, credentials: ClientCredentials) -> None:
+        self.credentials = credentials
+
+    def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None:
+        return self.refresh_tokens.get((tenant_id, region))
+
+    def write_refresh_token(
+        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
+    ) -> None:
+        self.refresh_tokens[(tenant_id, region)] = StoredRefreshToken(
+            refresh_token, grant_version, datetime.now()
+        )
+
+    def publish_access_token(self, token: PublishedAccessToken) -> None:
+        self.access_tokens[(token.tenant_id, token.region)] = token
+
+    def delete_connection_secrets(self, tenant_id: str, region: Region, *, recovery_window_days: int) -> None:
+        self.refresh_tokens.pop((tenant_id, region), None)
+        self.access_tokens.pop((tenant_id, region), None)
+        self.deleted.append((tenant_id, region, recovery_window_days))
+
+
+class ScriptedLwa:
+    """Answers ``refresh`` with the next scripted exception (or a grant); records the calls."""
+
+    def __init__(self) -> None:
+        self.errors: list[Exception] = []
+        self.calls: list[tuple[Region, str, str]] = []
+
+    def exchange_code(
+        self,
+        region: Region,
+        *,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str,
+        credentials: ClientCredentials,
+    ) -> TokenGrant:
+        raise AssertionError("the admin flows never exchange a code")
+
+    def refresh(self, region: Region, *, refresh_token: str, credentials: ClientCredentials) -> TokenGrant:
+        self.calls.append((region, refresh_token, credentials.client_id))
+        if self.errors:
+            raise self.errors.pop(0)
+        return TokenGrant(access_token="fake-access", refresh_token=None, expires_in=3600)
+
+
+class RecordingEvents:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self.published.append((detail_type, detail))
+
+
+@dataclass
+class FakeFlows:
+    """Stand-ins for the refresh, profile-sync and connect-session flows, scripted per test."""
+
+    store: MemoryStore
+    clock: FakeClock
+    refresh_outcome: RefreshOutcome = RefreshOutcome.SUCCEEDED
+    refresh_error: Exception | None = None
+    resync_error: Exception | None = None
+    session_error: Exception | None = None
+    refresh_calls: list[tuple[str, Region]] = field(default_factory=list)
+    resync_calls: list[tuple[str, Region]] = field(default_factory=list)
+    session_calls: list[tuple[str, ConnectSessionRequest]] = field(default_factory=list)
+
+    def refresh_now(self, tenant_id: str, region: Region) -> RefreshAttempt:
+        self.refresh_calls.append((tenant_id, region))
+        if self.refresh_error is not None:
+            raise self.refresh_error
+        attempt = RefreshAttempt(
+            tenant_id=tenant_id,
+            region=region,
+            attempted_at=self.clock.now(),
+            outcome=self.refresh_outcome,
+            error_code=None if self.refresh_outcome is RefreshOutcome.SUCCEEDED else "invalid_grant",
+            latency_ms=42,
+            trigger="admin",
+        )
+        connection = self.store.connections[(tenant_id, region)]
+        if self.refresh_outcome is RefreshOutcome.SUCCEEDED:
+            connection = connection.model_copy(
+                update={
+                    "last_refresh_success_at": self.clock.now(),
+                    "access_token_expires_at": self.clock.now() + timedelta(hours=1),
+                    "consecutive_failures": 0,
+                }
+            )
+        self.store.record_refresh(connection, attempt, lease=None)
+        return attempt
+
+    def resync(self, connection: Connection) -> Connection:
+        self.resync_calls.append((connection.tenant_id, connection.region))
+        if self.resync_error is not None:
+            raise self.resync_error
+        updated = connection.model_copy(update={"profiles_checked_at": self.clock.now()})
+        self.store.connections[(connection.tenant_id, connection.region)] = updated
+        return updated
+
+    def create_session(self, tenant_id: str, request: ConnectSessionRequest) -> ConnectSessionCreated:
+        self.session_calls.append((tenant_id, request))
+        if self.session_error is not None:
+            raise self.session_error
+        return ConnectSessionCreated(
+            tenant_id=tenant_id,
+            consent_url="https://connect.example.com/connect/fake-session-id",
+            expires_at=self.clock.now() + timedelta(seconds=request.lifetime_seconds or 3600),
+            region=request.region,
+        )
+
+
+def make_connection(
+    tenant_id: str,
+    region: Region = Region.NA,
+    *,
+    status: ConnectionStatus = ConnectionStatus.ACTIVE,
+    clock: FakeClock | None = None,
+    **updates: Any,
+) -> Connection:
+    now = (clock or FakeClock()).now()
+    return Connection(
+        tenant_id=tenant_id,
+        region=region,
+        status=status,
+        grant_version=1,
+        connected_at=now - timedelta(days=1),
+        access_token_expires_at=now + timedelta(minutes=40),
+        refresh_due_at=now + timedelta(minutes=25),
+        profile_count=1,
+        **updates,
+    )
+
+
+def make_profile(
+    tenant_id: str, region: Region, profile_id: str, *, clock: FakeClock, **updates: Any
+) -> ProfileMapping:
+    return ProfileMapping(
+        tenant_id=tenant_id,
+        region=region,
+        profile_id=profile_id,
+        country_code="US",
+        account_name="Fake Seller",
+        account_type="seller",
+        first_seen_at=clock.now(),
+        last_seen_at=clock.now(),
+        **updates,
+    )
