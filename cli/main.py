@@ -1,0 +1,330 @@
+"""``python -m cli``: the operator's command line for the admin API.
+
+The LWA client secret is read from stdin (when piped) or a hidden prompt: there is no option
+that takes it, so it never lands in shell history or ``ps`` output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from cli import output
+from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
+from cli.errors import CliError, ExitCode
+
+REGIONS = ("NA", "EU", "FE")
+STATUSES = ("active", "reauthorization_required", "disconnected")
+
+
+@dataclass
+class Io:
+    """Where the CLI reads and writes; tests pass their own."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    getpass: Callable[[str], str] = getpass.getpass
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    def print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+
+    def note(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+
+
+ClientFactory = Callable[[argparse.Namespace, Io], AdminClient]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit with ``ExitCode.USAGE`` through ``CliError``."""
+
+    def error(self, message: str) -> Any:  # argparse's signature says NoReturn; we raise instead
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            # Never echo unknown values: someone may have typed a secret on the command line.
+            names = [
+                token.split("=", 1)[0] for token in message[len(prefix) :].split() if token.startswith("-")
+            ]
+            message = prefix + (", ".join(names) if names else "(values not shown)")
+        raise CliError(ExitCode.USAGE, f"{message}\n{self.format_usage().strip()}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m cli",
+        description="Operate Amazon Ads Connect through its IAM-authorized admin API.",
+        epilog="Exit codes: 0 ok, 1 API error or failed check, 2 usage / rejected input, 3 not found, "
+        "4 AWS credentials or IAM denied, 5 API unreachable or stack not found, 6 conflict "
+        "(refresh running, disconnected).",
+    )
+    parser.add_argument(
+        "--api-url", help="admin API base URL (default: $ADS_CONNECT_ADMIN_URL, else the stack output)"
+    )
+    parser.add_argument(
+        "--stack-name", help="CloudFormation stack to read AdminApiUrl from (default AmazonAdsConnect)"
+    )
+    parser.add_argument("--profile", help="AWS profile for credentials")
+    parser.add_argument("--region", help="AWS region for the stack look-up and signing")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for the API")
+    groups = parser.add_subparsers(dest="group", required=True, parser_class=_Parser)
+
+    credentials = groups.add_parser("credentials", help="the LWA client id and secret").add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    cred_set = credentials.add_parser(
+        "set", help="store the client id and secret (secret from stdin or a hidden prompt, never an argument)"
+    )
+    cred_set.add_argument("--client-id", required=True, help="the Security Profile's client id")
+    cred_set.add_argument("--check", action="store_true", help="check them against Amazon afterwards")
+    credentials.add_parser("check", help="check the stored client id and secret against Amazon")
+
+    sessions = groups.add_parser("sessions", help="connect sessions").add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    create = sessions.add_parser("create", help="create a connect session and print its consent URL")
+    create.add_argument("tenant")
+    create.add_argument("--region", dest="session_region", type=str.upper, choices=REGIONS)
+    create.add_argument("--display-name")
+    create.add_argument("--return-url")
+    create.add_argument("--lifetime", type=int, metavar="SECONDS", help="60 to 604800 (7 days)")
+
+    connections = groups.add_parser("connections", help="connections").add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    listing = connections.add_parser("list", help="list connections (problems first)")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--limit", type=int, default=50, help="page size, 1-100")
+    listing.add_argument("--all", action="store_true", help="follow every page")
+    listing.add_argument("--next-token", help="continue a previous listing")
+    for name, help_text in (
+        ("refresh", "refresh the access token now"),
+        ("resync", "re-read the profiles now"),
+    ):
+        command = connections.add_parser(name, help=help_text)
+        command.add_argument("tenant")
+        command.add_argument("connection_region", metavar="REGION", type=str.upper, choices=REGIONS)
+    disconnect = connections.add_parser(
+        "disconnect", help="stop refreshing and delete the connection's secrets"
+    )
+    disconnect.add_argument("tenant")
+    disconnect.add_argument("connection_region", metavar="REGION", type=str.upper, choices=REGIONS)
+    disconnect.add_argument("--recovery-days", type=int, default=7, help="secret recovery window, 7-30 days")
+    disconnect.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    tenants = groups.add_parser("tenants", help="tenants").add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    show = tenants.add_parser("show", help="connections, profiles and recent refresh attempts of one tenant")
+    show.add_argument("tenant")
+    return parser
+
+
+def default_client(args: argparse.Namespace, io: Io) -> AdminClient:
+    aws = AwsContext(profile=args.profile, region=args.region)
+    url = resolve_api_url(api_url=args.api_url, stack_name=args.stack_name, aws=aws, environ=io.environ)
+    return AdminClient(url, aws, timeout=args.timeout)
+
+
+def main(
+    argv: Sequence[str] | None = None, *, io: Io | None = None, client_factory: ClientFactory = default_client
+) -> int:
+    io = io or Io()
+    try:
+        args = build_parser().parse_args(argv)
+        _validate(args)
+        return _run(args, io, client_factory)
+    except CliError as exc:
+        io.note(exc.render())
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        io.note("interrupted")
+        return int(ExitCode.INTERRUPTED)
+
+
+def _validate(args: argparse.Namespace) -> None:
+    if args.timeout <= 0:
+        raise CliError(ExitCode.USAGE, "--timeout must be positive")
+    if args.group == "connections" and args.command == "list":
+        if not 1 <= args.limit <= 100:
+            raise CliError(ExitCode.USAGE, "--limit must be between 1 and 100")
+        if args.all and args.next_token:
+            raise CliError(ExitCode.USAGE, "--all and --next-token cannot be combined")
+    if args.group == "connections" and args.command == "disconnect" and not 7 <= args.recovery_days <= 30:
+        raise CliError(ExitCode.USAGE, "--recovery-days must be between 7 and 30")
+
+
+def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    handlers: dict[tuple[str, str], Callable[[argparse.Namespace, Io, ClientFactory], int]] = {
+        ("credentials", "set"): _credentials_set,
+        ("credentials", "check"): _credentials_check,
+        ("sessions", "create"): _sessions_create,
+        ("connections", "list"): _connections_list,
+        ("connections", "refresh"): _connections_refresh,
+        ("connections", "resync"): _connections_resync,
+        ("connections", "disconnect"): _connections_disconnect,
+        ("tenants", "show"): _tenants_show,
+    }
+    return handlers[(args.group, args.command)](args, io, client_factory)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_secret(io: Io) -> str:
+    interactive = io.stdin.isatty()
+    secret = (
+        io.getpass("LWA client secret (input hidden): ") if interactive else io.stdin.readline()
+    ).strip()
+    if not secret:
+        raise CliError(ExitCode.USAGE, "no client secret given (pipe it on stdin or type it at the prompt)")
+    return secret
+
+
+def _credentials_set(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    secret = _read_secret(io)
+    client = client_factory(args, io)
+    written = client.request(
+        "PUT", ("client-credentials",), body={"client_id": args.client_id, "client_secret": secret}
+    ).body
+    if args.json and not args.check:
+        io.print(output.as_json(written))
+    elif not args.json:
+        io.print(f"Stored the client secret for client id {output.cell(written.get('client_id'))}.")
+    if args.check:
+        return _show_check(client, args, io)
+    io.note("Run `python -m cli credentials check` to check them against Amazon.")
+    return int(ExitCode.OK)
+
+
+def _credentials_check(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    return _show_check(client_factory(args, io), args, io)
+
+
+def _show_check(client: AdminClient, args: argparse.Namespace, io: Io) -> int:
+    check = client.request("POST", ("client-credentials", "check")).body
+    if args.json:
+        io.print(output.as_json(check))
+    else:
+        verdict = "OK" if check.get("valid") else "FAILED"
+        io.print(f"Credentials check {verdict}: {output.cell(check.get('message'))}")
+        if check.get("amazon_error_code"):
+            io.print(f"Amazon answered {output.cell(check.get('amazon_error_code'))} to the probe.")
+    return int(ExitCode.OK if check.get("valid") else ExitCode.API_ERROR)
+
+
+def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    body = {
+        "region": args.session_region,
+        "display_name": args.display_name,
+        "return_url": args.return_url,
+        "lifetime_seconds": args.lifetime,
+    }
+    created = (
+        client_factory(args, io)
+        .request(
+            "POST",
+            ("tenants", args.tenant, "connect-sessions"),
+            body={k: v for k, v in body.items() if v is not None},
+        )
+        .body
+    )
+    if args.json:
+        io.print(output.as_json(created))
+        return int(ExitCode.OK)
+    io.print(f"Connect session for tenant {output.cell(created.get('tenant_id'))}")
+    io.print(f"Expires: {output.when(created.get('expires_at'))}")
+    io.print("Consent URL (send it to the advertiser; it works once):")
+    # Alone on its line so a terminal's click/copy picks exactly the URL.
+    io.print(str(created.get("consent_url")))
+    return int(ExitCode.OK)
+
+
+def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    client = client_factory(args, io)
+    items: list[dict[str, Any]] = []
+    token: str | None = args.next_token
+    while True:
+        page = client.request(
+            "GET", ("connections",), query={"status": args.status, "limit": args.limit, "next_token": token}
+        ).body
+        items.extend(page.get("items") or [])
+        token = page.get("next_token")
+        if not args.all or not token:
+            break
+    if args.json:
+        io.print(output.as_json({"items": items, "next_token": token}))
+        return int(ExitCode.OK)
+    io.print(output.connections_table(items))
+    if token:
+        io.note(f"More connections: add --all, or --next-token {token}")
+    return int(ExitCode.OK)
+
+
+def _tenants_show(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    detail = client_factory(args, io).request("GET", ("tenants", args.tenant)).body
+    io.print(output.as_json(detail) if args.json else output.tenant_text(detail))
+    return int(ExitCode.OK)
+
+
+def _connections_refresh(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    result = (
+        client_factory(args, io)
+        .request("POST", ("tenants", args.tenant, "connections", args.connection_region, "refresh"))
+        .body
+    )
+    io.print(output.as_json(result) if args.json else output.refresh_text(result))
+    succeeded = (result.get("attempt") or {}).get("outcome") == "succeeded"
+    return int(ExitCode.OK if succeeded else ExitCode.API_ERROR)
+
+
+def _connections_resync(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    result = (
+        client_factory(args, io)
+        .request("POST", ("tenants", args.tenant, "connections", args.connection_region, "resync-profiles"))
+        .body
+    )
+    io.print(output.as_json(result) if args.json else output.resync_text(result))
+    return int(ExitCode.OK)
+
+
+def _connections_disconnect(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    if not args.yes:
+        if not io.stdin.isatty():
+            raise CliError(ExitCode.USAGE, "disconnecting needs --yes when not run interactively")
+        io.stderr.write(
+            f"Disconnect {args.tenant}/{args.connection_region}? Refreshing stops and its secrets are "
+            f"deleted after {args.recovery_days} days. Type the tenant id to confirm: "
+        )
+        io.stderr.flush()
+        if io.stdin.readline().strip() != args.tenant:
+            io.note("Not disconnected.")
+            return int(ExitCode.USAGE)
+    result = (
+        client_factory(args, io)
+        .request(
+            "DELETE",
+            ("tenants", args.tenant, "connections", args.connection_region),
+            query={"recovery_days": args.recovery_days},
+        )
+        .body
+    )
+    if args.json:
+        io.print(output.as_json(result))
+    else:
+        state = "was already disconnected" if result.get("already_disconnected") else "disconnected"
+        io.print(
+            f"{output.cell(result.get('tenant_id'))}/{output.cell(result.get('region'))} {state} at "
+            f"{output.when(result.get('disconnected_at'))}; its secrets can be restored for "
+            f"{output.cell(result.get('recovery_window_days'))} days."
+        )
+    return int(ExitCode.OK)
