@@ -1,0 +1,399 @@
+"""The admin handler: routing, validation, the IAM guard and the error map (in-memory ports)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from ads_connect.handlers import admin
+from ads_connect.logic.admin import AdminService
+from ads_connect.logic.ports import (
+    ClientCredentials,
+    InvalidGrantError,
+    LeaseHeldError,
+    StaleGrantError,
+    TransientAmazonError,
+)
+from ads_connect.models.records import ConnectionStatus
+from ads_connect.regions import Region
+from botocore.exceptions import ClientError
+
+from tests.fakes.clock import FakeClock
+from tests.fakes.http_api import CALLER_ARN, FakeLambdaContext, http_event
+from tests.fakes.operator import (
+    FakeFlows,
+    MemoryStore,
+    MemoryVault,
+    RecordingEvents,
+    ScriptedLwa,
+    make_connection,
+)
+
+FAKE_SECRET = "fake-secret-value-for-handler-tests"
+
+
+@dataclass
+class Api:
+    store: MemoryStore
+    vault: MemoryVault
+    lwa: ScriptedLwa
+    events: RecordingEvents
+    flows: FakeFlows
+    clock: FakeClock
+
+    def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        response = admin.handler(http_event(method, path, **kwargs), FakeLambdaContext())  # type: ignore[arg-type]
+        assert FAKE_SECRET not in response["body"]
+        assert "Traceback" not in response["body"]
+        return response["statusCode"], json.loads(response["body"]), response.get("headers", {})
+
+    def add(self, tenant: str, region: Region = Region.NA, **kw: Any) -> None:
+        self.store.save_connection(
+            make_connection(tenant, region, clock=self.clock, **kw), expected_grant_version=None
+        )
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    clock = FakeClock()
+    store = MemoryStore(clock)
+    vault = MemoryVault(ClientCredentials("amzn1.application-oa2-client.fake", FAKE_SECRET))
+    lwa = ScriptedLwa()
+    events = RecordingEvents()
+    flows = FakeFlows(store, clock)
+    service = AdminService(
+        store, vault, lwa, events, clock, flows.refresh_now, flows.resync, flows.create_session
+    )
+    monkeypatch.setattr(admin, "_service", service)
+    yield Api(store, vault, lwa, events, flows, clock)
+
+
+def assert_error(body: dict[str, Any], code: str) -> None:
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert len(body["error"]["reference"]) == 16
+
+
+# -- the IAM guard ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/admin/connections"), ("PUT", "/admin/client-credentials"), ("GET", "/admin/unknown")],
+)
+def test_requests_without_iam_context_are_forbidden(api: Api, method: str, path: str) -> None:
+    status, body, _ = api.call(method, path, iam=False, body={"client_id": "x", "client_secret": FAKE_SECRET})
+    assert status == 403
+    assert_error(body, "forbidden")
+    assert api.vault.credentials is not None and api.vault.credentials.client_id != "x"
+
+
+def test_empty_iam_context_is_forbidden(api: Api) -> None:
+    event = http_event("GET", "/admin/connections")
+    event["requestContext"]["authorizer"]["iam"] = {}
+    response = admin.handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    assert response["statusCode"] == 403
+
+
+# -- client credentials -------------------------------------------------------------------------
+
+
+def test_put_client_credentials_writes_and_never_echoes_the_secret(api: Api) -> None:
+    status, body, _ = api.call(
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": "amzn1.application-oa2-client.new", "client_secret": FAKE_SECRET},
+    )
+    assert status == 200
+    assert body["client_id"] == "amzn1.application-oa2-client.new"
+    assert api.vault.credentials == ClientCredentials("amzn1.application-oa2-client.new", FAKE_SECRET)
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"client_id": "x"}, "body.client_secret"),
+        ({"client_secret": FAKE_SECRET}, "body.client_id"),
+        ({"client_id": "x", "client_secret": FAKE_SECRET + " \n"}, "whitespace"),
+        ({"client_id": "x y", "client_secret": FAKE_SECRET}, "body.client_id"),
+        ({"client_id": "x", "client_secret": FAKE_SECRET, "extra": 1}, "body.extra"),
+        ({"client_id": "x", "client_secret": ""}, "body.client_secret"),
+        ([1, 2], "body"),
+    ],
+)
+def test_put_client_credentials_validation(api: Api, payload: Any, fragment: str) -> None:
+    status, body, _ = api.call("PUT", "/admin/client-credentials", body=payload)
+    assert status == 400
+    assert_error(body, "invalid_request")
+    assert fragment in body["error"]["message"]
+    assert api.vault.credentials is not None and api.vault.credentials.client_secret == FAKE_SECRET
+
+
+@pytest.mark.parametrize("raw", ["{not json", "", "null"])
+def test_put_client_credentials_bad_or_missing_body(api: Api, raw: str) -> None:
+    status, body, _ = api.call("PUT", "/admin/client-credentials", raw_body=raw)
+    assert status == 400
+    assert body["error"]["code"] in {"invalid_json", "invalid_request"}
+
+
+def test_bad_json_is_named(api: Api) -> None:
+    status, body, _ = api.call("PUT", "/admin/client-credentials", raw_body="{not json")
+    assert status == 400
+    assert_error(body, "invalid_json")
+
+
+def test_check_credentials_accepted(api: Api) -> None:
+    api.lwa.errors.append(InvalidGrantError("dead", error_code="invalid_grant", status=400))
+    status, body, _ = api.call("POST", "/admin/client-credentials/check")
+    assert status == 200
+    assert body["valid"] is True and body["result"] == "accepted"
+
+
+def test_check_credentials_missing_is_a_conflict(api: Api) -> None:
+    api.vault.credentials = None
+    status, body, _ = api.call("POST", "/admin/client-credentials/check")
+    assert status == 409
+    assert_error(body, "client_credentials_missing")
+
+
+def test_check_credentials_amazon_down_is_503(api: Api) -> None:
+    api.lwa.errors.append(TransientAmazonError("down", error_code="server_error", status=503))
+    status, body, _ = api.call("POST", "/admin/client-credentials/check")
+    assert status == 503
+    assert_error(body, "amazon_unavailable")
+
+
+# -- connect sessions ---------------------------------------------------------------------------
+
+
+def test_create_connect_session_with_and_without_body(api: Api) -> None:
+    status, body, _ = api.call(
+        "POST",
+        "/admin/tenants/acme-1/connect-sessions",
+        body={"region": "EU", "display_name": "Acme", "lifetime_seconds": 900},
+    )
+    assert status == 201
+    assert body["consent_url"].startswith("https://") and body["tenant_id"] == "acme-1"
+    assert api.flows.session_calls[0][1].region is Region.EU
+
+    status, body, _ = api.call("POST", "/admin/tenants/acme-2/connect-sessions")
+    assert status == 201
+    assert api.flows.session_calls[1][1].region is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"region": "XX"},
+        {"lifetime_seconds": 10},
+        {"lifetime_seconds": 8 * 24 * 3600},
+        {"display_name": ""},
+        {"unknown": 1},
+    ],
+)
+def test_create_connect_session_validation(api: Api, payload: dict[str, Any]) -> None:
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions", body=payload)
+    assert status == 400
+    assert_error(body, "invalid_request")
+    assert api.flows.session_calls == []
+
+
+@pytest.mark.parametrize("tenant", ["bad!id", "-leading-dash", "x" * 65, "%3Cscript%3E"])
+def test_bad_tenant_ids_are_rejected_without_reflection(api: Api, tenant: str) -> None:
+    status, body, _ = api.call("POST", f"/admin/tenants/{tenant}/connect-sessions")
+    assert status == 400
+    assert_error(body, "invalid_tenant_id")
+    assert tenant not in body["error"]["message"]
+
+
+# -- listing ------------------------------------------------------------------------------------
+
+
+def test_list_connections_pages_with_opaque_tokens(api: Api) -> None:
+    for i in range(3):
+        api.add(f"t{i}", consecutive_failures=i, last_refresh_error_code="server_error" if i else None)
+    api.add("r1", status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+
+    status, first, _ = api.call("GET", "/admin/connections", query={"limit": "2"})
+    assert status == 200
+    assert [c["tenant_id"] for c in first["items"]] == ["r1", "t0"]
+    status, second, _ = api.call(
+        "GET", "/admin/connections", query={"limit": "2", "next_token": first["next_token"]}
+    )
+    assert [c["tenant_id"] for c in second["items"]] == ["t1", "t2"]
+    assert second["next_token"] is not None  # the disconnected status is still to be read
+    status, third, _ = api.call(
+        "GET", "/admin/connections", query={"limit": "2", "next_token": second["next_token"]}
+    )
+    assert third == {"items": [], "next_token": None}
+    shown = second["items"][1]
+    assert shown["consecutive_failures"] == 2 and shown["last_refresh_error_code"] == "server_error"
+    assert {"region", "status", "profile_count", "access_token_expires_at", "last_refresh_success_at"} <= set(
+        shown
+    )
+
+
+def test_list_connections_by_status(api: Api) -> None:
+    api.add("a1")
+    api.add("r1", status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+    status, body, _ = api.call("GET", "/admin/connections", query={"status": "reauthorization_required"})
+    assert status == 200
+    assert [c["tenant_id"] for c in body["items"]] == ["r1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"status": "bogus"}, "invalid_request"),
+        ({"limit": "0"}, "invalid_request"),
+        ({"limit": "101"}, "invalid_request"),
+        ({"limit": "ten"}, "invalid_request"),
+        ({"next_token": "garbage!"}, "invalid_next_token"),
+    ],
+)
+def test_list_connections_validation(api: Api, query: dict[str, str], code: str) -> None:
+    status, body, _ = api.call("GET", "/admin/connections", query=query)
+    assert status == 400
+    assert_error(body, code)
+
+
+# -- tenant detail ------------------------------------------------------------------------------
+
+
+def test_show_tenant_and_unknown_tenant(api: Api) -> None:
+    api.add("acme")
+    status, body, _ = api.call("GET", "/admin/tenants/acme")
+    assert status == 200
+    assert body["tenant_id"] == "acme" and [c["region"] for c in body["connections"]] == ["NA"]
+    assert body["profiles"] == [] and body["refresh_attempts"] == []
+
+    status, body, _ = api.call("GET", "/admin/tenants/nobody")
+    assert status == 404
+    assert_error(body, "tenant_not_found")
+
+
+# -- refresh / resync ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("region", ["NA", "na"])
+def test_refresh_now(api: Api, region: str) -> None:
+    api.add("acme")
+    status, body, _ = api.call("POST", f"/admin/tenants/acme/connections/{region}/refresh")
+    assert status == 200
+    assert body["attempt"]["outcome"] == "succeeded" and body["attempt"]["trigger"] == "admin"
+    assert api.flows.refresh_calls == [("acme", Region.NA)]
+
+
+def test_refresh_conflicts_and_not_found(api: Api) -> None:
+    api.add("acme")
+    api.flows.refresh_error = LeaseHeldError("held")
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+    assert status == 409
+    assert_error(body, "refresh_in_progress")
+
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connections/EU/refresh")
+    assert status == 404
+    assert_error(body, "connection_not_found")
+
+    api.add("gone", status=ConnectionStatus.DISCONNECTED)
+    status, body, _ = api.call("POST", "/admin/tenants/gone/connections/NA/refresh")
+    assert status == 409
+    assert_error(body, "connection_disconnected")
+
+    api.flows.refresh_error = StaleGrantError("raced")
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+    assert status == 409
+    assert_error(body, "concurrent_change")
+
+
+@pytest.mark.parametrize("path_region", ["XX", "us-east-1"])
+def test_unknown_region(api: Api, path_region: str) -> None:
+    api.add("acme")
+    for method, suffix in (("POST", "/refresh"), ("POST", "/resync-profiles"), ("DELETE", "")):
+        status, body, _ = api.call(method, f"/admin/tenants/acme/connections/{path_region}{suffix}")
+        assert status == 400
+        assert_error(body, "unknown_region")
+
+
+def test_resync_profiles(api: Api) -> None:
+    api.add("acme", Region.FE)
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connections/FE/resync-profiles")
+    assert status == 200
+    assert body["region"] == "FE" and body["connection"]["tenant_id"] == "acme"
+    assert api.flows.resync_calls == [("acme", Region.FE)]
+
+
+# -- disconnect ---------------------------------------------------------------------------------
+
+
+def test_disconnect_with_recovery_window_and_actor(api: Api) -> None:
+    api.add("acme")
+    status, body, _ = api.call("DELETE", "/admin/tenants/acme/connections/NA", query={"recovery_days": "14"})
+    assert status == 200
+    assert body["status"] == "disconnected" and body["recovery_window_days"] == 14
+    assert api.vault.deleted == [("acme", Region.NA, 14)]
+    assert api.store.audit[0][2]["actor"] == CALLER_ARN
+    assert api.events.published[0][0] == "Connection Disconnected"
+
+
+@pytest.mark.parametrize("days", ["6", "31", "seven"])
+def test_disconnect_recovery_window_validation(api: Api, days: str) -> None:
+    api.add("acme")
+    status, body, _ = api.call("DELETE", "/admin/tenants/acme/connections/NA", query={"recovery_days": days})
+    assert status == 400
+    assert_error(body, "invalid_request")
+    assert api.vault.deleted == []
+
+
+def test_disconnect_unknown_connection(api: Api) -> None:
+    status, body, _ = api.call("DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 404
+    assert_error(body, "connection_not_found")
+
+
+# -- routing and unexpected failures ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/admin/nothing", "/admin/tenants", "/admin/tenants/a/b/c/d/e", "/other"])
+def test_unknown_route(api: Api, path: str) -> None:
+    status, body, _ = api.call("GET", path)
+    assert status == 404
+    assert_error(body, "unknown_route")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/admin/client-credentials", "PUT"),
+        ("DELETE", "/admin/connections", "GET"),
+        ("GET", "/admin/tenants/acme/connections/NA/refresh", "POST"),
+        ("PUT", "/admin/tenants/acme/connections/NA", "DELETE"),
+    ],
+)
+def test_wrong_method(api: Api, method: str, path: str, allowed: str) -> None:
+    status, body, headers = api.call(method, path)
+    assert status == 405
+    assert_error(body, "method_not_allowed")
+    assert headers["Allow"] == allowed
+
+
+def test_aws_failure_is_503_without_details(api: Api) -> None:
+    api.flows.session_error = ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem"
+    )
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions")
+    assert status == 503
+    assert_error(body, "aws_unavailable")
+    assert "Rate exceeded" not in body["error"]["message"]
+
+
+def test_unexpected_error_is_a_json_500_with_a_reference_only(api: Api) -> None:
+    api.flows.session_error = RuntimeError(f"boom {FAKE_SECRET}")
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions")
+    assert status == 500
+    assert_error(body, "internal_error")
+    assert "boom" not in json.dumps(body)
