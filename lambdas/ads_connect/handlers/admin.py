@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
+from ads_connect.clock import SystemClock
 from ads_connect.logic.admin import AdminService
 from ads_connect.logic.ports import (
     AmazonError,
@@ -42,11 +43,13 @@ from ads_connect.models.admin_api import (
     MAX_RECOVERY_DAYS,
     MIN_RECOVERY_DAYS,
     ClientCredentialsRequest,
+    ConnectSessionCreated,
     ConnectSessionRequest,
     ErrorBody,
     ErrorDetail,
 )
-from ads_connect.models.records import TENANT_ID_PATTERN, ConnectionStatus
+from ads_connect.models.records import TENANT_ID_PATTERN, Connection, ConnectionStatus, RefreshAttempt
+from ads_connect.models.settings import AdminSettings
 from ads_connect.observability import logger, metrics, tracer
 from ads_connect.regions import Region
 
@@ -69,8 +72,75 @@ def _route(method: str, rule: str) -> Callable[[Callable[..., Any]], Callable[..
 _service: AdminService | None = None
 
 
-def build_service() -> AdminService:
-    raise RuntimeError("admin wiring lands with the adapters (refresh/connect helpers)")
+def build_service(settings: AdminSettings | None = None) -> AdminService:
+    """Compose the production adapters and the other flows, once per cold start.
+
+    The operator actions run the product's own flows: refresh through ``logic.refresh`` (same
+    lease as the schedule, forced, trigger ``admin``), profile sync through ``logic.profiles``,
+    connect sessions through ``logic.connect_session``.
+    """
+    # Imported here so that importing this module for its routes needs none of the adapters.
+    # The ignore covers the window in which a sibling adapter is not merged yet; once it is,
+    # mypy checks these names and signatures like any other import.
+    from ads_connect.adapters.connection_store import (  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+        DynamoConnectionStore,
+    )
+    from ads_connect.adapters.events import EventBridgePublisher  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+    from ads_connect.adapters.lwa import HttpLwaClient  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+    from ads_connect.adapters.secrets import SecretsManagerVault  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+    from ads_connect.logic.connect_session import create_connect_session  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+    from ads_connect.logic.profiles import resync_connection_profiles  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+    from ads_connect.logic.refresh import refresh_connection  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+
+    settings = settings or AdminSettings.from_environment()
+    clock = SystemClock()
+    store = DynamoConnectionStore(settings.table_name, clock=clock)
+    vault = SecretsManagerVault(settings)
+    lwa = HttpLwaClient(settings.amazon_endpoints)
+    events = EventBridgePublisher(settings.event_bus_name, clock=clock)
+    deps = {
+        "store": store,
+        "vault": vault,
+        "lwa": lwa,
+        "events": events,
+        "clock": clock,
+        "settings": settings,
+    }
+
+    def refresh_now(tenant_id: str, region: Region) -> RefreshAttempt:
+        attempt: RefreshAttempt = refresh_connection(tenant_id, region, force=True, trigger="admin", **deps)
+        return attempt
+
+    def resync(connection: Connection) -> Connection:
+        synced: Connection = resync_connection_profiles(connection, trigger="admin", **deps)
+        return synced
+
+    def create_session(tenant_id: str, request: ConnectSessionRequest) -> ConnectSessionCreated:
+        created = create_connect_session(
+            tenant_id,
+            display_name=request.display_name,
+            region=request.region,
+            return_url=request.return_url,
+            lifetime_seconds=request.lifetime_seconds,
+            **deps,
+        )
+        return ConnectSessionCreated(
+            tenant_id=tenant_id,
+            consent_url=created.consent_url,
+            expires_at=created.expires_at,
+            region=request.region,
+        )
+
+    return AdminService(
+        store=store,
+        vault=vault,
+        lwa=lwa,
+        events=events,
+        clock=clock,
+        refresh_now=refresh_now,
+        resync=resync,
+        create_session=create_session,
+    )
 
 
 def service() -> AdminService:
