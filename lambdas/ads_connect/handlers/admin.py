@@ -82,6 +82,7 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
     # Imported here so that importing this module for its routes needs none of the adapters.
     # The ignore covers the window in which a sibling adapter is not merged yet; once it is,
     # mypy checks these names and signatures like any other import.
+    from ads_connect.adapters.ads_api import HttpAdsApiClient  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
     from ads_connect.adapters.connection_store import (  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
         DynamoConnectionStore,
     )
@@ -98,10 +99,12 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
     vault = SecretsManagerVault(settings)
     lwa = HttpLwaClient(settings.amazon_endpoints)
     events = EventBridgePublisher(settings.event_bus_name, clock=clock)
+    ads_api = HttpAdsApiClient(settings.amazon_endpoints)
     deps = {
         "store": store,
         "vault": vault,
         "lwa": lwa,
+        "ads_api": ads_api,
         "events": events,
         "clock": clock,
         "settings": settings,
