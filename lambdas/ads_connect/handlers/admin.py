@@ -404,6 +404,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _iam_context(event) is None:
         reference = uuid.uuid4().hex[:16]
         logger.warning("admin request without IAM authorization context", extra={"reference": reference})
+        metrics.add_metric(name="AdminRequestsUnauthorized", unit=MetricUnit.Count, value=1)
         body = ErrorBody(
             error=ErrorDetail(
                 code="forbidden",

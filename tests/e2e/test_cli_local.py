@@ -1,0 +1,176 @@
+"""The operator CLI end to end against local mode (local gateway + moto server + emulator).
+
+The CLI runs as a subprocess (``python -m cli``), exactly as an operator runs it, signing with
+the AWS credentials local mode hands out. The advertiser's side is walked headlessly: the
+hosted consent page's form is submitted and the emulator answers "allow".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+# The fixture tests/e2e/conftest.py provides for a running local mode (owned by local mode).
+# Used here: ``.base_url`` (the local gateway serving /connect, /callback and /admin),
+# ``.environ`` (AWS credentials/endpoint the local SigV4 stand-in accepts) and ``.emulator``.
+LOCAL_MODE_FIXTURE = "local_mode"
+PROFILE = {
+    "profileId": 1234567890123456789,
+    "countryCode": "US",
+    "currencyCode": "USD",
+    "timezone": "America/Los_Angeles",
+    "accountInfo": {
+        "marketplaceStringId": "ATVPDKIKX0DER",
+        "id": "A3LUQZ2NBMFGO4",
+        "type": "seller",
+        "name": "E2E Seller",
+        "validPaymentMethod": True,
+    },
+}
+
+
+@pytest.fixture
+def local(request: pytest.FixtureRequest) -> Any:
+    try:
+        return request.getfixturevalue(LOCAL_MODE_FIXTURE)
+    except pytest.FixtureLookupError:
+        pytest.skip(
+            f"the local-mode fixture {LOCAL_MODE_FIXTURE!r} (tests/e2e/conftest.py) has not landed yet"
+        )
+
+
+def cli(local: Any, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **dict(local.environ)}
+    env.pop("ADS_CONNECT_ADMIN_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "--api-url", local.base_url, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def cli_json(local: Any, *args: str) -> Any:
+    run = cli(local, "--json", *args)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+class _Forms(HTMLParser):
+    """The consent page's forms: action, method and the fields a browser would submit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(
+                {"action": a.get("action", ""), "method": a.get("method", "get").lower(), "fields": {}}
+            )
+        elif self.forms and tag in {"input", "button"} and a.get("name"):
+            kind = a.get("type", "text").lower()
+            if kind in {"radio", "checkbox"} and a["name"] in self.forms[-1]["fields"]:
+                return  # keep the first choice, as a user clicking the first option would
+            self.forms[-1]["fields"][a["name"]] = a.get("value", "")
+
+
+def walk_consent(consent_url: str) -> requests.Response:
+    """Browser stand-in: open the consent page, submit its form, follow redirects to the end."""
+    browser = requests.Session()
+    page = browser.get(consent_url, timeout=15)
+    assert page.status_code == 200, page.status_code
+    parser = _Forms()
+    parser.feed(page.text)
+    posts = [f for f in parser.forms if f["method"] == "post"]
+    assert posts, "the consent page has no form to start the flow"
+    form = posts[0]
+    final = browser.post(urljoin(page.url, form["action"]), data=form["fields"], timeout=30)
+    return final
+
+
+def test_operator_connects_lists_refreshes_and_disconnects_a_tenant(local: Any) -> None:
+    emu = local.emulator
+    emu.add_user("e2e-advertiser", profiles={"NA": [PROFILE]})
+    emu.sign_in("e2e-advertiser")
+    emu.headless = "allow"
+
+    # Credentials: the secret goes in on stdin, and Amazon (the emulator) accepts it
+    check = cli_json(local, "credentials", "check")
+    assert check["valid"] is True
+
+    # A connect session for a new tenant, walked by a headless browser
+    created = cli_json(local, "sessions", "create", "e2e-tenant", "--region", "NA", "--display-name", "E2E")
+    end = walk_consent(created["consent_url"])
+    assert end.status_code == 200
+    assert "1234567890123456789" in end.text  # the success page lists the connected profile
+
+    listing = cli_json(local, "connections", "list", "--status", "active", "--all")
+    mine = [c for c in listing["items"] if c["tenant_id"] == "e2e-tenant"]
+    assert len(mine) == 1 and mine[0]["region"] == "NA" and mine[0]["profile_count"] == 1
+
+    table = cli(local, "connections", "list")
+    assert table.returncode == 0 and "e2e-tenant" in table.stdout and "TENANT" in table.stdout
+
+    refreshed = cli_json(local, "connections", "refresh", "e2e-tenant", "NA")
+    assert refreshed["attempt"]["outcome"] == "succeeded"
+
+    detail = cli_json(local, "tenants", "show", "e2e-tenant")
+    assert [p["profile_id"] for p in detail["profiles"]] == ["1234567890123456789"]
+    assert any(a["trigger"] == "admin" for a in detail["refresh_attempts"])
+
+    resynced = cli_json(local, "connections", "resync", "e2e-tenant", "NA")
+    assert resynced["connection"]["profile_count"] == 1
+
+    # Disconnecting needs --yes when not interactive
+    refused = cli(local, "connections", "disconnect", "e2e-tenant", "NA")
+    assert refused.returncode == 2
+
+    gone = cli_json(local, "connections", "disconnect", "e2e-tenant", "NA", "--yes")
+    assert gone["status"] == "disconnected" and gone["already_disconnected"] is False
+    disconnected = cli_json(local, "connections", "list", "--status", "disconnected", "--all")
+    assert "e2e-tenant" in [c["tenant_id"] for c in disconnected["items"]]
+
+    again = cli(local, "connections", "refresh", "e2e-tenant", "NA")
+    assert again.returncode == 6 and "connection_disconnected" in again.stderr
+
+    # No secret the emulator issued ever reached the operator's terminal
+    for issued in emu.issued_secrets():
+        assert issued not in json.dumps([created, listing, refreshed, detail, resynced, gone])
+
+
+def test_cli_errors_against_local_mode(local: Any) -> None:
+    missing = cli(local, "tenants", "show", "no-such-tenant")
+    assert missing.returncode == 3 and "tenant_not_found" in missing.stderr
+
+    bad = cli(local, "tenants", "show", "bad!tenant")
+    assert bad.returncode == 2 and "invalid_tenant_id" in bad.stderr
+
+    unsigned = requests.get(f"{local.base_url.rstrip('/')}/admin/connections", timeout=15)
+    assert unsigned.status_code == 403
+
+
+def test_credentials_set_reads_the_secret_from_stdin(local: Any) -> None:
+    from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+
+    client_id, secret = TEST_CLIENT_ID, TEST_CLIENT_SECRET  # the client local mode registers at the emulator
+    run = cli(local, "credentials", "set", "--client-id", client_id, "--check", stdin=secret + "\n")
+    assert run.returncode == 0, run.stderr
+    assert secret not in run.stdout + run.stderr
