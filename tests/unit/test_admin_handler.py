@@ -397,3 +397,26 @@ def test_unexpected_error_is_a_json_500_with_a_reference_only(api: Api) -> None:
     assert status == 500
     assert_error(body, "internal_error")
     assert "boom" not in json.dumps(body)
+
+
+# -- no secret in a log line --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"client_id": "amzn1.application-oa2-client.new", "client_secret": FAKE_SECRET},
+        {"client_id": "bad id", "client_secret": FAKE_SECRET},  # rejected: validation path
+        {"client_id": "x", "client_secret": FAKE_SECRET + " tail"},  # rejected by the secret's own rule
+    ],
+)
+def test_the_client_secret_never_reaches_the_logs(
+    api: Api, payload: dict[str, str], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    api.call("PUT", "/admin/client-credentials", body=payload)
+    captured = capsys.readouterr()
+    logs = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    # Something was logged (the write, or the rejection), and none of it holds the secret
+    assert "client credentials written" in logs or "admin request failed" in logs
+    assert FAKE_SECRET not in captured.out + captured.err + logs
