@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     tenants = groups.add_parser("tenants", help="tenants").add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
+    tenants_list = tenants.add_parser("list", help="every tenant with its connections (one line per tenant)")
+    tenants_list.add_argument(
+        "--status", choices=STATUSES, help="only tenants with a connection in this status"
+    )
     show = tenants.add_parser("show", help="connections, profiles and recent refresh attempts of one tenant")
     show.add_argument("tenant")
     return parser
@@ -170,6 +174,7 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
         ("connections", "refresh"): _connections_refresh,
         ("connections", "resync"): _connections_resync,
         ("connections", "disconnect"): _connections_disconnect,
+        ("tenants", "list"): _tenants_list,
         ("tenants", "show"): _tenants_show,
     }
     return handlers[(args.group, args.command)](args, io, client_factory)
@@ -249,24 +254,44 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
     return int(ExitCode.OK)
 
 
-def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
-    client = client_factory(args, io)
+def _fetch_connections(
+    client: AdminClient, *, status: str | None, limit: int, token: str | None, every_page: bool
+) -> tuple[list[dict[str, Any]], str | None]:
     items: list[dict[str, Any]] = []
-    token: str | None = args.next_token
     while True:
         page = client.request(
-            "GET", ("connections",), query={"status": args.status, "limit": args.limit, "next_token": token}
+            "GET", ("connections",), query={"status": status, "limit": limit, "next_token": token}
         ).body
         items.extend(page.get("items") or [])
         token = page.get("next_token")
-        if not args.all or not token:
-            break
+        if not every_page or not token:
+            return items, token
+
+
+def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    items, token = _fetch_connections(
+        client_factory(args, io),
+        status=args.status,
+        limit=args.limit,
+        token=args.next_token,
+        every_page=args.all,
+    )
     if args.json:
         io.print(output.as_json({"items": items, "next_token": token}))
         return int(ExitCode.OK)
     io.print(output.connections_table(items))
     if token:
         io.note(f"More connections: add --all, or --next-token {token}")
+    return int(ExitCode.OK)
+
+
+def _tenants_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    # The API lists connections; a tenant is the group of its connections (one per region).
+    items, _ = _fetch_connections(
+        client_factory(args, io), status=args.status, limit=100, token=None, every_page=True
+    )
+    tenants = output.group_by_tenant(items)
+    io.print(output.as_json({"tenants": tenants}) if args.json else output.tenants_table(tenants))
     return int(ExitCode.OK)
 
 

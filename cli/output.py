@@ -177,3 +177,41 @@ def resync_text(result: dict[str, Any]) -> str:
         for p in profiles
     ]
     return head + "\n" + table(("profile id", "country", "account", "access", "gone"), rows)
+
+
+def group_by_tenant(connections: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per tenant: its connections' regions and statuses, summed profiles, worst failures."""
+    tenants: dict[str, dict[str, Any]] = {}
+    for c in connections:
+        tenant = tenants.setdefault(
+            str(c.get("tenant_id")),
+            {
+                "tenant_id": c.get("tenant_id"),
+                "connections": [],
+                "profile_count": 0,
+                "consecutive_failures": 0,
+            },
+        )
+        tenant["connections"].append({"region": c.get("region"), "status": c.get("status")})
+        tenant["profile_count"] += int(c.get("profile_count") or 0)
+        tenant["consecutive_failures"] = max(
+            tenant["consecutive_failures"], int(c.get("consecutive_failures") or 0)
+        )
+    for tenant in tenants.values():
+        tenant["connections"].sort(key=lambda x: str(x["region"]))
+    return [tenants[name] for name in sorted(tenants)]
+
+
+def tenants_table(tenants: Sequence[dict[str, Any]]) -> str:
+    if not tenants:
+        return "No tenants."
+    rows = [
+        [
+            t["tenant_id"],
+            ", ".join(f"{c['region']} {c['status']}" for c in t["connections"]),
+            t["profile_count"],
+            t["consecutive_failures"],
+        ]
+        for t in tenants
+    ]
+    return table(("tenant", "connections", "profiles", "max failures"), rows)

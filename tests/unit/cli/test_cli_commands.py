@@ -420,3 +420,43 @@ def test_api_url_is_the_base(cli: Cli) -> None:
     cli.http.answers.append(response(200, {"items": [], "next_token": None}))
     cli.run("connections", "list")
     assert cli.http.sent[0].url.startswith(API_URL + "/admin/connections")
+
+
+def test_tenants_list_groups_connections_by_tenant_across_pages(cli: Cli) -> None:
+    eu = CONNECTION | {"region": "EU", "status": "reauthorization_required", "consecutive_failures": 4}
+    cli.http.answers += [
+        response(200, {"items": [eu], "next_token": "t1"}),
+        response(
+            200,
+            {
+                "items": [CONNECTION, CONNECTION | {"tenant_id": "beta", "profile_count": 0}],
+                "next_token": None,
+            },
+        ),
+    ]
+
+    run = cli.run("tenants", "list")
+
+    assert run.code == ExitCode.OK
+    assert len(cli.http.sent) == 2
+    lines = run.out.splitlines()
+    assert lines[0].split()[:2] == ["TENANT", "CONNECTIONS"]
+    assert lines[1].startswith("acme") and "EU reauthorization_required, NA active" in lines[1]
+    assert lines[1].split()[-2:] == ["4", "4"]  # 2 + 2 profiles, worst failure count 4
+    assert lines[2].startswith("beta")
+
+
+def test_tenants_list_json(cli: Cli) -> None:
+    cli.http.answers.append(response(200, {"items": [CONNECTION], "next_token": None}))
+    run = cli.run("--json", "tenants", "list", "--status", "active")
+    assert path_and_query(cli.http.sent[0].url)[1]["status"] == ["active"]
+    assert json.loads(run.out) == {
+        "tenants": [
+            {
+                "tenant_id": "acme",
+                "connections": [{"region": "NA", "status": "active"}],
+                "profile_count": 2,
+                "consecutive_failures": 0,
+            }
+        ]
+    }
