@@ -95,7 +95,9 @@ def parse_endpoints(raw: str | None) -> dict[Region, RegionEndpoints]:
     try:
         return {region: RegionEndpoints.model_validate(data[region.value]) for region in Region}
     except ValidationError as exc:
-        raise EndpointsConfigError(f"{ENDPOINTS_ENV_VAR} has an invalid entry: {exc.errors()[0]['msg']}") from None
+        raise EndpointsConfigError(
+            f"{ENDPOINTS_ENV_VAR} has an invalid entry: {exc.errors()[0]['msg']}"
+        ) from None
 
 
 def endpoints_from_environment(environ: Mapping[str, str] | None = None) -> dict[Region, RegionEndpoints]:

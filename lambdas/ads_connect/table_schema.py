@@ -6,7 +6,7 @@ Single-table design. Item families (``pk`` / ``sk``):
 |----------------------|---------------------------|--------------------------------------|
 | connection           | ``TENANT#<tenant>``       | ``CONN#<region>``                    |
 | profile mapping      | ``TENANT#<tenant>``       | ``PROFILE#<region>#<profileId>``     |
-| refresh attempt      | ``TENANT#<tenant>``       | ``ATTEMPT#<region>#<iso time>#<id>`` |
+| refresh attempt      | ``TENANT#<tenant>``       | ``ATTEMPT#<iso time>#<region>#<id>`` |
 | audit record         | ``TENANT#<tenant>``       | ``AUDIT#<iso time>#<id>``            |
 | connect session      | ``SESSION#<sha256(id)>``  | ``SESSION``                          |
 | OAuth state          | ``STATE#<sha256(state)>`` | ``STATE``                            |

@@ -28,7 +28,7 @@ class InvalidTenantIdError(ValueError):
 def validate_tenant_id(value: str) -> str:
     if not TENANT_ID_PATTERN.fullmatch(value):
         raise InvalidTenantIdError(
-            "tenant id must be 1-64 characters: letters, digits, '.', '-', '_', starting with a letter or digit"
+            "tenant id must be 1-64 letters, digits, '.', '-' or '_', starting with a letter or digit"
         )
     return value
 

@@ -63,6 +63,8 @@ class CoreSettings(_Settings):
         "secret_prefix": ENV_SECRET_PREFIX,
         "lwa_secret_id": ENV_LWA_SECRET_ID,
         "event_bus_name": ENV_EVENT_BUS_NAME,
+        "private_secret_kms_key_id": ENV_PRIVATE_SECRET_KMS_KEY_ID,
+        "private_secret_reader_arns": ENV_PRIVATE_SECRET_READER_ARNS,
     }
 
     table_name: str = Field(min_length=3)
@@ -70,6 +72,20 @@ class CoreSettings(_Settings):
     lwa_secret_id: str = Field(min_length=1)
     event_bus_name: str = Field(min_length=1)
     amazon_endpoints: dict[Region, RegionEndpoints]
+    # Every function that may create a connection's private refresh-token secret (callback,
+    # worker, admin) encrypts it with this key and attaches a resource policy naming these roles.
+    private_secret_kms_key_id: str | None = None
+    private_secret_reader_arns: tuple[str, ...] = ()
+
+    @field_validator("private_secret_reader_arns", mode="before")
+    @classmethod
+    def _parse_arns(cls, value: object) -> object:
+        if isinstance(value, str):
+            parsed = json.loads(value) if value.strip() else []
+            if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+                raise ValueError("must be a JSON array of role ARNs")
+            return tuple(parsed)
+        return value
 
     @field_validator("amazon_endpoints", mode="before")
     @classmethod
@@ -113,8 +129,6 @@ class RefreshSettings(CoreSettings):
     ENV_NAMES: ClassVar[dict[str, str]] = {
         "refresh_lead_seconds": ENV_REFRESH_LEAD_SECONDS,
         "work_queue_url": ENV_WORK_QUEUE_URL,
-        "private_secret_kms_key_id": ENV_PRIVATE_SECRET_KMS_KEY_ID,
-        "private_secret_reader_arns": ENV_PRIVATE_SECRET_READER_ARNS,
     }
 
     # Refresh when less than this much access-token life remains. 900 s (15 min) keeps a
@@ -122,18 +136,6 @@ class RefreshSettings(CoreSettings):
     # (300 s) is the latest acceptable.
     refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
     work_queue_url: str | None = None
-    private_secret_kms_key_id: str | None = None
-    private_secret_reader_arns: tuple[str, ...] = ()
-
-    @field_validator("private_secret_reader_arns", mode="before")
-    @classmethod
-    def _parse_arns(cls, value: object) -> object:
-        if isinstance(value, str):
-            parsed = json.loads(value) if value.strip() else []
-            if not isinstance(parsed, list):
-                raise ValueError("must be a JSON array of role ARNs")
-            return tuple(parsed)
-        return value
 
 
 class AdminSettings(PagesSettings, RefreshSettings):

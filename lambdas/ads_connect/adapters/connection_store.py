@@ -1,0 +1,531 @@
+"""ConnectionStore on DynamoDB: connections, profile mappings, attempts, leases, audit, pauses.
+
+Item layout and indexes: ``table_schema.py``. Times are stored as ISO-8601 strings, except the
+two index sort keys (``refresh_due_at``, ``profile_sync_due_at``), which are epoch seconds.
+AWS failures other than lost conditions propagate as botocore ``ClientError``/``BotoCoreError``
+(callers treat them as transient); lost conditions become the domain errors of ``logic.ports``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from ads_connect import table_schema as schema
+from ads_connect.logic.ports import (
+    Clock,
+    InvalidPageTokenError,
+    Lease,
+    LeaseHeldError,
+    OperatorPause,
+    Page,
+    StaleGrantError,
+)
+from ads_connect.models.records import (
+    Connection,
+    ConnectionStatus,
+    ProfileMapping,
+    RefreshAttempt,
+)
+from ads_connect.regions import Region
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+ATTEMPT_RETENTION = timedelta(days=30)
+OPERATOR_PK = "OPERATOR"
+_INDEX_NUMBER_FIELDS = (schema.DUE_INDEX_SORT_KEY, schema.PROFILE_SYNC_INDEX_SORT_KEY)
+# Attributes a connection item carries that are not Connection fields.
+_LEASE_ATTRIBUTES = ("lease_owner", "lease_expires_at")
+_CONNECTION_INDEX_ATTRIBUTES = (
+    schema.DUE_INDEX_PARTITION_KEY,
+    schema.PROFILE_SYNC_INDEX_PARTITION_KEY,
+    schema.STATUS_INDEX_PARTITION_KEY,
+    schema.STATUS_INDEX_SORT_KEY,
+)
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def connection_sk(region: Region) -> str:
+    return f"CONN#{region.value}"
+
+
+def profile_sk(region: Region, profile_id: str) -> str:
+    return f"PROFILE#{region.value}#{profile_id}"
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _from_epoch(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB Decimals back to int (every number this store writes is whole)."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def connection_to_item(connection: Connection) -> dict[str, Any]:
+    """All attributes of a connection item except its keys and lease."""
+    item: dict[str, Any] = {
+        k: v
+        for k, v in connection.model_dump(mode="json").items()
+        if v is not None and k not in _INDEX_NUMBER_FIELDS
+    }
+    item["entity"] = "connection"
+    item[schema.STATUS_INDEX_PARTITION_KEY] = connection.status.value
+    item[schema.STATUS_INDEX_SORT_KEY] = f"{connection.tenant_id}#{connection.region.value}"
+    active = connection.status is ConnectionStatus.ACTIVE
+    if connection.refresh_due_at is not None:
+        item[schema.DUE_INDEX_SORT_KEY] = _epoch(connection.refresh_due_at)
+        if active:
+            item[schema.DUE_INDEX_PARTITION_KEY] = schema.DUE_BUCKET_VALUE
+    if connection.profile_sync_due_at is not None:
+        item[schema.PROFILE_SYNC_INDEX_SORT_KEY] = _epoch(connection.profile_sync_due_at)
+        if active:
+            item[schema.PROFILE_SYNC_INDEX_PARTITION_KEY] = schema.PROFILE_SYNC_BUCKET_VALUE
+    return item
+
+
+def connection_from_item(item: Mapping[str, Any]) -> Connection | None:
+    """None for an item that holds only a lease (a first consent still in flight)."""
+    if "grant_version" not in item:
+        return None
+    fields = set(Connection.model_fields)
+    data = {k: _plain(v) for k, v in item.items() if k in fields}
+    for name in _INDEX_NUMBER_FIELDS:
+        if name in item:
+            data[name] = _from_epoch(item[name])
+    return Connection.model_validate(data)
+
+
+def _update_expression(
+    values: Mapping[str, Any], remove: Sequence[str]
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    names: dict[str, str] = {}
+    attribute_values: dict[str, Any] = {}
+    sets = []
+    for index, (name, value) in enumerate(values.items()):
+        names[f"#a{index}"] = name
+        attribute_values[f":v{index}"] = value
+        sets.append(f"#a{index} = :v{index}")
+    removes = []
+    for index, name in enumerate(remove):
+        names[f"#r{index}"] = name
+        removes.append(f"#r{index}")
+    expression = "SET " + ", ".join(sets)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return expression, names, attribute_values
+
+
+class DynamoConnectionStore:
+    def __init__(self, table_name: str, *, clock: Clock, table: Table | None = None) -> None:
+        self._table: Table = table or boto3.resource("dynamodb").Table(table_name)
+        self._clock = clock
+
+    # --- connections ---------------------------------------------------------------------
+
+    def get_connection(self, tenant_id: str, region: Region) -> Connection | None:
+        response = self._table.get_item(
+            Key={schema.PARTITION_KEY: tenant_pk(tenant_id), schema.SORT_KEY: connection_sk(region)},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return connection_from_item(item) if item else None
+
+    def list_connections(self, tenant_id: str) -> Sequence[Connection]:
+        items = self._query_all(
+            KeyConditionExpression=Key(schema.PARTITION_KEY).eq(tenant_pk(tenant_id))
+            & Key(schema.SORT_KEY).begins_with("CONN#"),
+            ConsistentRead=True,
+        )
+        return [c for c in (connection_from_item(i) for i in items) if c is not None]
+
+    def save_connection(self, connection: Connection, *, expected_grant_version: int | None) -> None:
+        item = connection_to_item(connection)
+        remove = self._absent_optional_attributes(connection, item)
+        expression, names, values = _update_expression(item, remove)
+        if expected_grant_version is None:
+            condition = "attribute_not_exists(grant_version)"
+        else:
+            names["#gv"] = "grant_version"
+            values[":expected"] = expected_grant_version
+            condition = "#gv = :expected"
+        try:
+            self._table.update_item(
+                Key=self._connection_key(connection.tenant_id, connection.region),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise StaleGrantError(
+                    f"connection {connection.tenant_id}/{connection.region.value} changed under this write"
+                ) from None
+            raise
+
+    def record_refresh(self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None) -> None:
+        item = connection_to_item(connection)
+        remove = list(self._absent_optional_attributes(connection, item))
+        if lease is not None:
+            remove += list(_LEASE_ATTRIBUTES)
+        expression, names, values = _update_expression(item, remove)
+        if lease is not None:
+            names["#owner"] = "lease_owner"
+            values[":owner"] = lease.owner
+            condition = "#owner = :owner"
+        else:
+            names["#gv"] = "grant_version"
+            values[":gv"] = connection.grant_version
+            condition = "#gv = :gv"
+        client = self._table.meta.client
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            "Key": self._connection_key(connection.tenant_id, connection.region),
+                            "UpdateExpression": expression,
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    {"Put": {"TableName": self._table.name, "Item": self._attempt_item(attempt)}},
+                ]
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise StaleGrantError(
+                    f"refresh of {connection.tenant_id}/{connection.region.value} lost its lease or version"
+                ) from None
+            raise
+
+    # --- leases ----------------------------------------------------------------------------
+
+    def acquire_lease(self, tenant_id: str, region: Region, *, owner: str, seconds: int) -> Lease:
+        now = self._clock.now()
+        expires_at = now + timedelta(seconds=seconds)
+        try:
+            self._table.update_item(
+                Key=self._connection_key(tenant_id, region),
+                UpdateExpression="SET lease_owner = :owner, lease_expires_at = :expires",
+                ConditionExpression=(
+                    "attribute_not_exists(lease_owner) OR lease_expires_at < :now OR lease_owner = :owner"
+                ),
+                ExpressionAttributeValues={
+                    ":owner": owner,
+                    ":expires": _epoch(expires_at),
+                    ":now": _epoch(now),
+                },
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise LeaseHeldError(
+                    f"connection {tenant_id}/{region.value} is being refreshed by another worker"
+                ) from None
+            raise
+        return Lease(tenant_id=tenant_id, region=region, owner=owner, expires_at=expires_at)
+
+    def release_lease(self, lease: Lease) -> None:
+        try:
+            self._table.update_item(
+                Key=self._connection_key(lease.tenant_id, lease.region),
+                UpdateExpression="REMOVE lease_owner, lease_expires_at",
+                ConditionExpression="lease_owner = :owner",
+                ExpressionAttributeValues={":owner": lease.owner},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            # The lease expired and another owner took it: nothing of ours left to release.
+
+    # --- profiles --------------------------------------------------------------------------
+
+    def list_profiles(self, tenant_id: str, region: Region | None = None) -> Sequence[ProfileMapping]:
+        prefix = "PROFILE#" if region is None else f"PROFILE#{region.value}#"
+        items = self._query_all(
+            KeyConditionExpression=Key(schema.PARTITION_KEY).eq(tenant_pk(tenant_id))
+            & Key(schema.SORT_KEY).begins_with(prefix),
+            ConsistentRead=True,
+        )
+        fields = set(ProfileMapping.model_fields)
+        return [
+            ProfileMapping.model_validate({k: _plain(v) for k, v in i.items() if k in fields}) for i in items
+        ]
+
+    def save_profiles(self, tenant_id: str, region: Region, profiles: Sequence[ProfileMapping]) -> None:
+        existing = {p.profile_id: p for p in self.list_profiles(tenant_id, region)}
+        keep = {p.profile_id for p in profiles}
+        with self._table.batch_writer() as batch:
+            for profile in profiles:
+                batch.put_item(Item=self._profile_item(profile))
+            for profile_id, old in existing.items():
+                if profile_id not in keep and not old.gone:
+                    batch.put_item(Item=self._profile_item(old.model_copy(update={"gone": True})))
+
+    def find_tenants_by_profile(self, profile_id: str) -> Sequence[tuple[str, Region]]:
+        items = self._query_all(
+            IndexName=schema.PROFILE_INDEX,
+            KeyConditionExpression=Key(schema.PROFILE_INDEX_PARTITION_KEY).eq(profile_id),
+        )
+        return [(str(i["tenant_id"]), Region(str(i["region"]))) for i in items if not i.get("gone")]
+
+    # --- attempts and audit -----------------------------------------------------------------
+
+    def list_refresh_attempts(self, tenant_id: str, *, limit: int) -> Sequence[RefreshAttempt]:
+        response = self._table.query(
+            KeyConditionExpression=Key(schema.PARTITION_KEY).eq(tenant_pk(tenant_id))
+            & Key(schema.SORT_KEY).begins_with("ATTEMPT#"),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        fields = set(RefreshAttempt.model_fields)
+        return [
+            RefreshAttempt.model_validate({k: _plain(v) for k, v in i.items() if k in fields})
+            for i in response.get("Items", [])
+        ]
+
+    def append_audit(self, tenant_id: str, action: str, detail: dict[str, Any]) -> None:
+        now = self._clock.now()
+        self._table.put_item(
+            Item={
+                schema.PARTITION_KEY: tenant_pk(tenant_id),
+                schema.SORT_KEY: f"AUDIT#{now.isoformat()}#{uuid.uuid4().hex[:8]}",
+                "entity": "audit",
+                "tenant_id": tenant_id,
+                "action": action,
+                "at": now.isoformat(),
+                "detail": json.dumps(detail, sort_keys=True, default=str),
+            }
+        )
+
+    # --- scheduler queries --------------------------------------------------------------------
+
+    def due_connections(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]:
+        return list(
+            self._index_keys(
+                schema.DUE_INDEX,
+                schema.DUE_INDEX_PARTITION_KEY,
+                schema.DUE_BUCKET_VALUE,
+                schema.DUE_INDEX_SORT_KEY,
+                now,
+                limit,
+            )
+        )
+
+    def profile_sync_due(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]:
+        return list(
+            self._index_keys(
+                schema.PROFILE_SYNC_INDEX,
+                schema.PROFILE_SYNC_INDEX_PARTITION_KEY,
+                schema.PROFILE_SYNC_BUCKET_VALUE,
+                schema.PROFILE_SYNC_INDEX_SORT_KEY,
+                now,
+                limit,
+            )
+        )
+
+    def iter_due_pages(self, *, now: datetime, page_size: int = 1000) -> Iterator[list[tuple[str, Region]]]:
+        """The due set page by page (the scheduler sends each page while reading the next)."""
+        yield from self._index_pages(
+            schema.DUE_INDEX,
+            schema.DUE_INDEX_PARTITION_KEY,
+            schema.DUE_BUCKET_VALUE,
+            schema.DUE_INDEX_SORT_KEY,
+            now,
+            page_size,
+        )
+
+    def list_connections_by_status(
+        self, status: ConnectionStatus, *, limit: int, next_token: str | None
+    ) -> Page:
+        kwargs: dict[str, Any] = {
+            "IndexName": schema.STATUS_INDEX,
+            "KeyConditionExpression": Key(schema.STATUS_INDEX_PARTITION_KEY).eq(status.value),
+            "Limit": limit,
+        }
+        if next_token:
+            kwargs["ExclusiveStartKey"] = self._decode_token(next_token, status)
+        response = self._table.query(**kwargs)
+        connections = [
+            c for c in (connection_from_item(i) for i in response.get("Items", [])) if c is not None
+        ]
+        last = response.get("LastEvaluatedKey")
+        return Page(items=connections, next_token=self._encode_token(last, status) if last else None)
+
+    # --- operator pauses -----------------------------------------------------------------------
+
+    def get_operator_pause(self, name: str) -> OperatorPause | None:
+        item = self._table.get_item(
+            Key={schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: name}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        error_code = item.get("error_code")
+        return OperatorPause(
+            name=name,
+            paused_at=datetime.fromisoformat(str(item["paused_at"])),
+            error_code=str(error_code) if error_code is not None else None,
+        )
+
+    def set_operator_pause(self, pause: OperatorPause) -> None:
+        item: dict[str, Any] = {
+            schema.PARTITION_KEY: OPERATOR_PK,
+            schema.SORT_KEY: pause.name,
+            "entity": "operator_pause",
+            "paused_at": pause.paused_at.isoformat(),
+        }
+        if pause.error_code is not None:
+            item["error_code"] = pause.error_code
+        # Keep the first pause time: later workers hitting the same error must not move it.
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    def clear_operator_pause(self, name: str) -> bool:
+        response = self._table.delete_item(
+            Key={schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: name}, ReturnValues="ALL_OLD"
+        )
+        return bool(response.get("Attributes"))
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _connection_key(tenant_id: str, region: Region) -> dict[str, str]:
+        return {schema.PARTITION_KEY: tenant_pk(tenant_id), schema.SORT_KEY: connection_sk(region)}
+
+    @staticmethod
+    def _absent_optional_attributes(connection: Connection, item: Mapping[str, Any]) -> list[str]:
+        """Attributes to REMOVE so a cleared field (or a left index) does not linger."""
+        optional = [name for name in Connection.model_fields if name not in item]
+        optional += [name for name in _CONNECTION_INDEX_ATTRIBUTES if name not in item]
+        return [name for name in optional if name not in ("tenant_id", "region")]
+
+    def _attempt_item(self, attempt: RefreshAttempt) -> dict[str, Any]:
+        item: dict[str, Any] = {k: v for k, v in attempt.model_dump(mode="json").items() if v is not None}
+        item[schema.PARTITION_KEY] = tenant_pk(attempt.tenant_id)
+        item[schema.SORT_KEY] = (
+            f"ATTEMPT#{attempt.attempted_at.isoformat()}#{attempt.region.value}#{uuid.uuid4().hex[:8]}"
+        )
+        item["entity"] = "refresh_attempt"
+        item[schema.TTL_ATTRIBUTE] = _epoch(attempt.attempted_at + ATTEMPT_RETENTION)
+        return item
+
+    @staticmethod
+    def _profile_item(profile: ProfileMapping) -> dict[str, Any]:
+        item: dict[str, Any] = {k: v for k, v in profile.model_dump(mode="json").items() if v is not None}
+        item[schema.PARTITION_KEY] = tenant_pk(profile.tenant_id)
+        item[schema.SORT_KEY] = profile_sk(profile.region, profile.profile_id)
+        item["entity"] = "profile"
+        item[schema.PROFILE_INDEX_SORT_KEY] = f"{profile.tenant_id}#{profile.region.value}"
+        return item
+
+    def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._table.query(**kwargs)
+            items.extend(response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            kwargs["ExclusiveStartKey"] = last
+
+    def _index_pages(
+        self, index: str, pk_name: str, pk_value: str, sk_name: str, now: datetime, page_size: int
+    ) -> Iterator[list[tuple[str, Region]]]:
+        kwargs: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": Key(pk_name).eq(pk_value) & Key(sk_name).lte(_epoch(now)),
+            "ProjectionExpression": f"{schema.PARTITION_KEY}, {schema.SORT_KEY}",
+            "Limit": page_size,
+        }
+        while True:
+            response = self._table.query(**kwargs)
+            keys = []
+            for item in response.get("Items", []):
+                tenant = str(item[schema.PARTITION_KEY]).removeprefix("TENANT#")
+                region = Region(str(item[schema.SORT_KEY]).removeprefix("CONN#"))
+                keys.append((tenant, region))
+            if keys:
+                yield keys
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    def _index_keys(
+        self, index: str, pk_name: str, pk_value: str, sk_name: str, now: datetime, limit: int | None
+    ) -> Iterator[tuple[str, Region]]:
+        count = 0
+        for page in self._index_pages(index, pk_name, pk_value, sk_name, now, 1000):
+            for key in page:
+                yield key
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+
+    @staticmethod
+    def _encode_token(last_key: Mapping[str, Any], status: ConnectionStatus) -> str:
+        payload = {"s": status.value, "k": {k: str(v) for k, v in last_key.items()}}
+        return base64.urlsafe_b64encode(json.dumps(payload, sort_keys=True).encode()).decode().rstrip("=")
+
+    @staticmethod
+    def _decode_token(token: str, status: ConnectionStatus) -> dict[str, str]:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            payload = json.loads(raw)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise InvalidPageTokenError("next_token is not a token this API issued") from None
+        expected_keys = {
+            schema.PARTITION_KEY,
+            schema.SORT_KEY,
+            schema.STATUS_INDEX_PARTITION_KEY,
+            schema.STATUS_INDEX_SORT_KEY,
+        }
+        if (
+            not isinstance(payload, dict)
+            or payload.get("s") != status.value
+            or not isinstance(payload.get("k"), dict)
+            or set(payload["k"]) != expected_keys
+            or not all(isinstance(v, str) for v in payload["k"].values())
+        ):
+            raise InvalidPageTokenError("next_token is not a token this API issued for this filter")
+        return dict(payload["k"])

@@ -1,0 +1,233 @@
+"""TokenVault on Secrets Manager: the LWA client secret and the two secrets of each connection.
+
+Names and JSON shapes are the consumer contract (docs/architecture.md, docs/consumers.md):
+- ``<prefix>/lwa-client``: ``{"client_id", "client_secret"}`` (stack functions only)
+- ``<prefix>/refresh/<tenant>/<region>``: the refresh token (stack functions only: a
+  customer-managed KMS key and a resource policy that denies every other principal)
+- ``<prefix>/access/<tenant>/<region>``: the access token consumers read
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from ads_connect.logic.ports import (
+    ClientCredentials,
+    ClientCredentialsMissingError,
+    PublishedAccessToken,
+    StoredRefreshToken,
+)
+from ads_connect.models.settings import CoreSettings
+from ads_connect.regions import Region
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+CLIENT_CREDENTIALS_CACHE_SECONDS = 300.0
+
+
+def refresh_secret_name(prefix: str, tenant_id: str, region: Region) -> str:
+    return f"{prefix}/refresh/{tenant_id}/{region.value}"
+
+
+def access_secret_name(prefix: str, tenant_id: str, region: Region) -> str:
+    return f"{prefix}/access/{tenant_id}/{region.value}"
+
+
+def private_secret_policy(reader_arns: tuple[str, ...]) -> str:
+    """Deny reading the refresh token to every principal but the stack's own function roles."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OnlyAdsConnectFunctionsReadRefreshTokens",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:PrincipalArn": list(reader_arns)}},
+                }
+            ],
+        }
+    )
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class SecretsManagerVault:
+    def __init__(
+        self,
+        settings: CoreSettings,
+        *,
+        client: SecretsManagerClient | None = None,
+        monotonic: Any = time.monotonic,
+    ) -> None:
+        self._client: SecretsManagerClient = client or boto3.client("secretsmanager")
+        self._prefix = settings.secret_prefix
+        self._lwa_secret_id = settings.lwa_secret_id
+        self._kms_key_id = settings.private_secret_kms_key_id
+        self._reader_arns = settings.private_secret_reader_arns
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._credentials: ClientCredentials | None = None
+        self._credentials_read_at = 0.0
+
+    # --- client credentials -----------------------------------------------------------------
+
+    def read_client_credentials(self) -> ClientCredentials:
+        """Cached for five minutes: a rotated secret is picked up without a redeploy."""
+        with self._lock:
+            fresh = self._monotonic() - self._credentials_read_at < CLIENT_CREDENTIALS_CACHE_SECONDS
+            if self._credentials is not None and fresh:
+                return self._credentials
+        try:
+            raw = self._client.get_secret_value(SecretId=self._lwa_secret_id)["SecretString"]
+        except ClientError as error:
+            if _error_code(error) == "ResourceNotFoundException":
+                raise ClientCredentialsMissingError("the LWA client secret does not exist yet") from None
+            raise
+        credentials = self._parse_credentials(raw)
+        with self._lock:
+            self._credentials = credentials
+            self._credentials_read_at = self._monotonic()
+        return credentials
+
+    def write_client_credentials(self, credentials: ClientCredentials) -> None:
+        self._client.put_secret_value(
+            SecretId=self._lwa_secret_id,
+            SecretString=json.dumps(
+                {"client_id": credentials.client_id, "client_secret": credentials.client_secret}
+            ),
+        )
+        with self._lock:
+            self._credentials = None
+
+    def forget_client_credentials(self) -> None:
+        """Drop the cache (after ``invalid_client``: the operator may just have fixed it)."""
+        with self._lock:
+            self._credentials = None
+
+    @staticmethod
+    def _parse_credentials(raw: str) -> ClientCredentials:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ClientCredentialsMissingError("the LWA client secret is not JSON") from None
+        client_id = data.get("client_id") if isinstance(data, dict) else None
+        client_secret = data.get("client_secret") if isinstance(data, dict) else None
+        if (
+            not isinstance(client_id, str)
+            or not client_id
+            or not isinstance(client_secret, str)
+            or not client_secret
+        ):
+            raise ClientCredentialsMissingError(
+                "the LWA client id and secret have not been filled in (the stack creates a placeholder)"
+            )
+        return ClientCredentials(client_id=client_id, client_secret=client_secret)
+
+    # --- per-connection secrets ---------------------------------------------------------------
+
+    def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None:
+        try:
+            raw = self._client.get_secret_value(
+                SecretId=refresh_secret_name(self._prefix, tenant_id, region)
+            )["SecretString"]
+        except ClientError as error:
+            # Deleted (disconnect) or never created: there is no refresh token to use.
+            if _error_code(error) in ("ResourceNotFoundException", "InvalidRequestException"):
+                return None
+            raise
+        data = json.loads(raw)
+        return StoredRefreshToken(
+            refresh_token=str(data["refresh_token"]),
+            grant_version=int(data["grant_version"]),
+            updated_at=datetime.fromisoformat(str(data["updated_at"])),
+        )
+
+    def write_refresh_token(
+        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
+    ) -> None:
+        body = json.dumps(
+            {
+                "refresh_token": refresh_token,
+                "grant_version": grant_version,
+                "updated_at": datetime.now(UTC).isoformat(),
+                "tenant_id": tenant_id,
+                "region": region.value,
+            }
+        )
+        self._put_or_create(refresh_secret_name(self._prefix, tenant_id, region), body, private=True)
+
+    def publish_access_token(self, token: PublishedAccessToken) -> None:
+        body = json.dumps(
+            {
+                "access_token": token.access_token,
+                "token_type": "bearer",
+                "expires_at": token.expires_at.astimezone(UTC).isoformat(),
+                "expires_at_epoch": int(token.expires_at.timestamp()),
+                "region": token.region.value,
+                "api_url": token.api_url,
+                "client_id": token.client_id,
+                "tenant_id": token.tenant_id,
+                "grant_version": token.grant_version,
+            }
+        )
+        self._put_or_create(
+            access_secret_name(self._prefix, token.tenant_id, token.region), body, private=False
+        )
+
+    def delete_connection_secrets(self, tenant_id: str, region: Region, *, recovery_window_days: int) -> None:
+        for name in (
+            refresh_secret_name(self._prefix, tenant_id, region),
+            access_secret_name(self._prefix, tenant_id, region),
+        ):
+            try:
+                self._client.delete_secret(SecretId=name, RecoveryWindowInDays=recovery_window_days)
+            except ClientError as error:
+                # Already gone or already scheduled for deletion: the goal is reached.
+                if _error_code(error) not in ("ResourceNotFoundException", "InvalidRequestException"):
+                    raise
+
+    def _put_or_create(self, name: str, body: str, *, private: bool) -> None:
+        """One PutSecretValue in the steady state; create (or restore) the secret the first time."""
+        try:
+            self._client.put_secret_value(SecretId=name, SecretString=body)
+            return
+        except ClientError as error:
+            code = _error_code(error)
+            if code == "InvalidRequestException":
+                # Scheduled for deletion by a disconnect; a re-consent brings it back.
+                self._client.restore_secret(SecretId=name)
+                self._client.put_secret_value(SecretId=name, SecretString=body)
+                return
+            if code != "ResourceNotFoundException":
+                raise
+        kwargs: dict[str, Any] = {
+            "Name": name,
+            "SecretString": body,
+            "Tags": [{"Key": "amazon-ads-connect", "Value": "private" if private else "access"}],
+        }
+        if private and self._kms_key_id:
+            kwargs["KmsKeyId"] = self._kms_key_id
+        try:
+            self._client.create_secret(**kwargs)
+        except ClientError as error:
+            if _error_code(error) != "ResourceExistsException":
+                raise
+            # Another writer created it a moment ago: write our value over it.
+            self._client.put_secret_value(SecretId=name, SecretString=body)
+        if private and self._reader_arns:
+            self._client.put_resource_policy(
+                SecretId=name, ResourcePolicy=private_secret_policy(self._reader_arns), BlockPublicPolicy=True
+            )

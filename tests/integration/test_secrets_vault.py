@@ -1,0 +1,176 @@
+"""SecretsManagerVault on moto: names, shapes, placeholder, create-or-put, policy, deletion."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from ads_connect.adapters.secrets import SecretsManagerVault, access_secret_name, refresh_secret_name
+from ads_connect.logic.ports import ClientCredentials, ClientCredentialsMissingError, PublishedAccessToken
+from ads_connect.models.settings import CoreSettings
+from ads_connect.regions import Region
+from botocore.exceptions import ClientError
+
+from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET, AwsResources
+
+READER = "arn:aws:iam::123456789012:role/ads-connect-worker"
+
+
+class _Ticker:
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@pytest.fixture
+def settings(aws: AwsResources) -> CoreSettings:
+    return CoreSettings.from_environment().model_copy(
+        update={
+            "private_secret_kms_key_id": "alias/ads-connect-private",
+            "private_secret_reader_arns": (READER,),
+        }
+    )
+
+
+@pytest.fixture
+def secrets_client(aws: AwsResources):  # type: ignore[no-untyped-def]
+    return boto3.client("secretsmanager", region_name=aws.region)
+
+
+def test_client_credentials_are_read_and_cached_for_five_minutes(
+    settings: CoreSettings, secrets_client
+) -> None:  # type: ignore[no-untyped-def]
+    ticker = _Ticker()
+    vault = SecretsManagerVault(settings, monotonic=ticker)
+    assert vault.read_client_credentials() == ClientCredentials(TEST_CLIENT_ID, TEST_CLIENT_SECRET)
+    secrets_client.put_secret_value(
+        SecretId=settings.lwa_secret_id,
+        SecretString=json.dumps({"client_id": "x", "client_secret": "rotated"}),
+    )
+    assert vault.read_client_credentials().client_secret == TEST_CLIENT_SECRET
+    ticker.value = 301
+    assert vault.read_client_credentials().client_secret == "rotated"
+
+
+@pytest.mark.parametrize(
+    "body", ['{"client_id": "", "client_secret": ""}', '{"client_id": "x"}', "not json", "[]"]
+)
+def test_placeholder_or_malformed_client_secret_reads_as_missing(
+    settings: CoreSettings, secrets_client, body: str
+) -> None:  # type: ignore[no-untyped-def]
+    secrets_client.put_secret_value(SecretId=settings.lwa_secret_id, SecretString=body)
+    with pytest.raises(ClientCredentialsMissingError) as raised:
+        SecretsManagerVault(settings).read_client_credentials()
+    assert "secret" in str(raised.value) and body not in str(raised.value)
+
+
+def test_written_client_credentials_are_read_back_at_once(settings: CoreSettings) -> None:
+    vault = SecretsManagerVault(settings)
+    vault.read_client_credentials()
+    vault.write_client_credentials(
+        ClientCredentials("amzn1.application-oa2-client.new", "new-fixture-secret")
+    )
+    assert vault.read_client_credentials().client_secret == "new-fixture-secret"
+
+
+def test_refresh_token_secret_is_created_private_then_overwritten(
+    settings: CoreSettings, secrets_client
+) -> None:  # type: ignore[no-untyped-def]
+    vault = SecretsManagerVault(settings)
+    assert vault.read_refresh_token("acme", Region.EU) is None
+    vault.write_refresh_token("acme", Region.EU, refresh_token="Atzr|fixture-1", grant_version=1)
+    vault.write_refresh_token("acme", Region.EU, refresh_token="Atzr|fixture-2", grant_version=2)
+    stored = vault.read_refresh_token("acme", Region.EU)
+    assert stored is not None and (stored.refresh_token, stored.grant_version) == ("Atzr|fixture-2", 2)
+    assert "fixture-2" not in repr(stored)
+    name = refresh_secret_name("ads-connect", "acme", Region.EU)
+    assert name == "ads-connect/refresh/acme/EU"
+    description = secrets_client.describe_secret(SecretId=name)
+    assert description["KmsKeyId"] == "alias/ads-connect-private"
+    policy = json.loads(secrets_client.get_resource_policy(SecretId=name)["ResourcePolicy"])
+    statement = policy["Statement"][0]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"] == [READER]
+
+
+def test_access_token_secret_has_the_consumer_shape_and_no_refresh_token(
+    settings: CoreSettings, secrets_client
+) -> None:  # type: ignore[no-untyped-def]
+    vault = SecretsManagerVault(settings)
+    expires = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
+    vault.write_refresh_token("acme", Region.NA, refresh_token="Atzr|fixture", grant_version=1)
+    vault.publish_access_token(
+        PublishedAccessToken("acme", Region.NA, "Atza|fixture", expires, "https://ads.example", "cid", 1)
+    )
+    body = json.loads(
+        secrets_client.get_secret_value(SecretId=access_secret_name("ads-connect", "acme", Region.NA))[
+            "SecretString"
+        ]
+    )
+    assert body == {
+        "access_token": "Atza|fixture",
+        "token_type": "bearer",
+        "expires_at": "2026-03-01T13:00:00+00:00",
+        "expires_at_epoch": int(expires.timestamp()),
+        "region": "NA",
+        "api_url": "https://ads.example",
+        "client_id": "cid",
+        "tenant_id": "acme",
+        "grant_version": 1,
+    }
+    # Consumers read it: no deny policy on the access secret.
+    assert "ResourcePolicy" not in secrets_client.get_resource_policy(SecretId="ads-connect/access/acme/NA")
+
+
+class _RealDeletionSemantics:
+    """moto accepts PutSecretValue on a secret scheduled for deletion; AWS answers
+    InvalidRequestException. This wrapper restores AWS's behaviour for the restore path."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_secret_value(self, **kwargs: Any) -> Any:
+        try:
+            deleted = "DeletedDate" in self._client.describe_secret(SecretId=kwargs["SecretId"])
+        except ClientError:
+            deleted = False
+        if deleted:
+            raise ClientError(
+                {"Error": {"Code": "InvalidRequestException", "Message": "marked for deletion"}},
+                "PutSecretValue",
+            )
+        return self._client.put_secret_value(**kwargs)
+
+
+def test_disconnect_deletes_both_secrets_and_reconsent_restores_them(
+    settings: CoreSettings, secrets_client: Any
+) -> None:
+    vault = SecretsManagerVault(settings, client=_RealDeletionSemantics(secrets_client))
+    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture", grant_version=1)
+    vault.publish_access_token(
+        PublishedAccessToken("acme", Region.FE, "Atza|f", datetime.now(UTC) + timedelta(hours=1), "u", "c", 1)
+    )
+    vault.delete_connection_secrets("acme", Region.FE, recovery_window_days=7)
+    vault.delete_connection_secrets("acme", Region.FE, recovery_window_days=7)  # idempotent
+    assert vault.read_refresh_token("acme", Region.FE) is None
+    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-new", grant_version=2)
+    stored = vault.read_refresh_token("acme", Region.FE)
+    assert stored is not None and stored.refresh_token == "Atzr|fixture-new"
+
+
+def test_missing_lwa_secret_reads_as_missing_and_other_failures_propagate(
+    settings: CoreSettings, secrets_client
+) -> None:  # type: ignore[no-untyped-def]
+    secrets_client.delete_secret(SecretId=settings.lwa_secret_id, ForceDeleteWithoutRecovery=True)
+    with pytest.raises(ClientCredentialsMissingError):
+        SecretsManagerVault(settings).read_client_credentials()
+    with pytest.raises(ClientError):
+        SecretsManagerVault(settings).write_client_credentials(ClientCredentials("a", "b"))
