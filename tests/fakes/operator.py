@@ -16,6 +16,7 @@ from typing import Any
 from ads_connect.logic.ports import (
     ClientCredentials,
     ClientCredentialsMissingError,
+    ConnectionStore,
     Lease,
     LeaseHeldError,
     OperatorPause,
@@ -212,7 +213,7 @@ class RecordingEvents:
 class FakeFlows:
     """Stand-ins for the refresh, profile-sync and connect-session flows, scripted per test."""
 
-    store: MemoryStore
+    store: ConnectionStore
     clock: FakeClock
     refresh_outcome: RefreshOutcome = RefreshOutcome.SUCCEEDED
     refresh_error: Exception | None = None
@@ -235,7 +236,8 @@ class FakeFlows:
             latency_ms=42,
             trigger="admin",
         )
-        connection = self.store.connections[(tenant_id, region)]
+        connection = self.store.get_connection(tenant_id, region)
+        assert connection is not None
         if self.refresh_outcome is RefreshOutcome.SUCCEEDED:
             connection = connection.model_copy(
                 update={
@@ -252,7 +254,7 @@ class FakeFlows:
         if self.resync_error is not None:
             raise self.resync_error
         updated = connection.model_copy(update={"profiles_checked_at": self.clock.now()})
-        self.store.connections[(connection.tenant_id, connection.region)] = updated
+        self.store.save_connection(updated, expected_grant_version=connection.grant_version)
         return updated
 
     def create_session(self, tenant_id: str, request: ConnectSessionRequest) -> ConnectSessionCreated:

@@ -15,6 +15,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
@@ -24,10 +25,17 @@ import pytest
 import requests
 from ads_connect.handlers import admin
 from ads_connect.logic.admin import AdminService
-from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, ClientCredentials, LeaseHeldError, OperatorPause
+from ads_connect.logic.ports import (
+    CLIENT_CREDENTIALS_PAUSE,
+    ClientCredentials,
+    InvalidGrantError,
+    LeaseHeldError,
+    OperatorPause,
+)
 from ads_connect.models.records import Connection, ConnectionStatus
 from ads_connect.models.settings import AdminSettings
 from ads_connect.regions import Region
+from boto3.dynamodb.conditions import Key
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
@@ -43,6 +51,7 @@ from tests.fakes.operator import (
     RecordingEvents,
     ScriptedLwa,
     make_connection,
+    make_profile,
 )
 from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET, AwsResources
 
@@ -428,3 +437,172 @@ def test_unsigned_requests_never_reach_the_handler(gateway: Gateway) -> None:
     answer = requests.get(f"{gateway.url}/admin/connections", timeout=5)
     assert answer.status_code == 403
     assert gateway.store.status_queries == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Every route on moto with the real persistence adapters (store, vault, events); LWA scripted
+# and the refresh / profile / session flows stood in by fakes that write through the same ports.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Moto:
+    aws: AwsResources
+    store: Any
+    vault: Any
+    lwa: ScriptedLwa
+    flows: FakeFlows
+    clock: FakeClock
+
+    def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        response = admin.handler(http_event(method, path, **kwargs), FakeLambdaContext())  # type: ignore[arg-type]
+        assert TEST_CLIENT_SECRET not in response["body"]
+        return response["statusCode"], json.loads(response["body"])
+
+    def connect(self, tenant: str, region: Region = Region.NA, **updates: Any) -> Connection:
+        connection = make_connection(tenant, region, clock=self.clock, **updates)
+        self.store.save_connection(connection, expected_grant_version=None)
+        self.vault.write_refresh_token(tenant, region, refresh_token=f"Atzr|fake-{tenant}", grant_version=1)
+        return connection
+
+
+@pytest.fixture
+def moto_api(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Moto]:
+    from ads_connect.adapters.connection_store import DynamoConnectionStore
+    from ads_connect.adapters.events import EventBridgePublisher
+    from ads_connect.adapters.secrets import SecretsManagerVault
+
+    settings = AdminSettings.from_environment()
+    clock = FakeClock()
+    store = DynamoConnectionStore(settings.table_name, clock=clock)
+    vault = SecretsManagerVault(settings)
+    lwa = ScriptedLwa()
+    flows = FakeFlows(store, clock)
+    events = EventBridgePublisher(settings.event_bus_name, clock=clock)
+    service = AdminService(
+        store, vault, lwa, events, clock, flows.refresh_now, flows.resync, flows.create_session
+    )
+    monkeypatch.setattr(admin, "_service", service)
+    yield Moto(aws, store, vault, lwa, flows, clock)
+
+
+def test_moto_credentials_write_and_check_clear_the_stored_pause(moto_api: Moto) -> None:
+    status, body = moto_api.call(
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": TEST_CLIENT_ID, "client_secret": "rotated-fake"},
+    )
+    assert status == 200 and "rotated-fake" not in json.dumps(body)
+    assert read_lwa_secret(moto_api.aws) == {"client_id": TEST_CLIENT_ID, "client_secret": "rotated-fake"}
+
+    moto_api.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, moto_api.clock.now(), "invalid_client")
+    )
+    moto_api.lwa.errors.append(InvalidGrantError("probe", error_code="invalid_grant", status=400))
+    status, body = moto_api.call("POST", "/admin/client-credentials/check")
+    assert status == 200 and body["valid"] is True and body["pause_cleared"] is True
+    assert moto_api.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
+    # The probe used the credentials just written, not a cached copy
+    assert moto_api.lwa.calls[0][2] == TEST_CLIENT_ID
+
+
+def test_moto_check_without_a_stored_secret_is_409(moto_api: Moto) -> None:
+    boto3.client("secretsmanager", region_name=moto_api.aws.region).delete_secret(
+        SecretId=moto_api.aws.lwa_secret_id, ForceDeleteWithoutRecovery=True
+    )
+    status, body = moto_api.call("POST", "/admin/client-credentials/check")
+    assert status == 409 and body["error"]["code"] == "client_credentials_missing"
+
+
+def test_moto_listing_pages_across_statuses_with_the_status_index(moto_api: Moto) -> None:
+    for i in range(4):
+        moto_api.connect(f"tenant-{i}")
+    moto_api.connect("broken", status=ConnectionStatus.REAUTHORIZATION_REQUIRED, consecutive_failures=3)
+
+    seen: list[str] = []
+    token = None
+    for _ in range(10):
+        status, body = moto_api.call(
+            "GET", "/admin/connections", query={"limit": "2", **({"next_token": token} if token else {})}
+        )
+        assert status == 200 and len(body["items"]) <= 2
+        seen += [c["tenant_id"] for c in body["items"]]
+        token = body["next_token"]
+        if not token:
+            break
+    assert seen[0] == "broken" and sorted(seen[1:]) == [f"tenant-{i}" for i in range(4)]
+
+    status, body = moto_api.call("GET", "/admin/connections", query={"status": "reauthorization_required"})
+    assert [c["consecutive_failures"] for c in body["items"]] == [3]
+
+    # A token from the active listing is refused for another filter, by the API and the store
+    status, first = moto_api.call("GET", "/admin/connections", query={"status": "active", "limit": "1"})
+    status, body = moto_api.call(
+        "GET", "/admin/connections", query={"status": "disconnected", "next_token": first["next_token"]}
+    )
+    assert status == 400 and body["error"]["code"] == "invalid_next_token"
+
+
+def test_moto_tenant_detail_refresh_and_lease(moto_api: Moto) -> None:
+    moto_api.connect("acme")
+    moto_api.store.save_profiles(
+        "acme", Region.NA, [make_profile("acme", Region.NA, "9007199254740993", clock=moto_api.clock)]
+    )
+
+    status, body = moto_api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+    assert status == 200 and body["attempt"]["outcome"] == "succeeded"
+
+    status, body = moto_api.call("GET", "/admin/tenants/acme")
+    assert status == 200
+    assert [p["profile_id"] for p in body["profiles"]] == ["9007199254740993"]  # beyond 2^53, exact
+    assert body["refresh_attempts"][0]["trigger"] == "admin"
+    assert body["connections"][0]["last_refresh_success_at"] is not None
+
+    lease = moto_api.store.acquire_lease("acme", Region.NA, owner="worker-1", seconds=300)
+    status, body = moto_api.call("DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 409 and body["error"]["code"] == "refresh_in_progress"
+    moto_api.store.release_lease(lease)
+
+    status, body = moto_api.call("POST", "/admin/tenants/acme/connections/NA/resync-profiles")
+    assert status == 200 and body["profiles"][0]["profile_id"] == "9007199254740993"
+
+    assert moto_api.call("GET", "/admin/tenants/nobody")[0] == 404
+    assert moto_api.call("POST", "/admin/tenants/acme/connections/EU/refresh")[0] == 404
+
+
+def test_moto_disconnect_end_state(moto_api: Moto) -> None:
+    moto_api.connect("acme")
+    moto_api.store.save_profiles(
+        "acme", Region.NA, [make_profile("acme", Region.NA, "42", clock=moto_api.clock)]
+    )
+    later = moto_api.clock.now() + timedelta(days=1)
+    assert ("acme", Region.NA) in moto_api.store.due_connections(now=later)
+
+    status, body = moto_api.call("DELETE", "/admin/tenants/acme/connections/NA", query={"recovery_days": "7"})
+
+    assert status == 200 and body["status"] == "disconnected" and body["already_disconnected"] is False
+    connection = moto_api.store.get_connection("acme", Region.NA)
+    assert connection.status is ConnectionStatus.DISCONNECTED and connection.grant_version == 2
+    assert ("acme", Region.NA) not in moto_api.store.due_connections(now=later)
+    assert [p.gone for p in moto_api.store.list_profiles("acme")] == [True]
+    )
+    secrets_client = boto3.client("secretsmanager", region_name=moto_api.aws.region)
+    listed = secrets_client.list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    private = next(s for s in listed if s["Name"] == f"{moto_api.aws.secret_prefix}/refresh/acme/NA")
+    assert "DeletedDate" in private
+    table = boto3.resource("dynamodb", region_name=moto_api.aws.region).Table(moto_api.aws.table_name)
+    audit = table.query(KeyConditionExpression=Key("pk").eq("TENANT#acme") & Key("sk").begins_with("AUDIT#"))[
+        "Items"
+    ]
+    assert len(audit) == 1 and audit[0]["action"] == "connection_disconnected"
+    assert json.loads(str(audit[0]["detail"]))["actor"] == "arn:aws:iam::123456789012:user/operator"
+    events = moto_api.aws.lifecycle_events()
+    assert [e["detail-type"] for e in events] == ["Connection Disconnected"]
+    assert events[0]["detail"]["tenant_id"] == "acme" and events[0]["detail"]["region"] == "NA"
+
+    # Again: idempotent, no second event; refresh refused
+    status, body = moto_api.call("DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 200 and body["already_disconnected"] is True
+    assert moto_api.aws.lifecycle_events() == []
+    status, body = moto_api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+    assert status == 409 and body["error"]["code"] == "connection_disconnected"
