@@ -585,7 +585,6 @@ def test_moto_disconnect_end_state(moto_api: Moto) -> None:
     assert connection.status is ConnectionStatus.DISCONNECTED and connection.grant_version == 2
     assert ("acme", Region.NA) not in moto_api.store.due_connections(now=later)
     assert [p.gone for p in moto_api.store.list_profiles("acme")] == [True]
-    )
     secrets_client = boto3.client("secretsmanager", region_name=moto_api.aws.region)
     listed = secrets_client.list_secrets(IncludePlannedDeletion=True)["SecretList"]
     private = next(s for s in listed if s["Name"] == f"{moto_api.aws.secret_prefix}/refresh/acme/NA")
