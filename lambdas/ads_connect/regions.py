@@ -90,7 +90,7 @@ def parse_endpoints(raw: str | None) -> dict[Region, RegionEndpoints]:
     unknown = sorted(set(data) - {r.value for r in Region})
     if missing or unknown:
         raise EndpointsConfigError(
-            f"{ENDPOINTS_ENV_VAR} must have exactly the keys NA, EU, FE (missing: {missing}, unknown: {unknown})"
+            f"{ENDPOINTS_ENV_VAR} needs exactly the keys NA, EU, FE (missing: {missing}, unknown: {unknown})"
         )
     try:
         return {region: RegionEndpoints.model_validate(data[region.value]) for region in Region}

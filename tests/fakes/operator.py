@@ -170,6 +170,9 @@ class MemoryVault:
     def publish_access_token(self, token: PublishedAccessToken) -> None:
         self.access_tokens[(token.tenant_id, token.region)] = token
 
+    def read_access_token(self, tenant_id: str, region: Region) -> PublishedAccessToken | None:
+        return self.access_tokens.get((tenant_id, region))
+
     def delete_connection_secrets(self, tenant_id: str, region: Region, *, recovery_window_days: int) -> None:
         self.refresh_tokens.pop((tenant_id, region), None)
         self.access_tokens.pop((tenant_id, region), None)

@@ -262,6 +262,45 @@ class DynamoConnectionStore:
             raise
         return Lease(tenant_id=tenant_id, region=region, owner=owner, expires_at=expires_at)
 
+    def acquire_lease_and_read(
+        self, tenant_id: str, region: Region, *, owner: str, seconds: int
+    ) -> tuple[Lease, Connection | None]:
+        """The lease and the connection as it stands, in one write (the worker's first call)."""
+        now = self._clock.now()
+        expires_at = now + timedelta(seconds=seconds)
+        try:
+            response = self._table.update_item(
+                Key=self._connection_key(tenant_id, region),
+                UpdateExpression="SET lease_owner = :owner, lease_expires_at = :expires",
+                ConditionExpression=(
+                    "attribute_not_exists(lease_owner) OR lease_expires_at < :now OR lease_owner = :owner"
+                ),
+                ExpressionAttributeValues={
+                    ":owner": owner,
+                    ":expires": _epoch(expires_at),
+                    ":now": _epoch(now),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise LeaseHeldError(
+                    f"connection {tenant_id}/{region.value} is being refreshed elsewhere"
+                ) from None
+            raise
+        lease = Lease(tenant_id=tenant_id, region=region, owner=owner, expires_at=expires_at)
+        return lease, connection_from_item(response.get("Attributes", {}))
+
+    def oldest_due_at(self) -> datetime | None:
+        """The earliest refresh due time of any active connection (for the staleness metric)."""
+        response = self._table.query(
+            IndexName=schema.DUE_INDEX,
+            KeyConditionExpression=Key(schema.DUE_INDEX_PARTITION_KEY).eq(schema.DUE_BUCKET_VALUE),
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return _from_epoch(items[0][schema.DUE_INDEX_SORT_KEY]) if items else None
+
     def release_lease(self, lease: Lease) -> None:
         try:
             self._table.update_item(

@@ -187,6 +187,26 @@ class SecretsManagerVault:
             access_secret_name(self._prefix, token.tenant_id, token.region), body, private=False
         )
 
+    def read_access_token(self, tenant_id: str, region: Region) -> PublishedAccessToken | None:
+        try:
+            raw = self._client.get_secret_value(SecretId=access_secret_name(self._prefix, tenant_id, region))[
+                "SecretString"
+            ]
+        except ClientError as error:
+            if _error_code(error) in ("ResourceNotFoundException", "InvalidRequestException"):
+                return None
+            raise
+        data = json.loads(raw)
+        return PublishedAccessToken(
+            tenant_id=str(data["tenant_id"]),
+            region=Region(str(data["region"])),
+            access_token=str(data["access_token"]),
+            expires_at=datetime.fromisoformat(str(data["expires_at"])),
+            api_url=str(data["api_url"]),
+            client_id=str(data["client_id"]),
+            grant_version=int(data["grant_version"]),
+        )
+
     def delete_connection_secrets(self, tenant_id: str, region: Region, *, recovery_window_days: int) -> None:
         for name in (
             refresh_secret_name(self._prefix, tenant_id, region),

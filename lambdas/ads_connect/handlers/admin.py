@@ -80,18 +80,16 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
     connect sessions through ``logic.connect_session``.
     """
     # Imported here so that importing this module for its routes needs none of the adapters.
-    # The ignore covers the window in which a sibling adapter is not merged yet; once it is,
-    # mypy checks these names and signatures like any other import.
-    from ads_connect.adapters.ads_api import HttpAdsApiClient  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from ads_connect.adapters.connection_store import (  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-        DynamoConnectionStore,
-    )
-    from ads_connect.adapters.events import EventBridgePublisher  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from ads_connect.adapters.lwa import HttpLwaClient  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from ads_connect.adapters.secrets import SecretsManagerVault  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from ads_connect.logic.connect_session import create_connect_session  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from ads_connect.logic.profiles import resync_connection_profiles  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from ads_connect.logic.refresh import refresh_connection  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+    from ads_connect.adapters.ads_api import HttpAdsApiClient  # noqa: PLC0415
+    from ads_connect.adapters.connection_store import DynamoConnectionStore  # noqa: PLC0415
+    from ads_connect.adapters.consent_store import DynamoConsentStore  # noqa: PLC0415
+    from ads_connect.adapters.events import EventBridgePublisher  # noqa: PLC0415
+    from ads_connect.adapters.lwa import HttpLwaClient  # noqa: PLC0415
+    from ads_connect.adapters.secrets import SecretsManagerVault  # noqa: PLC0415
+    from ads_connect.handlers.http_common import public_base_url  # noqa: PLC0415
+    from ads_connect.logic.connect_session import create_connect_session  # noqa: PLC0415
+    from ads_connect.logic.profiles import resync_connection_profiles  # noqa: PLC0415
+    from ads_connect.logic.refresh import refresh_connection  # noqa: PLC0415
 
     settings = settings or AdminSettings.from_environment()
     clock = SystemClock()
@@ -100,23 +98,27 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
     lwa = HttpLwaClient(settings.amazon_endpoints)
     events = EventBridgePublisher(settings.event_bus_name, clock=clock)
     ads_api = HttpAdsApiClient(settings.amazon_endpoints)
-    deps = {
-        "store": store,
-        "vault": vault,
-        "lwa": lwa,
-        "ads_api": ads_api,
-        "events": events,
-        "clock": clock,
-        "settings": settings,
-    }
+    consent_store = DynamoConsentStore(settings.table_name)
 
     def refresh_now(tenant_id: str, region: Region) -> RefreshAttempt:
-        attempt: RefreshAttempt = refresh_connection(tenant_id, region, force=True, trigger="admin", **deps)
-        return attempt
+        return refresh_connection(
+            tenant_id,
+            region,
+            force=True,
+            trigger="admin",
+            store=store,
+            vault=vault,
+            lwa=lwa,
+            ads_api=ads_api,
+            events=events,
+            clock=clock,
+            settings=settings,
+        )
 
     def resync(connection: Connection) -> Connection:
-        synced: Connection = resync_connection_profiles(connection, trigger="admin", **deps)
-        return synced
+        return resync_connection_profiles(
+            connection, trigger="admin", store=store, vault=vault, ads_api=ads_api, events=events, clock=clock
+        )
 
     def create_session(tenant_id: str, request: ConnectSessionRequest) -> ConnectSessionCreated:
         created = create_connect_session(
@@ -125,7 +127,11 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
             region=request.region,
             return_url=request.return_url,
             lifetime_seconds=request.lifetime_seconds,
-            **deps,
+            consent_store=consent_store,
+            clock=clock,
+            settings=settings,
+            # The consent pages live on the same API as this admin route.
+            public_base_url=public_base_url(app.current_event.raw_event, settings),
         )
         return ConnectSessionCreated(
             tenant_id=tenant_id,

@@ -7,11 +7,12 @@ Each port has one production implementation under ``adapters/`` and in-memory fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
 from ads_connect.models.records import (
     AccessLevel,
     Connection,
@@ -43,7 +44,7 @@ class TokenGrant:
     # None when a refresh response did not carry a (new) refresh token.
     refresh_token: str | None = field(repr=False)
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,10 @@ class TokenVault(Protocol):
 
     def publish_access_token(self, token: PublishedAccessToken) -> None: ...
 
+    def read_access_token(self, tenant_id: str, region: Region) -> PublishedAccessToken | None:
+        """The consumer secret as published (profile re-sync uses the current access token)."""
+        ...
+
     def delete_connection_secrets(
         self, tenant_id: str, region: Region, *, recovery_window_days: int
     ) -> None: ...
@@ -265,6 +270,18 @@ class ConnectionStore(Protocol):
         """Conditional write; raises ``LeaseHeldError`` while another owner's lease is unexpired."""
         ...
 
+    def acquire_lease_and_read(
+        self, tenant_id: str, region: Region, *, owner: str, seconds: int
+    ) -> tuple[Lease, Connection | None]:
+        """``acquire_lease`` that also returns the connection as stored (one round trip)."""
+        ...
+
+    def iter_due_pages(
+        self, *, now: datetime, page_size: int = 1000
+    ) -> Iterator[list[tuple[str, Region]]]: ...
+
+    def oldest_due_at(self) -> datetime | None: ...
+
     def release_lease(self, lease: Lease) -> None: ...
 
     def save_connection(self, connection: Connection, *, expected_grant_version: int | None) -> None:
@@ -309,3 +326,28 @@ class ConnectionStore(Protocol):
     def clear_operator_pause(self, name: str) -> bool:
         """Remove the pause; True when one was set."""
         ...
+
+
+class ConsentStore(Protocol):
+    """DynamoDB (adapters/consent_store.py): connect sessions, OAuth states, result records.
+
+    Ids are random bearer values; the store keys everything by their SHA-256.
+    """
+
+    def put_session(self, session_id: str, record: ConnectSessionRecord) -> None: ...
+
+    def get_session(self, session_id: str) -> ConnectSessionRecord | None: ...
+
+    def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None: ...
+
+    def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None: ...
+
+    def put_state(self, state: str, record: OAuthStateRecord) -> None: ...
+
+    def consume_state(self, state: str) -> OAuthStateRecord | None:
+        """Atomically delete and return the state (None when unknown or already consumed)."""
+        ...
+
+    def put_result(self, result_id: str, record: ConnectResultRecord) -> None: ...
+
+    def get_result(self, result_id: str) -> ConnectResultRecord | None: ...

@@ -65,6 +65,7 @@ class CoreSettings(_Settings):
         "event_bus_name": ENV_EVENT_BUS_NAME,
         "private_secret_kms_key_id": ENV_PRIVATE_SECRET_KMS_KEY_ID,
         "private_secret_reader_arns": ENV_PRIVATE_SECRET_READER_ARNS,
+        "refresh_lead_seconds": ENV_REFRESH_LEAD_SECONDS,
     }
 
     table_name: str = Field(min_length=3)
@@ -76,6 +77,10 @@ class CoreSettings(_Settings):
     # worker, admin) encrypts it with this key and attaches a resource policy naming these roles.
     private_secret_kms_key_id: str | None = None
     private_secret_reader_arns: tuple[str, ...] = ()
+    # Refresh when less than this much access-token life remains. 900 s (15 min) keeps a
+    # consumer's 5-minute cache from ever holding an expired token; the seed's 55-minute mark
+    # (300 s) is the latest acceptable.
+    refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
 
     @field_validator("private_secret_reader_arns", mode="before")
     @classmethod
@@ -127,14 +132,9 @@ class RefreshSettings(CoreSettings):
     """Scheduler and worker functions."""
 
     ENV_NAMES: ClassVar[dict[str, str]] = {
-        "refresh_lead_seconds": ENV_REFRESH_LEAD_SECONDS,
         "work_queue_url": ENV_WORK_QUEUE_URL,
     }
 
-    # Refresh when less than this much access-token life remains. 900 s (15 min) keeps a
-    # consumer's 5-minute cache from ever holding an expired token; the seed's 55-minute mark
-    # (300 s) is the latest acceptable.
-    refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
     work_queue_url: str | None = None
 
 

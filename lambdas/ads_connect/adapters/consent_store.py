@@ -1,0 +1,84 @@
+"""ConsentStore on DynamoDB: sessions, states and results, each with a TTL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from ads_connect import table_schema as schema
+from ads_connect.logic.ids import id_hash
+from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+# DynamoDB's TTL sweep can lag by hours: expiry is always re-checked on read by the flows.
+_TTL_GRACE_SECONDS = 3600
+
+
+class DynamoConsentStore:
+    def __init__(self, table_name: str, *, table: Table | None = None) -> None:
+        self._table: Table = table or boto3.resource("dynamodb").Table(table_name)
+
+    def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
+        self._put("SESSION", id_hash(session_id), record.model_dump(mode="json"), record.expires_at)
+
+    def get_session(self, session_id: str) -> ConnectSessionRecord | None:
+        return self.get_session_by_hash(id_hash(session_id))
+
+    def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None:
+        item = self._get("SESSION", session_hash)
+        return ConnectSessionRecord.model_validate(item) if item else None
+
+    def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None:
+        try:
+            self._table.update_item(
+                Key={schema.PARTITION_KEY: f"SESSION#{session_hash}", schema.SORT_KEY: "SESSION"},
+                UpdateExpression="SET used_at = :used",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":used": used_at.isoformat()},
+            )
+        except ClientError as error:
+            # The session expired out of the table meanwhile: nothing left to mark.
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def put_state(self, state: str, record: OAuthStateRecord) -> None:
+        self._put("STATE", id_hash(state), record.model_dump(mode="json"), record.expires_at)
+
+    def consume_state(self, state: str) -> OAuthStateRecord | None:
+        response = self._table.delete_item(
+            Key={schema.PARTITION_KEY: f"STATE#{id_hash(state)}", schema.SORT_KEY: "STATE"},
+            ReturnValues="ALL_OLD",
+        )
+        item = response.get("Attributes")
+        return OAuthStateRecord.model_validate(self._fields(item)) if item else None
+
+    def put_result(self, result_id: str, record: ConnectResultRecord) -> None:
+        self._put("RESULT", id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
+
+    def get_result(self, result_id: str) -> ConnectResultRecord | None:
+        item = self._get("RESULT", id_hash(result_id))
+        return ConnectResultRecord.model_validate(item) if item else None
+
+    def _put(self, kind: str, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
+        item = {k: v for k, v in data.items() if v is not None}
+        item[schema.PARTITION_KEY] = f"{kind}#{key_hash}"
+        item[schema.SORT_KEY] = kind
+        item["entity"] = kind.lower()
+        item[schema.TTL_ATTRIBUTE] = int(expires_at.timestamp()) + _TTL_GRACE_SECONDS
+        self._table.put_item(Item=item)
+
+    def _get(self, kind: str, key_hash: str) -> dict[str, Any] | None:
+        item = self._table.get_item(
+            Key={schema.PARTITION_KEY: f"{kind}#{key_hash}", schema.SORT_KEY: kind}, ConsistentRead=True
+        ).get("Item")
+        return self._fields(item) if item else None
+
+    @staticmethod
+    def _fields(item: dict[str, Any]) -> dict[str, Any]:
+        internal = {schema.PARTITION_KEY, schema.SORT_KEY, "entity", schema.TTL_ATTRIBUTE}
+        return {k: v for k, v in item.items() if k not in internal}

@@ -1,0 +1,77 @@
+"""Consent function: ``GET /connect/{session_id}`` (landing page) and
+``POST /connect/{session_id}`` (start: state + PKCE + binding cookie, 302 to Amazon)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ads_connect.handlers import http_common as web
+from ads_connect.handlers.dependencies import public_dependencies
+from ads_connect.logic.consent import start_consent, usable_session
+from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
+from ads_connect.observability import logger, metrics, tracer
+from ads_connect.pages.views import landing_page
+
+
+def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
+    deps = public_dependencies().callback
+    session = usable_session(deps.consent_store, session_id, deps.clock.now())
+    tenant = session.display_name or session.tenant_id
+    page = landing_page(
+        app_name=deps.settings.app_name,
+        tenant_label=tenant,
+        action=f"{web.public_base_url(event, deps.settings)}/connect/{session_id}",
+        fixed_region=session.region,
+        expires=session.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    # Chromium applies form-action to the redirect that follows the POST: allow Amazon's hosts.
+    authorization_origins = tuple(
+        sorted(
+            {
+                f"{e.authorization_url.scheme}://{urlsplit(str(e.authorization_url)).netloc}"
+                for e in deps.settings.amazon_endpoints.values()
+            }
+        )
+    )
+    return web.html_response(page, form_targets=authorization_origins)
+
+
+def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
+    deps = public_dependencies().callback
+    form = web.form_params(event)
+    started = start_consent(
+        session_id,
+        region_choice=form.get("region"),
+        existing_binding=web.binding_cookie(event),
+        public_base_url=web.public_base_url(event, deps.settings),
+        consent_store=deps.consent_store,
+        vault=deps.vault,
+        clock=deps.clock,
+        settings=deps.settings,
+    )
+    logger.info("consent started", extra={"authorization_host": urlsplit(started.authorization_url).netloc})
+    return web.redirect_response(
+        started.authorization_url, status=302, cookies=[web.binding_set_cookie(started.browser_binding)]
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        session_id = web.path_parameter(event, "session_id")
+        method = web.method(event)
+        if method == "GET":
+            return _landing(event, session_id)
+        if method == "POST":
+            return _start(event, session_id)
+        raise ConsentFlowError(FailureKind.METHOD_NOT_ALLOWED)
+    except ConsentFlowError as error:
+        return web.failure_response(error)
+    except Exception:  # noqa: BLE001 - last resort: logged with a reference, friendly page shown
+        return web.unexpected_failure_response()

@@ -1,0 +1,153 @@
+"""What every public HTTP handler shares: reading API Gateway HTTP API (payload 2.0) events,
+the browser-binding cookie, the public base URL, and turning pages into responses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Mapping
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
+from ads_connect.models.settings import PagesSettings
+from ads_connect.observability import logger
+from ads_connect.pages.errors import failure_page
+from ads_connect.pages.render import redirect_headers, security_headers
+from ads_connect.pages.views import HtmlPage
+
+BINDING_COOKIE = "__Host-ads_connect_binding"
+BINDING_COOKIE_MAX_AGE = 3600
+MAX_BODY_BYTES = 16 * 1024
+
+
+def new_reference() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def query_params(event: Mapping[str, Any]) -> dict[str, str]:
+    """First value of each query parameter (duplicates are not a feature of this flow)."""
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True):
+        params.setdefault(key, value)
+    return params
+
+
+def form_params(event: Mapping[str, Any]) -> dict[str, str]:
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise ConsentFlowError(FailureKind.BAD_REQUEST)
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ConsentFlowError(FailureKind.BAD_REQUEST) from None
+    else:
+        raw = body.encode()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ConsentFlowError(FailureKind.BAD_REQUEST)
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise ConsentFlowError(FailureKind.BAD_REQUEST) from None
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        params.setdefault(key, value)
+    return params
+
+
+def binding_cookie(event: Mapping[str, Any]) -> str | None:
+    cookies = event.get("cookies") or []
+    if not isinstance(cookies, list):
+        return None
+    for raw in cookies:
+        if not isinstance(raw, str):
+            continue
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(raw)
+        except CookieError:
+            continue
+        morsel = jar.get(BINDING_COOKIE)
+        if morsel is not None:
+            return morsel.value
+    return None
+
+
+def binding_set_cookie(value: str) -> str:
+    return (
+        f"{BINDING_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={BINDING_COOKIE_MAX_AGE}"
+    )
+
+
+def public_base_url(event: Mapping[str, Any], settings: PagesSettings) -> str:
+    """Configured (local mode, custom domain) or derived from the API Gateway request."""
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    context = event.get("requestContext") or {}
+    domain = str(context.get("domainName") or "")
+    stage = str(context.get("stage") or "$default")
+    if not domain or any(c in domain for c in "/\\@?#"):
+        raise ConsentFlowError(FailureKind.BAD_REQUEST)
+    suffix = "" if stage == "$default" else f"/{stage}"
+    return f"https://{domain}{suffix}"
+
+
+def path_parameter(event: Mapping[str, Any], name: str) -> str:
+    params = event.get("pathParameters") or {}
+    value = params.get(name) if isinstance(params, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def method(event: Mapping[str, Any]) -> str:
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {} if isinstance(context, dict) else {}
+    return str(http.get("method") or "").upper() if isinstance(http, dict) else ""
+
+
+def html_response(
+    page: HtmlPage, *, cookies: list[str] | None = None, form_targets: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "statusCode": page.status,
+        "headers": security_headers(form_targets),
+        "body": page.body,
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        response["cookies"] = cookies
+    return response
+
+
+def redirect_response(
+    location: str, *, status: int = 303, cookies: list[str] | None = None
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "statusCode": status,
+        "headers": redirect_headers(location),
+        "body": "",
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        response["cookies"] = cookies
+    return response
+
+
+def failure_response(error: ConsentFlowError) -> dict[str, Any]:
+    reference = new_reference()
+    level = logger.error if error.kind is FailureKind.INTERNAL else logger.warning
+    level(
+        "consent flow ended on an error page",
+        extra={"failure": error.kind.value, "oauth_error": error.oauth_error, "reference": reference},
+    )
+    return html_response(failure_page(error, reference))
+
+
+def unexpected_failure_response() -> dict[str, Any]:
+    """Last resort: the exception is logged with its traceback and a reference; the browser
+    gets the generic page, never a stack trace."""
+    reference = new_reference()
+    logger.exception("unexpected failure in a public handler", extra={"reference": reference})
+    return html_response(failure_page(ConsentFlowError(FailureKind.INTERNAL), reference))

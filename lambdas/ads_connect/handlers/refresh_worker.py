@@ -1,0 +1,100 @@
+"""Refresh worker function: SQS work messages, partial batch responses (one bad record never
+fails the batch; failed records return to the queue and, after five receives, the DLQ)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ads_connect.adapters.ads_api import HttpAdsApiClient
+from ads_connect.adapters.connection_store import DynamoConnectionStore
+from ads_connect.adapters.events import EventBridgePublisher
+from ads_connect.adapters.lwa import HttpLwaClient
+from ads_connect.adapters.secrets import SecretsManagerVault
+from ads_connect.clock import SystemClock
+from ads_connect.logic.ports import LeaseHeldError
+from ads_connect.logic.profiles import resync_connection_profiles
+from ads_connect.logic.refresh import refresh_connection
+from ads_connect.models.settings import RefreshSettings
+from ads_connect.models.work import WorkKind, WorkMessage
+from ads_connect.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+# Stop starting new token calls this long before the Lambda timeout.
+SAFETY_MARGIN_MS = 5000
+
+
+@cache
+def _dependencies() -> dict[str, Any]:
+    settings = RefreshSettings.from_environment()
+    clock = SystemClock()
+    return {
+        "store": DynamoConnectionStore(settings.table_name, clock=clock),
+        "vault": SecretsManagerVault(settings),
+        "lwa": HttpLwaClient(settings.amazon_endpoints),
+        "ads_api": HttpAdsApiClient(settings.amazon_endpoints),
+        "events": EventBridgePublisher(settings.event_bus_name, clock=clock),
+        "clock": clock,
+        "settings": settings,
+    }
+
+
+def reset() -> None:
+    _dependencies.cache_clear()
+
+
+class _Invocation:
+    context: LambdaContext | None = None
+
+
+def _remaining_seconds() -> float:
+    context = _Invocation.context
+    if context is None:
+        return float("inf")
+    return max(0.0, (context.get_remaining_time_in_millis() - SAFETY_MARGIN_MS) / 1000)
+
+
+def handle_record(record: SQSRecord) -> None:
+    message = WorkMessage.model_validate_json(record.body)
+    deps = _dependencies()
+    if message.kind is WorkKind.REFRESH:
+        attempt = refresh_connection(
+            message.tenant_id,
+            message.region,
+            force=False,
+            trigger=message.trigger,
+            remaining_seconds=_remaining_seconds,
+            **deps,
+        )
+        logger.info(
+            "refresh attempt",
+            extra={
+                "tenant_id": message.tenant_id,
+                "region": message.region.value,
+                "outcome": attempt.outcome.value,
+                "error_code": attempt.error_code,
+            },
+        )
+        return
+    connection = deps["store"].get_connection(message.tenant_id, message.region)
+    if connection is None:
+        return
+    try:
+        resync_connection_profiles(connection, trigger=message.trigger, **deps)
+    except LeaseHeldError:
+        logger.info("profile re-sync skipped: connection busy", extra={"tenant_id": message.tenant_id})
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    _Invocation.context = context
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

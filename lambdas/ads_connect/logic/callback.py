@@ -1,0 +1,303 @@
+"""Flow 3: the OAuth callback. Validate and consume the state, exchange the code at the same
+region's token endpoint, store the grant (refresh token first), discover profiles, record the
+connection, announce it, and hand the browser a result that holds no code or token."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
+from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
+from ads_connect.logic.ids import id_hash, looks_like_id, new_id
+from ads_connect.logic.ports import (
+    AdsApiClient,
+    AmazonRequestRejectedError,
+    AmbiguousAmazonError,
+    ClientCredentials,
+    ClientCredentialsMissingError,
+    Clock,
+    ConnectionStore,
+    ConsentStore,
+    EventPublisher,
+    InvalidClientError,
+    InvalidGrantError,
+    Lease,
+    LeaseHeldError,
+    LwaClient,
+    TokenGrant,
+    TokenVault,
+    TransientAmazonError,
+)
+from ads_connect.logic.profiles import apply_profile_result, sync_profiles
+from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
+from ads_connect.models.records import Connection, ConnectionStatus
+from ads_connect.models.settings import PagesSettings
+
+CONNECTED_EVENT = "Connection Connected"
+RESULT_LIFETIME = timedelta(minutes=30)
+# A refresh in flight holds the lease for seconds; wait that long, not longer.
+LEASE_WAIT_SECONDS = 8.0
+LEASE_SECONDS = 120
+# Only failures that provably happened before the request reached Amazon are retried: a
+# single-use code must never be sent twice after an ambiguous failure.
+EXCHANGE_ATTEMPTS = 3
+MAX_PARAMETER_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class CallbackDependencies:
+    consent_store: ConsentStore
+    store: ConnectionStore
+    vault: TokenVault
+    lwa: LwaClient
+    ads_api: AdsApiClient
+    events: EventPublisher
+    clock: Clock
+    settings: PagesSettings
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """Where the browser goes next: the result page, or the session's allowed return URL."""
+
+    location: str
+    connection: Connection
+    reconsent: bool
+
+
+def _single(params: Mapping[str, str], name: str) -> str | None:
+    value = params.get(name)
+    if value is not None and len(value) > MAX_PARAMETER_LENGTH:
+        raise ConsentFlowError(FailureKind.BAD_REQUEST)
+    return value
+
+
+def consume_state(
+    params: Mapping[str, str], binding_cookie: str | None, deps: CallbackDependencies
+) -> OAuthStateRecord:
+    state = _single(params, "state")
+    if not state:
+        raise ConsentFlowError(FailureKind.STATE_MISSING)
+    if not looks_like_id(state):
+        raise ConsentFlowError(FailureKind.STATE_UNKNOWN)
+    record = deps.consent_store.consume_state(state)
+    if record is None:
+        raise ConsentFlowError(FailureKind.STATE_UNKNOWN)
+    if record.expires_at <= deps.clock.now():
+        raise ConsentFlowError(FailureKind.STATE_EXPIRED)
+    if not binding_cookie or id_hash(binding_cookie) != record.browser_binding_hash:
+        raise ConsentFlowError(FailureKind.STATE_OTHER_BROWSER)
+    return record
+
+
+def raise_for_oauth_error(params: Mapping[str, str]) -> None:
+    error = _single(params, "error")
+    if error is None:
+        return
+    if error == "access_denied":
+        raise ConsentFlowError(FailureKind.CONSENT_DENIED, oauth_error=error)
+    if error == "invalid_scope":
+        raise ConsentFlowError(FailureKind.APP_NOT_APPROVED, oauth_error=error)
+    raise ConsentFlowError(FailureKind.AMAZON_ERROR, oauth_error=error)
+
+
+def exchange_code(
+    record: OAuthStateRecord, code: str, credentials: ClientCredentials, deps: CallbackDependencies
+) -> TokenGrant:
+    for attempt in range(1, EXCHANGE_ATTEMPTS + 1):
+        try:
+            return deps.lwa.exchange_code(
+                record.region,
+                code=code,
+                redirect_uri=record.redirect_uri,
+                code_verifier=record.code_verifier,
+                credentials=credentials,
+            )
+        except AmbiguousAmazonError:
+            raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
+        except TransientAmazonError as error:
+            # A 5xx/429 answer means Amazon did not redeem the code; a refused connection
+            # never reached it. Both are safe to repeat, briefly.
+            if attempt == EXCHANGE_ATTEMPTS:
+                raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
+            deps.sleep(min(error.retry_after or 0.5 * attempt, 2.0))
+        except InvalidGrantError:
+            raise ConsentFlowError(FailureKind.CODE_REJECTED) from None
+        except InvalidClientError:
+            raise ConsentFlowError(FailureKind.CLIENT_REJECTED) from None
+        except AmazonRequestRejectedError:
+            raise ConsentFlowError(FailureKind.AMAZON_ERROR) from None
+    raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE)  # pragma: no cover - loop always returns/raises
+
+
+def _acquire_lease_waiting(deps: CallbackDependencies, record: OAuthStateRecord, owner: str) -> Lease:
+    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    while True:
+        try:
+            return deps.store.acquire_lease(
+                record.tenant_id, record.region, owner=owner, seconds=LEASE_SECONDS
+            )
+        except LeaseHeldError:
+            if time.monotonic() >= deadline:
+                raise
+            deps.sleep(0.25)
+
+
+def install_grant(
+    record: OAuthStateRecord,
+    grant: TokenGrant,
+    credentials: ClientCredentials,
+    *,
+    display_name: str | None,
+    deps: CallbackDependencies,
+) -> tuple[Connection, bool, list[ResultProfile]]:
+    """Store a freshly consented grant, replacing an existing connection of this tenant and
+    region in place. Refresh token first, then the access token, then the connection."""
+    if grant.refresh_token is None:
+        raise ConsentFlowError(FailureKind.AMAZON_ERROR)
+    owner = f"callback-{uuid.uuid4().hex[:12]}"
+    try:
+        lease = _acquire_lease_waiting(deps, record, owner)
+    except LeaseHeldError:
+        raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
+    try:
+        existing = deps.store.get_connection(record.tenant_id, record.region)
+        version = existing.grant_version + 1 if existing else 1
+        now = deps.clock.now()
+        deps.vault.write_refresh_token(
+            record.tenant_id, record.region, refresh_token=grant.refresh_token, grant_version=version
+        )
+        expires_at = access_token_expiry(now, grant)
+        publish_access_token(
+            deps.vault,
+            tenant_id=record.tenant_id,
+            region=record.region,
+            grant=grant,
+            expires_at=expires_at,
+            endpoints=deps.settings.amazon_endpoints[record.region],
+            client_id=credentials.client_id,
+            grant_version=version,
+        )
+        result = sync_profiles(
+            record.tenant_id,
+            record.region,
+            access_token=grant.access_token,
+            client_id=credentials.client_id,
+            ads=deps.ads_api,
+            store=deps.store,
+            clock=deps.clock,
+        )
+        connection = Connection(
+            tenant_id=record.tenant_id,
+            region=record.region,
+            status=ConnectionStatus.ACTIVE,
+            display_name=display_name or (existing.display_name if existing else None),
+            grant_version=version,
+            connected_at=existing.connected_at if existing else now,
+            access_token_expires_at=expires_at,
+            refresh_due_at=refresh_due_at(expires_at, now, deps.settings.refresh_lead_seconds),
+            last_refresh_success_at=existing.last_refresh_success_at if existing else None,
+            last_refresh_failure_at=existing.last_refresh_failure_at if existing else None,
+            last_refresh_error_code=existing.last_refresh_error_code if existing else None,
+        )
+        connection = apply_profile_result(connection, result, now)
+        deps.store.save_connection(
+            connection, expected_grant_version=existing.grant_version if existing else None
+        )
+    finally:
+        deps.store.release_lease(lease)
+    shown = [
+        ResultProfile(
+            profile_id=p.profile_id,
+            name=p.account_name,
+            country_code=p.country_code,
+            account_type=p.account_type,
+            access_level=p.access_level,
+        )
+        for p in result.profiles
+    ]
+    return connection, existing is not None, shown
+
+
+def handle_callback(
+    params: Mapping[str, str], binding_cookie: str | None, *, result_base_url: str, deps: CallbackDependencies
+) -> CallbackOutcome:
+    record = consume_state(params, binding_cookie, deps)
+    raise_for_oauth_error(params)
+    code = _single(params, "code")
+    if not code:
+        raise ConsentFlowError(FailureKind.BAD_REQUEST)
+    session = deps.consent_store.get_session_by_hash(record.session_hash)
+    if session is None:
+        raise ConsentFlowError(FailureKind.SESSION_UNKNOWN)
+    if session.used_at is not None:
+        raise ConsentFlowError(FailureKind.SESSION_USED)
+    try:
+        credentials = deps.vault.read_client_credentials()
+    except ClientCredentialsMissingError:
+        raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED) from None
+    grant = exchange_code(record, code, credentials, deps)
+    connection, reconsent, profiles = install_grant(
+        record, grant, credentials, display_name=session.display_name, deps=deps
+    )
+    now = deps.clock.now()
+    deps.consent_store.mark_session_used(record.session_hash, used_at=now)
+    deps.events.publish(
+        CONNECTED_EVENT,
+        {
+            "tenant_id": connection.tenant_id,
+            "region": connection.region.value,
+            "profile_count": connection.profile_count,
+            "profiles_state": connection.profiles_state.value,
+            "view_only": connection.view_only,
+            "reconsent": reconsent,
+            "grant_version": connection.grant_version,
+        },
+    )
+    if session.return_url:
+        query = urlencode(
+            {
+                "status": "connected",
+                "tenant_id": connection.tenant_id,
+                "region": connection.region.value,
+                "profiles": str(connection.profile_count),
+            }
+        )
+        return CallbackOutcome(f"{session.return_url}?{query}", connection, reconsent)
+    result_id = new_id()
+    deps.consent_store.put_result(
+        result_id,
+        ConnectResultRecord(
+            tenant_id=connection.tenant_id,
+            display_name=session.display_name,
+            region=connection.region,
+            reconsent=reconsent,
+            profiles=profiles,
+            profiles_state=connection.profiles_state,
+            profiles_state_reason=connection.profiles_state_reason,
+            view_only=connection.view_only,
+            browser_binding_hash=record.browser_binding_hash,
+            expires_at=now + RESULT_LIFETIME,
+        ),
+    )
+    return CallbackOutcome(f"{result_base_url.rstrip('/')}/result/{result_id}", connection, reconsent)
+
+
+def read_result(
+    result_id: str, binding_cookie: str | None, *, consent_store: ConsentStore, now: datetime
+) -> ConnectResultRecord:
+    if not looks_like_id(result_id):
+        raise ConsentFlowError(FailureKind.RESULT_UNKNOWN)
+    result = consent_store.get_result(result_id)
+    if result is None or result.expires_at <= now:
+        raise ConsentFlowError(FailureKind.RESULT_UNKNOWN)
+    # The result lists the tenant's profiles: only the browser that ran the flow sees it.
+    if not binding_cookie or id_hash(binding_cookie) != result.browser_binding_hash:
+        raise ConsentFlowError(FailureKind.RESULT_UNKNOWN)
+    return result

@@ -1,0 +1,50 @@
+"""Token handling, in one place: expiry and due times, the order of writes, publishing.
+
+The order is the product's core promise: a refresh token Amazon returned is durably written
+before the access token is published or the connection is updated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ads_connect.logic.ports import PublishedAccessToken, TokenGrant, TokenVault
+from ads_connect.regions import Region, RegionEndpoints
+
+# Amazon says one hour; never trust a longer claim, and never schedule in the past.
+MAX_ACCESS_TOKEN_SECONDS = 3600
+MIN_ACCESS_TOKEN_SECONDS = 60
+
+
+def access_token_expiry(now: datetime, grant: TokenGrant) -> datetime:
+    seconds = max(MIN_ACCESS_TOKEN_SECONDS, min(grant.expires_in, MAX_ACCESS_TOKEN_SECONDS))
+    return now + timedelta(seconds=seconds)
+
+
+def refresh_due_at(expires_at: datetime, now: datetime, lead_seconds: int) -> datetime:
+    """When the scheduler must refresh: ``lead_seconds`` before expiry, and not before now."""
+    return max(now, expires_at - timedelta(seconds=lead_seconds))
+
+
+def publish_access_token(
+    vault: TokenVault,
+    *,
+    tenant_id: str,
+    region: Region,
+    grant: TokenGrant,
+    expires_at: datetime,
+    endpoints: RegionEndpoints,
+    client_id: str,
+    grant_version: int,
+) -> None:
+    vault.publish_access_token(
+        PublishedAccessToken(
+            tenant_id=tenant_id,
+            region=region,
+            access_token=grant.access_token,
+            expires_at=expires_at,
+            api_url=endpoints.api_base,
+            client_id=client_id,
+            grant_version=grant_version,
+        )
+    )

@@ -1,0 +1,456 @@
+"""Flow 5 and 6: refresh one connection's access token, under its lease.
+
+The order of writes is the product's promise:
+1. lease + current connection (one conditional write);
+2. the private refresh token is read; LWA is called at the connection's own region, with
+   backoff and full jitter on 5xx / 429 (Retry-After honoured) / timeouts, inside a deadline;
+3. a rotated refresh token is written FIRST (retried); only then
+4. the access token is published for consumers; then
+5. the connection's new state and the attempt log entry are written in one transaction that
+   also releases the lease.
+
+``invalid_grant`` is concluded only after re-reading the stored refresh token (another writer
+may have rotated it: a race, not a revocation). ``invalid_client`` and a missing client secret
+are the operator's problem: no tenant is marked, one pause is set, one event fires.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ads_connect.logic.backoff import backoff_delay
+from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
+from ads_connect.logic.ports import (
+    CLIENT_CREDENTIALS_PAUSE,
+    AmazonRequestRejectedError,
+    ClientCredentials,
+    ClientCredentialsMissingError,
+    Clock,
+    ConnectionStore,
+    EventPublisher,
+    InvalidClientError,
+    InvalidGrantError,
+    Lease,
+    LeaseHeldError,
+    LwaClient,
+    OperatorPause,
+    StaleGrantError,
+    StoredRefreshToken,
+    TokenGrant,
+    TokenVault,
+    TransientAmazonError,
+)
+from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt, RefreshOutcome
+from ads_connect.models.settings import CoreSettings
+from ads_connect.observability import logger, metrics
+from ads_connect.regions import Region
+
+REAUTHORIZATION_EVENT = "Connection Reauthorization Required"
+CLIENT_INVALID_EVENT = "Client Credentials Invalid"
+# Longer than the worker's timeout (60 s) so a lease never expires under a live worker.
+LEASE_SECONDS = 180
+TOKEN_CALL_ATTEMPTS = 4
+SECRET_WRITE_ATTEMPTS = 4
+# Stop retrying when less than this remains before the deadline (room to record the outcome).
+DEADLINE_MARGIN_SECONDS = 5.0
+
+
+class RotatedTokenNotPersistedError(Exception):
+    """Amazon rotated the refresh token and every attempt to store it failed. The access token
+    was not published; the lease stays until it expires; the message is retried."""
+
+
+@dataclass
+class RefreshContext:
+    store: ConnectionStore
+    vault: TokenVault
+    lwa: LwaClient
+    events: EventPublisher
+    clock: Clock
+    settings: CoreSettings
+    sleep: Callable[[float], None] = time.sleep
+    # Seconds left before the caller must stop (the Lambda's remaining time); None = no limit.
+    remaining_seconds: Callable[[], float] | None = None
+
+    def time_left(self) -> float:
+        return float("inf") if self.remaining_seconds is None else self.remaining_seconds()
+
+
+def refresh_connection(
+    tenant_id: str,
+    region: Region,
+    *,
+    force: bool,
+    trigger: str,
+    store: ConnectionStore,
+    vault: TokenVault,
+    lwa: LwaClient,
+    events: EventPublisher,
+    clock: Clock,
+    settings: CoreSettings,
+    sleep: Callable[[float], None] = time.sleep,
+    remaining_seconds: Callable[[], float] | None = None,
+    **_unused: Any,
+) -> RefreshAttempt:
+    """Refresh one connection now (``force``) or if it is due. Never raises for Amazon's
+    answers (they become the attempt's outcome); AWS failures propagate (SQS retries)."""
+    context = RefreshContext(store, vault, lwa, events, clock, settings, sleep, remaining_seconds)
+    started = time.monotonic()
+    now = clock.now()
+    owner = f"{trigger}-{uuid.uuid4().hex[:12]}"
+    try:
+        lease, connection = store.acquire_lease_and_read(
+            tenant_id, region, owner=owner, seconds=LEASE_SECONDS
+        )
+    except LeaseHeldError:
+        return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_LEASE_HELD, trigger, started)
+    if connection is None or connection.status is not ConnectionStatus.ACTIVE:
+        store.release_lease(lease)
+        return _attempt(
+            tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started, "not_active"
+        )
+    if not force and connection.refresh_due_at is not None and connection.refresh_due_at > now:
+        # SQS redelivery or a second schedule run: another refresh already moved it on.
+        store.release_lease(lease)
+        return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started)
+    try:
+        return _refresh_under_lease(context, connection, lease, trigger, started)
+    except RotatedTokenNotPersistedError:
+        raise
+    except BaseException:
+        # An AWS failure mid-way: free the lease so the retry need not wait for it to expire.
+        _release_quietly(store, lease)
+        raise
+
+
+def _refresh_under_lease(
+    context: RefreshContext, connection: Connection, lease: Lease, trigger: str, started: float
+) -> RefreshAttempt:
+    stored = context.vault.read_refresh_token(connection.tenant_id, connection.region)
+    if stored is None:
+        # Active but without a refresh token: nothing can refresh it; a new consent restores it.
+        return _reauthorization_required(
+            context, connection, lease, trigger, started, "refresh_token_missing"
+        )
+    try:
+        credentials = context.vault.read_client_credentials()
+    except ClientCredentialsMissingError:
+        return _client_credentials_invalid(
+            context, connection, lease, trigger, started, "client_credentials_missing"
+        )
+    try:
+        grant = _call_token_endpoint(context, connection.region, stored, credentials)
+    except InvalidGrantError as error:
+        return _dead_grant(context, connection, lease, stored, trigger, started, error.error_code)
+    except AmazonRequestRejectedError as error:
+        return _dead_grant(context, connection, lease, stored, trigger, started, error.error_code)
+    except InvalidClientError as error:
+        return _client_credentials_invalid(context, connection, lease, trigger, started, error.error_code)
+    except TransientAmazonError as error:
+        return _transient_failure(context, connection, lease, trigger, started, error.error_code)
+    return _store_refreshed(context, connection, lease, stored, grant, credentials, trigger, started)
+
+
+def _call_token_endpoint(
+    context: RefreshContext, region: Region, stored: StoredRefreshToken, credentials: ClientCredentials
+) -> TokenGrant:
+    attempt = 1
+    while True:
+        try:
+            return context.lwa.refresh(region, refresh_token=stored.refresh_token, credentials=credentials)
+        except TransientAmazonError as error:
+            delay = backoff_delay(attempt, retry_after=error.retry_after)
+            if attempt >= TOKEN_CALL_ATTEMPTS or context.time_left() - delay < DEADLINE_MARGIN_SECONDS:
+                raise
+            logger.info(
+                "token endpoint transient failure, retrying",
+                extra={
+                    "region": region.value,
+                    "error_code": error.error_code,
+                    "attempt": attempt,
+                    "delay": delay,
+                },
+            )
+            context.sleep(delay)
+            attempt += 1
+
+
+def _write_rotated_refresh_token(
+    context: RefreshContext, connection: Connection, token: str, version: int
+) -> None:
+    for attempt in range(1, SECRET_WRITE_ATTEMPTS + 1):
+        try:
+            context.vault.write_refresh_token(
+                connection.tenant_id, connection.region, refresh_token=token, grant_version=version
+            )
+            return
+        except Exception as error:  # noqa: BLE001 - every failure is retried, then surfaced below
+            logger.warning(
+                "writing the rotated refresh token failed",
+                extra={
+                    "tenant_id": connection.tenant_id,
+                    "region": connection.region.value,
+                    "attempt": attempt,
+                    "error_type": type(error).__name__,
+                },
+            )
+            if attempt == SECRET_WRITE_ATTEMPTS:
+                break
+            context.sleep(backoff_delay(attempt))
+    metrics.add_metric(name="RotatedTokenPersistFailed", unit=MetricUnit.Count, value=1)
+    logger.error(
+        "rotated refresh token could not be stored; access token not published",
+        extra={"tenant_id": connection.tenant_id, "region": connection.region.value},
+    )
+    raise RotatedTokenNotPersistedError(f"{connection.tenant_id}/{connection.region.value}")
+
+
+def _store_refreshed(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    stored: StoredRefreshToken,
+    grant: TokenGrant,
+    credentials: ClientCredentials,
+    trigger: str,
+    started: float,
+) -> RefreshAttempt:
+    now = context.clock.now()
+    rotated = grant.refresh_token is not None and grant.refresh_token != stored.refresh_token
+    version = connection.grant_version
+    if rotated and grant.refresh_token is not None:
+        version += 1
+        _write_rotated_refresh_token(context, connection, grant.refresh_token, version)
+    expires_at = access_token_expiry(now, grant)
+    publish_access_token(
+        context.vault,
+        tenant_id=connection.tenant_id,
+        region=connection.region,
+        grant=grant,
+        expires_at=expires_at,
+        endpoints=context.settings.amazon_endpoints[connection.region],
+        client_id=credentials.client_id,
+        grant_version=version,
+    )
+    updated = connection.model_copy(
+        update={
+            "grant_version": version,
+            "access_token_expires_at": expires_at,
+            "refresh_due_at": refresh_due_at(expires_at, now, context.settings.refresh_lead_seconds),
+            "last_refresh_success_at": now,
+            "last_refresh_error_code": None,
+            "consecutive_failures": 0,
+        }
+    )
+    attempt = _attempt(
+        connection.tenant_id,
+        connection.region,
+        now,
+        RefreshOutcome.SUCCEEDED,
+        trigger,
+        started,
+        rotated=rotated,
+    )
+    _record(context, updated, attempt, lease)
+    metrics.add_metric(name="RefreshSucceeded", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="RefreshLatency", unit=MetricUnit.Milliseconds, value=attempt.latency_ms)
+    logger.info(
+        "refresh succeeded",
+        extra={
+            "tenant_id": connection.tenant_id,
+            "region": connection.region.value,
+            "rotated": rotated,
+            "latency_ms": attempt.latency_ms,
+            "trigger": trigger,
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    return attempt
+
+
+def _dead_grant(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    used: StoredRefreshToken,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> RefreshAttempt:
+    latest = context.vault.read_refresh_token(connection.tenant_id, connection.region)
+    if latest is not None and (
+        latest.refresh_token != used.refresh_token or latest.grant_version != used.grant_version
+    ):
+        # Another writer (a re-consent) replaced the token while we used the old one.
+        logger.info(
+            "refresh token changed during refresh: a race, not a revocation",
+            extra={"tenant_id": connection.tenant_id, "region": connection.region.value},
+        )
+        return _transient_failure(context, connection, lease, trigger, started, "refresh_token_replaced")
+    return _reauthorization_required(context, connection, lease, trigger, started, error_code)
+
+
+def _reauthorization_required(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> RefreshAttempt:
+    now = context.clock.now()
+    updated = connection.model_copy(
+        update={
+            "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
+            "reauthorization_required_at": now,
+            "last_refresh_failure_at": now,
+            "last_refresh_error_code": error_code,
+            "consecutive_failures": connection.consecutive_failures + 1,
+        }
+    )
+    attempt = _attempt(
+        connection.tenant_id,
+        connection.region,
+        now,
+        RefreshOutcome.REAUTHORIZATION_REQUIRED,
+        trigger,
+        started,
+        error_code,
+    )
+    _record(context, updated, attempt, lease)
+    metrics.add_metric(name="ReauthorizationRequired", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "connection needs re-authorization",
+        extra={
+            "tenant_id": connection.tenant_id,
+            "region": connection.region.value,
+            "error_code": error_code,
+        },
+    )
+    context.events.publish(
+        REAUTHORIZATION_EVENT,
+        {"tenant_id": connection.tenant_id, "region": connection.region.value, "error_code": error_code},
+    )
+    return attempt
+
+
+def _client_credentials_invalid(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> RefreshAttempt:
+    now = context.clock.now()
+    already_paused = context.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    context.store.set_operator_pause(OperatorPause(CLIENT_CREDENTIALS_PAUSE, now, error_code))
+    forget = getattr(context.vault, "forget_client_credentials", None)
+    if callable(forget):
+        forget()
+    attempt = _attempt(
+        connection.tenant_id,
+        connection.region,
+        now,
+        RefreshOutcome.CLIENT_CREDENTIALS_INVALID,
+        trigger,
+        started,
+        error_code,
+    )
+    # The tenant's state is untouched (no failure counted): only the attempt is logged.
+    _record(context, connection, attempt, lease)
+    metrics.add_metric(name="ClientCredentialsInvalid", unit=MetricUnit.Count, value=1)
+    logger.error("LWA rejected the client credentials; refreshes paused", extra={"error_code": error_code})
+    if not already_paused:
+        context.events.publish(CLIENT_INVALID_EVENT, {"error_code": error_code, "paused_at": now.isoformat()})
+    return attempt
+
+
+def _transient_failure(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> RefreshAttempt:
+    now = context.clock.now()
+    updated = connection.model_copy(
+        update={
+            "last_refresh_failure_at": now,
+            "last_refresh_error_code": error_code,
+            "consecutive_failures": connection.consecutive_failures + 1,
+        }
+    )
+    attempt = _attempt(
+        connection.tenant_id,
+        connection.region,
+        now,
+        RefreshOutcome.TRANSIENT_FAILURE,
+        trigger,
+        started,
+        error_code,
+    )
+    _record(context, updated, attempt, lease)
+    metrics.add_metric(name="RefreshFailed", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "refresh failed, will retry on a later run",
+        extra={
+            "tenant_id": connection.tenant_id,
+            "region": connection.region.value,
+            "error_code": error_code,
+            "consecutive_failures": updated.consecutive_failures,
+        },
+    )
+    return attempt
+
+
+def _record(context: RefreshContext, connection: Connection, attempt: RefreshAttempt, lease: Lease) -> None:
+    try:
+        context.store.record_refresh(connection, attempt, lease=lease)
+    except StaleGrantError:
+        # Our lease expired and someone else took over; the tokens we wrote are valid and the
+        # newer writer's record wins. Nothing is lost: the next run sees the current state.
+        logger.warning(
+            "refresh outcome not recorded: lease lost",
+            extra={"tenant_id": connection.tenant_id, "region": connection.region.value},
+        )
+
+
+def _release_quietly(store: ConnectionStore, lease: Lease) -> None:
+    try:
+        store.release_lease(lease)
+    except Exception as error:  # noqa: BLE001 - the original failure is what matters; this is logged
+        logger.warning(
+            "lease release failed; it expires by itself", extra={"error_type": type(error).__name__}
+        )
+
+
+def _attempt(
+    tenant_id: str,
+    region: Region,
+    when: datetime,
+    outcome: RefreshOutcome,
+    trigger: str,
+    started: float,
+    error_code: str | None = None,
+    *,
+    rotated: bool = False,
+) -> RefreshAttempt:
+    return RefreshAttempt(
+        tenant_id=tenant_id,
+        region=region,
+        attempted_at=when,
+        outcome=outcome,
+        error_code=error_code,
+        latency_ms=int((time.monotonic() - started) * 1000),
+        rotated=rotated,
+        trigger=trigger,
+    )

@@ -1,0 +1,81 @@
+"""Flow 5, first half: find what is due (index queries, never a scan) and enqueue it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, Clock, ConnectionStore
+from ads_connect.models.settings import CoreSettings
+from ads_connect.models.work import WorkKind, WorkMessage
+from ads_connect.observability import logger, metrics
+from ads_connect.regions import Region
+
+ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+# SendMessageBatch calls in flight at once: enough to enqueue 150,000 in well under a minute.
+SEND_PARALLELISM = 8
+PROFILE_SYNC_LIMIT = 5000
+
+
+class WorkQueue(Protocol):
+    def send(self, messages: Sequence[WorkMessage]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ScheduleSummary:
+    refreshes_enqueued: int
+    profile_syncs_enqueued: int
+    paused: bool
+    oldest_token_age_seconds: float | None
+
+
+def run_schedule(
+    *, store: ConnectionStore, queue: WorkQueue, clock: Clock, settings: CoreSettings
+) -> ScheduleSummary:
+    now = clock.now()
+    paused = store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    refreshes = 0
+    with ThreadPoolExecutor(max_workers=SEND_PARALLELISM) as pool:
+        pending: list[Future[None]] = []
+        for page in store.iter_due_pages(now=now):
+            # While paused, one probe per run: refreshes resume once the secret is fixed.
+            keys = page[:1] if paused else page
+            pending += _send_page(pool, queue, keys, WorkKind.REFRESH)
+            refreshes += len(keys)
+            if paused:
+                break
+        syncs = list(store.profile_sync_due(now=now, limit=PROFILE_SYNC_LIMIT)) if not paused else []
+        pending += _send_page(pool, queue, syncs, WorkKind.PROFILE_SYNC)
+        for future in pending:
+            future.result()  # surface any send failure: the scheduler run fails and is retried
+    oldest_due = store.oldest_due_at()
+    oldest_age = None
+    if oldest_due is not None:
+        # The token of the most overdue connection was issued about (lifetime - lead) before it was due.
+        issued_at = oldest_due - (ACCESS_TOKEN_LIFETIME - timedelta(seconds=settings.refresh_lead_seconds))
+        oldest_age = max(0.0, (now - issued_at).total_seconds())
+        metrics.add_metric(name="OldestTokenAgeSeconds", unit=MetricUnit.Seconds, value=oldest_age)
+    metrics.add_metric(name="RefreshesEnqueued", unit=MetricUnit.Count, value=refreshes)
+    metrics.add_metric(name="ProfileSyncsEnqueued", unit=MetricUnit.Count, value=len(syncs))
+    logger.info(
+        "schedule run",
+        extra={
+            "refreshes_enqueued": refreshes,
+            "profile_syncs_enqueued": len(syncs),
+            "paused": paused,
+            "oldest_token_age_seconds": oldest_age,
+        },
+    )
+    return ScheduleSummary(refreshes, len(syncs), paused, oldest_age)
+
+
+def _send_page(
+    pool: ThreadPoolExecutor, queue: WorkQueue, keys: Sequence[tuple[str, Region]], kind: WorkKind
+) -> list[Future[None]]:
+    messages = [WorkMessage(kind=kind, tenant_id=tenant, region=region) for tenant, region in keys]
+    return [pool.submit(queue.send, messages[i : i + 10]) for i in range(0, len(messages), 10)]

@@ -1,0 +1,73 @@
+"""Short-lived records of the consent flow: connect sessions, OAuth states, result pages.
+
+Stored under SESSION#/STATE#/RESULT# keys named by the SHA-256 of their random id, so a table
+read never yields a usable consent URL, state or result link.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ads_connect.models.records import AccessLevel, ProfilesState, TenantId
+from ads_connect.regions import Region
+
+
+class ConnectSessionRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: TenantId
+    display_name: str | None = None
+    region: Region | None = None
+    return_url: str | None = None
+    created_at: datetime
+    expires_at: datetime
+    # Set when the session produced a connection; a used session starts nothing more.
+    used_at: datetime | None = None
+
+
+class OAuthStateRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_hash: str
+    tenant_id: TenantId
+    region: Region
+    redirect_uri: str
+    # The PKCE verifier is a secret of this flow: it lives only here, for minutes, never logged.
+    code_verifier: str = Field(repr=False)
+    browser_binding_hash: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class ResultOutcome(StrEnum):
+    CONNECTED = "connected"
+
+
+class ResultProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile_id: str
+    name: str | None = None
+    country_code: str | None = None
+    account_type: str | None = None
+    access_level: AccessLevel = AccessLevel.EDIT
+
+
+class ConnectResultRecord(BaseModel):
+    """What the success page shows after the callback redirected away from the code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: TenantId
+    display_name: str | None = None
+    region: Region
+    reconsent: bool = False
+    profiles: list[ResultProfile] = []
+    profiles_state: ProfilesState
+    profiles_state_reason: str | None = None
+    view_only: bool = False
+    browser_binding_hash: str
+    expires_at: datetime
