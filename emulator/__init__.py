@@ -1,0 +1,19 @@
+"""An emulator of Amazon's side: Login with Amazon (authorization page + token endpoint) and the
+Ads API (``/v2/profiles`` and a Scope-protected campaign endpoint), for all three regions.
+
+Never deployed. The product reaches it only through ``ADS_CONNECT_AMAZON_ENDPOINTS``.
+"""
+
+from emulator.core import Emulator, FaultRule, agency_profile, seller_profile, vendor_profile
+from emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, add_demo_accounts
+
+__all__ = [
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "Emulator",
+    "FaultRule",
+    "add_demo_accounts",
+    "agency_profile",
+    "seller_profile",
+    "vendor_profile",
+]

@@ -1,0 +1,633 @@
+"""The emulator's state and rules, independent of HTTP (emulator/http.py serves them).
+
+Faithful to the documented behaviour (docs/emulator.md lists each rule):
+- codes are single-use, expire after 5 minutes, and are bound to client, redirect URI, PKCE
+  verifier and region; a token from one region's token endpoint is refused (401) by another
+  region's Ads host (the strict reading);
+- refresh-token rotation modes: never, rotate_grace, rotate_strict, rotate_reuse_detection;
+- view-only users get 403 from /v2/profiles unless accessLevel=view; accounts without campaigns
+  have no profiles; newly linked profiles stay hidden (and 403 on scoped calls) until propagated;
+- faults: status bursts, 429 with Retry-After, slow answers, dropped connections.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+REGIONS = ("NA", "EU", "FE")
+KNOWN_SCOPES = frozenset({"advertising::campaign_management", "profile"})
+CODE_LIFETIME = 300
+ACCESS_TOKEN_LIFETIME = 3600
+DEAD_REFRESH_TOKEN = (
+    "The request has an invalid grant parameter : refresh_token. "
+    "User may have revoked or didn't grant the permission."
+)
+RotationMode = Literal["never", "rotate_grace", "rotate_strict", "rotate_reuse_detection"]
+ROTATION_MODES: tuple[str, ...] = ("never", "rotate_grace", "rotate_strict", "rotate_reuse_detection")
+
+
+def seller_profile(
+    profile_id: int, country: str = "US", name: str = "Seller", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "profileId": profile_id,
+        "countryCode": country,
+        "currencyCode": extra.pop("currency", "USD"),
+        "dailyBudget": 1000.0,
+        "timezone": extra.pop("timezone", "America/Los_Angeles"),
+        "accountInfo": {
+            "marketplaceStringId": extra.pop("marketplace", "ATVPDKIKX0DER"),
+            "id": extra.pop("account_id", f"A{profile_id % 10**12:012d}"),
+            "type": "seller",
+            "name": name,
+            "validPaymentMethod": True,
+        },
+        **extra,
+    }
+
+
+def vendor_profile(
+    profile_id: int, country: str = "US", name: str = "Vendor", **extra: Any
+) -> dict[str, Any]:
+    profile = seller_profile(profile_id, country, name, **extra)
+    profile.pop("dailyBudget")  # absent for vendors
+    profile["accountInfo"].update({"type": "vendor", "id": f"ENTITY{profile_id % 10**10:010d}"})
+    return profile
+
+
+def agency_profile(
+    profile_id: int, country: str = "US", name: str = "Agency", **extra: Any
+) -> dict[str, Any]:
+    profile = vendor_profile(profile_id, country, name, **extra)
+    profile["accountInfo"]["type"] = "agency"
+    return profile
+
+
+@dataclass
+class User:
+    user_id: str
+    name: str
+    profiles: dict[str, list[dict[str, Any]]]
+    view_only: bool = False
+    has_campaigns: bool = True
+    decision: Literal["allow", "deny"] | None = None
+    # profileId -> emulator time at which it becomes visible
+    available_at: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PendingCode:
+    user_id: str
+    region: str
+    client_id: str
+    redirect_uri: str
+    challenge: str | None
+    method: str
+    scope: str
+    expires_at: float
+    used: bool = False
+    grant_id: str | None = None
+
+
+@dataclass
+class Grant:
+    grant_id: str
+    user_id: str
+    region: str
+    client_id: str
+    generation: int = 1
+    revoked: bool = False
+    token_calls: int = 0
+
+
+@dataclass
+class RefreshRecord:
+    grant_id: str
+    generation: int
+    valid_until: float | None = None  # None: valid while current / never rotated
+
+
+@dataclass
+class AccessRecord:
+    grant_id: str
+    region: str
+    client_id: str
+    expires_at: float
+
+
+@dataclass
+class FaultRule:
+    endpoint: str  # authorize | token | profiles | campaigns | any
+    region: str | None = None
+    status: int = 503
+    count: int | None = 1  # None: until removed
+    retry_after: float | None = None
+    delay_seconds: float = 0.0
+    drop_connection: bool = False
+
+    def matches(self, endpoint: str, region: str) -> bool:
+        return self.endpoint in (endpoint, "any") and self.region in (None, region) and self.count != 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer the server writes: JSON, HTML, a redirect, or a dropped connection."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+    drop: bool = False
+    delay: float = 0.0
+
+
+def _json(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
+    import json  # noqa: PLC0415 - stdlib, kept next to its one use
+
+    return Answer(status, json.dumps(body).encode(), "application/json", headers)
+
+
+def _challenge(verifier: str, method: str) -> str:
+    if method == "S256":
+        return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier
+
+
+class Emulator:
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uris: list[str] | tuple[str, ...] = (),
+        rotation: RotationMode = "never",
+        grace_seconds: float = 300.0,
+    ) -> None:
+        self._lock = threading.RLock()
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uris: set[str] = set(redirect_uris)
+        self.rotation: RotationMode = rotation
+        self.grace_seconds = grace_seconds
+        self.headless: Literal["allow", "deny"] | None = None
+        self.approved_for_ads = True
+        self.allow_listed = True
+        self.users: dict[str, User] = {}
+        self.signed_in: str | None = None
+        self.faults: _Faults = _Faults(self._lock)
+        self._offset = 0.0
+        self.clock: Callable[[], float] = lambda: time.time() + self._offset
+        self._codes: dict[str, PendingCode] = {}
+        self._grants: dict[str, Grant] = {}
+        self._refresh: dict[str, RefreshRecord] = {}
+        self._access: dict[str, AccessRecord] = {}
+        self._pending: dict[str, dict[str, str]] = {}
+        self._issued: set[str] = {client_secret}
+        self._log: list[dict[str, Any]] = []
+        self._server: Any = None
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def register_redirect_uri(self, uri: str) -> None:
+        with self._lock:
+            self.redirect_uris.add(uri)
+
+    def rotate_client_secret(self, new_secret: str) -> None:
+        with self._lock:
+            self.client_secret = new_secret
+            self._issued.add(new_secret)
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        profiles: dict[str, list[dict[str, Any]]] | None = None,
+        name: str | None = None,
+        view_only: bool = False,
+        has_campaigns: bool = True,
+        decision: Literal["allow", "deny"] | None = None,
+        propagation_delay_seconds: float = 0.0,
+    ) -> User:
+        with self._lock:
+            user = User(
+                user_id,
+                name or user_id,
+                {r: list((profiles or {}).get(r, [])) for r in REGIONS},
+                view_only,
+                has_campaigns,
+                decision,
+            )
+            if propagation_delay_seconds:
+                ready = self.clock() + propagation_delay_seconds
+                user.available_at = {str(p["profileId"]): ready for ps in user.profiles.values() for p in ps}
+            self.users[user_id] = user
+            if self.signed_in is None:
+                self.signed_in = user_id
+            return user
+
+    def sign_in(self, user_id: str) -> None:
+        with self._lock:
+            if user_id not in self.users:
+                raise KeyError(user_id)
+            self.signed_in = user_id
+
+    def link_profile(
+        self, user_id: str, region: str, profile: dict[str, Any], *, delay_seconds: float = 0.0
+    ) -> None:
+        with self._lock:
+            user = self.users[user_id]
+            user.profiles[region].append(profile)
+            if delay_seconds:
+                user.available_at[str(profile["profileId"])] = self.clock() + delay_seconds
+
+    def revoke(self, user_id: str) -> None:
+        """The user removed the application's access: every grant of theirs dies."""
+        with self._lock:
+            for grant in self._grants.values():
+                if grant.user_id == user_id:
+                    grant.revoked = True
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+
+    # --- inspection ----------------------------------------------------------------------------
+
+    def issued_secrets(self) -> set[str]:
+        with self._lock:
+            return set(self._issued)
+
+    def received_requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in self._log]
+
+    def token_calls(self, region: str | None = None, grant_type: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for e in self._log
+                if e["endpoint"] == "token"
+                and region in (None, e["region"])
+                and grant_type in (None, e.get("grant_type"))
+            )
+
+    def grant_state(self, user_id: str, region: str) -> dict[str, Any] | None:
+        with self._lock:
+            grants = [g for g in self._grants.values() if g.user_id == user_id and g.region == region]
+            if not grants:
+                return None
+            grant = grants[-1]
+            return {
+                "grant_id": grant.grant_id,
+                "generation": grant.generation,
+                "revoked": grant.revoked,
+                "token_calls": grant.token_calls,
+                "grants": len(grants),
+            }
+
+    def log_request(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._log.append(entry)
+
+    def mask(self, text: str) -> str:
+        """Replace every issued secret in ``text`` (logs of this emulator never hold one)."""
+        with self._lock:
+            for value in self._issued:
+                if value and value in text:
+                    text = text.replace(value, "***")
+        return text
+
+    # --- authorization page ----------------------------------------------------------------------
+
+    def authorize(self, region: str, params: dict[str, str]) -> Answer | dict[str, Any]:
+        """Validate an authorization request. Returns an Answer (error page or redirect) or, when
+        a person must decide, the context of the consent page."""
+        with self._lock:
+            client_id = params.get("client_id", "")
+            redirect_uri = params.get("redirect_uri", "")
+            if client_id != self.client_id:
+                return _error_page(400, "The application is unknown (client_id).")
+            if redirect_uri not in self.redirect_uris:
+                return _error_page(400, "The redirect_uri is not on the application's Allowed Return URLs.")
+            state = params.get("state")
+            if params.get("response_type") != "code":
+                return _redirect(
+                    redirect_uri,
+                    {"error": "unsupported_response_type", "error_description": "response_type must be code"},
+                    state,
+                )
+            scopes = params.get("scope", "").split()
+            if not scopes or any(s not in KNOWN_SCOPES for s in scopes) or not self.approved_for_ads:
+                return _redirect(
+                    redirect_uri,
+                    {"error": "invalid_scope", "error_description": "An unknown scope was requested"},
+                    state,
+                )
+            method = params.get("code_challenge_method") or "plain"
+            if method not in ("plain", "S256") or (
+                params.get("code_challenge_method") and not params.get("code_challenge")
+            ):
+                return _redirect(
+                    redirect_uri,
+                    {"error": "invalid_request", "error_description": "Invalid PKCE parameters"},
+                    state,
+                )
+            user = self.users.get(self.signed_in or "")
+            decision = self.headless or (user.decision if user else None)
+            if decision and user:
+                return self._decide(region, params, user.user_id, decision)
+            txid = secrets.token_urlsafe(16)
+            self._pending[txid] = {**params, "region": region}
+            return {
+                "txid": txid,
+                "users": [(u.user_id, u.name) for u in self.users.values()],
+                "signed_in": self.signed_in,
+                "scope": " ".join(scopes),
+            }
+
+    def decide(self, txid: str, decision: str, user_id: str | None) -> Answer:
+        with self._lock:
+            params = self._pending.pop(txid, None)
+            if params is None:
+                return _error_page(400, "This consent request expired or was already answered.")
+            chosen = user_id or self.signed_in
+            if chosen not in self.users:
+                return _error_page(400, "Choose who is signed in.")
+            assert chosen is not None
+            return self._decide(params["region"], params, chosen, "allow" if decision == "allow" else "deny")
+
+    def _decide(self, region: str, params: dict[str, str], user_id: str, decision: str) -> Answer:
+        redirect_uri, state = params["redirect_uri"], params.get("state")
+        if decision != "allow":
+            return _redirect(
+                redirect_uri,
+                {"error": "access_denied", "error_description": "The user denied the request"},
+                state,
+            )
+        code = "ANc" + secrets.token_urlsafe(18)
+        self._issued.add(code)
+        self._codes[code] = PendingCode(
+            user_id=user_id,
+            region=region,
+            client_id=params["client_id"],
+            redirect_uri=redirect_uri,
+            challenge=params.get("code_challenge"),
+            method=params.get("code_challenge_method") or "plain",
+            scope=params.get("scope", ""),
+            expires_at=self.clock() + CODE_LIFETIME,
+        )
+        return _redirect(redirect_uri, {"code": code, "scope": params.get("scope", "")}, state)
+
+    # --- token endpoint --------------------------------------------------------------------------
+
+    def token(self, region: str, form: dict[str, str], basic: tuple[str, str] | None) -> Answer:
+        with self._lock:
+            client_id, client_secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+            if client_id != self.client_id or client_secret != self.client_secret:
+                return _oauth_error(401, "invalid_client", "Client authentication failed")
+            grant_type = form.get("grant_type")
+            if grant_type == "authorization_code":
+                return self._exchange(region, form)
+            if grant_type == "refresh_token":
+                return self._refresh_grant(region, form)
+            if not grant_type:
+                return _oauth_error(
+                    400, "invalid_request", "The request is missing a required parameter : grant_type"
+                )
+            return _oauth_error(400, "unsupported_grant_type", "Unsupported grant type")
+
+    def _exchange(self, region: str, form: dict[str, str]) -> Answer:
+        code = form.get("code", "")
+        pending = self._codes.get(code)
+        if pending is None:
+            return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
+        if pending.used:
+            # A replayed code: like real servers, revoke what it produced.
+            if pending.grant_id and pending.grant_id in self._grants:
+                self._grants[pending.grant_id].revoked = True
+            return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
+        problems = (
+            pending.expires_at < self.clock()
+            or pending.region != region
+            or pending.client_id != self.client_id
+            or pending.redirect_uri != form.get("redirect_uri")
+            or (
+                pending.challenge is not None
+                and _challenge(form.get("code_verifier", ""), pending.method) != pending.challenge
+            )
+        )
+        pending.used = True
+        if problems:
+            return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
+        grant = Grant(secrets.token_hex(8), pending.user_id, region, self.client_id)
+        self._grants[grant.grant_id] = grant
+        pending.grant_id = grant.grant_id
+        grant.token_calls += 1
+        refresh_token = self._new_refresh_token(grant)
+        return self._token_answer(grant, refresh_token)
+
+    def _refresh_grant(self, region: str, form: dict[str, str]) -> Answer:
+        token = form.get("refresh_token", "")
+        record = self._refresh.get(token)
+        dead = _oauth_error(400, "invalid_grant", DEAD_REFRESH_TOKEN)
+        if record is None:
+            return dead
+        grant = self._grants[record.grant_id]
+        if grant.revoked or grant.region != region or grant.client_id != self.client_id:
+            return dead
+        now = self.clock()
+        if record.generation != grant.generation:
+            # An older token of a rotated grant.
+            if self.rotation == "rotate_reuse_detection":
+                grant.revoked = True
+                return dead
+            if record.valid_until is None or record.valid_until < now:
+                return dead
+        grant.token_calls += 1
+        new_refresh = None
+        if self.rotation != "never":
+            for other in self._refresh.values():
+                if other.grant_id == grant.grant_id and other.generation == grant.generation:
+                    other.valid_until = now + self.grace_seconds if self.rotation == "rotate_grace" else now
+            grant.generation += 1
+            new_refresh = self._new_refresh_token(grant)
+        return self._token_answer(grant, new_refresh)
+
+    def _new_refresh_token(self, grant: Grant) -> str:
+        token = "Atzr|" + secrets.token_urlsafe(48)
+        self._issued.add(token)
+        self._refresh[token] = RefreshRecord(grant.grant_id, grant.generation)
+        return token
+
+    def _token_answer(self, grant: Grant, refresh_token: str | None) -> Answer:
+        access = "Atza|" + secrets.token_urlsafe(96)
+        self._issued.add(access)
+        self._access[access] = AccessRecord(
+            grant.grant_id, grant.region, grant.client_id, self.clock() + ACCESS_TOKEN_LIFETIME
+        )
+        body: dict[str, Any] = {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": ACCESS_TOKEN_LIFETIME,
+        }
+        if refresh_token:
+            body["refresh_token"] = refresh_token
+        return _json(200, body, (("Cache-Control", "no-store"), ("Pragma", "no-cache")))
+
+    # --- Ads API ---------------------------------------------------------------------------------
+
+    def _authenticate(self, region: str, headers: dict[str, str]) -> tuple[User | None, Answer | None]:
+        request_id = secrets.token_hex(8)
+        unauthorized = _json(
+            401, {"code": "401", "details": "Authentication failed", "requestId": request_id}
+        )
+        auth = headers.get("authorization", "")
+        client_id = headers.get("amazon-advertising-api-clientid", "")
+        if not auth.startswith("Bearer ") or client_id != self.client_id or not self.allow_listed:
+            return None, unauthorized
+        record = self._access.get(auth[7:])
+        if record is None or record.expires_at < self.clock() or record.region != region:
+            return None, unauthorized
+        grant = self._grants[record.grant_id]
+        if grant.revoked:
+            return None, unauthorized
+        return self.users[grant.user_id], None
+
+    def _visible_profiles(self, user: User, region: str) -> list[dict[str, Any]]:
+        if not user.has_campaigns:
+            return []
+        now = self.clock()
+        return [p for p in user.profiles[region] if user.available_at.get(str(p["profileId"]), 0) <= now]
+
+    def profiles(self, region: str, headers: dict[str, str], query: dict[str, str]) -> Answer:
+        with self._lock:
+            user, error = self._authenticate(region, headers)
+            if error or user is None:
+                return error or _json(401, {})
+            if user.view_only and query.get("accessLevel") != "view":
+                return _json(403, {"code": "403", "details": "Forbidden", "requestId": secrets.token_hex(8)})
+            return _json(200, self._visible_profiles(user, region))
+
+    def campaigns(self, region: str, headers: dict[str, str]) -> Answer:
+        with self._lock:
+            user, error = self._authenticate(region, headers)
+            if error or user is None:
+                return error or _json(401, {})
+            scope = headers.get("amazon-advertising-api-scope")
+            forbidden = _json(403, {"code": "403", "details": "Forbidden", "requestId": secrets.token_hex(8)})
+            if not scope:
+                return forbidden
+            profile = next(
+                (p for p in self._visible_profiles(user, region) if str(p["profileId"]) == scope), None
+            )
+            if profile is None:
+                return forbidden
+            if profile["accountInfo"]["type"] == "agency":
+                return _json(400, {"code": "400", "details": "Advertiser ID cannot be decrypted"})
+            return _json(
+                200,
+                [
+                    {
+                        "campaignId": int(str(profile["profileId"])[-6:]) + 1,
+                        "name": "Always On",
+                        "state": "enabled",
+                        "targetingType": "auto",
+                    }
+                ],
+            )
+
+    # --- serving -----------------------------------------------------------------------------------
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
+        from emulator.http import EmulatorServer  # noqa: PLC0415 - avoid an import cycle
+
+        self._server = EmulatorServer(self, host, port)
+        return self._server
+
+    def endpoints_json(self, base_url: str) -> str:
+        import json  # noqa: PLC0415
+
+        base = base_url.rstrip("/")
+        return json.dumps(
+            {
+                r: {
+                    "authorization_url": f"{base}/{r}/ap/oa",
+                    "token_url": f"{base}/{r}/auth/o2/token",
+                    "api_url": f"{base}/{r}/api",
+                }
+                for r in REGIONS
+            }
+        )
+
+
+class _Faults:
+    def __init__(self, lock: threading.RLock) -> None:
+        self._lock = lock
+        self.rules: list[FaultRule] = []
+
+    def add(
+        self,
+        endpoint: str,
+        region: str | None = None,
+        status: int = 503,
+        count: int | None = 1,
+        retry_after: float | None = None,
+        delay_seconds: float = 0.0,
+        drop_connection: bool = False,
+    ) -> FaultRule:
+        rule = FaultRule(endpoint, region, status, count, retry_after, delay_seconds, drop_connection)
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+
+    def take(self, endpoint: str, region: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self.rules:
+                if rule.matches(endpoint, region):
+                    if rule.count is not None:
+                        rule.count -= 1
+                    return rule
+            return None
+
+
+def _redirect(redirect_uri: str, params: dict[str, str], state: str | None) -> Answer:
+    from urllib.parse import urlencode  # noqa: PLC0415
+
+    if state is not None:
+        params = {**params, "state": state}
+    separator = "&" if "?" in redirect_uri else "?"
+    return Answer(302, b"", "text/plain", (("Location", f"{redirect_uri}{separator}{urlencode(params)}"),))
+
+
+def _oauth_error(status: int, error: str, description: str) -> Answer:
+    return _json(
+        status,
+        {
+            "error": error,
+            "error_description": description,
+            "error_index": secrets.token_hex(6),
+            "request_id": secrets.token_hex(8),
+        },
+        (("Cache-Control", "no-store"),),
+    )
+
+
+def _error_page(status: int, message: str) -> Answer:
+    import html  # noqa: PLC0415
+
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Amazon</title></head>'
+        f"<body><h1>We're sorry</h1><p>{html.escape(message)}</p></body></html>"
+    )
+    return Answer(status, body.encode(), "text/html; charset=utf-8")
