@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.amazon",
+    "tests.fixtures.leak_guard",
 ]

@@ -8,7 +8,7 @@ listing pages with an opaque token.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +63,26 @@ class MemoryStore:
         lease = Lease(tenant_id, region, owner, self.clock.now() + timedelta(seconds=seconds))
         self.leases[(tenant_id, region)] = lease
         return lease
+
+    def acquire_lease_and_read(
+        self, tenant_id: str, region: Region, *, owner: str, seconds: int
+    ) -> tuple[Lease, Connection | None]:
+        return self.acquire_lease(tenant_id, region, owner=owner, seconds=seconds), self.get_connection(
+            tenant_id, region
+        )
+
+    def iter_due_pages(self, *, now: datetime, page_size: int = 1000) -> Iterator[list[tuple[str, Region]]]:
+        due = list(self.due_connections(now=now))
+        for start in range(0, len(due), page_size):
+            yield due[start : start + page_size]
+
+    def oldest_due_at(self) -> datetime | None:
+        times = [
+            c.refresh_due_at
+            for c in self.connections.values()
+            if c.status is ConnectionStatus.ACTIVE and c.refresh_due_at is not None
+        ]
+        return min(times) if times else None
 
     def release_lease(self, lease: Lease) -> None:
         if self.leases.get((lease.tenant_id, lease.region)) == lease:
