@@ -53,23 +53,10 @@ from tests.fakes.operator import (
     make_connection,
     make_profile,
 )
+from tests.fixtures.amazon import TEST_REDIRECT_URI, RunningEmulator
 from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET, AwsResources
+from tests.fixtures.leak_guard import record_response
 
-# The sibling parts the production composition needs; ``stack`` skips (naming the missing one)
-# until they land. The CLI <-> handler contract tests below need none of them.
-SIBLINGS = (
-    "ads_connect.adapters.connection_store",
-    "ads_connect.adapters.secrets",
-    "ads_connect.adapters.events",
-    "ads_connect.adapters.lwa",
-    "ads_connect.adapters.ads_api",
-    "ads_connect.logic.refresh",
-    "ads_connect.logic.profiles",
-    "ads_connect.logic.connect_session",
-    "emulator",
-)
-
-REDIRECT_URI = "https://connect.example.com/callback"
 PROFILE = {
     "profileId": 3141592653589793238,
     "countryCode": "US",
@@ -92,7 +79,7 @@ class Stack:
     service: Any
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        response = admin.handler(http_event(method, path, **kwargs), FakeLambdaContext())  # type: ignore[arg-type]
+        response = record_response(admin.handler(http_event(method, path, **kwargs), FakeLambdaContext()))  # type: ignore[arg-type]
         for issued in self.emu.issued_secrets():
             assert issued not in response["body"], "a secret leaked into an admin response"
         return response["statusCode"], json.loads(response["body"])
@@ -106,7 +93,7 @@ class Stack:
             "client_id": TEST_CLIENT_ID,
             "scope": "advertising::campaign_management",
             "response_type": "code",
-            "redirect_uri": REDIRECT_URI,
+            "redirect_uri": TEST_REDIRECT_URI,
             "state": "integration-state",
             "code_challenge": challenge,
             "code_challenge_method": "S256",
@@ -117,7 +104,7 @@ class Stack:
         code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
         credentials = ClientCredentials(TEST_CLIENT_ID, TEST_CLIENT_SECRET)
         grant = self.service.lwa.exchange_code(
-            region, code=code, redirect_uri=REDIRECT_URI, code_verifier=verifier, credentials=credentials
+            region, code=code, redirect_uri=TEST_REDIRECT_URI, code_verifier=verifier, credentials=credentials
         )
         self.service.vault.write_refresh_token(
             tenant, region, refresh_token=grant.refresh_token, grant_version=1
@@ -139,24 +126,20 @@ class Stack:
 
 
 @pytest.fixture
-def stack(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    for module in SIBLINGS:
-        pytest.importorskip(module, reason=f"{module} has not landed yet")
-    from emulator import Emulator
-
-    emu = Emulator(client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET, redirect_uris=[REDIRECT_URI])
-    server = emu.serve(host="127.0.0.1", port=0)
-    try:
-        monkeypatch.setenv("ADS_CONNECT_AMAZON_ENDPOINTS", emu.endpoints_json(server.base_url))
-        monkeypatch.setenv("ADS_CONNECT_PUBLIC_BASE_URL", "https://connect.example.com")
-        emu.add_user("advertiser-1", profiles={"NA": [PROFILE]})
-        emu.sign_in("advertiser-1")
-        emu.headless = "allow"
-        service = admin.build_service()
-        monkeypatch.setattr(admin, "_service", service)
-        yield Stack(aws, emu, service)
-    finally:
-        server.stop()
+def stack(
+    aws: AwsResources, monkeypatch: pytest.MonkeyPatch, amazon_emulator: RunningEmulator
+) -> Iterator[Stack]:
+    # The shared emulator fixture: the leak guard then searches logs and responses for every
+    # secret it issued.
+    running = amazon_emulator
+    monkeypatch.setenv("ADS_CONNECT_AMAZON_ENDPOINTS", running.endpoints_json)
+    monkeypatch.setenv("ADS_CONNECT_PUBLIC_BASE_URL", "https://connect.example.com")
+    running.emu.add_user("advertiser-1", profiles={"NA": [PROFILE]})
+    running.emu.sign_in("advertiser-1")
+    running.emu.headless = "allow"
+    service = admin.build_service()
+    monkeypatch.setattr(admin, "_service", service)
+    yield Stack(aws, running.emu, service)
 
 
 def read_lwa_secret(aws: AwsResources) -> dict[str, str]:
