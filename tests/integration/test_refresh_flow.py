@@ -1,0 +1,332 @@
+"""Keep connections alive: scheduler + worker + refresh logic on moto against the emulator."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from ads_connect.adapters.events import EventBridgePublisher
+from ads_connect.adapters.lwa import HttpLwaClient
+from ads_connect.adapters.work_queue import SqsWorkQueue
+from ads_connect.handlers import refresh_scheduler, refresh_worker
+from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE
+from ads_connect.logic.refresh import RotatedTokenNotPersistedError, refresh_connection
+from ads_connect.logic.scheduler import run_schedule
+from ads_connect.models.records import ConnectionStatus, RefreshOutcome
+from ads_connect.models.settings import RefreshSettings
+from ads_connect.regions import Region
+
+from emulator import seller_profile
+from tests.fakes.browser import Browser
+from tests.fakes.clock import FakeClock
+from tests.fakes.http_api import FakeLambdaContext
+from tests.integration.conftest import Product
+
+
+@pytest.fixture
+def connected(product: Product) -> Product:
+    product.amazon.emu.add_user(
+        "adv",
+        profiles={
+            r: [seller_profile(100 + i, c)]
+            for i, (r, c) in enumerate((("NA", "US"), ("EU", "DE"), ("FE", "JP")))
+        },
+    )
+    for tenant in ("acme", "globex"):
+        for region in ("NA", "EU", "FE"):
+            assert Browser().connect(product.session(tenant), region)["statusCode"] == 200
+    product.aws.lifecycle_events()  # drain the connected events
+    return product
+
+
+def _refresh(
+    product: Product, tenant: str, region: Region, *, force: bool = True, clock: Any = None, **overrides: Any
+):  # type: ignore[no-untyped-def]
+    settings = RefreshSettings.from_environment()
+    deps: dict[str, Any] = {
+        "store": product.store,
+        "vault": product.vault,
+        "lwa": HttpLwaClient(settings.amazon_endpoints),
+        "events": EventBridgePublisher(settings.event_bus_name, clock=clock or product.store._clock),
+        "clock": clock or product.store._clock,
+        "settings": settings,
+        "sleep": lambda _s: None,
+    }
+    deps.update(overrides)
+    return refresh_connection(tenant, region, force=force, trigger="test", **deps)
+
+
+def _consumer_token(product: Product, tenant: str, region: str) -> str:
+    client = boto3.client("secretsmanager", region_name=product.aws.region)
+    secret = json.loads(
+        client.get_secret_value(SecretId=f"ads-connect/access/{tenant}/{region}")["SecretString"]
+    )
+    return str(secret["access_token"])
+
+
+def test_scheduler_enqueues_only_due_connections_and_the_worker_refreshes_them(connected: Product) -> None:
+    # Given six connections, none due yet
+    refresh_worker.reset()
+    refresh_scheduler.reset()
+    assert refresh_scheduler.handler({}, FakeLambdaContext())["refreshes_enqueued"] == 0
+    # When two become due
+    for tenant, region in (("acme", Region.NA), ("globex", Region.FE)):
+        connection = connected.store.get_connection(tenant, region)
+        assert connection is not None
+        connected.store.save_connection(
+            connection.model_copy(update={"refresh_due_at": connection.connected_at - timedelta(seconds=1)}),
+            expected_grant_version=connection.grant_version,
+        )
+    old_token = _consumer_token(connected, "acme", "NA")
+    summary = refresh_scheduler.handler({}, FakeLambdaContext())
+    assert summary["refreshes_enqueued"] == 2
+    # Then the worker refreshes exactly those, from SQS, with no failures
+    sqs = boto3.client("sqs", region_name=connected.aws.region)
+    messages = sqs.receive_message(QueueUrl=connected.aws.work_queue_url, MaxNumberOfMessages=10)["Messages"]
+    event = {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+    assert refresh_worker.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert _consumer_token(connected, "acme", "NA") != old_token
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == 2
+    # And a redelivery of the same messages is a no-op (idempotent)
+    assert refresh_worker.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == 2
+    attempts = connected.store.list_refresh_attempts("acme", limit=5)
+    assert attempts[0].outcome is RefreshOutcome.SUCCEEDED and attempts[0].latency_ms >= 0
+
+
+def test_a_malformed_work_message_fails_alone(connected: Product) -> None:
+    refresh_worker.reset()
+    good = {"kind": "refresh", "tenant_id": "acme", "region": "NA", "trigger": "test"}
+    records = [
+        {
+            "messageId": "1",
+            "receiptHandle": "r1",
+            "body": "not json",
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": "x",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+            "awsRegion": "us-east-1",
+        },
+        {
+            "messageId": "2",
+            "receiptHandle": "r2",
+            "body": json.dumps(good),
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": "x",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+            "awsRegion": "us-east-1",
+        },
+    ]
+    assert refresh_worker.handler({"Records": records}, FakeLambdaContext()) == {
+        "batchItemFailures": [{"itemIdentifier": "1"}]
+    }
+
+
+@pytest.mark.parametrize("mode", ["never", "rotate_grace", "rotate_strict", "rotate_reuse_detection"])
+def test_every_rotation_mode_keeps_the_connection_alive_over_many_refreshes(
+    connected: Product, mode: str
+) -> None:
+    connected.amazon.emu.rotation = mode  # type: ignore[assignment]
+    for _ in range(4):
+        attempt = _refresh(connected, "acme", Region.EU)
+        assert attempt.outcome is RefreshOutcome.SUCCEEDED
+        assert attempt.rotated == (mode != "never")
+    stored = connected.vault.read_refresh_token("acme", Region.EU)
+    connection = connected.store.get_connection("acme", Region.EU)
+    assert stored is not None and connection is not None
+    assert stored.grant_version == connection.grant_version == (1 if mode == "never" else 5)
+
+
+def test_a_rotated_token_survives_a_failing_first_secret_write(connected: Product) -> None:
+    connected.amazon.emu.rotation = "rotate_strict"
+    vault = connected.vault
+    real_write = vault.write_refresh_token
+    calls = {"n": 0}
+
+    def flaky_write(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated Secrets Manager outage")
+        real_write(*args, **kwargs)
+
+    vault.write_refresh_token = flaky_write  # type: ignore[method-assign]
+    assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.SUCCEEDED
+    vault.write_refresh_token = real_write  # type: ignore[method-assign]
+    # The strict mode killed the old token: only the persisted new one can refresh now.
+    assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.SUCCEEDED
+
+
+def test_when_the_rotated_token_cannot_be_stored_nothing_is_published(connected: Product) -> None:
+    connected.amazon.emu.rotation = "rotate_grace"
+    before = _consumer_token(connected, "acme", "NA")
+
+    def always_fails(*_a: Any, **_k: Any) -> None:
+        raise RuntimeError("simulated outage")
+
+    connected.vault.write_refresh_token = always_fails  # type: ignore[method-assign]
+    with pytest.raises(RotatedTokenNotPersistedError):
+        _refresh(connected, "acme", Region.NA)
+    assert _consumer_token(connected, "acme", "NA") == before
+
+
+def test_two_workers_and_a_forced_refresh_race_to_one_token_call(connected: Product) -> None:
+    connected.amazon.emu.faults.add("token", status=200, delay_seconds=0.5)  # hold the first call open
+    outcomes: list[RefreshOutcome] = []
+    threads = [
+        threading.Thread(target=lambda: outcomes.append(_refresh(connected, "globex", Region.NA).outcome))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == sorted([RefreshOutcome.SUCCEEDED] + [RefreshOutcome.SKIPPED_LEASE_HELD] * 2)
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == 1
+
+
+def test_revocation_marks_reauthorization_required_and_emits_an_event(connected: Product) -> None:
+    connected.amazon.emu.revoke("adv")
+    attempt = _refresh(connected, "acme", Region.FE)
+    assert (
+        attempt.outcome is RefreshOutcome.REAUTHORIZATION_REQUIRED and attempt.error_code == "invalid_grant"
+    )
+    connection = connected.store.get_connection("acme", Region.FE)
+    assert connection is not None and connection.status is ConnectionStatus.REAUTHORIZATION_REQUIRED
+    assert ("acme", Region.FE) not in connected.store.due_connections(
+        now=connection.connected_at + timedelta(days=1)
+    )
+    assert connected.store.list_profiles("acme", Region.FE)  # profiles are kept
+    events = [
+        e
+        for e in connected.aws.lifecycle_events()
+        if e["detail-type"] == "Connection Reauthorization Required"
+    ]
+    assert events and events[0]["detail"]["tenant_id"] == "acme"
+    # A new consent restores it in place
+    connected.amazon.emu.add_user("adv2", profiles={"FE": [seller_profile(500, "JP")]})
+    assert Browser().connect(connected.session("acme"), "FE")["statusCode"] == 200
+    restored = connected.store.get_connection("acme", Region.FE)
+    assert restored is not None and restored.status is ConnectionStatus.ACTIVE
+
+
+def test_a_refresh_token_replaced_during_the_call_is_a_race_not_a_revocation(connected: Product) -> None:
+    stored = connected.vault.read_refresh_token("acme", Region.NA)
+    assert stored is not None
+    connected.amazon.emu.revoke("adv")  # the old token dies ...
+    connected.vault.write_refresh_token(
+        "acme", Region.NA, refresh_token="Atzr|replaced-by-reconsent", grant_version=9
+    )
+    real_read = connected.vault.read_refresh_token
+    reads = {"n": 0}
+
+    def first_read_old(tenant: str, region: Region):  # type: ignore[no-untyped-def]
+        reads["n"] += 1
+        return stored if reads["n"] == 1 else real_read(tenant, region)
+
+    connected.vault.read_refresh_token = first_read_old  # type: ignore[method-assign]
+    attempt = _refresh(connected, "acme", Region.NA)
+    assert (
+        attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE and attempt.error_code == "refresh_token_replaced"
+    )
+    connection = connected.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+
+
+def test_invalid_client_marks_no_tenant_pauses_and_resumes(connected: Product) -> None:
+    connected.amazon.emu.rotate_client_secret("rotated-by-operator")
+    attempt = _refresh(connected, "acme", Region.NA)
+    assert attempt.outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID
+    assert _refresh(connected, "globex", Region.NA).outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID
+    connection = connected.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.consecutive_failures == 0
+    assert connected.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    invalid_events = [
+        e for e in connected.aws.lifecycle_events() if e["detail-type"] == "Client Credentials Invalid"
+    ]
+    assert len(invalid_events) == 1
+    # While paused the scheduler sends one probe, not the whole due set
+    clock = FakeClock(connection.connected_at + timedelta(hours=2))
+    queue = SqsWorkQueue(connected.aws.work_queue_url)
+    summary = run_schedule(
+        store=connected.store, queue=queue, clock=clock, settings=RefreshSettings.from_environment()
+    )
+    assert summary.paused and summary.refreshes_enqueued == 1
+    # The operator fixes the secret: refreshes succeed again
+    boto3.client("secretsmanager", region_name=connected.aws.region).put_secret_value(
+        SecretId=connected.aws.lwa_secret_id,
+        SecretString=json.dumps(
+            {"client_id": connected.amazon.emu.client_id, "client_secret": "rotated-by-operator"}
+        ),
+    )
+    connected.vault.forget_client_credentials()
+    assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "fault", [{"status": 503, "count": 2}, {"status": 429, "count": 2, "retry_after": 1}]
+)
+def test_short_storms_are_ridden_out_with_backoff(connected: Product, fault: dict[str, Any]) -> None:
+    sleeps: list[float] = []
+    connected.amazon.emu.faults.add("token", **fault)
+    attempt = _refresh(connected, "acme", Region.NA, sleep=sleeps.append)
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED and len(sleeps) == 2
+    if "retry_after" in fault:
+        assert sleeps == [1.0, 1.0]
+
+
+def test_a_long_storm_is_recorded_and_retried_on_a_later_run(connected: Product) -> None:
+    connected.amazon.emu.faults.add("token", status=500, count=None)
+    attempt = _refresh(connected, "acme", Region.NA)
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+    connection = connected.store.get_connection("acme", Region.NA)
+    assert (
+        connection is not None
+        and connection.consecutive_failures == 1
+        and connection.status is ConnectionStatus.ACTIVE
+    )
+    assert connection.last_refresh_error_code == "server_error"
+    connected.amazon.emu.faults.clear()
+    assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.SUCCEEDED
+    healed = connected.store.get_connection("acme", Region.NA)
+    assert healed is not None and healed.consecutive_failures == 0
+
+
+def test_a_connection_due_exactly_now_is_refreshed_and_one_second_early_is_not(connected: Product) -> None:
+    connection = connected.store.get_connection("acme", Region.EU)
+    assert connection is not None and connection.refresh_due_at is not None
+    due = connection.refresh_due_at
+    early = FakeClock(due - timedelta(seconds=1))
+    assert (
+        _refresh(connected, "acme", Region.EU, force=False, clock=early).outcome
+        is RefreshOutcome.SKIPPED_NOT_DUE
+    )
+    assert ("acme", Region.EU) not in connected.store.due_connections(now=due - timedelta(seconds=1))
+    exact = FakeClock(due)
+    assert ("acme", Region.EU) in connected.store.due_connections(now=due)
+    assert (
+        _refresh(connected, "acme", Region.EU, force=False, clock=exact).outcome is RefreshOutcome.SUCCEEDED
+    )
