@@ -196,6 +196,23 @@ def test_create_connect_session_returns_a_consent_url(stack: Stack) -> None:
     assert body["consent_url"].startswith("https://connect.example.com/")
 
 
+def test_connect_session_rejections_from_the_connect_flow(stack: Stack) -> None:
+    status, body = stack.call(
+        "POST",
+        "/admin/tenants/acme/connect-sessions",
+        body={"return_url": "https://not-allowed.example.com/x"},
+    )
+    assert status == 400 and body["error"]["code"] == "invalid_connect_session"
+    assert "not-allowed.example.com" not in json.dumps(body)
+
+    status, body = stack.call(
+        "POST",
+        "/admin/tenants/acme/connect-sessions",
+        body={"return_url": "https://app.example.com/amazon/connected", "display_name": "Acme"},
+    )
+    assert status == 201
+
+
 def test_listing_pages_through_the_status_index(stack: Stack) -> None:
     for i in range(5):
         stack.connect(f"tenant-{i}")

@@ -420,3 +420,31 @@ def test_the_client_secret_never_reaches_the_logs(
     # Something was logged (the write, or the rejection), and none of it holds the secret
     assert "client credentials written" in logs or "admin request failed" in logs
     assert FAKE_SECRET not in captured.out + captured.err + logs
+
+
+# -- errors of the sibling flows ----------------------------------------------------------------
+
+
+def test_connect_session_rejections_are_400_with_the_flow_message(api: Api) -> None:
+    from ads_connect.logic.connect_session import ConnectSessionRequestError
+
+    api.flows.session_error = ConnectSessionRequestError(
+        "return_url is not in the stack's allowed return URLs"
+    )
+    status, body, _ = api.call(
+        "POST", "/admin/tenants/acme/connect-sessions", body={"return_url": "https://evil.example.com/x"}
+    )
+    assert status == 400
+    assert_error(body, "invalid_connect_session")
+    assert "allowed return URLs" in body["error"]["message"]
+    assert "evil.example.com" not in json.dumps(body)
+
+
+def test_rotated_token_not_persisted_is_503(api: Api) -> None:
+    from ads_connect.logic.refresh import RotatedTokenNotPersistedError
+
+    api.add("acme")
+    api.flows.refresh_error = RotatedTokenNotPersistedError("acme/NA")
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+    assert status == 503
+    assert_error(body, "token_not_persisted")

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from ads_connect.clock import SystemClock
 from ads_connect.logic.admin import AdminService
+from ads_connect.logic.connect_session import ConnectSessionRequestError
 from ads_connect.logic.ports import (
     AmazonError,
     ClientCredentialsMissingError,
@@ -36,6 +37,7 @@ from ads_connect.logic.ports import (
     TenantNotFoundError,
     TransientAmazonError,
 )
+from ads_connect.logic.refresh import RotatedTokenNotPersistedError
 from ads_connect.models.admin_api import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_RECOVERY_DAYS,
@@ -207,6 +209,13 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
         "The LWA client id and secret have not been set: run `credentials set` first.",
     ),
     (
+        RotatedTokenNotPersistedError,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "token_not_persisted",
+        "Amazon rotated the refresh token and storing it failed; the alarm fired and the refresh "
+        "will be retried when the lease expires.",
+    ),
+    (
         TransientAmazonError,
         HTTPStatus.SERVICE_UNAVAILABLE,
         "amazon_unavailable",
@@ -252,6 +261,11 @@ def _page_token_error(exc: InvalidPageTokenError) -> Response[str]:
     return _error(HTTPStatus.BAD_REQUEST, "invalid_next_token", str(exc))
 
 
+def _session_request_error(exc: ConnectSessionRequestError) -> Response[str]:
+    # The connect flow's messages are fixed sentences that never repeat the rejected value.
+    return _error(HTTPStatus.BAD_REQUEST, "invalid_connect_session", str(exc))
+
+
 def _validation_error(exc: RequestValidationError) -> Response[str]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -293,6 +307,7 @@ def _domain_or_unexpected(exc: Exception) -> Response[str]:
 # Registered by call, not decorator: the decorator is untyped and would erase these signatures.
 app.exception_handler(AdminRequestError)(_admin_request_error)
 app.exception_handler(InvalidPageTokenError)(_page_token_error)
+app.exception_handler(ConnectSessionRequestError)(_session_request_error)
 app.exception_handler(RequestValidationError)(_validation_error)
 app.exception_handler(NotFoundError)(_not_found)
 app.exception_handler(Exception)(_domain_or_unexpected)
