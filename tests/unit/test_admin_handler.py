@@ -448,3 +448,11 @@ def test_rotated_token_not_persisted_is_503(api: Api) -> None:
     status, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
     assert status == 503
     assert_error(body, "token_not_persisted")
+
+
+def test_refresh_of_a_dead_grant_is_409_reauthorization_required(api: Api) -> None:
+    api.add("acme", status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+    for suffix in ("refresh", "resync-profiles"):
+        status, body, _ = api.call("POST", f"/admin/tenants/acme/connections/NA/{suffix}")
+        assert status == 409
+        assert_error(body, "reauthorization_required")

@@ -17,6 +17,7 @@ from ads_connect.logic.ports import (
     ClientCredentials,
     ClientCredentialsMissingError,
     ConnectionDisconnectedError,
+    ConnectionNeedsReauthorizationError,
     ConnectionNotFoundError,
     InvalidClientError,
     InvalidGrantError,
@@ -364,3 +365,14 @@ def test_disconnect_while_a_refresh_holds_the_lease_changes_nothing(world: World
 def test_disconnect_unknown_connection(world: World) -> None:
     with pytest.raises(ConnectionNotFoundError):
         world.service.disconnect("t1", Region.FE)
+
+
+def test_refresh_and_resync_of_a_dead_grant_ask_for_a_new_consent(world: World) -> None:
+    world.add("t1", status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+    with pytest.raises(ConnectionNeedsReauthorizationError):
+        world.service.refresh_connection("t1", Region.NA)
+    with pytest.raises(ConnectionNeedsReauthorizationError):
+        world.service.resync_profiles("t1", Region.NA)
+    assert world.flows.refresh_calls == [] and world.flows.resync_calls == []
+    # Disconnecting it is still allowed
+    assert world.service.disconnect("t1", Region.NA).status is ConnectionStatus.DISCONNECTED

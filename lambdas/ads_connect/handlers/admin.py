@@ -30,6 +30,7 @@ from ads_connect.logic.ports import (
     AmazonError,
     ClientCredentialsMissingError,
     ConnectionDisconnectedError,
+    ConnectionNeedsReauthorizationError,
     ConnectionNotFoundError,
     InvalidPageTokenError,
     LeaseHeldError,
@@ -189,6 +190,12 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
         HTTPStatus.CONFLICT,
         "connection_disconnected",
         "This connection was disconnected; create a connect session to connect it again.",
+    ),
+    (
+        ConnectionNeedsReauthorizationError,
+        HTTPStatus.CONFLICT,
+        "reauthorization_required",
+        "The advertiser must consent again: create a connect session for this tenant.",
     ),
     (
         LeaseHeldError,

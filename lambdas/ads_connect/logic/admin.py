@@ -21,6 +21,7 @@ from ads_connect.logic.ports import (
     ClientCredentials,
     Clock,
     ConnectionDisconnectedError,
+    ConnectionNeedsReauthorizationError,
     ConnectionNotFoundError,
     ConnectionStore,
     EventPublisher,
@@ -302,6 +303,9 @@ class AdminService:
             raise ConnectionNotFoundError(f"{tenant_id}/{region.value}")
         if connection.status is ConnectionStatus.DISCONNECTED:
             raise ConnectionDisconnectedError(f"{tenant_id}/{region.value}")
+        if connection.status is ConnectionStatus.REAUTHORIZATION_REQUIRED:
+            # Its refresh token is dead: refreshing or listing profiles cannot succeed.
+            raise ConnectionNeedsReauthorizationError(f"{tenant_id}/{region.value}")
         return connection
 
 

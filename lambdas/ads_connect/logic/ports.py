@@ -143,6 +143,10 @@ class ConnectionDisconnectedError(Exception):
     """The operator disconnected this connection; only a new connect session brings it back."""
 
 
+class ConnectionNeedsReauthorizationError(Exception):
+    """The grant is dead (``reauthorization_required``): only a new consent can restore it."""
+
+
 class InvalidPageTokenError(ValueError):
     """A pagination token that this API did not issue (or issued for another filter)."""
 
