@@ -1,0 +1,135 @@
+"""Consumer helper for the operator's other services: a ready ``requests`` session for one
+tenant's Amazon Ads connection, and the tenant's profile mappings.
+
+Depends on boto3 and requests only (nothing else from this package), so it can be vendored.
+
+    from ads_connect.consumer import get_session, list_profiles
+    session = get_session("acme", "EU", profile_id="3456789012345")
+    campaigns = session.get("/v2/sp/campaigns").json()
+
+The secret is cached no longer than the access token lives (and at most five minutes); a 401
+re-reads it once and retries once (the scheduled refresh may just have replaced the token).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import requests
+
+DEFAULT_SECRET_PREFIX = "ads-connect"  # noqa: S105 - a name prefix, not a secret
+DEFAULT_TIMEOUT = (3.05, 30.0)
+MAX_CACHE_SECONDS = 300.0
+# Never hand out a token that expires within this margin.
+EXPIRY_MARGIN_SECONDS = 60.0
+
+
+def access_secret_name(prefix: str, tenant_id: str, region: str) -> str:
+    """``<prefix>/access/<tenant>/<region>``: the documented consumer secret name."""
+    return f"{prefix}/access/{tenant_id}/{region}"
+
+
+class AccessTokenCache:
+    """Reads the consumer secret; caches it until min(expiry - margin, five minutes)."""
+
+    def __init__(
+        self, secret_id: str, *, secrets_client: Any = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._secret_id = secret_id
+        self._client = secrets_client or boto3.client("secretsmanager")
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._value: dict[str, Any] | None = None
+        self._valid_until = 0.0
+
+    def get(self, *, force: bool = False) -> dict[str, Any]:
+        with self._lock:
+            now = self._clock()
+            if force or self._value is None or now >= self._valid_until:
+                raw = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
+                value = json.loads(raw)
+                expires = float(value["expires_at_epoch"])
+                self._value = value
+                self._valid_until = min(now + MAX_CACHE_SECONDS, expires - EXPIRY_MARGIN_SECONDS)
+            return dict(self._value)
+
+
+class AdsApiSession(requests.Session):
+    """A session bound to one connection: Authorization, ClientId and (optionally) Scope headers,
+    relative URLs against the region's Ads API host, a timeout on every request."""
+
+    def __init__(self, cache: AccessTokenCache, profile_id: str | None = None) -> None:
+        super().__init__()
+        self._cache = cache
+        self._profile_id = profile_id
+        self._apply(cache.get())
+
+    def _apply(self, secret: dict[str, Any]) -> None:
+        self.base_url = str(secret["api_url"]).rstrip("/")
+        self.headers["Authorization"] = f"Bearer {secret['access_token']}"
+        self.headers["Amazon-Advertising-API-ClientId"] = str(secret["client_id"])
+        if self._profile_id is not None:
+            self.headers["Amazon-Advertising-API-Scope"] = str(self._profile_id)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        target = url.decode() if isinstance(url, bytes) else url
+        if not target.startswith(("http://", "https://")):
+            target = f"{self.base_url}/{target.lstrip('/')}"
+        self._apply(self._cache.get())
+        response = super().request(method, target, *args, **kwargs)
+        if response.status_code == 401:
+            # The token may have been refreshed since we cached it: re-read once, retry once.
+            self._apply(self._cache.get(force=True))
+            response = super().request(method, target, *args, **kwargs)
+        return response
+
+
+_caches: dict[str, AccessTokenCache] = {}
+_caches_lock = threading.Lock()
+
+
+def get_session(
+    tenant_id: str,
+    region: str,
+    profile_id: str | int | None = None,
+    *,
+    secret_prefix: str = DEFAULT_SECRET_PREFIX,
+    secrets_client: Any = None,
+) -> AdsApiSession:
+    secret_id = access_secret_name(secret_prefix, tenant_id, region)
+    with _caches_lock:
+        cache = _caches.get(secret_id) if secrets_client is None else None
+        if cache is None:
+            cache = AccessTokenCache(secret_id, secrets_client=secrets_client)
+            if secrets_client is None:
+                _caches[secret_id] = cache
+    return AdsApiSession(cache, None if profile_id is None else str(profile_id))
+
+
+def list_profiles(tenant_id: str, *, table_name: str, dynamodb_client: Any = None) -> list[dict[str, Any]]:
+    """The tenant's current (not gone) profile mappings, all regions."""
+    client = dynamodb_client or boto3.client("dynamodb")
+    profiles: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :profile)",
+        "ExpressionAttributeValues": {":pk": {"S": f"TENANT#{tenant_id}"}, ":profile": {"S": "PROFILE#"}},
+    }
+    while True:
+        page = client.query(**kwargs)
+        for item in page.get("Items", []):
+            plain = {k: next(iter(v.values())) for k, v in item.items()}
+            if plain.get("gone") is True:
+                continue
+            profiles.append(
+                {k: v for k, v in plain.items() if k not in ("pk", "sk", "entity", "tenant_region")}
+            )
+        if "LastEvaluatedKey" not in page:
+            return profiles
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,160 @@
+"""48 simulated hours: several tenants in all three regions, the schedule every 5 minutes,
+random rotation, and a consumer reading through the helper at every step gets a valid token."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import boto3
+import pytest
+from ads_connect.adapters.connection_store import DynamoConnectionStore
+from ads_connect.adapters.events import EventBridgePublisher
+from ads_connect.adapters.lwa import HttpLwaClient
+from ads_connect.adapters.secrets import access_secret_name as vault_secret_name
+from ads_connect.consumer import (
+    AccessTokenCache,
+    AdsApiSession,
+    access_secret_name,
+    get_session,
+    list_profiles,
+)
+from ads_connect.logic.refresh import refresh_connection
+from ads_connect.logic.scheduler import run_schedule
+from ads_connect.models.records import RefreshOutcome
+from ads_connect.models.settings import RefreshSettings
+from ads_connect.models.work import WorkMessage
+from ads_connect.regions import Region
+
+from emulator import seller_profile
+from tests.fakes.browser import Browser
+from tests.fakes.clock import FakeClock
+from tests.integration.conftest import Product
+
+TENANTS = ("acme", "globex")
+
+
+class _ListQueue:
+    def __init__(self) -> None:
+        self.messages: list[WorkMessage] = []
+
+    def send(self, messages: Any) -> None:
+        self.messages.extend(messages)
+
+
+@pytest.fixture
+def fleet(product: Product) -> Product:
+    product.amazon.emu.add_user(
+        "adv",
+        profiles={
+            r: [seller_profile(1000 + i, c)]
+            for i, (r, c) in enumerate((("NA", "US"), ("EU", "DE"), ("FE", "JP")))
+        },
+    )
+    product.amazon.emu.rotation = "rotate_grace"
+    for tenant in TENANTS:
+        for region in ("NA", "EU", "FE"):
+            assert Browser().connect(product.session(tenant), region)["statusCode"] == 200
+    return product
+
+
+def test_48_simulated_hours_every_consumer_read_is_valid(fleet: Product) -> None:
+    rng = random.Random(7)
+    start = fleet.store.get_connection("acme", Region.NA).connected_at  # type: ignore[union-attr]
+    clock = FakeClock(start)
+    fleet.amazon.emu.clock = lambda: clock.now().timestamp()  # the emulator follows the same clock
+    store = DynamoConnectionStore(fleet.aws.table_name, clock=clock)
+    settings = RefreshSettings.from_environment()
+    deps: dict[str, Any] = {
+        "store": store,
+        "vault": fleet.vault,
+        "lwa": HttpLwaClient(settings.amazon_endpoints),
+        "events": EventBridgePublisher(settings.event_bus_name, clock=clock),
+        "clock": clock,
+        "settings": settings,
+        "sleep": lambda _s: None,
+    }
+    secrets_client = boto3.client("secretsmanager", region_name=fleet.aws.region)
+    refreshes = 0
+    for _step in range(int(48 * 60 / 5)):
+        clock.advance(minutes=5)
+        queue = _ListQueue()
+        run_schedule(store=store, queue=queue, clock=clock, settings=settings)
+        for message in queue.messages:
+            attempt = refresh_connection(
+                message.tenant_id, message.region, force=False, trigger="sim", **deps
+            )
+            assert attempt.outcome in (RefreshOutcome.SUCCEEDED, RefreshOutcome.SKIPPED_NOT_DUE)
+            refreshes += attempt.outcome is RefreshOutcome.SUCCEEDED
+        tenant, region = rng.choice(TENANTS), rng.choice(("NA", "EU", "FE"))
+        cache = AccessTokenCache(
+            access_secret_name("ads-connect", tenant, region),
+            secrets_client=secrets_client,
+            clock=lambda: clock.now().timestamp(),
+        )
+        profile_id = {"NA": "1000", "EU": "1001", "FE": "1002"}[region]
+        response = AdsApiSession(cache, profile_id).get("/v2/sp/campaigns")
+        assert response.status_code == 200, (tenant, region, clock.now())
+    # 6 connections refreshed about every 45 minutes for 48 hours
+    assert refreshes >= 6 * 60
+
+
+def test_consumer_helper_sets_headers_and_reads_the_mappings(fleet: Product) -> None:
+    client = boto3.client("secretsmanager", region_name=fleet.aws.region)
+    session = get_session("acme", "EU", profile_id=1001, secrets_client=client)
+    response = session.get("/v2/sp/campaigns")
+    assert response.status_code == 200
+    assert response.request.headers["Amazon-Advertising-API-Scope"] == "1001"
+    assert response.request.headers["Amazon-Advertising-API-ClientId"] == fleet.amazon.emu.client_id
+    profiles = list_profiles(
+        "acme",
+        table_name=fleet.aws.table_name,
+        dynamodb_client=boto3.client("dynamodb", region_name=fleet.aws.region),
+    )
+    assert sorted(p["profile_id"] for p in profiles) == ["1000", "1001", "1002"]
+
+
+def test_consumer_rereads_once_after_a_401(fleet: Product) -> None:
+    client = boto3.client("secretsmanager", region_name=fleet.aws.region)
+    session = get_session("globex", "NA", secrets_client=client)
+    # The token the session cached is refreshed away behind its back ...
+    fleet.amazon.emu.advance(3700)
+    settings = RefreshSettings.from_environment()
+    refresh_connection(
+        "globex",
+        Region.NA,
+        force=True,
+        trigger="test",
+        store=fleet.store,
+        vault=fleet.vault,
+        lwa=HttpLwaClient(settings.amazon_endpoints),
+        events=EventBridgePublisher(settings.event_bus_name, clock=FakeClock()),
+        clock=FakeClock(),
+        settings=settings,
+    )
+    assert session.get("/v2/profiles").status_code == 200
+
+
+def test_consumer_secret_name_rule_matches_the_product() -> None:
+    assert access_secret_name("p", "t", "EU") == vault_secret_name("p", "t", Region.EU)
+
+
+def test_a_consumer_cache_never_outlives_the_token() -> None:
+    class _Client:
+        calls = 0
+
+        def get_secret_value(self, SecretId: str) -> dict[str, str]:
+            self.calls += 1
+            body = '{"access_token": "Atza|x", "expires_at_epoch": 1000, "api_url": "u", "client_id": "c"}'
+            return {"SecretString": body}
+
+    now = [800.0]
+    client = _Client()
+    cache = AccessTokenCache("s", secrets_client=client, clock=lambda: now[0])
+    cache.get()
+    now[0] = 939.0
+    cache.get()
+    assert client.calls == 1
+    now[0] = 941.0  # within the 60-second margin of expiry
+    cache.get()
+    assert client.calls == 2
