@@ -52,8 +52,9 @@ def local(request: pytest.FixtureRequest) -> Any:
 
 
 def cli(local: Any, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **dict(local.environ)}
-    env.pop("ADS_CONNECT_ADMIN_URL", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ADS_CONNECT_"))}
+    # Only the credentials local mode hands out: its IAM stand-in accepts no others.
+    env.update(dict(local.environ))
     return subprocess.run(
         [sys.executable, "-m", "cli", "--api-url", local.base_url, *args],
         input=stdin,
