@@ -15,7 +15,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
 
-import botocore.client  # noqa: E402
+import botocore.client
 
 AWS_CALLS: collections.Counter[str] = collections.Counter()
 _original_call = botocore.client.BaseClient._make_api_call
@@ -46,7 +46,7 @@ def moto_server() -> Iterator[str]:
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106
+        AWS_SECRET_ACCESS_KEY="bench",
         AWS_DEFAULT_REGION="us-east-1",
     )
     try:

@@ -22,7 +22,6 @@ def main() -> None:
     with moto_server():
         import boto3
         import requests
-
         from ads_connect.adapters.connection_store import DynamoConnectionStore
         from ads_connect.adapters.events import EventBridgePublisher
         from ads_connect.adapters.lwa import HttpLwaClient
@@ -32,6 +31,7 @@ def main() -> None:
         from ads_connect.models.records import Connection, ConnectionStatus
         from ads_connect.models.settings import RefreshSettings
         from ads_connect.regions import Region
+
         from emulator import Emulator, seller_profile
         from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET, create_resources
 
@@ -235,7 +235,7 @@ def main() -> None:
         product = statistics.median(product_times)
         baseline = statistics.median(baseline_times)
         print_table(
-            f"Refresh throughput ({CONNECTIONS} connections x {ROUNDS} rounds, moto server + emulator on loopback)",
+            f"Refresh throughput ({CONNECTIONS} connections x {ROUNDS} rounds, moto server + emulator)",
             ["run", "median seconds", "refreshes/s"],
             [
                 ["product (refresh_connection)", f"{product:.3f}", f"{CONNECTIONS / product:.1f}"],
@@ -250,7 +250,8 @@ def main() -> None:
         print(f"\nrefresh overhead ratio: {product / baseline:.2f}")
         print(f"AWS API calls per refresh: {aws_per_refresh:.2f} (target <= 4)")
         print(
-            f"Secrets Manager writes per refresh: {writes:.2f} without rotation, {rotated_writes:.2f} with rotation"
+            f"Secrets Manager writes per refresh: {writes:.2f} without rotation, "
+            f"{rotated_writes:.2f} with rotation"
         )
 
 

@@ -21,13 +21,12 @@ SIZES = (1_000, 10_000, 100_000)
 def main() -> None:
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
-    )  # noqa: S106
+    )
     import boto3
-    from moto import mock_aws
-
     from ads_connect import table_schema as schema
     from ads_connect.adapters.connection_store import DynamoConnectionStore
     from ads_connect.clock import SystemClock
+    from moto import mock_aws
 
     now = datetime.now(UTC)
     rows = []
