@@ -1,0 +1,567 @@
+"""``make local`` / ``python -m local``: the whole product on one machine.
+
+Order of start: synthesize the stack -> moto server -> resources from the template -> the Amazon
+emulator (or external endpoints) -> the gateway with the real handlers -> the schedule timer ->
+demo connect sessions through the real admin API. Ctrl-C stops everything in reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
+from moto.server import ThreadedMotoServer
+
+from local import gateway as gw
+from local import state as local_state
+from local.iam import SIGNING_SERVICE, LocalCredentials
+from local.lambda_runtime import LOCAL_REGION, LocalFunction
+from local.schedule import RoundReport, ScheduleRunner
+from local.template import (
+    API,
+    SECRET,
+    LocalProvisioner,
+    PhysicalResource,
+    Synthesized,
+    TemplateError,
+    python_handler,
+    read_queue_sources,
+    read_routes,
+    read_schedules,
+    resources_of,
+    synthesize,
+)
+
+log = logging.getLogger("local")
+
+ENDPOINTS_ENV = "ADS_CONNECT_AMAZON_ENDPOINTS"
+LWA_SECRET_ENV = "ADS_CONNECT_LWA_SECRET_ID"  # noqa: S105 - a variable name
+PUBLIC_BASE_URL_ENV = "ADS_CONNECT_PUBLIC_BASE_URL"
+REGIONS = ("NA", "EU", "FE")
+# The handler modules local mode needs, by role (architecture.md, "Functions and entry points").
+SCHEDULER_HANDLER = "ads_connect.handlers.refresh_scheduler.handler"
+WORKER_HANDLER = "ads_connect.handlers.refresh_worker.handler"
+
+
+@dataclass
+class LocalOptions:
+    host: str = "127.0.0.1"  # where every server binds (loopback only by default)
+    public_host: str = "localhost"  # a secure context for Chromium, so __Host- cookies work
+    port: int = 8300
+    moto_port: int = 8301
+    emulator_port: int = 8302
+    schedule_seconds: float = 60.0  # 0: no timer, only run-now
+    state_dir: Path | None = None
+    log_file: Path | None = None
+    template_file: Path | None = None  # a synthesized template to use instead of synthesizing
+    amazon_endpoints: str | None = None  # external Amazon-compatible endpoints (JSON)
+    client_id: str | None = None
+    client_secret: str | None = None
+    demo: bool = True  # emulator demo accounts + one connect session per region
+    credentials: LocalCredentials = field(default_factory=LocalCredentials)
+
+
+@dataclass
+class Ready:
+    """Everything a person (or a test) needs once local mode runs."""
+
+    base_url: str
+    admin_url: str
+    moto_endpoint: str
+    emulator_url: str | None
+    log_file: str
+    tables: list[str]
+    queues: dict[str, str]
+    secrets: list[str]
+    consent_urls: dict[str, str]
+    environ: dict[str, str]
+    schedule_seconds: float
+
+
+class LocalMode:
+    def __init__(self, options: LocalOptions, *, console: Callable[[str], None] = print) -> None:
+        self.options = options
+        self.say = console
+        self.moto: ThreadedMotoServer | None = None
+        self.moto_endpoint = ""
+        self.gateway: gw.LocalGateway | None = None
+        self.emulator: Any = None
+        self._emulator_server: Any = None
+        self.emulator_url: str | None = None
+        self.schedule: ScheduleRunner | None = None
+        self.provisioner: LocalProvisioner | None = None
+        self.functions: dict[str, LocalFunction] = {}
+        self.consent_urls: dict[str, str] = {}
+        self._clock_offset = 0.0
+        self._clock_installed = False
+        self._events_queue_url: str | None = None
+        self._stop_events = threading.Event()
+        self._events_thread: threading.Thread | None = None
+        self._lwa_secret_name: str | None = None
+        self.ready: Ready | None = None
+
+    # --- URLs ---------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        assert self.gateway is not None
+        return f"http://{self.options.public_host}:{self.gateway.port}"
+
+    def client(self, service: str) -> Any:
+        creds = self.options.credentials
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.moto_endpoint,
+            region_name=LOCAL_REGION,
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+        )
+
+    def aws_environ(self) -> dict[str, str]:
+        """The AWS settings that point boto3 (and the CLI's SigV4) at local mode."""
+        creds = self.options.credentials
+        return {
+            "AWS_ENDPOINT_URL": self.moto_endpoint,
+            "AWS_ACCESS_KEY_ID": creds.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "AWS_REGION": LOCAL_REGION,
+        }
+
+    # --- start ----------------------------------------------------------------------------------
+
+    def start(self, synthesized: Synthesized | None = None) -> Ready:
+        started = time.monotonic()
+        synthesized = synthesized or self._template()
+        template = synthesized.template
+        self._start_moto()
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(self.aws_environ())
+
+        # The gateway's socket first: its port is the public URL every other part needs.
+        config = gw.GatewayConfig(
+            routes=[],
+            invoke=self._invoke,
+            credentials=self.options.credentials,
+            on_request=self._request_line,
+        )
+        self.gateway = gw.LocalGateway(config, host=self.options.host, port=self.options.port)
+        endpoints = self._start_amazon()
+
+        lwa_logical_id = _lwa_secret_logical_id(template)
+        overrides: dict[str, str] = {}
+        client_id, client_secret = self._client_credentials()
+        if lwa_logical_id and client_id and client_secret:
+            overrides[lwa_logical_id] = json.dumps({"client_id": client_id, "client_secret": client_secret})
+        api_stand_ins = {
+            logical_id: PhysicalResource(
+                gw.LOCAL_API_ID, {"ApiEndpoint": self.base_url, "ApiId": gw.LOCAL_API_ID}
+            )
+            for logical_id in resources_of(template, API)
+        }
+        self.provisioner = LocalProvisioner(
+            template,
+            synthesized.stack_name,
+            clients=self.client,
+            secret_overrides=overrides,
+            stand_ins=api_stand_ins,
+            progress=lambda line: self.say(f"  {line}"),
+        )
+        self.say(f"Creating the stack's resources in local AWS ({self.moto_endpoint}) from the template:")
+        self.provisioner.provision()
+        if lwa_logical_id:
+            self._lwa_secret_name = self.provisioner.created.get(lwa_logical_id, ("", None))[1]
+        self._load_functions(template, endpoints)
+        self._restore_state()
+        self._wire_routes(template)
+        self._wire_schedule(template)
+        self._tap_lifecycle_events()
+
+        self.gateway.start()
+        if self.schedule and self.options.schedule_seconds > 0:
+            self.schedule.start()
+        if self.options.demo:
+            self._demo_sessions()
+        self.ready = self._ready()
+        self.say(f"Local mode is up ({time.monotonic() - started:.1f}s).")
+        return self.ready
+
+    def _template(self) -> Synthesized:
+        if self.options.template_file:
+            data = json.loads(self.options.template_file.read_text())
+            self.say(f"Using the synthesized template {self.options.template_file}")
+            return Synthesized(data.get("Metadata", {}).get("StackName", "AmazonAdsConnect"), data)
+        self.say("Synthesizing the stack (python app.py; the first run also builds the Lambda layer)...")
+        started = time.monotonic()
+        done = threading.Event()
+
+        def progress() -> None:
+            while not done.wait(10):
+                self.say(f"  ...still synthesizing ({time.monotonic() - started:.0f}s)")
+
+        ticker = threading.Thread(target=progress, daemon=True)
+        ticker.start()
+        try:
+            synthesized = synthesize()
+        finally:
+            done.set()
+        self.say(f"  synthesized stack {synthesized.stack_name} in {time.monotonic() - started:.1f}s")
+        return synthesized
+
+    def _start_moto(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call on the console
+        self.moto = ThreadedMotoServer(
+            ip_address=self.options.host, port=self.options.moto_port, verbose=False
+        )
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.moto_endpoint = f"http://{host}:{port}"
+        self.say(f"Local AWS (moto server) listens on {self.moto_endpoint}")
+
+    def _start_amazon(self) -> str:
+        callback = f"{self.base_url}/callback"
+        if self.options.amazon_endpoints:
+            self.say("Amazon: external endpoints from ADS_CONNECT_AMAZON_ENDPOINTS")
+            self.say(f"  register this redirect URI there: {callback}")
+            return self.options.amazon_endpoints
+        from emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, add_demo_accounts  # noqa: PLC0415
+
+        self.emulator = Emulator(
+            client_id=self.options.client_id or DEMO_CLIENT_ID,
+            client_secret=self.options.client_secret or DEMO_CLIENT_SECRET,
+            redirect_uris=[callback],
+        )
+        if self.options.demo:
+            add_demo_accounts(self.emulator)
+        self._emulator_server = self.emulator.serve(self.options.host, self.options.emulator_port)
+        self.emulator_url = self._emulator_server.base_url
+        self.say(f"Amazon emulator on {self.emulator_url} (redirect URI {callback} registered)")
+        return str(self._emulator_server.endpoints_json)
+
+    def _client_credentials(self) -> tuple[str | None, str | None]:
+        if self.emulator is not None:
+            return self.emulator.client_id, self.emulator.client_secret
+        return self.options.client_id, self.options.client_secret
+
+    def _load_functions(self, template: dict[str, Any], endpoints: str) -> None:
+        assert self.provisioner is not None
+        overrides = {
+            PUBLIC_BASE_URL_ENV: self.base_url,
+            ENDPOINTS_ENV: endpoints,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        }
+        merged: dict[str, str] = {}
+        for logical_id, resource in template.get("Resources", {}).items():
+            if resource.get("Type") != "AWS::Lambda::Function" or not python_handler(resource):
+                continue
+            if not str(python_handler(resource)).startswith("ads_connect."):
+                continue  # CDK's own helper functions (log retention, custom resources)
+            function = self.provisioner.function(logical_id, overrides)
+            self.functions[logical_id] = function
+            for name, value in function.environment.items():
+                if name in merged and merged[name] != value:
+                    # All functions share this process; a per-function value would need its own process.
+                    raise TemplateError(
+                        f"environment variable {name} differs between functions;"
+                        " local mode runs them all in one process"
+                    )
+                merged[name] = value
+        os.environ.update(merged)
+
+    def _function(self, handler: str) -> LocalFunction | None:
+        return next((f for f in self.functions.values() if f.handler_path == handler), None)
+
+    def _wire_routes(self, template: dict[str, Any]) -> None:
+        assert self.gateway is not None
+        routes = []
+        for spec in read_routes(template):
+            function = self.functions.get(spec.function_logical_id)
+            if function is None:
+                raise TemplateError(f"route {spec.route_key} targets a function local mode cannot run")
+            routes.append(gw.Route(spec.route_key, function, spec.iam_authorized))
+        self.gateway.config.routes = routes
+        self.gateway.config.local_actions = {
+            ("POST", "/__local__/run-schedule"): self._run_schedule_action,
+            ("POST", "/__local__/advance-clock"): self._advance_clock_action,
+        }
+        self.say("Gateway routes (from the template): " + ", ".join(sorted(r.route_key for r in routes)))
+
+    def _wire_schedule(self, template: dict[str, Any]) -> None:
+        schedules = read_schedules(template)
+        sources = read_queue_sources(template)
+        scheduler = self.functions.get(schedules[0].function_logical_id) if schedules else None
+        source = next((s for s in sources if s.function_logical_id in self.functions), None)
+        if scheduler is None or source is None or self.provisioner is None:
+            self.say("  no schedule or work-queue event source in the template: the timer is off")
+            return
+        queue = self.provisioner.resolver.resource(source.queue_logical_id)
+        self.schedule = ScheduleRunner(
+            scheduler=scheduler,
+            worker=self.functions[source.function_logical_id],
+            queue_url=queue.ref,
+            queue_arn=queue.attributes["Arn"],
+            sqs=self.client("sqs"),
+            invoke=self._invoke,
+            interval_seconds=self.options.schedule_seconds,
+            batch_size=source.batch_size,
+            report_batch_item_failures=source.report_batch_item_failures,
+            on_round=self._round_line,
+        )
+        every = f"every {self.options.schedule_seconds:g}s" if self.options.schedule_seconds > 0 else "off"
+        self.say(
+            f"Schedule: deployed {schedules[0].expression}; locally {every}"
+            " (run now: POST /__local__/run-schedule)"
+        )
+
+    # --- invoking handlers ----------------------------------------------------------------------
+
+    def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
+        result, context = function.invoke(event)
+        if context.get_remaining_time_in_millis() == 0:
+            log.warning("function %s ran past its %ss timeout", function.name, function.timeout_seconds)
+            self.say(f"  ! {function.logical_id} ran past its {function.timeout_seconds:g}s Lambda timeout")
+        return result
+
+    def _request_line(self, method: str, label: str, status: int, millis: float) -> None:
+        self.say(f"  {method} {label} -> {status} ({millis:.0f} ms)")
+
+    def _round_line(self, report: RoundReport) -> None:
+        result = report.scheduler_result if isinstance(report.scheduler_result, dict) else {}
+        enqueued = result.get("refreshes_enqueued", "?")
+        syncs = result.get("profile_syncs_enqueued", "?")
+        self.say(f"  schedule: {enqueued} refresh(es), {syncs} profile sync(s) enqueued; {report.summary()}")
+        self._save_state()
+
+    # --- local-only actions ---------------------------------------------------------------------
+
+    def run_schedule_now(self) -> RoundReport:
+        if self.schedule is None:
+            raise RuntimeError("the template has no schedule / event source local mode can run")
+        return self.schedule.run_now()
+
+    def _run_schedule_action(self, _: bytes) -> gw.HttpAnswer:
+        if self.schedule is None:
+            return gw.json_answer(409, {"message": "no schedule in the template"})
+        report = self.schedule.run_now()
+        return gw.json_answer(
+            200,
+            {
+                "scheduler": report.scheduler_result,
+                "batches": report.batches,
+                "delivered": report.delivered,
+                "failed": report.failed,
+                "errors": report.errors,
+            },
+        )
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the product's clock (and the in-process emulator's) forward. Local-only time travel,
+        so a person can watch a refresh without waiting 45 minutes."""
+        if not self._clock_installed:
+            from ads_connect import clock as product_clock  # noqa: PLC0415 - the product's SystemClock
+
+            mode = self
+
+            def now(_self: object) -> datetime:
+                return datetime.now(UTC) + timedelta(seconds=mode._clock_offset)
+
+            product_clock.SystemClock.now = now  # type: ignore[method-assign]
+            self._clock_installed = True
+        self._clock_offset += seconds
+        if self.emulator is not None:
+            self.emulator.advance(seconds)
+        self.say(f"  clock advanced by {seconds:g}s (total offset {self._clock_offset:g}s)")
+        return self._clock_offset
+
+    def _advance_clock_action(self, body: bytes) -> gw.HttpAnswer:
+        try:
+            seconds = float(json.loads(body or b"{}")["seconds"])
+        except (ValueError, KeyError, TypeError):
+            return gw.json_answer(400, {"message": 'body must be {"seconds": <number>}'})
+        if not 0 < seconds <= 30 * 86400:
+            return gw.json_answer(400, {"message": "seconds must be between 0 and 30 days"})
+        return gw.json_answer(200, {"offset_seconds": self.advance_clock(seconds)})
+
+    # --- the admin API, signed with the local credentials ----------------------------------------
+
+    def admin(self, method: str, path: str, body: Any = None, timeout: float = 30) -> requests.Response:
+        url = f"{self.base_url}/admin/{path.lstrip('/')}"
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        request = AWSRequest(method=method, url=url, data=data, headers=headers)
+        creds = self.options.credentials
+        SigV4Auth(
+            ReadOnlyCredentials(creds.access_key_id, creds.secret_access_key, None),
+            SIGNING_SERVICE,
+            LOCAL_REGION,
+        ).add_auth(request)
+        prepared = request.prepare()
+        return requests.request(
+            method, prepared.url, data=prepared.body, headers=dict(prepared.headers.items()), timeout=timeout
+        )
+
+    def create_connect_session(
+        self, tenant_id: str, *, region: str | None = None, display_name: str | None = None
+    ) -> str:
+        body: dict[str, Any] = {}
+        if region:
+            body["region"] = region
+        if display_name:
+            body["display_name"] = display_name
+        response = self.admin("POST", f"tenants/{tenant_id}/connect-sessions", body)
+        if response.status_code != 201:
+            raise RuntimeError(
+                f"creating a connect session failed: HTTP {response.status_code} {response.text[:300]}"
+            )
+        return str(response.json()["consent_url"])
+
+    def _demo_sessions(self) -> None:
+        if not any(r.route_key.startswith(("ANY /admin", "POST /admin")) for r in self._routes()):
+            self.say("  (no admin route in the template: no demo connect sessions)")
+            return
+        for region in REGIONS:
+            tenant = f"demo-{region.lower()}"
+            self.consent_urls[region] = self.create_connect_session(
+                tenant, region=region, display_name=f"Demo tenant ({region})"
+            )
+
+    def _routes(self) -> list[gw.Route]:
+        return self.gateway.config.routes if self.gateway else []
+
+    # --- lifecycle events, shown to the person watching -----------------------------------------
+
+    def _tap_lifecycle_events(self) -> None:
+        """A local-only rule on the stack's bus copies every lifecycle event to a local queue, so
+        the console can show what the product announces."""
+        assert self.provisioner is not None
+        buses = [name for kind, name in self.provisioner.created.values() if kind == "AWS::Events::EventBus"]
+        if not buses:
+            return
+        sqs, events = self.client("sqs"), self.client("events")
+        url = sqs.create_queue(QueueName="local-mode-lifecycle-tap")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for bus in buses:
+            events.put_rule(
+                Name="local-mode-tap", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]})
+            )
+            events.put_targets(
+                Rule="local-mode-tap", EventBusName=bus, Targets=[{"Id": "local-tap", "Arn": arn}]
+            )
+        self._events_queue_url = url
+        self._events_thread = threading.Thread(target=self._show_events, name="local-events", daemon=True)
+        self._events_thread.start()
+
+    def _show_events(self) -> None:
+        sqs = self.client("sqs")
+        while not self._stop_events.is_set():
+            try:
+                batch = sqs.receive_message(
+                    QueueUrl=self._events_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                )
+            except Exception:
+                log.debug("lifecycle tap stopped", exc_info=True)
+                return
+            for message in batch.get("Messages", []):
+                event = json.loads(message["Body"])
+                detail = event.get("detail", {})
+                self.say(
+                    f"  event: {event.get('detail-type')}"
+                    f" (tenant {detail.get('tenant_id')}, {detail.get('region')})"
+                )
+                sqs.delete_message(QueueUrl=self._events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def _tables(self) -> list[str]:
+        assert self.provisioner is not None
+        return [name for kind, name in self.provisioner.created.values() if kind == "AWS::DynamoDB::Table"]
+
+    def _restore_state(self) -> None:
+        if self.options.state_dir is None:
+            return
+        data = local_state.load(self.options.state_dir)
+        if data is None:
+            self.say(f"State directory {self.options.state_dir}: empty, starting fresh")
+            return
+        keep = {self._lwa_secret_name} if self._lwa_secret_name else set()
+        local_state.import_aws(self.client, data.get("aws", {}), keep_created=keep)
+        if self.emulator is not None and data.get("emulator"):
+            local_state.import_emulator(self.emulator, data["emulator"])
+        self.say(f"State restored from {self.options.state_dir}")
+
+    def _save_state(self) -> None:
+        if self.options.state_dir is None or self.provisioner is None:
+            return
+        snapshot: dict[str, Any] = {"aws": local_state.export_aws(self.client, self._tables())}
+        if self.emulator is not None:
+            snapshot["emulator"] = local_state.export_emulator(self.emulator)
+        local_state.save(self.options.state_dir, snapshot)
+
+    # --- ready / stop ---------------------------------------------------------------------------
+
+    def _ready(self) -> Ready:
+        assert self.provisioner is not None
+        created = self.provisioner.created
+        return Ready(
+            base_url=self.base_url,
+            admin_url=f"{self.base_url}/admin",
+            moto_endpoint=self.moto_endpoint,
+            emulator_url=self.emulator_url,
+            log_file=str(self.options.log_file or ""),
+            tables=self._tables(),
+            queues={lid: name for lid, (kind, name) in created.items() if kind == "AWS::SQS::Queue"},
+            secrets=[name for kind, name in created.values() if kind == SECRET],
+            consent_urls=dict(self.consent_urls),
+            environ=self.aws_environ(),
+            schedule_seconds=self.options.schedule_seconds,
+        )
+
+    def stop(self) -> None:
+        self._stop_events.set()
+        if self.schedule:
+            self.schedule.stop()
+        if self.gateway:
+            self.gateway.stop()
+        try:
+            self._save_state()
+            if self.options.state_dir:
+                self.say(f"State saved in {self.options.state_dir}")
+        except Exception:
+            log.exception("saving local state failed")
+            self.say("  ! saving the state failed; see the log file")
+        if self._events_thread:
+            self._events_thread.join(timeout=5)
+        if self._emulator_server:
+            self._emulator_server.stop()
+        if self.moto:
+            self.moto.stop()
+
+
+def _lwa_secret_logical_id(template: dict[str, Any]) -> str | None:
+    """The secret the functions' ADS_CONNECT_LWA_SECRET_ID names (by reference or by name)."""
+    secrets = resources_of(template, SECRET)
+    for resource in resources_of(template, "AWS::Lambda::Function").values():
+        variables = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+        value = variables.get(LWA_SECRET_ENV)
+        if value is None:
+            continue
+        text = json.dumps(value)
+        for logical_id, secret in secrets.items():
+            name = (secret.get("Properties") or {}).get("Name")
+            if f'"{logical_id}"' in text or (isinstance(name, str) and value == name):
+                return logical_id
+    return None
