@@ -239,28 +239,7 @@ class DynamoConnectionStore:
     # --- leases ----------------------------------------------------------------------------
 
     def acquire_lease(self, tenant_id: str, region: Region, *, owner: str, seconds: int) -> Lease:
-        now = self._clock.now()
-        expires_at = now + timedelta(seconds=seconds)
-        try:
-            self._table.update_item(
-                Key=self._connection_key(tenant_id, region),
-                UpdateExpression="SET lease_owner = :owner, lease_expires_at = :expires",
-                ConditionExpression=(
-                    "attribute_not_exists(lease_owner) OR lease_expires_at < :now OR lease_owner = :owner"
-                ),
-                ExpressionAttributeValues={
-                    ":owner": owner,
-                    ":expires": _epoch(expires_at),
-                    ":now": _epoch(now),
-                },
-            )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                raise LeaseHeldError(
-                    f"connection {tenant_id}/{region.value} is being refreshed by another worker"
-                ) from None
-            raise
-        return Lease(tenant_id=tenant_id, region=region, owner=owner, expires_at=expires_at)
+        return self.acquire_lease_and_read(tenant_id, region, owner=owner, seconds=seconds)[0]
 
     def acquire_lease_and_read(
         self, tenant_id: str, region: Region, *, owner: str, seconds: int

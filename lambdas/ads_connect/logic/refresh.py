@@ -297,6 +297,30 @@ def _dead_grant(
     return _reauthorization_required(context, connection, lease, trigger, started, error_code)
 
 
+def _failed(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    trigger: str,
+    started: float,
+    error_code: str,
+    outcome: RefreshOutcome,
+) -> tuple[Connection, RefreshAttempt]:
+    """Record a failed attempt against the tenant: failure time, code and count."""
+    now = context.clock.now()
+    update: dict[str, object] = {
+        "last_refresh_failure_at": now,
+        "last_refresh_error_code": error_code,
+        "consecutive_failures": connection.consecutive_failures + 1,
+    }
+    if outcome is RefreshOutcome.REAUTHORIZATION_REQUIRED:
+        update |= {"status": ConnectionStatus.REAUTHORIZATION_REQUIRED, "reauthorization_required_at": now}
+    updated = connection.model_copy(update=update)
+    attempt = _attempt(connection.tenant_id, connection.region, now, outcome, trigger, started, error_code)
+    _record(context, updated, attempt, lease)
+    return updated, attempt
+
+
 def _reauthorization_required(
     context: RefreshContext,
     connection: Connection,
@@ -305,38 +329,36 @@ def _reauthorization_required(
     started: float,
     error_code: str,
 ) -> RefreshAttempt:
-    now = context.clock.now()
-    updated = connection.model_copy(
-        update={
-            "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
-            "reauthorization_required_at": now,
-            "last_refresh_failure_at": now,
-            "last_refresh_error_code": error_code,
-            "consecutive_failures": connection.consecutive_failures + 1,
-        }
+    _, attempt = _failed(
+        context, connection, lease, trigger, started, error_code, RefreshOutcome.REAUTHORIZATION_REQUIRED
     )
-    attempt = _attempt(
-        connection.tenant_id,
-        connection.region,
-        now,
-        RefreshOutcome.REAUTHORIZATION_REQUIRED,
-        trigger,
-        started,
-        error_code,
-    )
-    _record(context, updated, attempt, lease)
     metrics.add_metric(name="ReauthorizationRequired", unit=MetricUnit.Count, value=1)
+    where = {"tenant_id": connection.tenant_id, "region": connection.region.value, "error_code": error_code}
+    logger.warning("connection needs re-authorization", extra=where)
+    context.events.publish(REAUTHORIZATION_EVENT, where)
+    return attempt
+
+
+def _transient_failure(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> RefreshAttempt:
+    updated, attempt = _failed(
+        context, connection, lease, trigger, started, error_code, RefreshOutcome.TRANSIENT_FAILURE
+    )
+    metrics.add_metric(name="RefreshFailed", unit=MetricUnit.Count, value=1)
     logger.warning(
-        "connection needs re-authorization",
+        "refresh failed, will retry on a later run",
         extra={
             "tenant_id": connection.tenant_id,
             "region": connection.region.value,
             "error_code": error_code,
+            "consecutive_failures": updated.consecutive_failures,
         },
-    )
-    context.events.publish(
-        REAUTHORIZATION_EVENT,
-        {"tenant_id": connection.tenant_id, "region": connection.region.value, "error_code": error_code},
     )
     return attempt
 
@@ -370,45 +392,6 @@ def _client_credentials_invalid(
     logger.error("LWA rejected the client credentials; refreshes paused", extra={"error_code": error_code})
     if not already_paused:
         context.events.publish(CLIENT_INVALID_EVENT, {"error_code": error_code, "paused_at": now.isoformat()})
-    return attempt
-
-
-def _transient_failure(
-    context: RefreshContext,
-    connection: Connection,
-    lease: Lease,
-    trigger: str,
-    started: float,
-    error_code: str,
-) -> RefreshAttempt:
-    now = context.clock.now()
-    updated = connection.model_copy(
-        update={
-            "last_refresh_failure_at": now,
-            "last_refresh_error_code": error_code,
-            "consecutive_failures": connection.consecutive_failures + 1,
-        }
-    )
-    attempt = _attempt(
-        connection.tenant_id,
-        connection.region,
-        now,
-        RefreshOutcome.TRANSIENT_FAILURE,
-        trigger,
-        started,
-        error_code,
-    )
-    _record(context, updated, attempt, lease)
-    metrics.add_metric(name="RefreshFailed", unit=MetricUnit.Count, value=1)
-    logger.warning(
-        "refresh failed, will retry on a later run",
-        extra={
-            "tenant_id": connection.tenant_id,
-            "region": connection.region.value,
-            "error_code": error_code,
-            "consecutive_failures": updated.consecutive_failures,
-        },
-    )
     return attempt
 
 
