@@ -1,0 +1,291 @@
+"""``AmazonAdsConnect``: the whole product as one construct another CDK app can embed.
+
+Composition order matters: roles first (the KMS key policy and secret policies name them), then
+data, secrets, events, the refresh queues, the functions, and finally the API and monitoring.
+Every permission a function has is granted in ``_grant_*`` below, in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Final
+
+import ads_connect.table_schema as schema
+from ads_connect.adapters.connection_store import tenant_pk
+from ads_connect.models.settings import (
+    ENV_ALLOWED_RETURN_URLS,
+    ENV_APP_NAME,
+    ENV_EVENT_BUS_NAME,
+    ENV_INCLUDE_PROFILE_SCOPE,
+    ENV_LWA_SECRET_ID,
+    ENV_PRIVATE_SECRET_KMS_KEY_ID,
+    ENV_PRIVATE_SECRET_READER_ARNS,
+    ENV_REFRESH_LEAD_SECONDS,
+    ENV_SECRET_PREFIX,
+    ENV_TABLE_NAME,
+    ENV_WORK_QUEUE_URL,
+)
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks import nag, packaging
+from stacks.api import Api
+from stacks.config import AdsConnectConfig
+from stacks.data import DataStore
+from stacks.events import LifecycleEvents
+from stacks.functions import AdsFunction, FunctionRoles, FunctionSpec
+from stacks.monitoring import Monitoring
+from stacks.refresh import SCHEDULER_TIMEOUT, WORKER_TIMEOUT, RefreshPipeline
+from stacks.secrets import Secrets
+
+SPECS: Final = {
+    "consent": FunctionSpec(
+        "consent",
+        "Hosted consent page: starts the LWA authorization (PKCE, state)",
+        Duration.seconds(10),
+        512,
+    ),
+    "callback": FunctionSpec(
+        "callback",
+        "OAuth callback: code exchange, token storage, profile discovery",
+        # Token exchange + profile discovery with bounded retries; API Gateway gives up at 30 s.
+        Duration.seconds(29),
+        512,
+    ),
+    "admin": FunctionSpec(
+        "admin", "IAM-authorized operator API", Duration.seconds(29), 512, reserved_concurrency=None
+    ),
+    "refresh_scheduler": FunctionSpec(
+        "refresh_scheduler",
+        "Finds due connections on the due-time index and enqueues them",
+        SCHEDULER_TIMEOUT,
+        1024,
+        # One run at a time is enough; a second concurrent run would only enqueue duplicates.
+        reserved_concurrency=1,
+    ),
+    "refresh_worker": FunctionSpec(
+        "refresh_worker", "Refreshes one connection per message under its lease", WORKER_TIMEOUT, 512
+    ),
+}
+
+# Data-plane actions by need. Transactions are authorised per item (Put/Update/ConditionCheck).
+DDB_READ_WRITE: Final = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+DDB_CONSENT: Final = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+DDB_SCHEDULER_TABLE: Final = ("dynamodb:GetItem",)
+DDB_SCHEDULER_INDEXES: Final = ("dynamodb:Query",)
+SECRET_WRITE: Final = (
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+)
+SECRET_PRIVATE_EXTRA: Final = ("secretsmanager:PutResourcePolicy",)
+SECRET_DELETE: Final = ("secretsmanager:DeleteSecret",)
+CONSUMER_SECRET_ACTIONS: Final = ("secretsmanager:GetSecretValue",)
+CONSUMER_TABLE_ACTIONS: Final = ("dynamodb:Query",)
+
+WHY_XRAY: Final = (
+    "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions."
+)
+WHY_INDEXES: Final = "Only this table's own global secondary indexes (table ARN + /index/*)."
+WHY_RUNTIME_SECRETS: Final = (
+    "Per-connection secrets {kind}/<tenant>/<region> are created by the functions at runtime, so the names "
+    "are unknown at deploy time; the pattern is scoped to this stack's prefix and secret family."
+)
+
+
+class AmazonAdsConnect(Construct):
+    """The product. ``config`` comes from cdk.json context (``AdsConnectConfig.from_context``)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AdsConnectConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        self.roles = FunctionRoles(self, "Roles")
+        private_readers = [self.roles["callback"], self.roles["refresh_worker"], self.roles["admin"]]
+        lwa_readers = [*private_readers, self.roles["consent"]]
+
+        self.data = DataStore(self, "Data")
+        self.secrets = Secrets(
+            self,
+            "Secrets",
+            prefix=config.secret_prefix,
+            private_readers=private_readers,
+            lwa_readers=lwa_readers,
+        )
+        self.events = LifecycleEvents(self, "Events")
+        self.refresh = RefreshPipeline(self, "Refresh", config=config)
+
+        code = packaging.function_code()
+        self.dependency_layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=packaging.dependency_layer_code(),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Amazon Ads Connect runtime dependencies (requirements/runtime.lock minus boto3)",
+        )
+        core_env = {
+            ENV_TABLE_NAME: self.data.table.table_name,
+            ENV_SECRET_PREFIX: config.secret_prefix,
+            ENV_LWA_SECRET_ID: config.lwa_secret_name,
+            ENV_EVENT_BUS_NAME: self.events.bus.event_bus_name,
+            ENV_REFRESH_LEAD_SECONDS: str(config.refresh_lead_seconds),
+            ENV_PRIVATE_SECRET_KMS_KEY_ID: self.secrets.private_key.key_arn,
+            ENV_PRIVATE_SECRET_READER_ARNS: self._json_arns(private_readers),
+        }
+        pages_env = {
+            ENV_APP_NAME: config.app_name,
+            ENV_ALLOWED_RETURN_URLS: json.dumps(list(config.allowed_return_urls)),
+            ENV_INCLUDE_PROFILE_SCOPE: "true" if config.include_profile_scope else "false",
+        }
+        refresh_env = {ENV_WORK_QUEUE_URL: self.refresh.work_queue.queue_url}
+        environments = {
+            "consent": {**core_env, **pages_env},
+            "callback": {**core_env, **pages_env},
+            "admin": {**core_env, **pages_env, **refresh_env},
+            "refresh_scheduler": {**core_env, **refresh_env},
+            "refresh_worker": {**core_env, **refresh_env},
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for kind, base_spec in SPECS.items():
+            spec = base_spec
+            if kind == "refresh_worker":
+                spec = dataclasses.replace(base_spec, reserved_concurrency=config.worker_concurrency)
+            self.functions[kind] = AdsFunction(
+                self,
+                _pascal(kind),
+                spec=spec,
+                role=self.roles[kind],
+                code=code,
+                layer=self.dependency_layer,
+                environment=environments[kind],
+                log_retention=config.log_retention,
+            ).function
+        self._grant_permissions()
+        self.refresh.connect(
+            scheduler_function=self.functions["refresh_scheduler"],
+            worker_function=self.functions["refresh_worker"],
+        )
+        self.api = Api(
+            self,
+            "Api",
+            config=config,
+            consent=self.functions["consent"],
+            callback=self.functions["callback"],
+            admin=self.functions["admin"],
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            worker=self.functions["refresh_worker"],
+            functions=self.functions,
+            dead_letter_queues={"Work": self.refresh.work_dlq, "Schedule": self.refresh.schedule_dlq},
+        )
+        self._acknowledge_wildcards()
+
+    # --- public surface -----------------------------------------------------------------------
+
+    @property
+    def public_base_url(self) -> str:
+        return self.api.url
+
+    @property
+    def redirect_uri(self) -> str:
+        """What the operator registers in the LWA Security Profile's Allowed Return URLs."""
+        return f"{self.api.url}callback"
+
+    @property
+    def admin_api_url(self) -> str:
+        return f"{self.api.url}admin"
+
+    def grant_tenant_read(self, grantee: iam.IGrantable, tenant_id: str | None = None) -> iam.Grant:
+        """Let ``grantee`` read one tenant's (or every tenant's) access tokens and profiles.
+
+        GetSecretValue on ``<prefix>/access/<tenant>/*`` and ``dynamodb:Query`` on the table with a
+        ``dynamodb:LeadingKeys`` condition on ``TENANT#<tenant>``. Never the refresh tokens, the
+        LWA client secret or the private-token KMS key.
+        """
+        if tenant_id is not None and (not tenant_id or any(c in tenant_id for c in "*?/#")):
+            raise ValueError("tenant_id must be a plain tenant id (no wildcard, '/' or '#'), or None for all")
+        tenant = tenant_id if tenant_id is not None else "*"
+        secrets = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(CONSUMER_SECRET_ACTIONS),
+            resource_arns=[self.secrets.pattern_arn(f"access/{tenant}")],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(CONSUMER_TABLE_ACTIONS),
+            resource_arns=[self.data.table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [tenant_pk(tenant)]}},
+        )
+        return secrets
+
+    # --- permissions ----------------------------------------------------------------------------
+
+    def _allow(self, kind: str, actions: tuple[str, ...], resources: list[str]) -> None:
+        self.roles[kind].add_to_principal_policy(
+            iam.PolicyStatement(actions=list(actions), resources=resources)
+        )
+
+    def _grant_permissions(self) -> None:
+        table = self.data.table.table_arn
+        indexes = f"{table}/index/*"
+        lwa = self.secrets.lwa_secret.secret_arn
+        refresh_secrets = self.secrets.pattern_arn("refresh")
+        access_secrets = self.secrets.pattern_arn("access")
+        bus = self.events.bus.event_bus_arn
+        due_indexes = [f"{table}/index/{name}" for name in (schema.DUE_INDEX, schema.PROFILE_SYNC_INDEX)]
+
+        self._allow("consent", DDB_CONSENT, [table])
+        self._allow("consent", ("secretsmanager:GetSecretValue",), [lwa])
+
+        for kind in ("callback", "refresh_worker", "admin"):
+            self._allow(kind, DDB_READ_WRITE, [table, indexes])
+            self._allow(kind, ("secretsmanager:GetSecretValue",), [lwa])
+            private = SECRET_WRITE + SECRET_PRIVATE_EXTRA
+            self._allow(kind, private + SECRET_DELETE if kind == "admin" else private, [refresh_secrets])
+            self._allow(
+                kind, SECRET_WRITE + SECRET_DELETE if kind == "admin" else SECRET_WRITE, [access_secrets]
+            )
+            self._allow(kind, ("events:PutEvents",), [bus])
+        self._allow("admin", ("secretsmanager:PutSecretValue",), [lwa])
+
+        self._allow("refresh_scheduler", DDB_SCHEDULER_TABLE, [table])
+        self._allow("refresh_scheduler", DDB_SCHEDULER_INDEXES, due_indexes)
+        self._allow("refresh_scheduler", ("sqs:SendMessage",), [self.refresh.work_queue.queue_arn])
+
+    def _acknowledge_wildcards(self) -> None:
+        table = nag.arn_reference(self.data.table)
+        prefix = self.config.secret_prefix
+        for kind, role in self.roles.roles.items():
+            nag.acknowledge_wildcard(role, "*", WHY_XRAY)
+            if kind in ("callback", "refresh_worker", "admin"):
+                nag.acknowledge_wildcard(role, f"{table}/index/*", WHY_INDEXES)
+                for family in ("refresh", "access"):
+                    nag.acknowledge_wildcard(
+                        role,
+                        nag.secret_pattern(f"{prefix}/{family}/*"),
+                        WHY_RUNTIME_SECRETS.format(kind=family),
+                    )
+
+    @staticmethod
+    def _json_arns(roles: list[iam.Role]) -> str:
+        return Stack.of(roles[0]).to_json_string([role.role_arn for role in roles])
+
+
+def _pascal(kind: str) -> str:
+    return "".join(part.capitalize() for part in kind.split("_"))

@@ -1,0 +1,210 @@
+"""Deployment configuration, read from cdk.json context and validated before anything is built.
+
+Every key has a default except none: ``cdk synth`` works from a fresh clone. A bad value stops
+synth with :class:`ConfigError`, whose message names the context key and what it accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+from ads_connect.models.settings import CoreSettings
+from aws_cdk import aws_logs as logs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONTEXT_KEY: Final = "ads-connect"
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS: Final[dict[int, logs.RetentionDays]] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+# The scheduler runs every N minutes; a connection is refreshed when less than
+# refresh_lead_seconds of its token's life remains, so the period must fit inside the lead.
+SCHEDULE_RATES_MINUTES: Final = (1, 2, 5, 10)
+ACCESS_TOKEN_LIFETIME_SECONDS: Final = 3600
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+
+
+class ConfigError(ValueError):
+    """A cdk.json context value is invalid; the message names the key and what it accepts."""
+
+
+class CustomDomain(BaseModel):
+    """Optional: serve the public pages (and the LWA redirect URI) from your own host name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    domain_name: str = Field(description="for example connect.example.com")
+    certificate_arn: str = Field(description="ACM certificate for domain_name in the stack's region")
+
+    @field_validator("domain_name")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not _DOMAIN.match(value):
+            raise ValueError("must be a lower-case DNS host name such as connect.example.com")
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, value: str) -> str:
+        if not _ARN.match(value):
+            raise ValueError(
+                "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
+            )
+        return value
+
+
+class AdsConnectConfig(BaseModel):
+    """The ``ads-connect`` object in cdk.json ``context`` (keys in snake_case)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    app_name: str = Field(default="Amazon Ads Connect", min_length=1, max_length=80)
+    allowed_return_urls: tuple[str, ...] = ()
+    refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
+    schedule_rate_minutes: Literal[1, 2, 5, 10] = 5
+    alarm_email: str | None = None
+    secret_prefix: str = "ads-connect"  # noqa: S105 (a name prefix, not a secret)
+    custom_domain: CustomDomain | None = None
+    log_retention_days: int = 90
+    include_profile_scope: bool = False
+    # Public routes: steady requests per second and burst for the whole stage.
+    api_throttle_rate: int = Field(default=50, ge=1, le=10000)
+    api_throttle_burst: int = Field(default=100, ge=1, le=5000)
+    # Refresh workers running at once. Each refresh writes one or two secrets; Secrets Manager
+    # allows 50 PutSecretValue/CreateSecret per second per account and region, shared with
+    # everything else in the account, so the default leaves head-room.
+    worker_concurrency: int = Field(default=5, ge=2, le=20)
+    # Alarm when the most overdue connection's token is this old (seconds since it was issued;
+    # access tokens live 3600 s): the default fires with five minutes of life left.
+    stale_token_age_seconds: int = Field(default=3300, ge=600, le=3599)
+
+    @field_validator("allowed_return_urls")
+    @classmethod
+    def _return_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith("https://") or any(c.isspace() for c in url) or len(url) > 2000:
+                raise ValueError(f"each entry must be an https:// URL without spaces (got {url!r})")
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("must be an e-mail address such as ops@example.com, or null for no subscription")
+        return value
+
+    @field_validator("secret_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        # The functions validate the same pattern at cold start (CoreSettings.secret_prefix).
+        pattern = CoreSettings.model_fields["secret_prefix"].metadata[0].pattern
+        if not re.match(pattern, value) or value.endswith("/") or "*" in value:
+            raise ValueError(
+                "must be 1-64 characters of letters, digits and / _ + = . @ - without a trailing /"
+            )
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {sorted(LOG_RETENTION_DAYS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _schedule_fits_lead(self) -> AdsConnectConfig:
+        # Two missed runs must still leave time to refresh before expiry.
+        if self.schedule_rate_minutes * 60 * 2 > self.refresh_lead_seconds:
+            raise ValueError(
+                "schedule_rate_minutes: two schedule periods must fit inside refresh_lead_seconds "
+                f"({self.schedule_rate_minutes} min x 2 > {self.refresh_lead_seconds} s)"
+            )
+        normal_max_age = (
+            ACCESS_TOKEN_LIFETIME_SECONDS - self.refresh_lead_seconds + self.schedule_rate_minutes * 60
+        )
+        if self.stale_token_age_seconds <= normal_max_age:
+            raise ValueError(
+                "stale_token_age_seconds: must exceed the age a token reaches in normal operation "
+                f"(3600 - refresh_lead_seconds + one schedule period = {normal_max_age} s), below 3600"
+            )
+        if self.api_throttle_burst < self.api_throttle_rate // 10:
+            raise ValueError("api_throttle_burst: must be at least a tenth of api_throttle_rate")
+        return self
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return LOG_RETENTION_DAYS[self.log_retention_days]
+
+    @property
+    def lwa_secret_name(self) -> str:
+        return f"{self.secret_prefix}/lwa-client"
+
+    @classmethod
+    def from_context(cls, raw: Mapping[str, Any] | None) -> AdsConnectConfig:
+        """Validate the context object; raise ConfigError naming the offending key."""
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"context key {CONTEXT_KEY!r}: must be an object of settings")
+        try:
+            return cls.model_validate(dict(raw))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            location = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = f"unknown setting; allowed keys: {', '.join(sorted(cls.model_fields))}"
+            elif error["type"] in (
+                "greater_than_equal",
+                "less_than_equal",
+                "string_too_short",
+                "string_too_long",
+            ):
+                message = f"{message} (allowed values: {_bounds(cls, location)})"
+            elif error["type"] == "literal_error":
+                message = f"{message} (allowed values: {', '.join(map(str, SCHEDULE_RATES_MINUTES))})"
+            key = f"{CONTEXT_KEY}.{location}" if location else CONTEXT_KEY
+            if not location and ":" in message:
+                # Cross-field errors name their key themselves.
+                field, _, rest = message.partition(":")
+                key, message = f"{CONTEXT_KEY}.{field}", rest.strip()
+            raise ConfigError(f"context key {key!r}: {message}") from None
+
+
+def _bounds(model: type[BaseModel], field: str) -> str:
+    """``low..high`` from a field's Field(ge=, le=, min_length=, max_length=) constraints."""
+    info = model.model_fields.get(field)
+    low: object = "?"
+    high: object = "?"
+    for constraint in info.metadata if info else []:
+        low = getattr(constraint, "ge", None) or getattr(constraint, "min_length", None) or low
+        high = getattr(constraint, "le", None) or getattr(constraint, "max_length", None) or high
+    return f"{low}..{high}"

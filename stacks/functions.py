@@ -1,0 +1,127 @@
+"""One Lambda function per job, each with its own role, log group and tracing.
+
+Roles are created before anything else (``FunctionRoles``) because the KMS key policy, the LWA
+secret's resource policy and the functions' own environment name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from ads_connect.observability import METRICS_NAMESPACE, SERVICE
+from aws_cdk import Acknowledgment as Ack
+from aws_cdk import Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+FUNCTION_KINDS: Final = ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    kind: str
+    description: str
+    timeout: Duration
+    memory_mb: int
+    reserved_concurrency: int | None = None
+
+    @property
+    def handler(self) -> str:
+        return f"ads_connect.handlers.{self.kind}.handler"
+
+
+class FunctionRoles(Construct):
+    """An execution role per function, with no managed policy: every permission is explicit."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.roles: dict[str, iam.Role] = {
+            kind: iam.Role(
+                self,
+                _pascal(kind),
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"Amazon Ads Connect {kind.replace('_', ' ')} function",
+            )
+            for kind in FUNCTION_KINDS
+        }
+
+    def __getitem__(self, kind: str) -> iam.Role:
+        return self.roles[kind]
+
+
+class AdsFunction(Construct):
+    """A function of the product: shared code asset and dependency layer, its own log group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: FunctionSpec,
+        role: iam.Role,
+        code: lambda_.Code,
+        layer: lambda_.ILayerVersion,
+        environment: Mapping[str, str],
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        # The function writes only to its own log group.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"{self.log_group.log_group_arn}"],
+            )
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.handler,
+            code=code,
+            layers=[layer],
+            role=role,
+            timeout=spec.timeout,
+            memory_size=spec.memory_mb,
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment={
+                **environment,
+                "POWERTOOLS_SERVICE_NAME": SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                # Traces never carry payloads (tokens): see ads_connect.observability.
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+                "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+            },
+        )
+        Validations.of(self.function).acknowledge(
+            Ack(
+                id="AwsSolutions-L1",
+                reason=(
+                    "Python 3.12 is pinned on purpose: the dependency layer is built from cp312 aarch64 "
+                    "wheels and the code is tested on 3.11+; a newer runtime is a deliberate change of "
+                    "stacks/functions.py RUNTIME and stacks/packaging.py LAMBDA_PYTHON_VERSION together."
+                ),
+            )
+        )
+
+    @property
+    def stack(self) -> Stack:
+        return Stack.of(self)
+
+
+def _pascal(kind: str) -> str:
+    return "".join(part.capitalize() for part in kind.split("_"))

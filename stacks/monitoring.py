@@ -1,0 +1,236 @@
+"""Operator alerts: an SNS topic, alarms on the product metrics and the queues, a dashboard.
+
+The functions emit metrics with powertools (namespace ``AmazonAdsConnect``, dimension
+``service=amazon-ads-connect``); the names are listed in docs/decisions.md and in METRICS below.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ads_connect.observability import METRICS_NAMESPACE, SERVICE
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.config import AdsConnectConfig
+
+METRICS: Final = (
+    "ConnectionsAuthorized",
+    "RefreshSucceeded",
+    "RefreshFailed",
+    "ReauthorizationRequired",
+    "ClientCredentialsInvalid",
+    "RefreshLatency",
+    "OldestTokenAgeSeconds",
+)
+# Transient refresh failures are retried on later runs; alarm when they persist.
+REFRESH_FAILED_THRESHOLD: Final = 10
+
+
+def product_metric(name: str, statistic: str = "Sum", period: Duration | None = None) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": SERVICE},
+        statistic=statistic,
+        period=period or Duration.minutes(5),
+    )
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AdsConnectConfig,
+        worker: lambda_.Function,
+        functions: dict[str, lambda_.Function],
+        dead_letter_queues: dict[str, sqs.IQueue],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Alarm notifications carry no secret, but SNS encryption at rest needs a key CloudWatch
+        # may use; the AWS-managed aws/sns key does not allow that.
+        self.topic_key = kms.Key(
+            self,
+            "AlertTopicKey",
+            description="Amazon Ads Connect: operator alert topic",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
+        self.topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
+        self.topic = sns.Topic(
+            self,
+            "Alerts",
+            display_name=f"{config.app_name} alerts",
+            master_key=self.topic_key,
+            enforce_ssl=True,
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        alarm_action = actions.SnsAction(self.topic)
+
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+
+        def alarm(
+            construct_id: str,
+            metric: cloudwatch.IMetric,
+            threshold: float,
+            description: str,
+            *,
+            evaluation_periods: int = 1,
+            missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        ) -> None:
+            created = cloudwatch.Alarm(
+                self,
+                construct_id,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=evaluation_periods,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=missing,
+                alarm_description=description,
+            )
+            created.add_alarm_action(alarm_action)
+            self.alarms[construct_id] = created
+
+        alarm(
+            "ReauthorizationRequiredAlarm",
+            product_metric("ReauthorizationRequired"),
+            1,
+            "A tenant revoked the app or its grant died: send the tenant a new connect session "
+            "(python -m cli sessions create).",
+        )
+        alarm(
+            "ClientCredentialsInvalidAlarm",
+            product_metric("ClientCredentialsInvalid"),
+            1,
+            "Amazon rejected the LWA client id/secret (invalid_client): refreshes are paused. "
+            "Fix with python -m cli credentials set --check.",
+        )
+        alarm(
+            "RefreshFailuresAlarm",
+            product_metric("RefreshFailed"),
+            REFRESH_FAILED_THRESHOLD,
+            "Transient refresh failures persist for 15 minutes (Amazon errors, throttling or AWS failures).",
+            evaluation_periods=3,
+        )
+        alarm(
+            "StaleTokenAlarm",
+            product_metric("OldestTokenAgeSeconds", statistic="Maximum"),
+            config.stale_token_age_seconds,
+            f"A connection's access token is older than {config.stale_token_age_seconds} s "
+            "(tokens live 3600 s): refreshes are falling behind.",
+        )
+        self._scheduler_silent(functions["refresh_scheduler"], alarm_action)
+        for name, queue in dead_letter_queues.items():
+            alarm(
+                f"{name}DeadLetterAlarm",
+                queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(5), statistic="Maximum"
+                ),
+                1,
+                f"Messages in the {name} dead-letter queue: inspect and redrive them.",
+            )
+        alarm(
+            "WorkerErrorsAlarm",
+            worker.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            5,
+            "The refresh worker is failing (unhandled errors).",
+            evaluation_periods=2,
+        )
+        alarm(
+            "WorkerThrottlesAlarm",
+            worker.metric_throttles(period=Duration.minutes(5), statistic="Sum"),
+            10,
+            "The refresh worker is throttled beyond its reserved concurrency for 15 minutes.",
+            evaluation_periods=3,
+        )
+        for kind, function in functions.items():
+            if kind == "refresh_worker":
+                continue
+            alarm(
+                f"{_pascal(kind)}ErrorsAlarm",
+                function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+                3,
+                f"The {kind.replace('_', ' ')} function is failing (unhandled errors).",
+            )
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Refreshes",
+                left=[product_metric("RefreshSucceeded"), product_metric("RefreshFailed")],
+                right=[product_metric("RefreshLatency", statistic="p90")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Grants",
+                left=[
+                    product_metric("ConnectionsAuthorized"),
+                    product_metric("ReauthorizationRequired"),
+                    product_metric("ClientCredentialsInvalid"),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Oldest token age (s)",
+                left=[product_metric("OldestTokenAgeSeconds", statistic="Maximum")],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=config.stale_token_age_seconds, label="alarm")
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Dead-letter queues",
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(statistic="Maximum")
+                    for queue in dead_letter_queues.values()
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Worker",
+                left=[worker.metric_invocations(), worker.metric_errors(), worker.metric_throttles()],
+                right=[worker.metric_duration(statistic="p90")],
+                width=24,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24)
+        )
+
+    def _scheduler_silent(self, function: lambda_.Function, action: actions.SnsAction) -> None:
+        created = cloudwatch.Alarm(
+            self,
+            "SchedulerNotRunningAlarm",
+            metric=function.metric_invocations(period=Duration.minutes(15), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            # No data at all means the schedule is not invoking the function.
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_description="The refresh scheduler has not run for 45 minutes.",
+        )
+        created.add_alarm_action(action)
+        self.alarms["SchedulerNotRunningAlarm"] = created
+
+
+def _pascal(kind: str) -> str:
+    return "".join(part.capitalize() for part in kind.split("_"))

@@ -1,0 +1,104 @@
+"""The refresh pipeline: EventBridge Scheduler -> scheduler function -> SQS -> worker function."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks import nag
+from stacks.config import AdsConnectConfig
+
+WORKER_TIMEOUT: Final = Duration.seconds(60)
+SCHEDULER_TIMEOUT: Final = Duration.seconds(120)
+# AWS's guidance for SQS-triggered functions: visibility at least six times the function
+# timeout, so retries of throttled batches do not make a message visible twice in flight.
+WORK_VISIBILITY_TIMEOUT: Final = Duration.seconds(WORKER_TIMEOUT.to_seconds() * 6 + 30)
+# A message that failed this many deliveries goes to the DLQ (the next schedule run re-enqueues
+# the connection anyway while it is still due).
+MAX_RECEIVE_COUNT: Final = 5
+WORKER_BATCH_SIZE: Final = 10
+SCHEDULE_RETRY_ATTEMPTS: Final = 2
+SCHEDULE_MAX_EVENT_AGE: Final = Duration.minutes(5)
+DLQ_RETENTION: Final = Duration.days(14)
+
+
+def _queue(scope: Construct, construct_id: str, **kwargs: object) -> sqs.Queue:
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+class RefreshPipeline(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: AdsConnectConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        self.work_dlq = _queue(self, "WorkDeadLetterQueue", retention_period=DLQ_RETENTION)
+        self.work_queue = _queue(
+            self,
+            "WorkQueue",
+            visibility_timeout=WORK_VISIBILITY_TIMEOUT,
+            retention_period=Duration.hours(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.work_dlq, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        self.schedule_dlq = _queue(self, "ScheduleDeadLetterQueue", retention_period=DLQ_RETENTION)
+        nag.acknowledge(
+            self.schedule_dlq,
+            "AwsSolutions-SQS3",
+            "This queue is itself a dead-letter queue: EventBridge Scheduler's DeadLetterConfig for the "
+            "refresh schedule (cdk-nag only recognises SQS redrive policies).",
+        )
+
+    def connect(self, *, scheduler_function: lambda_.IFunction, worker_function: lambda_.IFunction) -> None:
+        """Wire the schedule and the queue to the functions (they need the queue URL first)."""
+        stack = Stack.of(self)
+        self.schedule_role = iam.Role(
+            self,
+            "ScheduleRole",
+            description="EventBridge Scheduler: invoke the refresh scheduler function",
+            # Confused-deputy guard: only schedules in this account may assume it.
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+        )
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            description="Amazon Ads Connect: enqueue connections whose access token is due for refresh",
+            schedule=scheduler.ScheduleExpression.rate(Duration.minutes(self.config.schedule_rate_minutes)),
+            target=targets.LambdaInvoke(
+                scheduler_function,
+                dead_letter_queue=self.schedule_dlq,
+                retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+                max_event_age=SCHEDULE_MAX_EVENT_AGE,
+                role=self.schedule_role,
+            ),
+        )
+        nag.acknowledge_wildcard(
+            self.schedule_role,
+            f"{nag.arn_reference(scheduler_function)}:*",
+            "Added by the LambdaInvoke target: the function's versions and aliases (function ARN + :*).",
+        )
+        # max_concurrency bounds the pollers' invocations; the function's reserved concurrency
+        # (same number) keeps anything else from adding more. Together they bound Secrets Manager
+        # writes: concurrency x batch writes per second stays far under 50/s (docs/decisions.md).
+        worker_function.add_event_source(
+            sources.SqsEventSource(
+                self.work_queue,
+                batch_size=WORKER_BATCH_SIZE,
+                max_batching_window=Duration.seconds(1),
+                max_concurrency=self.config.worker_concurrency,
+                report_batch_item_failures=True,
+            )
+        )

@@ -1,0 +1,143 @@
+"""Secrets Manager: the LWA client secret, and the KMS key for the per-connection refresh tokens.
+
+Per-connection secrets are created by the functions at runtime (``<prefix>/refresh/<tenant>/<region>``
+and ``<prefix>/access/<tenant>/<region>``); the stack decides their key and who may read them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Final
+
+from aws_cdk import Acknowledgment as Ack
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+# What the stack writes into the LWA secret: JSON the code reads as "not configured"
+# (empty client id and secret), so nothing works until the operator fills it in.
+LWA_PLACEHOLDER: Final = {"client_id": "", "client_secret": ""}
+
+# Key administration without kms:Decrypt / Encrypt / GenerateDataKey*: the account can manage,
+# rotate, re-policy and delete the key, but only the named function roles can use it.
+KEY_ADMIN_ACTIONS: Final = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+)
+KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def secret_arn_pattern(scope: Construct, name_pattern: str) -> str:
+    return Stack.of(scope).format_arn(
+        service="secretsmanager",
+        resource="secret",
+        resource_name=name_pattern,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+class Secrets(Construct):
+    """The LWA client secret and the private-token key.
+
+    ``private_readers``: the roles that create, read and rotate refresh tokens (callback, worker,
+    admin). ``lwa_readers``: every role that reads the client credentials.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        prefix: str,
+        private_readers: Sequence[iam.IRole],
+        lwa_readers: Sequence[iam.IRole],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.prefix = prefix
+        self.private_key = kms.Key(
+            self,
+            "PrivateTokenKey",
+            description=f"Amazon Ads Connect: refresh-token secrets under {prefix}/refresh/",
+            enable_key_rotation=True,
+            rotation_period=Duration.days(365),
+            removal_policy=RemovalPolicy.RETAIN,
+            policy=iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        sid="AccountAdministersButCannotUseKey",
+                        principals=[iam.AccountRootPrincipal()],
+                        actions=list(KEY_ADMIN_ACTIONS),
+                        resources=["*"],
+                    ),
+                    iam.PolicyStatement(
+                        sid="OnlyStackFunctionsUseKeyThroughSecretsManager",
+                        principals=[iam.ArnPrincipal(role.role_arn) for role in private_readers],
+                        actions=list(KEY_USE_ACTIONS),
+                        resources=["*"],
+                        conditions={
+                            "StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}
+                        },
+                    ),
+                ]
+            ),
+        )
+        self.private_key.add_alias(f"alias/{prefix.replace('/', '-')}-private-tokens")
+
+        self.lwa_secret = secretsmanager.Secret(
+            self,
+            "LwaClient",
+            secret_name=f"{prefix}/lwa-client",
+            description=(
+                "Login with Amazon client id and secret (Security Profile). Created empty: fill it with "
+                "`python -m cli credentials set` or `aws secretsmanager put-secret-value` (docs/deploy.md)."
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(LWA_PLACEHOLDER),
+                # The generator must add one key; the code ignores it.
+                generate_string_key="placeholder",
+                exclude_punctuation=True,
+                password_length=16,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Operators may write the secret (AWS CLI or the admin API); only the stack's functions
+        # may read it back.
+        self.lwa_secret.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyStackFunctionsReadClientSecret",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["secretsmanager:GetSecretValue"],
+                resources=["*"],
+                conditions={"StringNotEquals": {"aws:PrincipalArn": [role.role_arn for role in lwa_readers]}},
+            )
+        )
+        Validations.of(self.lwa_secret).acknowledge(
+            Ack(
+                id="AwsSolutions-SMG4",
+                reason=(
+                    "The LWA client secret is issued and rotated in Amazon's developer console, not by AWS; "
+                    "the operator writes the new value with `python -m cli credentials set` (docs/deploy.md)."
+                ),
+            )
+        )
+
+    def pattern_arn(self, kind: str) -> str:
+        """ARN pattern of one family of runtime-created secrets: ``refresh`` or ``access``."""
+        return secret_arn_pattern(self, f"{self.prefix}/{kind}/*")
