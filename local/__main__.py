@@ -24,6 +24,19 @@ def _env_number(environ: Mapping[str, str], name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "timestamp": self.formatTime(record),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
 def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[LocalOptions, Path | None]:
     parser = argparse.ArgumentParser(
         prog="python -m local",
@@ -44,7 +57,12 @@ def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[L
     )
     parser.add_argument("--state-dir", type=Path, default=environ.get(ENV_PREFIX + "STATE_DIR") or None)
     parser.add_argument("--log-file", type=Path, default=environ.get(ENV_PREFIX + "LOG_FILE") or None)
-    parser.add_argument("--template", type=Path, default=None, help="use this synthesized template")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=environ.get(ENV_PREFIX + "TEMPLATE") or None,
+        help="use this synthesized template (JSON) instead of synthesizing the stack",
+    )
     parser.add_argument(
         "--amazon-endpoints",
         default=environ.get(ENDPOINTS_ENV) or None,
@@ -126,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     # The handlers' powertools JSON logs and EMF metrics go to stdout on Lambda; here to the file.
     # The console keeps short human lines only.
     sys.stdout = log_stream
-    logging.basicConfig(
-        stream=log_stream,
-        level=logging.INFO,
-        format='{"level":"%(levelname)s","logger":"%(name)s","message":%(message)r}',
-    )
+    # Local mode's own log lines (not the handlers': those are powertools JSON already).
+    handler = logging.StreamHandler(log_stream)
+    handler.setFormatter(_JsonFormatter())
+    logging.basicConfig(handlers=[handler], level=logging.WARNING)
+    logging.getLogger("local").setLevel(logging.INFO)
     lock = threading.Lock()
 
     def say(line: str) -> None:

@@ -4,14 +4,19 @@ context object that behaves like AWS's (function name, request id, remaining tim
 from __future__ import annotations
 
 import importlib
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 LOCAL_REGION = "us-east-1"
+
+# What Lambda puts on sys.path: the function's code asset, here the source tree it is built from.
+LAMBDA_CODE_DIR = Path(__file__).resolve().parents[1] / "lambdas"
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -51,6 +56,8 @@ class LocalFunction:
 
     def load(self) -> Handler:
         if self._handler is None:
+            if str(LAMBDA_CODE_DIR) not in sys.path:
+                sys.path.insert(0, str(LAMBDA_CODE_DIR))
             module_name, _, attribute = self.handler_path.rpartition(".")
             if not module_name:
                 raise ValueError(

@@ -89,6 +89,9 @@ class Ready:
     consent_urls: dict[str, str]
     environ: dict[str, str]
     schedule_seconds: float
+    # The functions' environment (names and URLs; the LWA secret is referenced by id only).
+    function_environment: dict[str, str]
+    template_file: str
 
 
 class LocalMode:
@@ -111,6 +114,8 @@ class LocalMode:
         self._stop_events = threading.Event()
         self._events_thread: threading.Thread | None = None
         self._lwa_secret_name: str | None = None
+        self._template_file: Path | None = None
+        self._function_environment: dict[str, str] = {}
         self.ready: Ready | None = None
 
     # --- URLs ---------------------------------------------------------------------------------
@@ -147,6 +152,7 @@ class LocalMode:
         started = time.monotonic()
         synthesized = synthesized or self._template()
         template = synthesized.template
+        self._template_file = self._keep_template(template)
         self._start_moto()
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -199,6 +205,14 @@ class LocalMode:
         self.ready = self._ready()
         self.say(f"Local mode is up ({time.monotonic() - started:.1f}s).")
         return self.ready
+
+    def _keep_template(self, template: dict[str, Any]) -> Path | None:
+        """Next to the log file, the template this run is built from (for people and tests)."""
+        if self.options.log_file is None:
+            return None
+        target = self.options.log_file.parent / "template.json"
+        target.write_text(json.dumps(template, indent=1))
+        return target
 
     def _template(self) -> Synthesized:
         if self.options.template_file:
@@ -281,6 +295,7 @@ class LocalMode:
                     )
                 merged[name] = value
         os.environ.update(merged)
+        self._function_environment = merged
 
     def _function(self, handler: str) -> LocalFunction | None:
         return next((f for f in self.functions.values() if f.handler_path == handler), None)
@@ -528,6 +543,8 @@ class LocalMode:
             consent_urls=dict(self.consent_urls),
             environ=self.aws_environ(),
             schedule_seconds=self.options.schedule_seconds,
+            function_environment=dict(self._function_environment),
+            template_file=str(self._template_file or ""),
         )
 
     def stop(self) -> None:
