@@ -48,6 +48,11 @@ e2e: dev
 
 test: lint typecheck unit integration infra e2e
 
+# The whole product on this machine: moto server + Amazon emulator + the real handlers behind a
+# local gateway (docs/local-mode.md). Extra flags: make local ARGS="--port 9000 --state-dir .local-state"
+local: dev
+	$(PY) -m local $(ARGS)
+
 bench: dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
