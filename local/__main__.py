@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     handler.setFormatter(_JsonFormatter())
     logging.basicConfig(handlers=[handler], level=logging.WARNING)
     logging.getLogger("local").setLevel(logging.INFO)
+    logging.captureWarnings(True)  # library warnings belong in the log file, not on the console
     lock = threading.Lock()
 
     def say(line: str) -> None:

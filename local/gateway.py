@@ -294,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw_path = urlsplit(self.path).path or "/"
         selected = select_route(config.routes, method, raw_path)
         if selected is None:
-            return json_answer(404, {"message": "Not Found"}), raw_path
+            return json_answer(404, {"message": "Not Found"}), "(no route)"
         route, params = selected
         header_list = list(self.headers.items())
         lower = {name.lower(): value for name, value in header_list}
@@ -316,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
                     json_answer(
                         403, {"message": verdict.message}, [("x-amzn-ErrorType", verdict.error_type)]
                     ),
-                    route.route_key,
+                    route.path,
                 )
             authorizer = verdict
         event = build_event(
@@ -337,8 +337,9 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("function %s failed for %s", route.function.name, route.route_key)
             answer = json_answer(500, {"message": "Internal Server Error"})
         request_id = event["requestContext"]["requestId"]
+        # The route's path template, never the raw path or query (a callback carries the code).
         return HttpAnswer(answer.status, [*answer.headers, ("apigw-requestid", request_id)], answer.body), (
-            route.route_key
+            route.path
         )
 
     def _write(self, answer: HttpAnswer, *, head_only: bool = False) -> None:

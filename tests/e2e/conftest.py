@@ -131,6 +131,43 @@ class LocalModeHandle:
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
 
 
+BINDING_COOKIE = "__Host-ads_connect_binding"
+
+
+def walk_consent_headless(consent_url: str, region: str | None = None) -> requests.Response:
+    """A browser stand-in for a consent URL when the emulator answers headlessly ("allow"/"deny").
+
+    requests never sends a ``Secure`` cookie over http (and a custom cookie policy is lost when a
+    Session merges jars), while Chromium does on http://localhost: so the binding cookie is
+    carried explicitly, exactly as the browser would send it. Returns the last response.
+    """
+    http = requests.Session()
+    landing = http.get(consent_url, timeout=15)
+    assert landing.status_code == 200, landing.status_code
+    start = http.post(consent_url, data={"region": region or "NA"}, allow_redirects=False, timeout=15)
+    assert start.status_code == 302, start.text[:500]
+    binding = start.cookies.get(BINDING_COOKIE)
+    assert binding, "the consent start sets the browser-binding cookie"
+    amazon = http.get(start.headers["Location"], allow_redirects=False, timeout=15)
+    assert amazon.status_code == 302, f"the emulator must answer headlessly: {amazon.status_code}"
+    response = http.get(
+        amazon.headers["Location"],
+        headers={"Cookie": f"{BINDING_COOKIE}={binding}"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    while response.status_code in (302, 303) and response.headers["Location"].startswith(
+        consent_url.split("/connect/", maxsplit=1)[0]
+    ):
+        response = http.get(
+            response.headers["Location"],
+            headers={"Cookie": f"{BINDING_COOKIE}={binding}"},
+            allow_redirects=False,
+            timeout=30,
+        )
+    return response
+
+
 def start_local_mode(
     tmp: Path,
     *,
@@ -139,6 +176,7 @@ def start_local_mode(
     ready_timeout: float = START_TIMEOUT_SECONDS,
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any], Path]:
     """``python -m local`` with a ready file; returns once it is up (or fails with its output)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     ready_file, console_file = tmp / "ready.json", tmp / "console.txt"
     console = console_file.open("wb")
     process = subprocess.Popen(
