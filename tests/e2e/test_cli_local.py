@@ -11,10 +11,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -22,10 +23,6 @@ import requests
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-# The fixture tests/e2e/conftest.py provides for a running local mode (owned by local mode).
-# Used here: ``.base_url`` (the local gateway serving /connect, /callback and /admin),
-# ``.environ`` (AWS credentials/endpoint the local SigV4 stand-in accepts) and ``.emulator``.
-LOCAL_MODE_FIXTURE = "local_mode"
 PROFILE = {
     "profileId": 1234567890123456789,
     "countryCode": "US",
@@ -42,13 +39,16 @@ PROFILE = {
 
 
 @pytest.fixture
-def local(request: pytest.FixtureRequest) -> Any:
+def local(local_mode: Any) -> Iterator[Any]:
+    """The session's local mode; the emulator's sign-in and consent mode are put back after."""
+    emu = local_mode.emulator
+    headless, signed_in = emu.headless, emu.signed_in
     try:
-        return request.getfixturevalue(LOCAL_MODE_FIXTURE)
-    except pytest.FixtureLookupError:
-        pytest.skip(
-            f"the local-mode fixture {LOCAL_MODE_FIXTURE!r} (tests/e2e/conftest.py) has not landed yet"
-        )
+        yield local_mode
+    finally:
+        emu.headless = headless
+        if signed_in is not None:
+            emu.sign_in(signed_in)
 
 
 def cli(local: Any, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -94,17 +94,40 @@ class _Forms(HTMLParser):
 
 
 def walk_consent(consent_url: str) -> requests.Response:
-    """Browser stand-in: open the consent page, submit its form, follow redirects to the end."""
-    browser = requests.Session()
-    page = browser.get(consent_url, timeout=15)
+    """Browser stand-in: open the consent page, submit its form, follow redirects to the end.
+
+    Cookies are kept by hand: local mode serves http://localhost, which browsers treat as a
+    secure context (so ``__Host-`` cookies work) but ``requests`` does not.
+    """
+    http = requests.Session()
+    own_host = urlsplit(consent_url).netloc
+    jar: dict[str, str] = {}
+
+    def fetch(method: str, url: str, data: dict[str, str] | None = None) -> requests.Response:
+        headers = {}
+        if urlsplit(url).netloc == own_host and jar:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        response = http.request(method, url, data=data, headers=headers, allow_redirects=False, timeout=30)
+        if urlsplit(url).netloc == own_host:
+            for raw in response.raw.headers.getlist("Set-Cookie"):
+                name, _, rest = raw.partition("=")
+                jar[name.strip()] = rest.split(";", 1)[0]
+        return response
+
+    page = fetch("GET", consent_url)
     assert page.status_code == 200, page.status_code
     parser = _Forms()
     parser.feed(page.text)
     posts = [f for f in parser.forms if f["method"] == "post"]
     assert posts, "the consent page has no form to start the flow"
-    form = posts[0]
-    final = browser.post(urljoin(page.url, form["action"]), data=form["fields"], timeout=30)
-    return final
+    url = urljoin(consent_url, posts[0]["action"])
+    response = fetch("POST", url, posts[0]["fields"])
+    for _ in range(10):
+        if response.status_code not in (301, 302, 303, 307, 308):
+            return response
+        url = urljoin(url, response.headers["Location"])
+        response = fetch("GET", url)
+    raise AssertionError("too many redirects")
 
 
 def test_operator_connects_lists_refreshes_and_disconnects_a_tenant(local: Any) -> None:
