@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: lock dev test lint typecheck unit integration infra e2e emulator-tests synth bench local clean
+.PHONY: lock dev test lint typecheck unit integration infra e2e emulator-tests synth deploy diff bench local clean
 
 dev: $(VENV)/.synced node_modules/.installed
 
@@ -46,7 +46,24 @@ infra: dev
 e2e: dev
 	$(PY) -m pytest tests/e2e -q
 
-test: lint typecheck unit integration infra e2e
+test: lint typecheck unit integration infra synth e2e
+
+# `cdk synth` through the pinned CLI exactly as a deploy runs it, with every AWS credential
+# source switched off: synthesis must never need an account. cdk-nag AwsSolutions runs inside
+# (an unacknowledged finding fails synth). The dependency layer is built once per lock file
+# under build/ (stacks/packaging.py).
+NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+synth: dev
+	$(NO_AWS) cdk synth --quiet --output cdk.out
+
+# Deploy to the account of your current AWS credentials (docs/deploy.md: bootstrap first).
+# Settings live in cdk.json (context "ads-connect"). Extra CLI flags: make deploy ARGS="--profile prod"
+deploy: dev
+	cdk deploy --require-approval broadening $(ARGS)
+
+diff: dev
+	cdk diff $(ARGS)
 
 # The whole product on this machine: moto server + Amazon emulator + the real handlers behind a
 # local gateway (docs/local-mode.md). Extra flags: make local ARGS="--port 9000 --state-dir .local-state"
