@@ -7,10 +7,12 @@ token, code or secret.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from ads_connect.adapters.http import DEFAULT_TIMEOUT, new_session, retry_after_seconds
 from ads_connect.logic.ports import (
@@ -25,6 +27,7 @@ from ads_connect.logic.ports import (
 from ads_connect.regions import Region, RegionEndpoints
 
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _TRANSIENT_OAUTH_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
 
 
@@ -98,10 +101,22 @@ class HttpLwaClient:
 
 
 def _connection_never_established(error: requests.ConnectionError) -> bool:
-    """True when the failure happened while connecting (refused, DNS), not after sending."""
-    text = repr(error.args[0]) if error.args else ""
-    markers = ("NewConnectionError", "Connection refused", "NameResolutionError", "Failed to resolve")
-    return any(marker in text for marker in markers)
+    """True when the failure happened while connecting (refused, DNS, unreachable), so nothing
+    was sent; False for a reset or close after the request went out. Decided by exception type
+    (urllib3's ``NewConnectionError`` family), never by message text."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [*error.args, error.__cause__, error.__context__]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError):
+            return True
+        if isinstance(current, MaxRetryError):
+            pending.append(current.reason)
+        pending.extend([current.__cause__, current.__context__])
+    return False
 
 
 def _json_body(response: requests.Response) -> dict[str, Any]:
@@ -110,6 +125,14 @@ def _json_body(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _oauth_error_code(value: object, status: int) -> str:
+    """Amazon's ``error`` when it looks like an OAuth error code, else ``http_<status>``: the code
+    ends up in logs and metrics, so free text from the wire never does."""
+    if isinstance(value, str) and _ERROR_CODE.fullmatch(value):
+        return value
+    return f"http_{status}"
 
 
 def _grant_from_response(response: requests.Response, where: str) -> TokenGrant:
@@ -129,7 +152,7 @@ def _grant_from_response(response: requests.Response, where: str) -> TokenGrant:
             expires_in=expires_in,
             token_type=str(body.get("token_type", "bearer")),
         )
-    error = str(body.get("error") or f"http_{status}")[:64]
+    error = _oauth_error_code(body.get("error"), status)
     if status == 429 or status >= 500 or error in _TRANSIENT_OAUTH_ERRORS:
         raise TransientAmazonError(
             f"{where}: {error} (HTTP {status})",

@@ -42,6 +42,7 @@ CONNECTED_EVENT = "Connection Connected"
 RESULT_LIFETIME = timedelta(minutes=30)
 # A refresh in flight holds the lease for seconds; wait that long, not longer.
 LEASE_WAIT_SECONDS = 8.0
+LEASE_POLL_SECONDS = 0.25
 LEASE_SECONDS = 120
 # Only failures that provably happened before the request reached Amazon are retried: a
 # single-use code must never be sent twice after an ambiguous failure.
@@ -137,16 +138,19 @@ def exchange_code(
 
 
 def _acquire_lease_waiting(deps: CallbackDependencies, record: OAuthStateRecord, owner: str) -> Lease:
-    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    """The connection's lease, waiting up to LEASE_WAIT_SECONDS (counted in sleeps, so a test's
+    sleep stand-in bounds the loop too) while a refresh finishes."""
+    waited = 0.0
     while True:
         try:
             return deps.store.acquire_lease(
                 record.tenant_id, record.region, owner=owner, seconds=LEASE_SECONDS
             )
         except LeaseHeldError:
-            if time.monotonic() >= deadline:
+            if waited >= LEASE_WAIT_SECONDS:
                 raise
-            deps.sleep(0.25)
+            deps.sleep(LEASE_POLL_SECONDS)
+            waited += LEASE_POLL_SECONDS
 
 
 def install_grant(
@@ -165,7 +169,8 @@ def install_grant(
     try:
         lease = _acquire_lease_waiting(deps, record, owner)
     except LeaseHeldError:
-        raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
+        # The new grant is dropped (never half-stored); the session stays usable for a retry.
+        raise ConsentFlowError(FailureKind.CONNECTION_BUSY) from None
     try:
         existing = deps.store.get_connection(record.tenant_id, record.region)
         version = existing.grant_version + 1 if existing else 1
@@ -238,6 +243,9 @@ def handle_callback(
         raise ConsentFlowError(FailureKind.SESSION_UNKNOWN)
     if session.used_at is not None:
         raise ConsentFlowError(FailureKind.SESSION_USED)
+    # The state was minted from this session; a mismatch means a tampered or corrupted record.
+    if session.tenant_id != record.tenant_id or session.region not in (None, record.region):
+        raise ConsentFlowError(FailureKind.STATE_UNKNOWN)
     try:
         credentials = deps.vault.read_client_credentials()
     except ClientCredentialsMissingError:

@@ -25,6 +25,7 @@ class FailureKind(StrEnum):
     AMAZON_UNREACHABLE = "amazon_unreachable"
     CLIENT_NOT_CONFIGURED = "client_not_configured"
     CLIENT_REJECTED = "client_rejected"
+    CONNECTION_BUSY = "connection_busy"  # another writer held the connection's lease too long
     RESULT_UNKNOWN = "result_unknown"
     BAD_REQUEST = "bad_request"
     NOT_FOUND = "not_found"

@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from pydantic import ValidationError
 
 from ads_connect.logic.ports import (
     AdsApiClient,
@@ -56,6 +59,7 @@ RECHECK_LATER = timedelta(hours=6)
 RECHECK_SETTLED = timedelta(hours=24)
 PROPAGATION_WINDOW = timedelta(hours=2)
 RESYNC_LEASE_SECONDS = 60
+PROFILE_ID = re.compile(r"[0-9]{1,30}")
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class ProfileSyncResult:
     changed: bool
     added: Sequence[str] = ()
     removed: Sequence[str] = ()
+    # Entries of Amazon's answer that could not be mapped (no exact numeric profileId).
+    skipped: int = 0
 
 
 def _text(value: Any) -> str | None:
@@ -145,22 +151,33 @@ def sync_profiles(
 
     now = clock.now()
     level = AccessLevel.VIEW if view_only else AccessLevel.EDIT
-    profiles = []
+    profiles: list[ProfileMapping] = []
+    seen: set[str] = set()
+    skipped = 0
     for raw in raw_profiles:
-        if raw.get("profileId") is None:
+        profile_id = str(raw.get("profileId", ""))
+        # An entry without a usable id (missing, or a float that lost digits) cannot be mapped
+        # exactly; it is counted, never guessed at. Duplicates keep their first occurrence.
+        if not PROFILE_ID.fullmatch(profile_id):
+            skipped += 1
             continue
-        profile_id = str(raw["profileId"])
+        if profile_id in seen:
+            continue
+        seen.add(profile_id)
         previous = existing.get(profile_id)
-        profiles.append(
-            mapping_from_api(
-                tenant_id,
-                region,
-                raw,
-                access_level=level,
-                now=now,
-                first_seen_at=previous.first_seen_at if previous else None,
+        try:
+            profiles.append(
+                mapping_from_api(
+                    tenant_id,
+                    region,
+                    raw,
+                    access_level=level,
+                    now=now,
+                    first_seen_at=previous.first_seen_at if previous else None,
+                )
             )
-        )
+        except ValidationError:
+            skipped += 1
     store.save_profiles(tenant_id, region, profiles)
     after = {p.profile_id: p for p in profiles}
     added = sorted(set(after) - set(active_before))
@@ -170,7 +187,7 @@ def sync_profiles(
     )
     state = ProfilesState.OK if profiles else ProfilesState.EMPTY
     return ProfileSyncResult(
-        state, None if profiles else REASON_EMPTY, view_only, profiles, changed, added, removed
+        state, None if profiles else REASON_EMPTY, view_only, profiles, changed, added, removed, skipped
     )
 
 

@@ -102,6 +102,12 @@ _FAILURES: dict[FailureKind, tuple[int, str, str, str | None]] = {
         "Amazon did not accept the application's credentials.",
         "For the operator: the LWA client secret is wrong or was rotated; set the current one.",
     ),
+    FailureKind.CONNECTION_BUSY: (
+        503,
+        "Please try again in a minute",
+        "Your account is being updated by another request right now, so nothing was changed.",
+        "Start again from the link you were given in a minute.",
+    ),
     FailureKind.RESULT_UNKNOWN: (
         404,
         "Nothing to show",

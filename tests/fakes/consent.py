@@ -1,0 +1,44 @@
+"""In-memory ``ConsentStore``: sessions, states and results keyed by the hash of their id,
+like the DynamoDB adapter, with the same single-use ``consume_state``."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from ads_connect.logic.ids import id_hash
+from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
+
+
+class MemoryConsentStore:
+    def __init__(self) -> None:
+        self.sessions: dict[str, ConnectSessionRecord] = {}
+        self.states: dict[str, OAuthStateRecord] = {}
+        self.results: dict[str, ConnectResultRecord] = {}
+        self._lock = threading.Lock()
+
+    def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
+        self.sessions[id_hash(session_id)] = record
+
+    def get_session(self, session_id: str) -> ConnectSessionRecord | None:
+        return self.get_session_by_hash(id_hash(session_id))
+
+    def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None:
+        return self.sessions.get(session_hash)
+
+    def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None:
+        if session_hash in self.sessions:
+            self.sessions[session_hash] = self.sessions[session_hash].model_copy(update={"used_at": used_at})
+
+    def put_state(self, state: str, record: OAuthStateRecord) -> None:
+        self.states[id_hash(state)] = record
+
+    def consume_state(self, state: str) -> OAuthStateRecord | None:
+        with self._lock:
+            return self.states.pop(id_hash(state), None)
+
+    def put_result(self, result_id: str, record: ConnectResultRecord) -> None:
+        self.results[id_hash(result_id)] = record
+
+    def get_result(self, result_id: str) -> ConnectResultRecord | None:
+        return self.results.get(id_hash(result_id))
