@@ -18,6 +18,12 @@ LOCAL_REGION = "us-east-1"
 # What Lambda puts on sys.path: the function's code asset, here the source tree it is built from.
 LAMBDA_CODE_DIR = Path(__file__).resolve().parents[1] / "lambdas"
 
+
+def ensure_lambda_path() -> None:
+    if str(LAMBDA_CODE_DIR) not in sys.path:
+        sys.path.insert(0, str(LAMBDA_CODE_DIR))
+
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -56,8 +62,7 @@ class LocalFunction:
 
     def load(self) -> Handler:
         if self._handler is None:
-            if str(LAMBDA_CODE_DIR) not in sys.path:
-                sys.path.insert(0, str(LAMBDA_CODE_DIR))
+            ensure_lambda_path()
             module_name, _, attribute = self.handler_path.rpartition(".")
             if not module_name:
                 raise ValueError(

@@ -28,7 +28,7 @@ from moto.server import ThreadedMotoServer
 from local import gateway as gw
 from local import state as local_state
 from local.iam import SIGNING_SERVICE, LocalCredentials
-from local.lambda_runtime import LOCAL_REGION, LocalFunction
+from local.lambda_runtime import LOCAL_REGION, LocalFunction, ensure_lambda_path
 from local.schedule import RoundReport, ScheduleRunner
 from local.template import (
     API,
@@ -98,6 +98,7 @@ class LocalMode:
     def __init__(self, options: LocalOptions, *, console: Callable[[str], None] = print) -> None:
         self.options = options
         self.say = console
+        ensure_lambda_path()
         self.moto: ThreadedMotoServer | None = None
         self.moto_endpoint = ""
         self.gateway: gw.LocalGateway | None = None
@@ -387,14 +388,14 @@ class LocalMode:
         """Move the product's clock (and the in-process emulator's) forward. Local-only time travel,
         so a person can watch a refresh without waiting 45 minutes."""
         if not self._clock_installed:
-            from ads_connect import clock as product_clock  # noqa: PLC0415 - the product's SystemClock
+            from ads_connect import clock as product_clock  # type: ignore[import-not-found]  # noqa: PLC0415
 
             mode = self
 
             def now(_self: object) -> datetime:
                 return datetime.now(UTC) + timedelta(seconds=mode._clock_offset)
 
-            product_clock.SystemClock.now = now  # type: ignore[method-assign]
+            product_clock.SystemClock.now = now
             self._clock_installed = True
         self._clock_offset += seconds
         if self.emulator is not None:
@@ -426,7 +427,7 @@ class LocalMode:
         ).add_auth(request)
         prepared = request.prepare()
         return requests.request(
-            method, prepared.url, data=prepared.body, headers=dict(prepared.headers.items()), timeout=timeout
+            method, prepared.url, data=data, headers=dict(prepared.headers.items()), timeout=timeout
         )
 
     def create_connect_session(

@@ -298,7 +298,7 @@ def _target_logical_id(value: Any, kinds: Mapping[str, Any]) -> str | None:
     if isinstance(value, str):
         for name in re.findall(r"\$\{([^}.!]+)", value):
             if name in kinds:
-                return name
+                return str(name)
     return None
 
 
@@ -351,13 +351,15 @@ def read_schedules(template: Mapping[str, Any]) -> list[ScheduleSpec]:
             specs.append(ScheduleSpec(function_id, rate_seconds(expression), expression))
     for resource in resources_of(template, EVENTS_RULE).values():
         props = properties(resource)
-        expression = props.get("ScheduleExpression")
-        if not expression or str(props.get("State", "ENABLED")) == "DISABLED":
+        rule_expression = props.get("ScheduleExpression")
+        if not rule_expression or str(props.get("State", "ENABLED")) == "DISABLED":
             continue
         for target in props.get("Targets") or []:
             function_id = _target_logical_id(target.get("Arn"), functions)
             if function_id:
-                specs.append(ScheduleSpec(function_id, rate_seconds(str(expression)), str(expression)))
+                specs.append(
+                    ScheduleSpec(function_id, rate_seconds(str(rule_expression)), str(rule_expression))
+                )
     return specs
 
 
