@@ -3,6 +3,7 @@ fake Amazon, recorded events, a fake clock and a sleep that only counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -47,6 +48,8 @@ class World:
     events: RecordingEvents = field(default_factory=RecordingEvents)
     settings: PagesSettings = field(default_factory=pages_settings)
     sleeps: list[float] = field(default_factory=list)
+    # None: sleeping only records the wish (no test waits for real).
+    sleep: Callable[[float], None] | None = None
 
     def __post_init__(self) -> None:
         self.store = MemoryStore(self.clock)
@@ -62,7 +65,7 @@ class World:
             events=self.events,
             clock=self.clock,
             settings=self.settings,
-            sleep=self.sleeps.append,
+            sleep=self.sleep or self.sleeps.append,
         )
 
     def session(self, tenant: str = "acme", region: Region | None = None, **options: object) -> str:

@@ -1,0 +1,380 @@
+"""Flow 3: the callback (logic/callback.py) against in-memory ports and a fake Amazon."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from ads_connect.logic.callback import (
+    CONNECTED_EVENT,
+    EXCHANGE_ATTEMPTS,
+    LEASE_WAIT_SECONDS,
+    handle_callback,
+    read_result,
+)
+from ads_connect.logic.consent import start_consent
+from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
+from ads_connect.logic.ids import id_hash
+from ads_connect.logic.ports import (
+    AdsApiForbiddenError,
+    AmazonRequestRejectedError,
+    AmbiguousAmazonError,
+    InvalidClientError,
+    InvalidGrantError,
+    StaleGrantError,
+    TransientAmazonError,
+)
+from ads_connect.models.consent import OAuthStateRecord
+from ads_connect.models.records import AccessLevel, ConnectionStatus, ProfilesState
+from ads_connect.regions import Region
+
+from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN, fake_grant
+
+from .conftest import PUBLIC_BASE, RETURN_URL, World
+
+
+def _begin(world: World, region: str = "NA", **session_options: object) -> tuple[str, str]:
+    """A started flow: returns (state, browser binding)."""
+    fixed = session_options.pop("fixed_region", None)
+    session_id = world.session(region=fixed, **session_options)  # type: ignore[arg-type]
+    started = start_consent(
+        session_id,
+        region_choice=region,
+        existing_binding=None,
+        public_base_url=PUBLIC_BASE,
+        consent_store=world.consent_store,
+        vault=world.vault,
+        clock=world.clock,
+        settings=world.settings,
+    )
+    state = parse_qs(urlsplit(started.authorization_url).query)["state"][0]
+    return state, started.browser_binding
+
+
+def _callback(world: World, params: dict[str, str], binding: str | None):  # type: ignore[no-untyped-def]
+    return handle_callback(params, binding, result_base_url=PUBLIC_BASE, deps=world.deps)
+
+
+def _fails(world: World, params: dict[str, str], binding: str | None) -> FailureKind:
+    with pytest.raises(ConsentFlowError) as raised:
+        _callback(world, params, binding)
+    return raised.value.kind
+
+
+def test_a_good_callback_stores_the_grant_in_order_and_ends_on_a_result(world: World) -> None:
+    state, binding = _begin(world, "EU")
+    outcome = _callback(world, {"code": "fake-code", "state": state, "scope": "x"}, binding)
+    # exchanged once, at the state's region, with its redirect URI and verifier
+    (call,) = world.lwa.exchanges
+    assert call.region is Region.EU and call.code == "fake-code"
+    assert call.redirect_uri == f"{PUBLIC_BASE}/callback" and len(call.code_verifier) >= 43
+    # refresh token (private) and access token (consumer) stored
+    stored = world.vault.read_refresh_token("acme", Region.EU)
+    assert stored is not None and stored.refresh_token == FAKE_REFRESH_TOKEN and stored.grant_version == 1
+    published = world.vault.read_access_token("acme", Region.EU)
+    assert published is not None and published.access_token == FAKE_ACCESS_TOKEN
+    assert published.expires_at == world.clock.now() + timedelta(hours=1)
+    # connection active, due `lead` before expiry, profiles mapped
+    connection = world.store.get_connection("acme", Region.EU)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.refresh_due_at == published.expires_at - timedelta(seconds=900)
+    assert connection.profiles_state is ProfilesState.OK and connection.profile_count == 1
+    assert world.store.leases == {}
+    # event, session consumed, result record bound to the browser
+    ((detail_type, detail),) = world.events.published
+    assert detail_type == CONNECTED_EVENT
+    assert detail == {
+        "tenant_id": "acme",
+        "region": "EU",
+        "profile_count": 1,
+        "profiles_state": "ok",
+        "view_only": False,
+        "reconsent": False,
+        "grant_version": 1,
+    }
+    (session,) = world.consent_store.sessions.values()
+    assert session.used_at == world.clock.now()
+    assert outcome.location.startswith(f"{PUBLIC_BASE}/result/") and "code" not in outcome.location
+    result = read_result(
+        outcome.location.rsplit("/", 1)[1], binding, consent_store=world.consent_store, now=world.clock.now()
+    )
+    assert [p.name for p in result.profiles] == ["Shop US"] and result.region is Region.EU
+
+
+def test_the_state_is_single_use(world: World) -> None:
+    state, binding = _begin(world)
+    _callback(world, {"code": "c", "state": state}, binding)
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.STATE_UNKNOWN
+    assert len(world.lwa.exchanges) == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "kind"),
+    [
+        ({"code": "c"}, FailureKind.STATE_MISSING),
+        ({"code": "c", "state": ""}, FailureKind.STATE_MISSING),
+        ({"code": "c", "state": "forged"}, FailureKind.STATE_UNKNOWN),
+        ({"code": "c", "state": "A" * 43}, FailureKind.STATE_UNKNOWN),
+        ({"code": "c", "state": "A" * 5000}, FailureKind.BAD_REQUEST),
+    ],
+)
+def test_missing_forged_and_oversized_states_exchange_nothing(
+    world: World, params: dict[str, str], kind: FailureKind
+) -> None:
+    _begin(world)
+    assert _fails(world, params, None) is kind
+    assert world.lwa.exchanges == [] and world.store.connections == {}
+
+
+def test_an_expired_state_is_refused_and_spent(world: World) -> None:
+    state, binding = _begin(world)
+    world.clock.advance(minutes=10)
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.STATE_EXPIRED
+    assert world.consent_store.states == {} and world.lwa.exchanges == []
+
+
+@pytest.mark.parametrize("cookie", [None, "", "A" * 43])
+def test_a_state_from_another_browser_is_refused(world: World, cookie: str | None) -> None:
+    state, _ = _begin(world)
+    assert _fails(world, {"code": "c", "state": state}, cookie) is FailureKind.STATE_OTHER_BROWSER
+    assert world.lwa.exchanges == []
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ("access_denied", FailureKind.CONSENT_DENIED),
+        ("invalid_scope", FailureKind.APP_NOT_APPROVED),
+        ("server_error", FailureKind.AMAZON_ERROR),
+        ("unauthorized_client", FailureKind.AMAZON_ERROR),
+        ("<b>made-up</b>", FailureKind.AMAZON_ERROR),
+    ],
+)
+def test_amazon_errors_on_the_redirect_are_explained_and_spend_the_state(
+    world: World, error: str, kind: FailureKind
+) -> None:
+    state, binding = _begin(world)
+    params = {"error": error, "error_description": "<script>x</script>", "state": state}
+    with pytest.raises(ConsentFlowError) as raised:
+        _callback(world, params, binding)
+    assert raised.value.kind is kind
+    # only documented codes are kept for the page; free text never
+    assert raised.value.oauth_error == (error if error.isidentifier() else None)
+    assert world.consent_store.states == {} and world.lwa.exchanges == []
+    # the session is still usable: the advertiser may try again
+    (session,) = world.consent_store.sessions.values()
+    assert session.used_at is None
+
+
+def test_a_callback_without_code_or_error_is_malformed(world: World) -> None:
+    state, binding = _begin(world)
+    assert _fails(world, {"state": state}, binding) is FailureKind.BAD_REQUEST
+
+
+def test_a_used_or_vanished_session_refuses_the_callback(world: World) -> None:
+    state, binding = _begin(world)
+    (session_hash,) = world.consent_store.sessions
+    world.consent_store.mark_session_used(session_hash, used_at=world.clock.now())
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.SESSION_USED
+    state, binding = _begin(world)
+    world.consent_store.sessions.clear()
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.SESSION_UNKNOWN
+    assert world.lwa.exchanges == []
+
+
+def test_a_state_that_does_not_match_its_session_is_refused(world: World) -> None:
+    state, binding = _begin(world, "EU", fixed_region=Region.EU)
+    record = world.consent_store.states[id_hash(state)]
+    tampered: OAuthStateRecord = record.model_copy(update={"region": Region.NA})
+    world.consent_store.states[id_hash(state)] = tampered
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.STATE_UNKNOWN
+    assert world.lwa.exchanges == []
+
+
+def test_missing_client_credentials_is_an_operator_page(world: World) -> None:
+    state, binding = _begin(world)
+    world.vault.credentials = None
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.CLIENT_NOT_CONFIGURED
+
+
+def test_5xx_at_the_exchange_is_retried_briefly_then_succeeds(world: World) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [
+        TransientAmazonError("x", error_code="server_error", status=503),
+        TransientAmazonError("x", error_code="throttled", status=429, retry_after=30),
+    ]
+    _callback(world, {"code": "c", "state": state}, binding)
+    assert len(world.lwa.exchanges) == 3
+    assert world.sleeps == [0.5, 2.0]  # backoff, Retry-After capped: the browser is waiting
+
+
+def test_persistent_5xx_at_the_exchange_ends_on_amazon_unreachable(world: World) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [
+        TransientAmazonError("x", error_code="server_error", status=503) for _ in range(EXCHANGE_ATTEMPTS)
+    ]
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.AMAZON_UNREACHABLE
+    assert len(world.lwa.exchanges) == EXCHANGE_ATTEMPTS and world.store.connections == {}
+
+
+def test_an_ambiguous_failure_is_never_retried(world: World) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [AmbiguousAmazonError("x", error_code="read_timeout")]
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.AMAZON_UNREACHABLE
+    assert len(world.lwa.exchanges) == 1 and world.vault.refresh_tokens == {}
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (InvalidGrantError("x", error_code="invalid_grant", status=400), FailureKind.CODE_REJECTED),
+        (InvalidClientError("x", error_code="invalid_client", status=401), FailureKind.CLIENT_REJECTED),
+        (AmazonRequestRejectedError("x", error_code="invalid_request", status=400), FailureKind.AMAZON_ERROR),
+    ],
+)
+def test_token_endpoint_rejections_map_to_their_pages(
+    world: World, error: Exception, kind: FailureKind
+) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [error]
+    assert _fails(world, {"code": "c", "state": state}, binding) is kind
+    assert len(world.lwa.exchanges) == 1 and world.store.connections == {}
+
+
+def test_a_grant_without_a_refresh_token_is_not_stored(world: World) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [fake_grant(refresh_token=None)]
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.AMAZON_ERROR
+    assert world.vault.access_tokens == {} and world.store.connections == {}
+
+
+def test_view_only_and_empty_profiles_are_successes(world: World) -> None:
+    state, binding = _begin(world)
+    world.ads.script = [AdsApiForbiddenError("x", error_code="forbidden", status=403)]
+    outcome = _callback(world, {"code": "c", "state": state}, binding)
+    assert outcome.connection.view_only
+    assert world.store.list_profiles("acme")[0].access_level is AccessLevel.VIEW
+    state, binding = _begin(world, "FE")
+    world.ads.profiles = []
+    outcome = _callback(world, {"code": "c", "state": state}, binding)
+    assert outcome.connection.profiles_state is ProfilesState.EMPTY
+    assert outcome.connection.profile_sync_due_at is not None
+
+
+def test_reconsent_replaces_the_grant_in_place_and_reactivates(world: World) -> None:
+    state, binding = _begin(world)
+    first = _callback(world, {"code": "c1", "state": state}, binding).connection
+    dead = first.model_copy(
+        update={
+            "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
+            "consecutive_failures": 4,
+            "reauthorization_required_at": world.clock.now(),
+        }
+    )
+    world.store.save_connection(dead, expected_grant_version=1)
+    world.clock.advance(days=2)
+    world.lwa.exchange_script = [fake_grant(access_token="Atza|second", refresh_token="Atzr|second")]
+    state, binding = _begin(world)
+    outcome = _callback(world, {"code": "c2", "state": state}, binding)
+    assert outcome.reconsent
+    now = outcome.connection
+    assert now.status is ConnectionStatus.ACTIVE and now.grant_version == 2
+    assert now.consecutive_failures == 0 and now.reauthorization_required_at is None
+    assert now.connected_at == first.connected_at
+    stored = world.vault.read_refresh_token("acme", Region.NA)
+    assert stored is not None and stored.refresh_token == "Atzr|second" and stored.grant_version == 2
+    assert world.events.published[-1][1]["reconsent"] is True
+
+
+def test_a_lease_held_by_a_refresh_is_waited_for(world: World) -> None:
+    state, binding = _begin(world)
+    world.store.acquire_lease("acme", Region.NA, owner="refresh-worker", seconds=1)
+
+    def sleep(seconds: float) -> None:
+        world.sleeps.append(seconds)
+        world.clock.advance(seconds=seconds)  # the worker's lease runs out
+
+    world.sleep = sleep
+    _callback(world, {"code": "c", "state": state}, binding)
+    assert world.sleeps and sum(world.sleeps) <= LEASE_WAIT_SECONDS
+    assert world.store.get_connection("acme", Region.NA) is not None
+
+
+def test_a_lease_held_too_long_ends_on_a_busy_page_and_stores_nothing(world: World) -> None:
+    state, binding = _begin(world)
+    world.store.acquire_lease("acme", Region.NA, owner="refresh-worker", seconds=600)
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.CONNECTION_BUSY
+    assert sum(world.sleeps) == pytest.approx(LEASE_WAIT_SECONDS)
+    assert world.vault.refresh_tokens == {} and world.store.connections == {}
+    (session,) = world.consent_store.sessions.values()
+    assert session.used_at is None
+
+
+def test_a_failed_connection_write_releases_the_lease(world: World) -> None:
+    state, binding = _begin(world)
+
+    def refuse(*_: object, **__: object) -> None:
+        raise StaleGrantError("lost")
+
+    world.store.save_connection = refuse  # type: ignore[method-assign]
+    with pytest.raises(StaleGrantError):
+        _callback(world, {"code": "c", "state": state}, binding)
+    assert world.store.leases == {} and world.events.published == []
+
+
+def test_a_return_url_gets_only_non_secret_parameters(world: World) -> None:
+    state, binding = _begin(world, return_url=RETURN_URL)
+    outcome = _callback(world, {"code": "fake-code", "state": state}, binding)
+    url = urlsplit(outcome.location)
+    assert f"{url.scheme}://{url.netloc}{url.path}" == RETURN_URL
+    assert parse_qs(url.query) == {
+        "status": ["connected"],
+        "tenant_id": ["acme"],
+        "region": ["NA"],
+        "profiles": ["1"],
+    }
+    assert world.consent_store.results == {}
+
+
+def test_the_result_is_for_the_same_browser_and_expires(world: World) -> None:
+    state, binding = _begin(world)
+    result_id = _callback(world, {"code": "c", "state": state}, binding).location.rsplit("/", 1)[1]
+    for cookie in (None, "A" * 43):
+        with pytest.raises(ConsentFlowError):
+            read_result(result_id, cookie, consent_store=world.consent_store, now=world.clock.now())
+    with pytest.raises(ConsentFlowError):
+        read_result("nope", binding, consent_store=world.consent_store, now=world.clock.now())
+    later = world.clock.now() + timedelta(minutes=31)
+    with pytest.raises(ConsentFlowError):
+        read_result(result_id, binding, consent_store=world.consent_store, now=later)
+
+
+def test_two_callbacks_racing_for_one_tenant_leave_one_consistent_grant(world: World) -> None:
+    flows = [_begin(world, "EU") for _ in range(2)]
+    world.lwa.exchange_script = [
+        fake_grant(access_token=f"Atza|{i}", refresh_token=f"Atzr|{i}") for i in range(2)
+    ]
+    errors: list[BaseException] = []
+    world.sleep = lambda _seconds: time.sleep(0.005)  # a real pause, so the loser really waits
+
+    def run(state: str, binding: str) -> None:
+        try:
+            _callback(world, {"code": "c", "state": state}, binding)
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=flow) for flow in flows]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    connection = world.store.get_connection("acme", Region.EU)
+    stored = world.vault.read_refresh_token("acme", Region.EU)
+    published = world.vault.read_access_token("acme", Region.EU)
+    assert connection is not None and stored is not None and published is not None
+    assert connection.grant_version == stored.grant_version == published.grant_version == 2
+    assert stored.refresh_token[-1] == published.access_token[-1]  # both from the same grant
