@@ -29,8 +29,8 @@ PUBLIC_ROUTES: Final = (
 )
 ADMIN_ROUTE: Final = "/admin/{proxy+}"
 
-# One JSON line per request; no query string (the callback's carries the authorization code
-# and state), no headers, no body.
+# One JSON line per request: the route key, never the path or query string (they carry the
+# connect-session id, the authorization code and the state), no headers, no body.
 ACCESS_LOG_FORMAT: Final = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -38,7 +38,6 @@ ACCESS_LOG_FORMAT: Final = json.dumps(
         "requestTime": "$context.requestTime",
         "httpMethod": "$context.httpMethod",
         "routeKey": "$context.routeKey",
-        "path": "$context.path",
         "status": "$context.status",
         "responseLength": "$context.responseLength",
         "integrationLatency": "$context.integrationLatency",
@@ -70,6 +69,7 @@ class Api(Construct):
             self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
         )
         domain_mapping = None
+        self._custom_host = config.custom_domain.domain_name if config.custom_domain else None
         self.domain_name: apigw.DomainName | None = None
         if config.custom_domain is not None:
             self.domain_name = apigw.DomainName(
@@ -135,6 +135,6 @@ class Api(Construct):
     @property
     def url(self) -> str:
         """Base URL with a trailing slash (custom domain when configured)."""
-        if self.domain_name is not None:
-            return f"https://{self.domain_name.name}/"
+        if self._custom_host is not None:
+            return f"https://{self._custom_host}/"
         return self.stage.url

@@ -1,0 +1,236 @@
+"""Security-relevant properties of the synthesized stack: roles, keys, secrets, data, API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from ads_connect import table_schema as schema
+from ads_connect.models import settings as env
+
+from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.helpers import actions_on, as_list, describe, resources_of, role_permissions
+
+SECRET_ARN = "arn:AWS::Partition:secretsmanager:AWS::Region:AWS::AccountId:secret:"
+WRITE = {
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+}
+DDB_FULL = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+}
+
+
+@pytest.fixture(scope="module")
+def ids(synthesized: Synthesized) -> dict[str, str]:
+    product = synthesized.stack.ads_connect
+    names = {f"role:{kind}": synthesized.logical_id(role) for kind, role in product.roles.roles.items()}
+    names |= {f"fn:{kind}": synthesized.logical_id(fn) for kind, fn in product.functions.items()}
+    names["table"] = synthesized.logical_id(product.data.table)
+    names["lwa"] = synthesized.logical_id(product.secrets.lwa_secret)
+    names["key"] = synthesized.logical_id(product.secrets.private_key)
+    names["bus"] = synthesized.logical_id(product.events.bus)
+    names["queue"] = synthesized.logical_id(product.refresh.work_queue)
+    names["dlq"] = synthesized.logical_id(product.refresh.work_dlq)
+    names["schedule_dlq"] = synthesized.logical_id(product.refresh.schedule_dlq)
+    return names
+
+
+def perms(synthesized: Synthesized, ids: dict[str, str], kind: str) -> set[tuple[str, str]]:
+    return role_permissions(synthesized.resources, ids[f"role:{kind}"])
+
+
+# --- roles: exact actions on exact resources --------------------------------------------------
+
+
+def test_consent_role_reads_the_client_id_and_its_session_items_only(synthesized, ids):
+    pairs = perms(synthesized, ids, "consent")
+    table = f"{ids['table']}.Arn"
+    assert {a for a, r in pairs if r == table} == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    }
+    assert resources_of(pairs, "secretsmanager") == {ids["lwa"]}
+    assert actions_on(pairs, ids["lwa"]) == {"secretsmanager:GetSecretValue"}
+    assert not any(a.startswith(("kms:", "events:", "sqs:")) for a, _ in pairs)
+    assert not any("/index/" in r for _, r in pairs)
+
+
+def test_scheduler_role_queries_due_indexes_and_enqueues_without_any_secret(synthesized, ids):
+    pairs = perms(synthesized, ids, "refresh_scheduler")
+    table = f"{ids['table']}.Arn"
+    assert {r for a, r in pairs if a == "dynamodb:Query"} == {
+        f"{table}/index/{schema.DUE_INDEX}",
+        f"{table}/index/{schema.PROFILE_SYNC_INDEX}",
+    }
+    assert {a for a, r in pairs if r == table} == {"dynamodb:GetItem"}
+    assert {(a, r) for a, r in pairs if a.startswith("sqs:")} == {("sqs:SendMessage", f"{ids['queue']}.Arn")}
+    assert not any(a.startswith(("secretsmanager:", "kms:", "events:")) for a, _ in pairs)
+
+
+@pytest.mark.parametrize("kind", ["callback", "refresh_worker", "admin"])
+def test_token_writing_roles_are_scoped_to_the_stack_prefix(synthesized, ids, kind):
+    pairs = perms(synthesized, ids, kind)
+    table = f"{ids['table']}.Arn"
+    assert {a for a, r in pairs if r == table} == DDB_FULL
+    assert {a for a, r in pairs if r == f"{table}/index/*"} == DDB_FULL
+    refresh = actions_on(pairs, f"{SECRET_ARN}ads-connect/refresh/*")
+    access = actions_on(pairs, f"{SECRET_ARN}ads-connect/access/*")
+    delete = {"secretsmanager:DeleteSecret"} if kind == "admin" else set()
+    assert refresh == WRITE | {"secretsmanager:PutResourcePolicy"} | delete
+    assert access == WRITE | delete
+    lwa = actions_on(pairs, ids["lwa"])
+    assert lwa == ({"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} if kind == "admin"
+                   else {"secretsmanager:GetSecretValue"})  # fmt: skip
+    assert resources_of(pairs, "secretsmanager") == {
+        ids["lwa"], f"{SECRET_ARN}ads-connect/refresh/*", f"{SECRET_ARN}ads-connect/access/*"
+    }  # fmt: skip
+    assert {(a, r) for a, r in pairs if a.startswith("events:")} == {
+        ("events:PutEvents", f"{ids['bus']}.Arn")
+    }
+
+
+def test_no_role_has_a_wildcard_action_or_an_unexplained_star_resource(synthesized, ids):
+    for kind in ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker"):
+        for action, resource in perms(synthesized, ids, kind):
+            assert "*" not in action, (kind, action)
+            if resource == "*":
+                assert action.startswith("xray:"), (kind, action)
+
+
+def test_only_the_worker_consumes_the_queue_and_only_the_scheduler_sends(synthesized, ids):
+    for kind in ("consent", "callback", "admin"):
+        assert not any(a.startswith("sqs:") for a, _ in perms(synthesized, ids, kind))
+    worker = perms(synthesized, ids, "refresh_worker")
+    assert {r for a, r in worker if a == "sqs:ReceiveMessage"} == {f"{ids['queue']}.Arn"}
+    assert not any(a == "sqs:SendMessage" for a, _ in worker)
+
+
+# --- KMS key and secrets ------------------------------------------------------------------------
+
+
+def test_private_token_key_rotates_and_only_three_function_roles_use_it(synthesized, ids):
+    key = synthesized.resources[ids["key"]]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    users = [s for s in statements if "kms:Decrypt" in as_list(s["Action"])]
+    assert len(users) == 1
+    principals = {describe(p) for p in as_list(users[0]["Principal"]["AWS"])}
+    assert principals == {f"{ids[f'role:{k}']}.Arn" for k in ("callback", "refresh_worker", "admin")}
+    assert json.dumps(users[0]["Condition"]).count("secretsmanager.") == 1  # kms:ViaService
+    for statement in statements:
+        actions = set(as_list(statement["Action"]))
+        assert "kms:*" not in actions
+        if statement is not users[0]:
+            assert not actions & {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"}
+
+
+def test_function_environment_names_the_key_and_the_reader_roles(synthesized, ids):
+    for kind in ("callback", "refresh_worker", "admin", "consent", "refresh_scheduler"):
+        variables = synthesized.resources[ids[f"fn:{kind}"]]["Properties"]["Environment"]["Variables"]
+        assert describe(variables[env.ENV_PRIVATE_SECRET_KMS_KEY_ID]) == f"{ids['key']}.Arn"
+        readers = json.dumps(variables[env.ENV_PRIVATE_SECRET_READER_ARNS])
+        for reader in ("callback", "refresh_worker", "admin"):
+            assert ids[f"role:{reader}"] in readers
+        assert ids["role:consent"] not in readers and ids["role:refresh_scheduler"] not in readers
+
+
+def test_lwa_secret_starts_unconfigured_is_retained_and_only_functions_read_it(synthesized, ids):
+    secret = synthesized.resources[ids["lwa"]]
+    assert secret["DeletionPolicy"] == "Retain"
+    assert secret["Properties"]["Name"] == "ads-connect/lwa-client"
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == {"client_id": "", "client_secret": ""}
+    assert "SecretString" not in secret["Properties"]
+    [policy] = synthesized.of_type("AWS::SecretsManager::ResourcePolicy").values()
+    [statement] = policy["Properties"]["ResourcePolicy"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
+    assert statement["Action"] == "secretsmanager:GetSecretValue"
+    allowed = {describe(a) for a in statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"]}
+    assert allowed == {f"{ids[f'role:{k}']}.Arn" for k in ("consent", "callback", "refresh_worker", "admin")}
+
+
+def test_placeholder_secret_is_what_the_vault_reads_as_not_configured():
+    from ads_connect.adapters.secrets import SecretsManagerVault
+    from ads_connect.logic.ports import ClientCredentialsMissingError
+
+    from stacks.secrets import LWA_PLACEHOLDER
+
+    with pytest.raises(ClientCredentialsMissingError):
+        SecretsManagerVault._parse_credentials(json.dumps({**LWA_PLACEHOLDER, "placeholder": "x1"}))
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def test_table_matches_the_shared_schema_and_is_protected(synthesized, ids):
+    table = synthesized.resources[ids["table"]]
+    props = table["Properties"]
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True}
+    expected: dict[str, Any] = schema.create_table_kwargs("x")
+    assert props["KeySchema"] == expected["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(expected["AttributeDefinitions"], key=str)
+    indexes = {i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in props["GlobalSecondaryIndexes"]}
+    assert indexes == {
+        i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in expected["GlobalSecondaryIndexes"]
+    }
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def test_only_admin_route_is_iam_authorized_and_public_routes_are_exactly_the_pages(synthesized):
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
+    }
+    assert set(routes) == {
+        "GET /connect/{session_id}",
+        "POST /connect/{session_id}",
+        "GET /callback",
+        "GET /result/{result_id}",
+        "ANY /admin/{proxy+}",
+    }
+    for key, props in routes.items():
+        expected = "AWS_IAM" if key.startswith("ANY /admin") else "NONE"
+        assert props["AuthorizationType"] == expected, key
+
+
+def test_api_is_http_payload_v2_throttled_and_access_logged_without_query_strings(synthesized):
+    [integration, *_] = synthesized.of_type("AWS::ApiGatewayV2::Integration").values()
+    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+    [stage] = synthesized.of_type("AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "$default" and props["AutoDeploy"] is True
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] == 50
+    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 100
+    log_format = props["AccessLogSettings"]["Format"]
+    json.loads(log_format)
+    for leaky in ("$context.path", "querystring", "$input", "$request"):
+        assert leaky not in log_format
+
+
+def test_outputs_have_stable_ids_and_the_redirect_uri_is_the_callback(synthesized):
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert {"ConsentBaseUrl", "RedirectUri", "AdminApiUrl", "TableName", "SecretPrefix", "LwaSecretName",
+            "EventBusName", "EventSource"} <= set(outputs)  # fmt: skip
+    assert describe(outputs["RedirectUri"]["Value"]).endswith("/callback")
+    assert describe(outputs["AdminApiUrl"]["Value"]).endswith("/admin")
+    assert outputs["LwaSecretName"]["Value"] == "ads-connect/lwa-client"
+    assert outputs["EventSource"]["Value"] == "amazon-ads-connect"
