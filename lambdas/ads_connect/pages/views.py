@@ -19,10 +19,15 @@ class HtmlPage:
 
 _LANDING = Template(
     "<h1>Connect your Amazon Ads account</h1>"
-    "<p><strong>$app</strong> is asking to manage Amazon Ads campaigns and read reports for "
+    "<p><strong>$app</strong> is asking for access to your Amazon Ads account on behalf of "
     "<strong>$tenant</strong>.</p>"
+    "<h2>What will be shared</h2><ul>"
+    "<li>Your advertising profiles (account names, marketplaces, account types).</li>"
+    "<li>Permission to manage campaigns and read reports for those profiles, as your Amazon "
+    "user may.</li></ul>"
     "<p>You will sign in on Amazon's own page and approve access there. $app never sees your "
-    "Amazon password.</p>"
+    "Amazon password or payment details, and you can remove its access in your Amazon account "
+    "at any time.</p>"
     '<form method="post" action="$action">$choice'
     '<button type="submit">Continue to Amazon</button></form>'
     '<p class="note">This link expires at $expires.</p>'

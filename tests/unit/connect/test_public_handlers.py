@@ -1,0 +1,129 @@
+"""The consent and callback handlers with in-memory dependencies: routing, the last-resort page,
+the reference id shared by page and log line, the metric."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from ads_connect.handlers import callback, consent
+from ads_connect.handlers.dependencies import PublicDependencies
+
+from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN
+from tests.fakes.browser import public_event
+from tests.fakes.http_api import FakeLambdaContext
+
+from .conftest import CLIENT, World
+
+
+@pytest.fixture
+def wired(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    deps = PublicDependencies(callback=world.deps)
+    monkeypatch.setattr(consent, "public_dependencies", lambda: deps)
+    monkeypatch.setattr(callback, "public_dependencies", lambda: deps)
+    return world
+
+
+def _get(path: str, *, query: str = "", cookies: list[str] | None = None, **params: str) -> dict[str, Any]:
+    handler = consent.handler if path.startswith("/connect/") else callback.handler
+    event = public_event(
+        "GET", path, query=query, cookies=cookies, route_key=f"GET {path}", path_parameters=params
+    )
+    return handler(event, FakeLambdaContext())
+
+
+def _post(session_id: str, body: str, cookies: list[str] | None = None) -> dict[str, Any]:
+    event = public_event(
+        "POST",
+        f"/connect/{session_id}",
+        body=body,
+        cookies=cookies,
+        route_key="POST /connect/{session_id}",
+        path_parameters={"session_id": session_id},
+    )
+    return consent.handler(event, FakeLambdaContext())
+
+
+def test_the_whole_walk_through_both_handlers(
+    wired: World, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    session_id = wired.session(display_name="Acme & Co")
+    landing = _get(f"/connect/{session_id}", session_id=session_id)
+    assert landing["statusCode"] == 200 and "Acme &amp; Co" in landing["body"]
+    # the landing page's form may lead to every region's Amazon host (the 302 after the POST)
+    assert "https://eu.account.amazon.com" in landing["headers"]["Content-Security-Policy"]
+    started = _post(session_id, urlencode({"region": "NA"}))
+    assert started["statusCode"] == 302
+    cookie = started["cookies"][0].split(";", 1)[0]
+    state = dict(p.split("=", 1) for p in urlsplit(started["headers"]["Location"]).query.split("&"))["state"]
+    done = _get("/callback", query=urlencode({"code": "fake-code", "state": state}), cookies=[cookie])
+    assert done["statusCode"] == 303 and "/result/" in done["headers"]["Location"]
+    result_id = done["headers"]["Location"].rsplit("/", 1)[1]
+    page = _get(f"/result/{result_id}", cookies=[cookie], result_id=result_id)
+    assert page["statusCode"] == 200 and "Shop US" in page["body"]
+    out = capsys.readouterr().out
+    assert '"ConnectionsAuthorized"' in out and '"AmazonAdsConnect"' in out
+    for secret in ("fake-code", FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN, CLIENT.client_secret):
+        assert (
+            secret not in out
+            and secret not in caplog.text
+            and all(secret not in json.dumps(r) for r in (started, done, page))
+        )
+
+
+def test_an_unexpected_exception_is_logged_with_the_reference_shown_on_the_page(
+    wired: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id = wired.session()
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("the table is on fire")
+
+    monkeypatch.setattr(wired.consent_store, "get_session", broken)
+    page = _get(f"/connect/{session_id}", session_id=session_id)
+    assert page["statusCode"] == 503 and "Something went wrong" in page["body"]
+    assert "on fire" not in page["body"] and "Traceback" not in page["body"]
+    reference = page["body"].split('class="ref">', 1)[1].split("<", 1)[0]
+    (record,) = [r for r in caplog.records if getattr(r, "reference", None) == reference]
+    assert record.levelname == "ERROR" and record.exc_info is not None
+    assert "on fire" in str(record.exc_info[1])
+
+
+def test_every_expected_failure_page_logs_its_kind_and_reference(
+    wired: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = _get("/callback", query="error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E")
+    assert page["statusCode"] == 400  # no state: nothing proves this browser started a flow
+    reference = page["body"].split('class="ref">', 1)[1].split("<", 1)[0]
+    (record,) = [r for r in caplog.records if getattr(r, "reference", None) == reference]
+    assert record.failure == "state_missing"  # type: ignore[attr-defined]
+    assert "<b>" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("handler", "method", "path", "status"),
+    [
+        ("consent", "PUT", "/connect/x", 405),
+        ("consent", "DELETE", "/connect/x", 405),
+        ("callback", "POST", "/callback", 405),
+        ("callback", "GET", "/elsewhere", 404),
+        ("callback", "GET", "/result/", 404),
+    ],
+)
+def test_unknown_methods_and_paths_get_a_page_not_a_crash(
+    wired: World, handler: str, method: str, path: str, status: int
+) -> None:
+    event = public_event(method, path, route_key=f"{method} {path}")
+    response = (consent if handler == "consent" else callback).handler(event, FakeLambdaContext())
+    assert response["statusCode"] == status
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert response["headers"]["Cache-Control"] == "no-store"
+
+
+def test_a_garbage_event_still_gets_the_generic_page(wired: World) -> None:
+    for event in ({}, {"requestContext": "x"}, {"requestContext": {"http": []}, "rawPath": 5}):
+        for handler in (consent.handler, callback.handler):
+            response = handler(event, FakeLambdaContext())
+            assert 400 <= response["statusCode"] < 600 and "Reference:" in response["body"]
