@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -166,7 +167,12 @@ class LocalMode:
             credentials=self.options.credentials,
             on_request=self._request_line,
         )
-        self.gateway = gw.LocalGateway(config, host=self.options.host, port=self.options.port)
+        try:
+            self.gateway = gw.LocalGateway(config, host=self.options.host, port=self.options.port)
+        except OSError:
+            raise PortInUseError(
+                f"port {self.options.port} on {self.options.host} is in use: choose another with --port"
+            ) from None
         endpoints = self._start_amazon()
 
         lwa_logical_id = _lwa_secret_logical_id(template)
@@ -239,6 +245,9 @@ class LocalMode:
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call on the console
+        if self.options.moto_port:
+            # moto's server thread would die silently on a busy port and start() would wait forever.
+            _require_free_port(self.options.host, self.options.moto_port, "--moto-port")
         self.moto = ThreadedMotoServer(
             ip_address=self.options.host, port=self.options.moto_port, verbose=False
         )
@@ -262,7 +271,13 @@ class LocalMode:
         )
         if self.options.demo:
             add_demo_accounts(self.emulator)
-        self._emulator_server = self.emulator.serve(self.options.host, self.options.emulator_port)
+        try:
+            self._emulator_server = self.emulator.serve(self.options.host, self.options.emulator_port)
+        except OSError:
+            raise PortInUseError(
+                f"port {self.options.emulator_port} on {self.options.host} is in use:"
+                " choose another with --emulator-port"
+            ) from None
         self.emulator_url = self._emulator_server.base_url
         self.say(f"Amazon emulator on {self.emulator_url} (redirect URI {callback} registered)")
         return str(self._emulator_server.endpoints_json)
@@ -567,6 +582,19 @@ class LocalMode:
             self._emulator_server.stop()
         if self.moto:
             self.moto.stop()
+
+
+class PortInUseError(OSError):
+    """A configured port is taken (names the flag that changes it)."""
+
+
+def _require_free_port(host: str, port: int, flag: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUseError(f"port {port} on {host} is in use: choose another with {flag}") from None
 
 
 def _lwa_secret_logical_id(template: dict[str, Any]) -> str | None:

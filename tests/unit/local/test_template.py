@@ -174,3 +174,19 @@ def test_cdk_json_context_is_read_like_the_cdk_cli(tmp_path: Any) -> None:
     (tmp_path / "cdk.json").write_text(json.dumps({"app": "x", "context": {"k": {"a": 1}}}))
     assert cdk_json_context(tmp_path) == {"k": {"a": 1}}
     assert cdk_json_context(tmp_path / "missing") == {}
+
+
+def test_the_lwa_secret_is_found_by_reference_or_by_name() -> None:
+    from local.runner import _lwa_secret_logical_id
+
+    by_reference = sample_template()
+    assert _lwa_secret_logical_id(by_reference) == "LwaSecret"
+    by_name = sample_template()
+    for resource in by_name["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function" and resource["Properties"].get("Environment"):
+            resource["Properties"]["Environment"]["Variables"]["ADS_CONNECT_LWA_SECRET_ID"] = (
+                "ads-connect/lwa-client"
+            )
+    assert _lwa_secret_logical_id(by_name) == "LwaSecret"
+    del by_name["Resources"]["LwaSecret"]
+    assert _lwa_secret_logical_id(by_name) is None
