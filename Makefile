@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: lock dev test lint typecheck unit integration infra e2e emulator-tests synth deploy diff bench local clean
+.PHONY: lock dev test lint typecheck unit integration infra e2e emulator-tests synth nag deploy diff bench local clean
 
 dev: $(VENV)/.synced node_modules/.installed
 
@@ -56,6 +56,10 @@ NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AW
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 synth: dev
 	$(NO_AWS) cdk synth --quiet --output cdk.out
+
+# cdk-nag AwsSolutions alone (it also runs inside every synth): prints the findings report.
+nag: dev
+	$(NO_AWS) cdk synth --quiet --output cdk.out && echo "cdk-nag AwsSolutions: no unacknowledged findings"
 
 # Deploy to the account of your current AWS credentials (docs/deploy.md: bootstrap first).
 # Settings live in cdk.json (context "ads-connect"). Extra CLI flags: make deploy ARGS="--profile prod"
