@@ -104,7 +104,7 @@ def summary(ready: Ready, mode: LocalMode) -> list[str]:
         f" AWS_DEFAULT_REGION={env['AWS_DEFAULT_REGION']}",
         f"  python -m cli --api-url {ready.base_url} connections list",
         "",
-        f"Local AWS (moto server): {ready.moto_endpoint}",
+        f"Local AWS (moto server): {ready.moto_endpoint} (any credentials work, e.g. the export above)",
     ]
     lines += [
         f"  aws --endpoint-url {ready.moto_endpoint} dynamodb scan --table-name {t}" for t in ready.tables
