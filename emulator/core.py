@@ -258,6 +258,37 @@ class Emulator:
         with self._lock:
             self._offset += seconds
 
+    # --- persistence (local mode's --state-dir) ------------------------------------------------
+
+    _PERSISTED: tuple[tuple[str, type[Any]], ...] = (
+        ("users", User),
+        ("_grants", Grant),
+        ("_refresh", RefreshRecord),
+        ("_access", AccessRecord),
+    )
+
+    def export_state(self) -> dict[str, Any]:
+        """Everything a restart must keep so stored refresh tokens still work (JSON-ready)."""
+        import dataclasses  # noqa: PLC0415
+
+        with self._lock:
+            data: dict[str, Any] = {
+                name: {key: dataclasses.asdict(value) for key, value in getattr(self, name).items()}
+                for name, _ in self._PERSISTED
+            }
+            data.update(issued=sorted(self._issued), signed_in=self.signed_in, rotation=self.rotation)
+        return data
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        with self._lock:
+            for name, klass in self._PERSISTED:
+                getattr(self, name).update({key: klass(**value) for key, value in data.get(name, {}).items()})
+            self._issued.update(data.get("issued", []))
+            if data.get("signed_in") in self.users:
+                self.signed_in = data["signed_in"]
+            if data.get("rotation") in ROTATION_MODES:
+                self.rotation = data["rotation"]
+
     # --- inspection ----------------------------------------------------------------------------
 
     def issued_secrets(self) -> set[str]:

@@ -11,7 +11,6 @@ written with mode 0600 and the directory belongs in .gitignore (``.local-state/`
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import tempfile
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from emulator import Emulator
-from emulator.core import AccessRecord, Grant, RefreshRecord, User
 
 STATE_FILE = "local-state.json"
 FORMAT_VERSION = 1
@@ -78,37 +76,12 @@ def import_aws(clients: Any, data: dict[str, Any], *, keep_created: set[str]) ->
             secretsmanager.put_resource_policy(SecretId=name, ResourcePolicy=secret["ResourcePolicy"])
 
 
-# The emulator's state lives in plain dataclasses; these are the parts a restart must keep so
-# that stored refresh tokens still work (the emulator has no export API of its own).
-_EMULATOR_TABLES: dict[str, type[Any]] = {
-    "users": User,
-    "_grants": Grant,
-    "_refresh": RefreshRecord,
-    "_access": AccessRecord,
-}
-
-
 def export_emulator(emu: Emulator) -> dict[str, Any]:
-    with emu._lock:
-        data: dict[str, Any] = {
-            name: {key: dataclasses.asdict(value) for key, value in getattr(emu, name).items()}
-            for name in _EMULATOR_TABLES
-        }
-        data["issued"] = sorted(emu._issued)
-        data["signed_in"] = emu.signed_in
-        data["rotation"] = emu.rotation
-    return data
+    return emu.export_state()
 
 
 def import_emulator(emu: Emulator, data: dict[str, Any]) -> None:
-    with emu._lock:
-        for name, klass in _EMULATOR_TABLES.items():
-            getattr(emu, name).update({key: klass(**value) for key, value in data.get(name, {}).items()})
-        emu._issued.update(data.get("issued", []))
-        if data.get("signed_in") in emu.users:
-            emu.signed_in = data["signed_in"]
-        if data.get("rotation"):
-            emu.rotation = data["rotation"]
+    emu.import_state(data)
 
 
 def save(state_dir: Path, snapshot: dict[str, Any]) -> Path:

@@ -292,3 +292,26 @@ def test_control_api_configures_a_running_emulator(em: RunningEmulator) -> None:
     assert _token(em, "FE", grant_type="refresh_token", refresh_token="x").status_code == 500
     state = requests.get(f"{base}/state", timeout=5).json()
     assert state["rotation"] == "rotate_strict" and state["token_calls"] >= 1
+
+
+def test_exported_state_restores_grants_in_a_new_emulator(em: RunningEmulator) -> None:
+    grant = em.grant("NA")
+    from emulator import Emulator
+
+    clone = Emulator(client_id=em.emu.client_id, client_secret=em.emu.client_secret, redirect_uris=[])
+    clone.import_state(em.emu.export_state())
+    server = clone.serve()
+    try:
+        response = requests.post(
+            f"{server.base_url}/NA/auth/o2/token",
+            timeout=5,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": grant["refresh_token"],
+                "client_id": clone.client_id,
+                "client_secret": clone.client_secret,
+            },
+        )
+        assert response.status_code == 200
+    finally:
+        server.stop()
