@@ -1,0 +1,81 @@
+"""DynamoConsentStore on moto: hashed keys, TTL, atomic single-use states, results."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import boto3
+from ads_connect.adapters.consent_store import DynamoConsentStore
+from ads_connect.logic.ids import id_hash, new_id
+from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
+from ads_connect.models.records import ProfilesState
+from ads_connect.regions import Region
+
+from tests.fixtures.aws import AwsResources
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def _state_record() -> OAuthStateRecord:
+    return OAuthStateRecord(
+        session_hash=id_hash("s"),
+        tenant_id="acme",
+        region=Region.EU,
+        redirect_uri="https://connect.example.test/callback",
+        code_verifier="v" * 64,
+        browser_binding_hash=id_hash("b"),
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=10),
+    )
+
+
+def _items(aws: AwsResources) -> list[dict[str, object]]:
+    table = boto3.resource("dynamodb", region_name=aws.region).Table(aws.table_name)
+    return list(table.scan()["Items"])
+
+
+def test_sessions_are_stored_by_hash_with_a_ttl_and_marked_used(aws: AwsResources) -> None:
+    store = DynamoConsentStore(aws.table_name)
+    session_id = new_id()
+    record = ConnectSessionRecord(tenant_id="acme", created_at=NOW, expires_at=NOW + timedelta(days=7))
+    store.put_session(session_id, record)
+    (item,) = _items(aws)
+    assert item["pk"] == f"SESSION#{id_hash(session_id)}" and session_id not in str(item)
+    assert int(str(item["expires_at_ttl"])) >= int((NOW + timedelta(days=7)).timestamp())
+    assert store.get_session(session_id) == record
+    store.mark_session_used(id_hash(session_id), used_at=NOW)
+    stored = store.get_session(session_id)
+    assert stored is not None and stored.used_at == NOW
+    store.mark_session_used(id_hash("vanished"), used_at=NOW)  # no error, nothing created
+    assert len(_items(aws)) == 1
+
+
+def test_a_state_is_consumed_exactly_once_even_when_raced(aws: AwsResources) -> None:
+    store = DynamoConsentStore(aws.table_name)
+    state = new_id()
+    store.put_state(state, _state_record())
+    assert state not in str(_items(aws))
+    winners: list[OAuthStateRecord | None] = []
+    threads = [threading.Thread(target=lambda: winners.append(store.consume_state(state))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [w for w in winners if w is not None] == [_state_record()]
+    assert store.consume_state(state) is None and _items(aws) == []
+
+
+def test_results_round_trip(aws: AwsResources) -> None:
+    store = DynamoConsentStore(aws.table_name)
+    result_id = new_id()
+    record = ConnectResultRecord(
+        tenant_id="acme",
+        region=Region.FE,
+        profiles_state=ProfilesState.EMPTY,
+        profiles_state_reason="none yet",
+        browser_binding_hash=id_hash("b"),
+        expires_at=NOW + timedelta(minutes=30),
+    )
+    store.put_result(result_id, record)
+    assert store.get_result(result_id) == record and store.get_result(new_id()) is None
