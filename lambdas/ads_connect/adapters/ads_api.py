@@ -7,12 +7,12 @@ pass through a float.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import requests
 
-from ads_connect.adapters.http import DEFAULT_TIMEOUT, new_session, retry_after_seconds
+from ads_connect.adapters.http import AmazonHttpClient, retry_after_seconds
 from ads_connect.logic.ports import (
     AdsApiForbiddenError,
     AdsApiUnauthorizedError,
@@ -20,21 +20,10 @@ from ads_connect.logic.ports import (
     TransientAmazonError,
 )
 from ads_connect.models.records import AccessLevel
-from ads_connect.regions import Region, RegionEndpoints
+from ads_connect.regions import Region
 
 
-class HttpAdsApiClient:
-    def __init__(
-        self,
-        endpoints: Mapping[Region, RegionEndpoints],
-        *,
-        session: requests.Session | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-    ) -> None:
-        self._endpoints = endpoints
-        self._session = session or new_session()
-        self._timeout = timeout
-
+class HttpAdsApiClient(AmazonHttpClient):
     def list_profiles(
         self,
         region: Region,

@@ -6,12 +6,31 @@ ambiguous failure), so the transport never retries on its own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import requests
 from requests.adapters import HTTPAdapter
+
+from ads_connect.regions import Region, RegionEndpoints
 
 # (connect, read) seconds. LWA and /v2/profiles answer in well under a second normally.
 DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 10.0)
 USER_AGENT = "AmazonAdsConnect/0.1 (+self-hosted)"
+
+
+class AmazonHttpClient:
+    """What both Amazon clients share: the region table, one pooled session, the timeout."""
+
+    def __init__(
+        self,
+        endpoints: Mapping[Region, RegionEndpoints],
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._endpoints = endpoints
+        self._session = session or new_session()
+        self._timeout = timeout
 
 
 def new_session(pool_size: int = 10) -> requests.Session:

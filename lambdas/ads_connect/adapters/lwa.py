@@ -8,13 +8,12 @@ token, code or secret.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from ads_connect.adapters.http import DEFAULT_TIMEOUT, new_session, retry_after_seconds
+from ads_connect.adapters.http import AmazonHttpClient, retry_after_seconds
 from ads_connect.logic.ports import (
     AmazonRequestRejectedError,
     AmbiguousAmazonError,
@@ -24,25 +23,14 @@ from ads_connect.logic.ports import (
     TokenGrant,
     TransientAmazonError,
 )
-from ads_connect.regions import Region, RegionEndpoints
+from ads_connect.regions import Region
 
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
 _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _TRANSIENT_OAUTH_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
 
 
-class HttpLwaClient:
-    def __init__(
-        self,
-        endpoints: Mapping[Region, RegionEndpoints],
-        *,
-        session: requests.Session | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-    ) -> None:
-        self._endpoints = endpoints
-        self._session = session or new_session()
-        self._timeout = timeout
-
+class HttpLwaClient(AmazonHttpClient):
     def exchange_code(
         self,
         region: Region,
