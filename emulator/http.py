@@ -252,7 +252,13 @@ class EmulatorServer:
         self._httpd = EmulatorHTTPServer(emulator, host, port)
         self.host, self.port = self._httpd.server_address[0], int(self._httpd.server_address[1])
         self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="amazon-emulator", daemon=True)
+        # A short poll interval: stop() returns quickly (each test starts and stops one).
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="amazon-emulator",
+            daemon=True,
+        )
         self._thread.start()
 
     @property
