@@ -13,13 +13,21 @@ Faithful to the documented behaviour (docs/emulator.md lists each rule):
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+import html
+import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl, urlencode
+
+if TYPE_CHECKING:
+    from emulator.http import EmulatorServer
 
 REGIONS = ("NA", "EU", "FE")
 KNOWN_SCOPES = frozenset({"advertising::campaign_management", "profile"})
@@ -31,12 +39,25 @@ DEAD_REFRESH_TOKEN = (
 )
 RotationMode = Literal["never", "rotate_grace", "rotate_strict", "rotate_reuse_detection"]
 ROTATION_MODES: tuple[str, ...] = ("never", "rotate_grace", "rotate_strict", "rotate_reuse_detection")
+# What faults.add(endpoint=...) accepts ("any" matches every Amazon endpoint).
+ENDPOINTS: tuple[str, ...] = ("authorize", "token", "profiles", "campaigns")
+# Request fields and headers whose values are secret: the request log shows "***" instead.
+SECRET_FIELDS = frozenset(
+    {"client_secret", "code", "code_verifier", "code_challenge", "refresh_token", "access_token"}
+)
+SECRET_HEADERS = frozenset({"authorization", "cookie", "x-amz-security-token"})
+MASK = "***"
 
 
 def seller_profile(
     profile_id: int, country: str = "US", name: str = "Seller", **extra: Any
 ) -> dict[str, Any]:
-    return {
+    """A seller profile as ``/v2/profiles`` returns it. ``extra`` may set ``currency``,
+    ``timezone``, ``marketplace``, ``account_id``, ``sub_type``, ``valid_payment_method``; any
+    other key is added to the profile as given."""
+    sub_type = extra.pop("sub_type", None)
+    valid_payment = bool(extra.pop("valid_payment_method", True))
+    profile: dict[str, Any] = {
         "profileId": profile_id,
         "countryCode": country,
         "currencyCode": extra.pop("currency", "USD"),
@@ -47,24 +68,30 @@ def seller_profile(
             "id": extra.pop("account_id", f"A{profile_id % 10**12:012d}"),
             "type": "seller",
             "name": name,
-            "validPaymentMethod": True,
+            "validPaymentMethod": valid_payment,
         },
         **extra,
     }
+    if sub_type:
+        profile["accountInfo"]["subType"] = sub_type
+    return profile
 
 
 def vendor_profile(
     profile_id: int, country: str = "US", name: str = "Vendor", **extra: Any
 ) -> dict[str, Any]:
+    """A vendor profile: no ``dailyBudget``, an ``ENTITY...`` account id."""
+    account_id = extra.pop("account_id", f"ENTITY{profile_id % 10**10:010d}")
     profile = seller_profile(profile_id, country, name, **extra)
     profile.pop("dailyBudget")  # absent for vendors
-    profile["accountInfo"].update({"type": "vendor", "id": f"ENTITY{profile_id % 10**10:010d}"})
+    profile["accountInfo"].update({"type": "vendor", "id": account_id})
     return profile
 
 
 def agency_profile(
     profile_id: int, country: str = "US", name: str = "Agency", **extra: Any
 ) -> dict[str, Any]:
+    """An agency (DSP) profile: Sponsored Products calls answer "Advertiser ID cannot be decrypted"."""
     profile = vendor_profile(profile_id, country, name, **extra)
     profile["accountInfo"]["type"] = "agency"
     return profile
@@ -80,6 +107,8 @@ class User:
     decision: Literal["allow", "deny"] | None = None
     # profileId -> emulator time at which it becomes visible
     available_at: dict[str, float] = field(default_factory=dict)
+    # Applied to profiles linked later (link_profile without an explicit delay).
+    propagation_delay: float = 0.0
 
 
 @dataclass
@@ -104,7 +133,12 @@ class Grant:
     client_id: str
     generation: int = 1
     revoked: bool = False
-    token_calls: int = 0
+    token_calls: int = 0  # successful token answers for this grant (code exchange + refreshes)
+    refresh_calls: int = 0  # successful refreshes
+    rejected_refresh_calls: int = 0  # refresh attempts answered invalid_grant
+    refresh_token_id: str = ""  # short hash of the current refresh token (never the token)
+    revoked_reason: str | None = None
+    created_at: float = 0.0
 
 
 @dataclass
@@ -124,6 +158,9 @@ class AccessRecord:
 
 @dataclass
 class FaultRule:
+    """One injected fault. ``status`` 200 with a delay means "slow but correct"; ``drop_connection``
+    closes the socket without any answer; ``count`` None lasts until ``faults.clear()``."""
+
     endpoint: str  # authorize | token | profiles | campaigns | any
     region: str | None = None
     status: int = 503
@@ -131,9 +168,36 @@ class FaultRule:
     retry_after: float | None = None
     delay_seconds: float = 0.0
     drop_connection: bool = False
+    hits: int = 0
 
     def matches(self, endpoint: str, region: str) -> bool:
         return self.endpoint in (endpoint, "any") and self.region in (None, region) and self.count != 0
+
+    def answer(self, endpoint: str) -> Answer | None:
+        """The injected answer, or None when the real answer follows (after any delay)."""
+        if self.drop_connection:
+            return Answer(0, drop=True)
+        if self.status == 200:
+            return None
+        headers: tuple[tuple[str, str], ...] = ()
+        if self.retry_after is not None:
+            headers = (("Retry-After", str(int(self.retry_after))),)
+        phrase = _phrase(self.status)
+        if endpoint == "authorize":
+            page = _error_page(self.status, f"{phrase}. Please try again later.")
+            return dataclasses.replace(page, headers=headers)
+        if endpoint == "token":
+            error = (
+                "temporarily_unavailable"
+                if self.status in (429, 503)
+                else "server_error"
+                if self.status >= 500
+                else "invalid_request"
+            )
+            answer = _oauth_error(self.status, error, phrase)
+            return dataclasses.replace(answer, headers=answer.headers + headers)
+        body = {"code": str(self.status), "details": phrase, "requestId": _request_id()}
+        return _json(self.status, body, headers)
 
 
 @dataclass(frozen=True)
@@ -149,9 +213,24 @@ class Answer:
 
 
 def _json(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
-    import json  # noqa: PLC0415 - stdlib, kept next to its one use
-
+    # json.dumps writes Python ints exactly, so profile ids above 2^53 stay exact.
     return Answer(status, json.dumps(body).encode(), "application/json", headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _request_id() -> str:
+    return secrets.token_hex(10).upper()
+
+
+def token_id(token: str) -> str:
+    """A short, non-reversible name for a token (grant_state shows it instead of the token)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
 def _challenge(verifier: str, method: str) -> str:
@@ -161,6 +240,9 @@ def _challenge(verifier: str, method: str) -> str:
 
 
 class Emulator:
+    """Amazon's side for one LWA Security Profile (client id + secret). Thread-safe: every state
+    change happens under one lock, so concurrent workers can hammer it."""
+
     def __init__(
         self,
         *,
@@ -179,6 +261,7 @@ class Emulator:
         self.headless: Literal["allow", "deny"] | None = None
         self.approved_for_ads = True
         self.allow_listed = True
+        self.app_name = "Amazon Ads Connect"
         self.users: dict[str, User] = {}
         self.signed_in: str | None = None
         self.faults: _Faults = _Faults(self._lock)
@@ -215,6 +298,12 @@ class Emulator:
         decision: Literal["allow", "deny"] | None = None,
         propagation_delay_seconds: float = 0.0,
     ) -> User:
+        """An Amazon account. ``profiles`` maps region to profile dicts (see seller_profile...);
+        ``decision`` makes this user answer the consent page alone (headless per user);
+        ``propagation_delay_seconds`` hides its profiles (and 403s scoped calls) that long."""
+        unknown = set(profiles or {}) - set(REGIONS)
+        if unknown or decision not in (None, "allow", "deny"):
+            raise ValueError(f"unknown region or decision: {sorted(unknown)} {decision!r}")
         with self._lock:
             user = User(
                 user_id,
@@ -223,6 +312,7 @@ class Emulator:
                 view_only,
                 has_campaigns,
                 decision,
+                propagation_delay=propagation_delay_seconds,
             )
             if propagation_delay_seconds:
                 ready = self.clock() + propagation_delay_seconds
@@ -239,22 +329,26 @@ class Emulator:
             self.signed_in = user_id
 
     def link_profile(
-        self, user_id: str, region: str, profile: dict[str, Any], *, delay_seconds: float = 0.0
+        self, user_id: str, region: str, profile: dict[str, Any], *, delay_seconds: float | None = None
     ) -> None:
+        """Link a profile later (e.g. after the first campaign). It stays hidden, and scoped calls
+        on it get 403, for ``delay_seconds`` (default: the user's propagation delay)."""
         with self._lock:
             user = self.users[user_id]
             user.profiles[region].append(profile)
-            if delay_seconds:
-                user.available_at[str(profile["profileId"])] = self.clock() + delay_seconds
+            delay = user.propagation_delay if delay_seconds is None else delay_seconds
+            if delay:
+                user.available_at[str(profile["profileId"])] = self.clock() + delay
 
     def revoke(self, user_id: str) -> None:
         """The user removed the application's access: every grant of theirs dies."""
         with self._lock:
             for grant in self._grants.values():
-                if grant.user_id == user_id:
-                    grant.revoked = True
+                if grant.user_id == user_id and not grant.revoked:
+                    grant.revoked, grant.revoked_reason = True, "user_revoked"
 
     def advance(self, seconds: float) -> None:
+        """Move the default clock forward (a clock you set yourself is yours to move)."""
         with self._lock:
             self._offset += seconds
 
@@ -269,8 +363,6 @@ class Emulator:
 
     def export_state(self) -> dict[str, Any]:
         """Everything a restart must keep so stored refresh tokens still work (JSON-ready)."""
-        import dataclasses  # noqa: PLC0415
-
         with self._lock:
             data: dict[str, Any] = {
                 name: {key: dataclasses.asdict(value) for key, value in getattr(self, name).items()}
@@ -300,6 +392,7 @@ class Emulator:
             return [dict(entry) for entry in self._log]
 
     def token_calls(self, region: str | None = None, grant_type: str | None = None) -> int:
+        """Requests the token endpoints received (faulted and dropped ones included)."""
         with self._lock:
             return sum(
                 1
@@ -317,9 +410,15 @@ class Emulator:
             grant = grants[-1]
             return {
                 "grant_id": grant.grant_id,
+                "user_id": grant.user_id,
+                "region": grant.region,
                 "generation": grant.generation,
+                "refresh_token_id": grant.refresh_token_id,
                 "revoked": grant.revoked,
+                "revoked_reason": grant.revoked_reason,
                 "token_calls": grant.token_calls,
+                "refresh_calls": grant.refresh_calls,
+                "rejected_refresh_calls": grant.rejected_refresh_calls,
                 "grants": len(grants),
             }
 
@@ -327,12 +426,51 @@ class Emulator:
         with self._lock:
             self._log.append(entry)
 
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        region: str,
+        endpoint: str,
+        status: int,
+        query: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
+        fault: bool,
+    ) -> None:
+        """Log one request with every secret masked: secret fields and headers by name, and any
+        value this emulator issued wherever it appears."""
+        self.log_request(
+            {
+                "method": method,
+                "path": path,
+                "region": region,
+                "endpoint": endpoint,
+                "status": status,
+                "grant_type": form.get("grant_type"),
+                "query": urlencode(self.mask_fields(dict(parse_qsl(query, keep_blank_values=True)))),
+                "params": self.mask_fields(dict(parse_qsl(query, keep_blank_values=True))),
+                "form": self.mask_fields(form),
+                "headers": {
+                    name: _mask_header(value) if name.lower() in SECRET_HEADERS else self.mask(value)
+                    for name, value in headers.items()
+                },
+                "has_scope_header": "amazon-advertising-api-scope" in {h.lower() for h in headers},
+                "fault": fault,
+                "time": self.clock(),
+            }
+        )
+
+    def mask_fields(self, fields: Mapping[str, str]) -> dict[str, str]:
+        return {k: MASK if k in SECRET_FIELDS and v else self.mask(v) for k, v in fields.items()}
+
     def mask(self, text: str) -> str:
         """Replace every issued secret in ``text`` (logs of this emulator never hold one)."""
         with self._lock:
-            for value in self._issued:
+            for value in sorted(self._issued, key=len, reverse=True):
                 if value and value in text:
-                    text = text.replace(value, "***")
+                    text = text.replace(value, MASK)
         return text
 
     # --- authorization page ----------------------------------------------------------------------
@@ -381,6 +519,7 @@ class Emulator:
                 "users": [(u.user_id, u.name) for u in self.users.values()],
                 "signed_in": self.signed_in,
                 "scope": " ".join(scopes),
+                "app_name": self.app_name,
             }
 
     def decide(self, txid: str, decision: str, user_id: str | None) -> Answer:
@@ -435,29 +574,35 @@ class Emulator:
             return _oauth_error(400, "unsupported_grant_type", "Unsupported grant type")
 
     def _exchange(self, region: str, form: dict[str, str]) -> Answer:
-        code = form.get("code", "")
+        for required in ("code", "redirect_uri"):
+            if not form.get(required):
+                return _oauth_error(
+                    400, "invalid_request", f"The request is missing a required parameter : {required}"
+                )
+        verifier = form.get("code_verifier", "")
+        if len(verifier) >= 43:  # a real PKCE verifier (RFC 7636: 43-128 chars) is a secret too
+            self._issued.add(verifier)
+        code = form["code"]
         pending = self._codes.get(code)
         if pending is None:
             return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
         if pending.used:
             # A replayed code: like real servers, revoke what it produced.
             if pending.grant_id and pending.grant_id in self._grants:
-                self._grants[pending.grant_id].revoked = True
+                grant = self._grants[pending.grant_id]
+                grant.revoked, grant.revoked_reason = True, grant.revoked_reason or "code_replayed"
             return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
         problems = (
             pending.expires_at < self.clock()
             or pending.region != region
             or pending.client_id != self.client_id
             or pending.redirect_uri != form.get("redirect_uri")
-            or (
-                pending.challenge is not None
-                and _challenge(form.get("code_verifier", ""), pending.method) != pending.challenge
-            )
+            or (pending.challenge is not None and _challenge(verifier, pending.method) != pending.challenge)
         )
         pending.used = True
         if problems:
             return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
-        grant = Grant(secrets.token_hex(8), pending.user_id, region, self.client_id)
+        grant = Grant(secrets.token_hex(8), pending.user_id, region, self.client_id, created_at=self.clock())
         self._grants[grant.grant_id] = grant
         pending.grant_id = grant.grant_id
         grant.token_calls += 1
@@ -466,39 +611,51 @@ class Emulator:
 
     def _refresh_grant(self, region: str, form: dict[str, str]) -> Answer:
         token = form.get("refresh_token", "")
+        if not token:
+            return _oauth_error(
+                400, "invalid_request", "The request is missing a required parameter : refresh_token"
+            )
         record = self._refresh.get(token)
         dead = _oauth_error(400, "invalid_grant", DEAD_REFRESH_TOKEN)
         if record is None:
             return dead
         grant = self._grants[record.grant_id]
         if grant.revoked or grant.region != region or grant.client_id != self.client_id:
+            grant.rejected_refresh_calls += 1
             return dead
         now = self.clock()
         if record.generation != grant.generation:
-            # An older token of a rotated grant.
-            if self.rotation == "rotate_reuse_detection":
-                grant.revoked = True
-                return dead
-            if record.valid_until is None or record.valid_until < now:
+            # An older token of a rotated grant: dead, except inside rotate_grace's grace period.
+            in_grace = record.valid_until is not None and now <= record.valid_until
+            if self.rotation == "rotate_reuse_detection" or not in_grace:
+                grant.rejected_refresh_calls += 1
+                if self.rotation == "rotate_reuse_detection":
+                    grant.revoked, grant.revoked_reason = True, "refresh_token_reused"
                 return dead
         grant.token_calls += 1
+        grant.refresh_calls += 1
         new_refresh = None
         if self.rotation != "never":
-            for other in self._refresh.values():
-                if other.grant_id == grant.grant_id and other.generation == grant.generation:
-                    other.valid_until = now + self.grace_seconds if self.rotation == "rotate_grace" else now
+            if self.rotation == "rotate_grace":
+                # The current token lives on for grace_seconds. In the other modes an old
+                # generation has valid_until None, which means dead at once.
+                for other in self._refresh.values():
+                    if other.grant_id == grant.grant_id and other.generation == grant.generation:
+                        other.valid_until = now + self.grace_seconds
             grant.generation += 1
             new_refresh = self._new_refresh_token(grant)
         return self._token_answer(grant, new_refresh)
 
     def _new_refresh_token(self, grant: Grant) -> str:
-        token = "Atzr|" + secrets.token_urlsafe(48)
+        token = "Atzr|" + secrets.token_urlsafe(96)
         self._issued.add(token)
         self._refresh[token] = RefreshRecord(grant.grant_id, grant.generation)
+        grant.refresh_token_id = token_id(token)
         return token
 
     def _token_answer(self, grant: Grant, refresh_token: str | None) -> Answer:
-        access = "Atza|" + secrets.token_urlsafe(96)
+        # Real access tokens are a few hundred bytes (at most 2048).
+        access = "Atza|" + secrets.token_urlsafe(384)
         self._issued.add(access)
         self._access[access] = AccessRecord(
             grant.grant_id, grant.region, grant.client_id, self.clock() + ACCESS_TOKEN_LIFETIME
@@ -515,9 +672,8 @@ class Emulator:
     # --- Ads API ---------------------------------------------------------------------------------
 
     def _authenticate(self, region: str, headers: dict[str, str]) -> tuple[User | None, Answer | None]:
-        request_id = secrets.token_hex(8)
         unauthorized = _json(
-            401, {"code": "401", "details": "Authentication failed", "requestId": request_id}
+            401, {"code": "401", "details": "Authentication failed", "requestId": _request_id()}
         )
         auth = headers.get("authorization", "")
         client_id = headers.get("amazon-advertising-api-clientid", "")
@@ -538,53 +694,80 @@ class Emulator:
         return [p for p in user.profiles[region] if user.available_at.get(str(p["profileId"]), 0) <= now]
 
     def profiles(self, region: str, headers: dict[str, str], query: dict[str, str]) -> Answer:
+        """``GET /v2/profiles``: only this region's profiles, with the documented filters
+        (``accessLevel``, ``profileTypeFilter``, ``validPaymentMethodFilter``; ``apiProgram`` is
+        accepted and does not narrow)."""
         with self._lock:
             user, error = self._authenticate(region, headers)
             if error or user is None:
                 return error or _json(401, {})
-            if user.view_only and query.get("accessLevel") != "view":
-                return _json(403, {"code": "403", "details": "Forbidden", "requestId": secrets.token_hex(8)})
-            return _json(200, self._visible_profiles(user, region))
+            access_level = query.get("accessLevel", "edit")
+            if access_level not in ("edit", "view"):
+                return _json(
+                    400, {"code": "400", "details": "Invalid accessLevel", "requestId": _request_id()}
+                )
+            if user.view_only and access_level != "view":
+                return _forbidden("Forbidden")
+            found = self._visible_profiles(user, region)
+            types = {t for t in query.get("profileTypeFilter", "").lower().split(",") if t}
+            if types:
+                found = [p for p in found if p["accountInfo"]["type"] in types]
+            payment = query.get("validPaymentMethodFilter", "").lower()
+            if payment in ("true", "false"):
+                wanted = payment == "true"
+                found = [p for p in found if bool(p["accountInfo"].get("validPaymentMethod")) is wanted]
+            return _json(200, found)
 
     def campaigns(self, region: str, headers: dict[str, str]) -> Answer:
         with self._lock:
             user, error = self._authenticate(region, headers)
             if error or user is None:
                 return error or _json(401, {})
-            scope = headers.get("amazon-advertising-api-scope")
-            forbidden = _json(403, {"code": "403", "details": "Forbidden", "requestId": secrets.token_hex(8)})
+            scope = headers.get("amazon-advertising-api-scope", "").strip()
             if not scope:
-                return forbidden
+                return _forbidden("Missing Amazon-Advertising-API-Scope header")
+            # Still propagating, another account's, or another region's: all 403 at Amazon.
             profile = next(
                 (p for p in self._visible_profiles(user, region) if str(p["profileId"]) == scope), None
             )
             if profile is None:
-                return forbidden
+                return _forbidden("Not authorized to access this scope")
             if profile["accountInfo"]["type"] == "agency":
-                return _json(400, {"code": "400", "details": "Advertiser ID cannot be decrypted"})
+                return _json(
+                    400,
+                    {
+                        "code": "400",
+                        "details": "Advertiser ID cannot be decrypted",
+                        "requestId": _request_id(),
+                    },
+                )
             return _json(
                 200,
                 [
                     {
                         "campaignId": int(str(profile["profileId"])[-6:]) + 1,
                         "name": "Always On",
-                        "state": "enabled",
+                        "campaignType": "sponsoredProducts",
                         "targetingType": "auto",
+                        "state": "enabled",
+                        "dailyBudget": 10.0,
+                        "startDate": "20260101",
                     }
                 ],
             )
 
     # --- serving -----------------------------------------------------------------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
-        from emulator.http import EmulatorServer  # noqa: PLC0415 - avoid an import cycle
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+        """Start a threaded HTTP server (daemon threads) on ``host:port`` (0: a free port)."""
+        from emulator.http import EmulatorServer  # noqa: PLC0415 - http imports this module
 
-        self._server = EmulatorServer(self, host, port)
-        return self._server
+        server = EmulatorServer(self, host, port)
+        self._server = server
+        return server
 
     def endpoints_json(self, base_url: str) -> str:
-        import json  # noqa: PLC0415
-
+        """The value of ``ADS_CONNECT_AMAZON_ENDPOINTS`` for an emulator at ``base_url``."""
         base = base_url.rstrip("/")
         return json.dumps(
             {
@@ -613,7 +796,14 @@ class _Faults:
         delay_seconds: float = 0.0,
         drop_connection: bool = False,
     ) -> FaultRule:
-        rule = FaultRule(endpoint, region, status, count, retry_after, delay_seconds, drop_connection)
+        """Inject a fault on the next ``count`` matching requests (first added, first used)."""
+        if endpoint not in (*ENDPOINTS, "any") or region not in (None, *REGIONS):
+            raise ValueError(f"unknown fault endpoint or region: {endpoint!r} {region!r}")
+        if not 100 <= int(status) <= 599 or (count is not None and count < 0) or delay_seconds < 0:
+            raise ValueError("fault status must be an HTTP status, count and delay not negative")
+        rule = FaultRule(
+            endpoint, region, int(status), count, retry_after, float(delay_seconds), bool(drop_connection)
+        )
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -628,13 +818,16 @@ class _Faults:
                 if rule.matches(endpoint, region):
                     if rule.count is not None:
                         rule.count -= 1
+                    rule.hits += 1
                     return rule
             return None
 
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dataclasses.asdict(rule) for rule in self.rules if rule.count != 0]
+
 
 def _redirect(redirect_uri: str, params: dict[str, str], state: str | None) -> Answer:
-    from urllib.parse import urlencode  # noqa: PLC0415
-
     if state is not None:
         params = {**params, "state": state}
     separator = "&" if "?" in redirect_uri else "?"
@@ -648,15 +841,22 @@ def _oauth_error(status: int, error: str, description: str) -> Answer:
             "error": error,
             "error_description": description,
             "error_index": secrets.token_hex(6),
-            "request_id": secrets.token_hex(8),
+            "request_id": _request_id(),
         },
         (("Cache-Control", "no-store"),),
     )
 
 
-def _error_page(status: int, message: str) -> Answer:
-    import html  # noqa: PLC0415
+def _forbidden(details: str) -> Answer:
+    return _json(403, {"code": "403", "details": details, "requestId": _request_id()})
 
+
+def _mask_header(value: str) -> str:
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} {MASK}" if rest else MASK
+
+
+def _error_page(status: int, message: str) -> Answer:
     body = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Amazon</title></head>'
         f"<body><h1>We're sorry</h1><p>{html.escape(message)}</p></body></html>"

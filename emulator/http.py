@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -18,31 +19,73 @@ from urllib.parse import parse_qsl, urlsplit
 from emulator.core import REGIONS, ROTATION_MODES, Answer, Emulator
 
 _CONTROL = "/__emulator__/"
+_MAX_BODY = 1_000_000
+# (method, path below the region) -> endpoint name (the names faults and the request log use).
+_ROUTES = {
+    ("GET", "/ap/oa"): "authorize",
+    ("POST", "/ap/oa/decision"): "authorize",
+    ("POST", "/auth/o2/token"): "token",
+    ("GET", "/api/v2/profiles"): "profiles",
+    ("GET", "/api/v2/sp/campaigns"): "campaigns",
+}
+
+
+_PAGE_HEADERS = (
+    # The page loads nothing from anywhere (no scripts, no third-party resources).
+    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+)
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#111}"
+    "fieldset{margin:1rem 0;padding:.5rem 1rem}label{display:block;padding:.25rem 0}"
+    "button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}"
+    ".note{color:#444;font-size:.9rem}"
+)
+_SCOPE_WORDS = {
+    "advertising::campaign_management": "manage your Amazon Ads campaigns and read your advertising profiles",
+    "profile": "read your name, e-mail address and Amazon account id",
+}
 
 
 def _consent_page(emu: Emulator, region: str, context: dict[str, Any]) -> Answer:
+    esc = html.escape
     users = context["users"]
+    signed_in = context["signed_in"]
     if users:
         options = "".join(
-            f'<label><input type="radio" name="user" value="{html.escape(uid)}"'
-            f"{' checked' if uid == context['signed_in'] else ''}> {html.escape(name)}</label>"
+            f'<label><input type="radio" name="user" value="{esc(uid)}"'
+            f"{' checked' if uid == signed_in else ''} required> {esc(name)}</label>"
             for uid, name in users
         )
-        who = f"<fieldset><legend>Signed in as</legend>{options}</fieldset>"
+        current = next((name for uid, name in users if uid == signed_in), None)
+        who = (
+            f"<p>Signed in as <strong>{esc(current)}</strong>.</p>"
+            if current
+            else "<p>Nobody is signed in.</p>"
+        ) + f"<fieldset><legend>Amazon account</legend>{options}</fieldset>"
     else:
-        who = "<p>No Amazon user exists in this emulator.</p>"
+        who = "<p>No Amazon user exists in this emulator: add one first.</p>"
+    wants = "".join(
+        f"<li>{esc(_SCOPE_WORDS.get(scope, scope))} (<code>{esc(scope)}</code>)</li>"
+        for scope in context["scope"].split()
+    )
     body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Amazon Sign-In (emulator)</title>'
-        "</head><body><main><h1>Amazon (emulator)</h1>"
-        f"<p>An application asks for access to your Amazon Ads account in region {html.escape(region)}: "
-        f"<code>{html.escape(context['scope'])}</code>.</p>"
-        f'<form method="post" action="/{html.escape(region)}/ap/oa/decision">'
-        f'<input type="hidden" name="txid" value="{html.escape(context["txid"])}">{who}'
-        '<button type="submit" name="decision" value="allow" id="allow">Allow</button> '
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Amazon Sign-In (emulator): allow {esc(context['app_name'])}?</title>"
+        f"<style>{_STYLE}</style></head><body><main>"
+        f'<h1>Allow <span id="app-name">{esc(context["app_name"])}</span> to access your account?</h1>'
+        f'<p class="note">Amazon emulator, region {esc(region)}. This is not Amazon.</p>'
+        f"<p>{esc(context['app_name'])} would like to:</p><ul>{wants}</ul>"
+        f'<form method="post" action="/{esc(region)}/ap/oa/decision">'
+        f'<input type="hidden" name="txid" value="{esc(context["txid"])}">{who}'
+        '<button type="submit" name="decision" value="allow" id="allow">Allow</button>'
         '<button type="submit" name="decision" value="deny" id="deny">Deny</button>'
         "</form></main></body></html>"
     )
-    return Answer(200, body.encode(), "text/html; charset=utf-8")
+    return Answer(200, body.encode(), "text/html; charset=utf-8", _PAGE_HEADERS)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -65,7 +108,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= _MAX_BODY:
+            self.close_connection = True
+            self._write(Answer(400 if length < 0 else 413, b'{"error": "invalid_request"}'))
+            return
         raw_body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         if parts.path.startswith(_CONTROL):
@@ -74,50 +124,35 @@ class _Handler(BaseHTTPRequestHandler):
         segments = parts.path.strip("/").split("/", 1)
         region = segments[0] if segments else ""
         rest = "/" + segments[1] if len(segments) > 1 else "/"
-        endpoint = {
-            ("GET", "/ap/oa"): "authorize",
-            ("POST", "/ap/oa/decision"): "authorize",
-            ("POST", "/auth/o2/token"): "token",
-            ("GET", "/api/v2/profiles"): "profiles",
-            ("GET", "/api/v2/sp/campaigns"): "campaigns",
-        }.get((method, rest))
+        endpoint = _ROUTES.get((method, rest))
         if region not in REGIONS or endpoint is None:
             self._write(Answer(404, b'{"code": "404", "details": "Not found"}'))
             return
         form = dict(parse_qsl(raw_body.decode(errors="replace"), keep_blank_values=True))
+        if (
+            endpoint == "token"
+            and raw_body
+            and "x-www-form-urlencoded" not in headers.get("content-type", "")
+        ):
+            form = {}  # the token endpoint reads form-encoded bodies only
         fault = self.emu.faults.take(endpoint, region)
-        answer = self._answer(method, endpoint, rest, region, query, form, headers) if fault is None else None
+        answer = None
         if fault is not None:
             if fault.delay_seconds:
                 time.sleep(fault.delay_seconds)
-            if fault.drop_connection:
-                answer = Answer(0, drop=True)
-            elif fault.status and fault.status != 200:
-                extra = (
-                    (("Retry-After", str(int(fault.retry_after))),) if fault.retry_after is not None else ()
-                )
-                body = {
-                    "error": "server_error" if fault.status >= 500 else "throttled",
-                    "error_description": "fault",
-                }
-                if endpoint in ("profiles", "campaigns"):
-                    body = {"code": str(fault.status), "details": "Injected fault"}
-                answer = Answer(fault.status, json.dumps(body).encode(), "application/json", extra)
-            else:
-                answer = self._answer(method, endpoint, rest, region, query, form, headers)
-        assert answer is not None
-        self.emu.log_request(
-            {
-                "method": method,
-                "path": parts.path,
-                "region": region,
-                "endpoint": endpoint,
-                "status": answer.status,
-                "grant_type": form.get("grant_type"),
-                "query": self.emu.mask(parts.query),
-                "has_scope_header": "amazon-advertising-api-scope" in headers,
-                "time": self.emu.clock(),
-            }
+            answer = fault.answer(endpoint)
+        if answer is None:
+            answer = self._answer(method, endpoint, region, query, form, headers)
+        self.emu.record(
+            method=method,
+            path=parts.path,
+            region=region,
+            endpoint=endpoint,
+            status=answer.status,
+            query=parts.query,
+            form=form,
+            headers=dict(self.headers.items()),
+            fault=fault is not None,
         )
         self._write(answer)
 
@@ -125,7 +160,6 @@ class _Handler(BaseHTTPRequestHandler):
         self,
         method: str,
         endpoint: str,
-        rest: str,
         region: str,
         query: dict[str, str],
         form: dict[str, str],
@@ -143,64 +177,22 @@ class _Handler(BaseHTTPRequestHandler):
         return self.emu.campaigns(region, headers)
 
     def _control(self, method: str, action: str, raw_body: bytes, query: dict[str, str]) -> Answer:
-        emu = self.emu
+        """The JSON control API (docs/emulator.md lists every action)."""
         try:
             body = json.loads(raw_body or b"{}")
         except ValueError:
-            return Answer(400, b'{"error": "body must be JSON"}')
+            return _json({"error": "body must be JSON"}, 400)
+        if not isinstance(body, dict):
+            return _json({"error": "body must be a JSON object"}, 400)
+        handler = _CONTROL_ACTIONS.get((method, action))
+        if handler is None:
+            return _json({"error": "unknown control action"}, 404)
         try:
-            if method == "GET" and action == "requests":
-                return _json(emu.received_requests())
-            if method == "GET" and action == "state":
-                user, region = query.get("user", ""), query.get("region", "NA")
-                return _json(
-                    {
-                        "grant": emu.grant_state(user, region),
-                        "token_calls": emu.token_calls(),
-                        "rotation": emu.rotation,
-                        "headless": emu.headless,
-                        "signed_in": emu.signed_in,
-                    }
-                )
-            if method != "POST":
-                return Answer(404, b'{"error": "unknown control action"}')
-            if action == "users":
-                emu.add_user(
-                    body["user_id"],
-                    profiles=body.get("profiles"),
-                    name=body.get("name"),
-                    view_only=bool(body.get("view_only")),
-                    has_campaigns=body.get("has_campaigns", True),
-                    decision=body.get("decision"),
-                    propagation_delay_seconds=float(body.get("propagation_delay_seconds", 0)),
-                )
-            elif action == "config":
-                if "headless" in body:
-                    emu.headless = body["headless"]
-                if "rotation" in body:
-                    if body["rotation"] not in ROTATION_MODES:
-                        return Answer(400, b'{"error": "unknown rotation mode"}')
-                    emu.rotation = body["rotation"]
-                for flag in ("approved_for_ads", "allow_listed"):
-                    if flag in body:
-                        setattr(emu, flag, bool(body[flag]))
-                for uri in body.get("redirect_uris", []):
-                    emu.register_redirect_uri(uri)
-            elif action == "sign-in":
-                emu.sign_in(body["user_id"])
-            elif action == "revoke":
-                emu.revoke(body["user_id"])
-            elif action == "advance":
-                emu.advance(float(body["seconds"]))
-            elif action == "faults":
-                emu.faults.add(**body)
-            elif action == "faults/clear":
-                emu.faults.clear()
-            else:
-                return Answer(404, b'{"error": "unknown control action"}')
-        except (KeyError, TypeError, ValueError) as error:
-            return Answer(400, json.dumps({"error": f"bad control request: {type(error).__name__}"}).encode())
-        return _json({"ok": True})
+            return handler(self.emu, body, query)
+        except KeyError as error:
+            return _json({"error": f"bad control request: missing or unknown {error}"}, 400)
+        except (TypeError, ValueError) as error:
+            return _json({"error": f"bad control request: {error}"}, 400)
 
     def _write(self, answer: Answer) -> None:
         if answer.delay:
@@ -220,8 +212,169 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(answer.body)
 
 
-def _json(body: Any) -> Answer:
-    return Answer(200, json.dumps(body).encode())
+def _json(body: Any, status: int = 200) -> Answer:
+    return Answer(status, json.dumps(body).encode())
+
+
+_OK = _json({"ok": True})
+
+
+def _ctl_requests(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    entries = emu.received_requests()
+    for key in ("endpoint", "region"):
+        if query.get(key):
+            entries = [e for e in entries if e[key] == query[key]]
+    return _json(entries)
+
+
+def _ctl_state(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    user, region = query.get("user", ""), query.get("region", "NA")
+    return _json(
+        {
+            "grant": emu.grant_state(user, region) if user else None,
+            "token_calls": emu.token_calls(),
+            "token_calls_by_region": {r: emu.token_calls(r) for r in REGIONS},
+            "rotation": emu.rotation,
+            "grace_seconds": emu.grace_seconds,
+            "headless": emu.headless,
+            "approved_for_ads": emu.approved_for_ads,
+            "allow_listed": emu.allow_listed,
+            "signed_in": emu.signed_in,
+            "users": sorted(emu.users),
+            "redirect_uris": sorted(emu.redirect_uris),
+            "faults": emu.faults.describe(),
+            "clock": emu.clock(),
+        }
+    )
+
+
+def _ctl_grant(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    state = emu.grant_state(query["user"], query.get("region", "NA"))
+    return _json(state) if state else _json({"error": "no grant for this user and region"}, 404)
+
+
+def _ctl_counters(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    return _json(
+        {
+            "requests": len(emu.received_requests()),
+            "token_calls": {"total": emu.token_calls(), **{r: emu.token_calls(r) for r in REGIONS}},
+            "token_calls_by_grant_type": {
+                g: emu.token_calls(grant_type=g) for g in ("authorization_code", "refresh_token")
+            },
+        }
+    )
+
+
+def _ctl_issued_secrets(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    # For a no-leak check run by another process (e2e); the emulator is never deployed.
+    return _json(sorted(emu.issued_secrets()))
+
+
+def _ctl_users(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    emu.add_user(
+        body["user_id"],
+        profiles=body.get("profiles"),
+        name=body.get("name"),
+        view_only=bool(body.get("view_only")),
+        has_campaigns=bool(body.get("has_campaigns", True)),
+        decision=body.get("decision"),
+        propagation_delay_seconds=float(body.get("propagation_delay_seconds", 0)),
+    )
+    return _OK
+
+
+def _ctl_config(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    unknown = set(body) - {
+        "headless",
+        "rotation",
+        "grace_seconds",
+        "approved_for_ads",
+        "allow_listed",
+        "redirect_uris",
+        "app_name",
+    }
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}")
+    if body.get("headless") not in (None, "allow", "deny"):
+        raise ValueError("headless must be allow, deny or null")
+    if "rotation" in body and body["rotation"] not in ROTATION_MODES:
+        raise ValueError(f"unknown rotation mode (one of {', '.join(ROTATION_MODES)})")
+    if "headless" in body:
+        emu.headless = body["headless"]
+    if "rotation" in body:
+        emu.rotation = body["rotation"]
+    if "grace_seconds" in body:
+        emu.grace_seconds = float(body["grace_seconds"])
+    for flag in ("approved_for_ads", "allow_listed"):
+        if flag in body:
+            setattr(emu, flag, bool(body[flag]))
+    if "app_name" in body:
+        emu.app_name = str(body["app_name"])
+    for uri in body.get("redirect_uris", []):
+        emu.register_redirect_uri(str(uri))
+    return _OK
+
+
+def _ctl_sign_in(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    emu.sign_in(body["user_id"])
+    return _OK
+
+
+def _ctl_revoke(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    emu.revoke(body["user_id"])
+    return _OK
+
+
+def _ctl_advance(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    emu.advance(float(body["seconds"]))
+    return _json({"ok": True, "clock": emu.clock()})
+
+
+def _ctl_faults(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    emu.faults.add(**body)
+    return _OK
+
+
+def _ctl_faults_clear(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    emu.faults.clear()
+    return _OK
+
+
+def _ctl_link_profile(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    delay = body.get("delay_seconds")
+    emu.link_profile(
+        body["user_id"],
+        body["region"],
+        body["profile"],
+        delay_seconds=None if delay is None else float(delay),
+    )
+    return _OK
+
+
+def _ctl_rotate_client_secret(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    secret = body["client_secret"]
+    if not isinstance(secret, str) or not secret:
+        raise ValueError("client_secret must be a non-empty string")
+    emu.rotate_client_secret(secret)
+    return _OK
+
+
+_CONTROL_ACTIONS: dict[tuple[str, str], Callable[[Emulator, dict[str, Any], dict[str, str]], Answer]] = {
+    ("GET", "requests"): _ctl_requests,
+    ("GET", "state"): _ctl_state,
+    ("GET", "grant"): _ctl_grant,
+    ("GET", "counters"): _ctl_counters,
+    ("GET", "issued-secrets"): _ctl_issued_secrets,
+    ("POST", "users"): _ctl_users,
+    ("POST", "config"): _ctl_config,
+    ("POST", "sign-in"): _ctl_sign_in,
+    ("POST", "revoke"): _ctl_revoke,
+    ("POST", "advance"): _ctl_advance,
+    ("POST", "faults"): _ctl_faults,
+    ("POST", "faults/clear"): _ctl_faults_clear,
+    ("POST", "link-profile"): _ctl_link_profile,
+    ("POST", "rotate-client-secret"): _ctl_rotate_client_secret,
+}
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -250,7 +403,8 @@ class EmulatorServer:
     def __init__(self, emulator: Emulator, host: str, port: int) -> None:
         self.emulator = emulator
         self._httpd = EmulatorHTTPServer(emulator, host, port)
-        self.host, self.port = self._httpd.server_address[0], int(self._httpd.server_address[1])
+        address = self._httpd.server_address
+        self.host, self.port = str(address[0]), int(address[1])
         self.base_url = f"http://{self.host}:{self.port}"
         # A short poll interval: stop() returns quickly (each test starts and stops one).
         self._thread = threading.Thread(
