@@ -4,16 +4,27 @@ Ads API (``/v2/profiles`` and a Scope-protected campaign endpoint), for all thre
 Never deployed. The product reaches it only through ``ADS_CONNECT_AMAZON_ENDPOINTS``.
 """
 
-from emulator.core import Emulator, FaultRule, agency_profile, seller_profile, vendor_profile
-from emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, add_demo_accounts
+from emulator.core import (
+    ROTATION_MODES,
+    Emulator,
+    FaultRule,
+    agency_profile,
+    check_profile,
+    seller_profile,
+    vendor_profile,
+)
+from emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, add_demo_accounts, demo_accounts
 
 __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
+    "ROTATION_MODES",
     "Emulator",
     "FaultRule",
     "add_demo_accounts",
     "agency_profile",
+    "check_profile",
+    "demo_accounts",
     "seller_profile",
     "vendor_profile",
 ]

@@ -97,6 +97,23 @@ def agency_profile(
     return profile
 
 
+def check_profile(profile: dict[str, Any]) -> None:
+    """Refuse a profile Amazon would never return (so a test cannot drift from the documented shape)."""
+    info = profile.get("accountInfo")
+    if (
+        not isinstance(profile.get("profileId"), int)
+        or isinstance(profile.get("profileId"), bool)
+        or not isinstance(info, dict)
+        or info.get("type") not in ("seller", "vendor", "agency")
+        or not all(isinstance(profile.get(k), str) for k in ("countryCode", "currencyCode", "timezone"))
+        or not all(isinstance(info.get(k), str) for k in ("marketplaceStringId", "id", "name"))
+    ):
+        raise ValueError(
+            "a profile needs an integer profileId, countryCode, currencyCode, timezone and "
+            "accountInfo{marketplaceStringId, id, type seller|vendor|agency, name}"
+        )
+
+
 @dataclass
 class User:
     user_id: str
@@ -304,6 +321,9 @@ class Emulator:
         unknown = set(profiles or {}) - set(REGIONS)
         if unknown or decision not in (None, "allow", "deny"):
             raise ValueError(f"unknown region or decision: {sorted(unknown)} {decision!r}")
+        for listed in (profiles or {}).values():
+            for profile in listed:
+                check_profile(profile)
         with self._lock:
             user = User(
                 user_id,
@@ -333,6 +353,9 @@ class Emulator:
     ) -> None:
         """Link a profile later (e.g. after the first campaign). It stays hidden, and scoped calls
         on it get 403, for ``delay_seconds`` (default: the user's propagation delay)."""
+        if region not in REGIONS:
+            raise ValueError(f"unknown region {region!r}")
+        check_profile(profile)
         with self._lock:
             user = self.users[user_id]
             user.profiles[region].append(profile)
