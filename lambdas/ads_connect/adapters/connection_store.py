@@ -198,7 +198,14 @@ class DynamoConnectionStore:
                 ) from None
             raise
 
-    def record_refresh(self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None) -> None:
+    def record_refresh(
+        self,
+        connection: Connection,
+        attempt: RefreshAttempt,
+        *,
+        lease: Lease | None,
+        clear_operator_pause: str | None = None,
+    ) -> None:
         item = connection_to_item(connection)
         remove = list(self._absent_optional_attributes(connection, item))
         if lease is not None:
@@ -227,6 +234,7 @@ class DynamoConnectionStore:
                         }
                     },
                     {"Put": {"TableName": self._table.name, "Item": self._attempt_item(attempt)}},
+                    *self._clear_pause_items(clear_operator_pause),
                 ]
             )
         except ClientError as error:
@@ -235,6 +243,14 @@ class DynamoConnectionStore:
                     f"refresh of {connection.tenant_id}/{connection.region.value} lost its lease or version"
                 ) from None
             raise
+
+    def _clear_pause_items(self, name: str | None) -> list[Any]:
+        # An unconditional Delete: a no-op when no pause is set, so the success path pays no
+        # extra call to find out whether the operator pause was on.
+        if name is None:
+            return []
+        key = {schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: name}
+        return [{"Delete": {"TableName": self._table.name, "Key": key}}]
 
     # --- leases ----------------------------------------------------------------------------
 

@@ -294,9 +294,17 @@ class ConnectionStore(Protocol):
         (due_bucket only while ACTIVE, profile_sync_bucket while a re-check is due)."""
         ...
 
-    def record_refresh(self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None) -> None:
+    def record_refresh(
+        self,
+        connection: Connection,
+        attempt: RefreshAttempt,
+        *,
+        lease: Lease | None,
+        clear_operator_pause: str | None = None,
+    ) -> None:
         """Write the connection's new state and the attempt log entry in one transaction,
-        releasing ``lease`` in the same write."""
+        releasing ``lease`` in the same write. ``clear_operator_pause`` also removes that pause
+        in the same transaction (a successful refresh proves the client credentials work)."""
         ...
 
     def list_profiles(self, tenant_id: str, region: Region | None = None) -> Sequence[ProfileMapping]: ...

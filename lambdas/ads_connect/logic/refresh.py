@@ -258,7 +258,9 @@ def _store_refreshed(
         started,
         rotated=rotated,
     )
-    _record(context, updated, attempt, lease)
+    # Success proves the client credentials: lift the operator pause in the same transaction,
+    # so a probe that succeeds resumes the whole due set on the next schedule run.
+    _record(context, updated, attempt, lease, clear_operator_pause=CLIENT_CREDENTIALS_PAUSE)
     metrics.add_metric(name="RefreshSucceeded", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="RefreshLatency", unit=MetricUnit.Milliseconds, value=attempt.latency_ms)
     logger.info(
@@ -395,9 +397,18 @@ def _client_credentials_invalid(
     return attempt
 
 
-def _record(context: RefreshContext, connection: Connection, attempt: RefreshAttempt, lease: Lease) -> None:
+def _record(
+    context: RefreshContext,
+    connection: Connection,
+    attempt: RefreshAttempt,
+    lease: Lease,
+    *,
+    clear_operator_pause: str | None = None,
+) -> None:
     try:
-        context.store.record_refresh(connection, attempt, lease=lease)
+        context.store.record_refresh(
+            connection, attempt, lease=lease, clear_operator_pause=clear_operator_pause
+        )
     except StaleGrantError:
         # Our lease expired and someone else took over; the tokens we wrote are valid and the
         # newer writer's record wins. Nothing is lost: the next run sees the current state.

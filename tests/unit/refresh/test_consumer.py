@@ -1,0 +1,192 @@
+"""The consumer helper: headers, base URL, timeouts, bounded cache, one re-read on 401."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from ads_connect.consumer import (
+    DEFAULT_TIMEOUT,
+    EXPIRY_MARGIN_SECONDS,
+    MAX_CACHE_SECONDS,
+    AccessTokenCache,
+    AdsApiSession,
+    get_session,
+    list_profiles,
+)
+
+from tests.fakes.transport import ScriptedTransport, response
+
+NOW = 1_800_000_000.0
+
+
+class FakeSecrets:
+    """``get_secret_value`` answering the current consumer secret; counts reads."""
+
+    def __init__(self, token: str, expires_in: float) -> None:
+        self.reads: list[str] = []
+        self.set(token, expires_in)
+
+    def set(self, token: str, expires_in: float) -> None:
+        self.value = {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_at_epoch": int(NOW + expires_in),
+            "region": "EU",
+            "api_url": "https://ads.example.test/EU/api/",
+            "client_id": "amzn1.application-oa2-client.fake",
+            "tenant_id": "acme",
+            "grant_version": 1,
+        }
+
+    def get_secret_value(self, SecretId: str) -> dict[str, Any]:
+        self.reads.append(SecretId)
+        return {"SecretString": json.dumps(self.value)}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _session(secrets: FakeSecrets, clock: Clock, responder: Any, profile_id: str | None = None):  # type: ignore[no-untyped-def]
+    cache = AccessTokenCache("ads-connect/access/acme/EU", secrets_client=secrets, clock=clock)
+    session = AdsApiSession(cache, profile_id)
+    transport = ScriptedTransport(responder)
+    session.mount("https://", transport)
+    return session, transport
+
+
+def test_requests_carry_the_headers_base_url_and_a_timeout() -> None:
+    secrets, clock = FakeSecrets("Atza|fake-one", 3000), Clock()
+    session, transport = _session(
+        secrets, clock, lambda _r: response(200, "[]"), profile_id="3456789012345678"
+    )
+    assert session.get("/v2/sp/campaigns").status_code == 200
+    sent = transport.requests[0]
+    assert sent.url == "https://ads.example.test/EU/api/v2/sp/campaigns"
+    assert sent.headers["Authorization"] == "Bearer Atza|fake-one"
+    assert sent.headers["Amazon-Advertising-API-ClientId"] == "amzn1.application-oa2-client.fake"
+    assert sent.headers["Amazon-Advertising-API-Scope"] == "3456789012345678"
+    assert transport.timeouts[0] == DEFAULT_TIMEOUT
+
+
+def test_no_scope_header_without_a_profile_and_an_explicit_timeout_wins() -> None:
+    session, transport = _session(FakeSecrets("Atza|fake-one", 3000), Clock(), lambda _r: response(200, "[]"))
+    session.get("/v2/profiles", timeout=2)
+    assert "Amazon-Advertising-API-Scope" not in transport.requests[0].headers
+    assert transport.timeouts[0] == 2
+
+
+def test_the_secret_is_cached_at_most_five_minutes() -> None:
+    secrets, clock = FakeSecrets("Atza|fake-one", 3000), Clock()
+    session, _ = _session(secrets, clock, lambda _r: response(200, "[]"))
+    session.get("/a")
+    clock.now += MAX_CACHE_SECONDS - 1
+    session.get("/b")
+    assert len(secrets.reads) == 1
+    clock.now += 2
+    session.get("/c")
+    assert len(secrets.reads) == 2
+
+
+def test_the_secret_is_cached_no_longer_than_the_token_lives() -> None:
+    # Given a token with 90 s of life left: cached only until 60 s before expiry
+    secrets, clock = FakeSecrets("Atza|fake-old", 90), Clock()
+    session, transport = _session(secrets, clock, lambda _r: response(200, "[]"))
+    session.get("/a")
+    secrets.set("Atza|fake-new", 3600)
+    clock.now += 90 - EXPIRY_MARGIN_SECONDS + 1
+    session.get("/b")
+    assert transport.requests[-1].headers["Authorization"] == "Bearer Atza|fake-new"
+
+
+def test_a_401_re_reads_the_secret_once_and_retries_once() -> None:
+    secrets, clock = FakeSecrets("Atza|fake-old", 3000), Clock()
+    answers = iter([response(401, "{}"), response(200, "[]")])
+    session, transport = _session(secrets, clock, lambda _r: next(answers))
+    secrets.set("Atza|fake-new", 3600)  # the worker refreshed meanwhile
+    assert session.get("/v2/profiles").status_code == 200
+    assert [r.headers["Authorization"] for r in transport.requests] == [
+        "Bearer Atza|fake-old",
+        "Bearer Atza|fake-new",
+    ]
+    assert len(secrets.reads) == 2
+
+
+def test_a_second_401_is_returned_not_retried_again() -> None:
+    secrets = FakeSecrets("Atza|fake-old", 3000)
+    session, transport = _session(secrets, Clock(), lambda _r: response(401, "{}"))
+    assert session.get("/v2/profiles").status_code == 401
+    assert len(transport.requests) == 2 and len(secrets.reads) == 2
+
+
+def test_get_session_builds_the_documented_secret_name() -> None:
+    secrets = FakeSecrets("Atza|fake-one", 3000)
+    session = get_session("acme", "EU", 42, secret_prefix="reports/ads", secrets_client=secrets)
+    assert secrets.reads == ["reports/ads/access/acme/EU"]
+    assert session.headers["Amazon-Advertising-API-Scope"] == "42"
+    assert isinstance(session, requests.Session)
+
+
+class FakeDynamo:
+    def __init__(self, pages: list[dict[str, Any]]) -> None:
+        self.pages = pages
+        self.calls: list[dict[str, Any]] = []
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        return self.pages[len(self.calls) - 1]
+
+
+def _item(profile_id: str, *, gone: bool = False) -> dict[str, Any]:
+    return {
+        "pk": {"S": "TENANT#acme"},
+        "sk": {"S": f"PROFILE#EU#{profile_id}"},
+        "entity": {"S": "profile"},
+        "tenant_region": {"S": "acme#EU"},
+        "profile_id": {"S": profile_id},
+        "region": {"S": "EU"},
+        "account_type": {"S": "seller"},
+        "gone": {"BOOL": gone},
+    }
+
+
+def test_list_profiles_pages_through_and_leaves_out_gone_profiles() -> None:
+    dynamo = FakeDynamo(
+        [
+            {"Items": [_item("12345678901234567890")], "LastEvaluatedKey": {"pk": {"S": "x"}}},
+            {"Items": [_item("2", gone=True), _item("3")]},
+        ]
+    )
+    profiles = list_profiles("acme", table_name="ads-connect", dynamodb_client=dynamo)
+    assert [p["profile_id"] for p in profiles] == ["12345678901234567890", "3"]
+    assert profiles[0] == {
+        "profile_id": "12345678901234567890",
+        "region": "EU",
+        "account_type": "seller",
+        "gone": False,
+    }
+    assert dynamo.calls[1]["ExclusiveStartKey"] == {"pk": {"S": "x"}}
+    assert dynamo.calls[0]["ExpressionAttributeValues"][":pk"] == {"S": "TENANT#acme"}
+
+
+def test_the_helper_imports_nothing_else_from_the_product() -> None:
+    from ads_connect import consumer
+
+    source = open(consumer.__file__).read()  # noqa: SIM115 - a one-line read in a test
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert all("ads_connect" not in line for line in imports), imports
+
+
+@pytest.mark.parametrize("field", ["access_token", "expires_at_epoch", "api_url", "client_id"])
+def test_a_malformed_secret_fails_clearly(field: str) -> None:
+    secrets = FakeSecrets("Atza|fake-one", 3000)
+    del secrets.value[field]
+    with pytest.raises(KeyError):
+        AdsApiSession(AccessTokenCache("x", secrets_client=secrets, clock=Clock()))

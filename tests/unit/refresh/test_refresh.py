@@ -1,0 +1,323 @@
+"""Flow 5-6 rules of ``logic.refresh.refresh_connection`` on in-memory ports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from ads_connect.logic.ports import (
+    CLIENT_CREDENTIALS_PAUSE,
+    InvalidClientError,
+    InvalidGrantError,
+    Lease,
+    OperatorPause,
+    StoredRefreshToken,
+    TransientAmazonError,
+)
+from ads_connect.logic.refresh import LEASE_SECONDS, RotatedTokenNotPersistedError
+from ads_connect.models.records import ConnectionStatus, RefreshOutcome
+from ads_connect.regions import Region
+
+from tests.fakes.amazon import FAKE_ACCESS_TOKEN, fake_grant
+from tests.unit.refresh.conftest import STORED_TOKEN, RefreshWorld
+
+ROTATED = "Atzr|fake-rotated-refresh-token"
+
+
+def _storm(count: int, status: int = 503, retry_after: float | None = None) -> list[Exception]:
+    return [
+        TransientAmazonError(
+            "token endpoint unavailable", error_code="server_error", status=status, retry_after=retry_after
+        )
+        for _ in range(count)
+    ]
+
+
+def test_a_due_connection_is_refreshed_with_one_secret_write_and_recorded(world: RefreshWorld) -> None:
+    # Given a connection due now whose refresh token does not rotate
+    world.connect(consecutive_failures=2, last_refresh_error_code="server_error")
+    # When the worker refreshes it
+    attempt = world.refresh()
+    # Then the access token is published with Amazon's expiry, in exactly one secret write
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED and not attempt.rotated
+    assert world.vault.secret_writes == 1
+    published = world.vault.access_tokens[("acme", Region.NA)]
+    now = world.clock.now()
+    assert published.access_token == FAKE_ACCESS_TOKEN
+    assert published.expires_at == now + timedelta(hours=1)
+    assert published.client_id == "amzn1.application-oa2-client.fake"
+    # And the connection moves on: next due = expiry - lead, failures reset, lease released
+    connection = world.connection()
+    assert connection.refresh_due_at == now + timedelta(seconds=3600 - 900)
+    assert connection.access_token_expires_at == now + timedelta(hours=1)
+    assert connection.consecutive_failures == 0 and connection.last_refresh_error_code is None
+    assert connection.last_refresh_success_at == now
+    assert world.store.leases == {}
+    assert world.store.attempts == [attempt]
+    # And the token call used the stored refresh token at the connection's own region
+    assert world.lwa.refreshes == [(Region.NA, STORED_TOKEN)]
+
+
+def test_a_rotated_refresh_token_is_written_before_the_access_token_is_published(world: RefreshWorld) -> None:
+    world.connect(region=Region.FE)
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    order: list[str] = []
+    write, publish = world.vault.write_refresh_token, world.vault.publish_access_token
+    world.vault.write_refresh_token = lambda *a, **k: (order.append("refresh"), write(*a, **k))[1]  # type: ignore[method-assign]
+    world.vault.publish_access_token = lambda *a, **k: (order.append("access"), publish(*a, **k))[1]  # type: ignore[method-assign]
+
+    attempt = world.refresh("acme", Region.FE)
+
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED and attempt.rotated
+    assert order == ["refresh", "access"]
+    stored = world.vault.refresh_tokens[("acme", Region.FE)]
+    assert stored.refresh_token == ROTATED and stored.grant_version == 2
+    assert world.connection("acme", Region.FE).grant_version == 2
+    assert world.vault.access_tokens[("acme", Region.FE)].grant_version == 2
+
+
+def test_the_same_refresh_token_echoed_back_is_not_a_rotation(world: RefreshWorld) -> None:
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=STORED_TOKEN)
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED and not attempt.rotated
+    assert world.vault.calls["write_refresh_token"] == 0
+    assert world.connection().grant_version == 1
+
+
+def test_a_failing_first_write_of_the_rotated_token_is_retried(world: RefreshWorld) -> None:
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.vault.failures["write_refresh_token"] = [RuntimeError("throttled"), RuntimeError("throttled")]
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED
+    assert world.vault.refresh_tokens[("acme", Region.NA)].refresh_token == ROTATED
+    assert world.vault.calls["write_refresh_token"] == 3
+    assert len(world.sleeps) == 2
+
+
+def test_an_unstorable_rotated_token_is_never_published_and_the_lease_is_kept(world: RefreshWorld) -> None:
+    # Given Amazon rotates and every write of the new refresh token fails
+    world.connect()
+    before = world.connection()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.vault.failures["write_refresh_token"] = [RuntimeError("outage")] * 20
+    # When the worker refreshes, Then it fails loudly
+    with pytest.raises(RotatedTokenNotPersistedError) as raised:
+        world.refresh()
+    assert ROTATED not in str(raised.value)
+    # And nothing was published or recorded as success; the lease stays (no one else uses the
+    # old token while it is held) and the connection is unchanged (still due: SQS retries)
+    assert world.vault.calls["publish_access_token"] == 0
+    assert world.store.attempts == []
+    assert ("acme", Region.NA) in world.store.leases
+    assert world.connection() == before
+
+
+def test_a_connection_no_longer_due_is_skipped_without_a_token_call(world: RefreshWorld) -> None:
+    # SQS redelivery after another worker already refreshed it
+    world.connect(due_in=timedelta(minutes=40))
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.SKIPPED_NOT_DUE
+    assert world.lwa.refreshes == [] and world.store.leases == {}
+
+
+def test_a_connection_due_exactly_now_is_refreshed_and_one_second_later_is_not(world: RefreshWorld) -> None:
+    world.connect("acme", due_in=timedelta(0))
+    world.connect("globex", due_in=timedelta(seconds=1))
+    assert world.refresh("acme").outcome is RefreshOutcome.SUCCEEDED
+    assert world.refresh("globex").outcome is RefreshOutcome.SKIPPED_NOT_DUE
+
+
+def test_force_refreshes_a_connection_that_is_not_due(world: RefreshWorld) -> None:
+    world.connect(due_in=timedelta(minutes=40))
+    assert world.refresh(force=True, trigger="admin").outcome is RefreshOutcome.SUCCEEDED
+    assert world.store.attempts[0].trigger == "admin"
+
+
+@pytest.mark.parametrize("status", [ConnectionStatus.REAUTHORIZATION_REQUIRED, ConnectionStatus.DISCONNECTED])
+def test_an_inactive_connection_is_never_refreshed(world: RefreshWorld, status: ConnectionStatus) -> None:
+    world.connect(status=status)
+    assert world.refresh(force=True).outcome is RefreshOutcome.SKIPPED_NOT_DUE
+    assert world.lwa.refreshes == [] and world.store.leases == {}
+
+
+def test_an_unknown_connection_is_skipped(world: RefreshWorld) -> None:
+    assert world.refresh("nobody").outcome is RefreshOutcome.SKIPPED_NOT_DUE
+    assert world.lwa.refreshes == []
+
+
+def test_a_held_lease_means_no_token_call(world: RefreshWorld) -> None:
+    world.connect()
+    world.store.leases[("acme", Region.NA)] = Lease(
+        "acme", Region.NA, "other-worker", world.clock.now() + timedelta(seconds=LEASE_SECONDS)
+    )
+    assert world.refresh(force=True).outcome is RefreshOutcome.SKIPPED_LEASE_HELD
+    assert world.lwa.refreshes == []
+    assert world.store.leases[("acme", Region.NA)].owner == "other-worker"
+
+
+def test_an_expired_lease_of_a_dead_worker_is_taken_over(world: RefreshWorld) -> None:
+    world.connect()
+    world.store.leases[("acme", Region.NA)] = Lease(
+        "acme", Region.NA, "crashed-worker", world.clock.now() - timedelta(seconds=1)
+    )
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+
+
+def test_invalid_grant_with_the_token_unchanged_needs_reauthorization(world: RefreshWorld) -> None:
+    world.connect()
+    world.lwa.refresh_script = [
+        InvalidGrantError("refresh token rejected", error_code="invalid_grant", status=400)
+    ]
+    attempt = world.refresh()
+    assert (
+        attempt.outcome is RefreshOutcome.REAUTHORIZATION_REQUIRED and attempt.error_code == "invalid_grant"
+    )
+    connection = world.connection()
+    assert connection.status is ConnectionStatus.REAUTHORIZATION_REQUIRED
+    assert connection.reauthorization_required_at == world.clock.now()
+    assert connection.consecutive_failures == 1
+    # It leaves the due set (no retries) and one event names the tenant without any secret
+    assert world.store.due_connections(now=world.clock.now() + timedelta(days=1)) == []
+    assert world.events.types() == ["Connection Reauthorization Required"]
+    detail = world.events.published[0][1]
+    assert detail == {"tenant_id": "acme", "region": "NA", "error_code": "invalid_grant"}
+    assert len(world.lwa.refreshes) == 1
+
+
+def test_invalid_grant_after_the_token_was_replaced_is_a_race_not_a_revocation(world: RefreshWorld) -> None:
+    world.connect()
+    old = world.vault.refresh_tokens[("acme", Region.NA)]
+    reads = iter([old, StoredRefreshToken("Atzr|fake-reconsented", 2, world.clock.now())])
+    world.vault.read_refresh_token = lambda *_a: next(reads)  # type: ignore[method-assign]
+    world.lwa.refresh_script = [
+        InvalidGrantError("refresh token rejected", error_code="invalid_grant", status=400)
+    ]
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+    assert attempt.error_code == "refresh_token_replaced"
+    assert world.connection().status is ConnectionStatus.ACTIVE
+    assert world.events.published == []
+
+
+def test_a_missing_refresh_token_needs_reauthorization(world: RefreshWorld) -> None:
+    world.connect(token=None)
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.REAUTHORIZATION_REQUIRED
+    assert attempt.error_code == "refresh_token_missing" and world.lwa.refreshes == []
+
+
+def test_invalid_client_marks_no_tenant_pauses_once_and_releases_the_lease(world: RefreshWorld) -> None:
+    # Given two due connections and an operator client secret Amazon rejects
+    world.connect("acme")
+    world.connect("globex")
+    world.lwa.refresh_script = [
+        InvalidClientError("client rejected", error_code="invalid_client", status=401) for _ in range(2)
+    ]
+    # When both are refreshed
+    first, second = world.refresh("acme"), world.refresh("globex")
+    # Then neither tenant is marked or charged a failure; both attempts are logged
+    for attempt, tenant in ((first, "acme"), (second, "globex")):
+        assert attempt.outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID
+        connection = world.connection(tenant)
+        assert connection.status is ConnectionStatus.ACTIVE and connection.consecutive_failures == 0
+    assert len(world.store.attempts) == 2 and world.store.leases == {}
+    # And one operator pause and one event, and the cached credentials are dropped
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    assert world.events.types() == ["Client Credentials Invalid"]
+    assert world.vault.forgotten == 2
+    # And they stay due, so they are refreshed once the secret is fixed
+    assert len(world.store.due_connections(now=world.clock.now())) == 2
+
+
+def test_missing_client_credentials_pause_refreshes_without_a_token_call(world: RefreshWorld) -> None:
+    world.connect()
+    world.vault.credentials = None
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID
+    assert attempt.error_code == "client_credentials_missing" and world.lwa.refreshes == []
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+
+
+def test_a_successful_refresh_lifts_the_operator_pause(world: RefreshWorld) -> None:
+    # Given refreshes are paused for invalid client credentials, and the operator fixed them
+    world.connect()
+    world.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, world.clock.now(), "invalid_client")
+    )
+    # When the scheduler's probe refreshes successfully
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    # Then the pause is gone (the next schedule run enqueues the whole due set)
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
+
+
+def test_a_short_5xx_storm_is_ridden_out_with_jittered_backoff(world: RefreshWorld) -> None:
+    world.connect()
+    world.lwa.refresh_script = _storm(3)
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED
+    assert len(world.lwa.refreshes) == 4
+    assert len(world.sleeps) == 3
+    # full jitter: each wait is within [0, 0.5 * 2^(n-1)]
+    for n, slept in enumerate(world.sleeps, start=1):
+        assert 0 <= slept <= 0.5 * 2 ** (n - 1)
+
+
+def test_retry_after_on_429_is_honoured(world: RefreshWorld) -> None:
+    world.connect()
+    world.lwa.refresh_script = _storm(2, status=429, retry_after=7)
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert world.sleeps == [7.0, 7.0]
+
+
+def test_a_long_storm_is_recorded_and_the_connection_stays_due(world: RefreshWorld) -> None:
+    world.connect(consecutive_failures=1)
+    world.lwa.refresh_script = _storm(10)
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE and attempt.error_code == "server_error"
+    connection = world.connection()
+    assert connection.consecutive_failures == 2
+    assert connection.last_refresh_failure_at == world.clock.now()
+    assert connection.status is ConnectionStatus.ACTIVE
+    assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
+    assert world.vault.secret_writes == 0 and world.store.leases == {}
+
+
+def test_retries_stop_when_the_lambda_is_about_to_time_out(world: RefreshWorld) -> None:
+    # Given only 6 seconds left in the invocation
+    world.remaining = lambda: 6.0
+    world.connect()
+    world.lwa.refresh_script = _storm(3, status=429, retry_after=5)
+    # Then no retry would fit: the attempt is recorded as a transient failure after one call
+    assert world.refresh().outcome is RefreshOutcome.TRANSIENT_FAILURE
+    assert len(world.lwa.refreshes) == 1 and world.sleeps == []
+
+
+def test_an_aws_failure_after_the_token_call_releases_the_lease_and_propagates(world: RefreshWorld) -> None:
+    # Given publishing the access token fails (Secrets Manager down) after Amazon answered
+    world.connect()
+    world.vault.failures["publish_access_token"] = [RuntimeError("secrets manager unavailable")]
+    # When the worker refreshes, Then the failure reaches SQS (the message is retried)
+    with pytest.raises(RuntimeError):
+        world.refresh()
+    # And the lease is free for the retry; the connection is still due; no success recorded
+    assert world.store.leases == {} and world.store.attempts == []
+    assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
+    # And the retry succeeds (the refresh token did not rotate, so it is still valid)
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+
+
+def test_a_lost_lease_does_not_overwrite_the_newer_record(world: RefreshWorld) -> None:
+    # Given our lease expires and another owner takes it while we talk to Amazon
+    world.connect()
+
+    def steal_lease(*_a: object, **_k: object) -> object:
+        world.store.leases[("acme", Region.NA)] = Lease("acme", Region.NA, "other", world.clock.now())
+        return fake_grant(refresh_token=None)
+
+    world.lwa.refresh = steal_lease  # type: ignore[method-assign]
+    attempt = world.refresh()
+    # Then the tokens are published but our record is refused (the newer writer's state wins)
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED
+    assert world.store.attempts == [] and world.store.leases[("acme", Region.NA)].owner == "other"
