@@ -330,3 +330,56 @@ def test_a_connection_due_exactly_now_is_refreshed_and_one_second_early_is_not(c
     assert (
         _refresh(connected, "acme", Region.EU, force=False, clock=exact).outcome is RefreshOutcome.SUCCEEDED
     )
+
+
+def test_a_failure_between_the_token_call_and_the_publish_loses_nothing(connected: Product) -> None:
+    # Given strict rotation (the old refresh token dies the moment Amazon answers)
+    connected.amazon.emu.rotation = "rotate_strict"
+    before = _consumer_token(connected, "acme", "EU")
+    real_publish = connected.vault.publish_access_token
+
+    def publish_fails(*_a: Any, **_k: Any) -> None:
+        raise RuntimeError("simulated crash after the token call")
+
+    # When the worker dies after Amazon rotated the token but before publishing
+    connected.vault.publish_access_token = publish_fails  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        _refresh(connected, "acme", Region.EU)
+    connected.vault.publish_access_token = real_publish  # type: ignore[method-assign]
+    # Then the rotated token was stored first, the lease is free, and the retry succeeds with it
+    stored = connected.vault.read_refresh_token("acme", Region.EU)
+    assert stored is not None and stored.grant_version == 2
+    assert _consumer_token(connected, "acme", "EU") == before
+    attempt = _refresh(connected, "acme", Region.EU)
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED
+    assert _consumer_token(connected, "acme", "EU") != before
+    connection = connected.store.get_connection("acme", Region.EU)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+
+
+def test_after_the_secret_is_fixed_the_probe_resumes_the_whole_due_set(connected: Product) -> None:
+    # Given refreshes paused by invalid_client and four connections due
+    connected.amazon.emu.rotate_client_secret("rotated-by-operator")
+    assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID
+    connection = connected.store.get_connection("acme", Region.NA)
+    assert connection is not None
+    later = FakeClock(connection.connected_at + timedelta(hours=2))
+    settings = RefreshSettings.from_environment()
+    queue = SqsWorkQueue(connected.aws.work_queue_url)
+    assert (
+        run_schedule(store=connected.store, queue=queue, clock=later, settings=settings).refreshes_enqueued
+        == 1
+    )
+    # When the operator fixes the secret and the probe refreshes successfully
+    boto3.client("secretsmanager", region_name=connected.aws.region).put_secret_value(
+        SecretId=connected.aws.lwa_secret_id,
+        SecretString=json.dumps(
+            {"client_id": connected.amazon.emu.client_id, "client_secret": "rotated-by-operator"}
+        ),
+    )
+    connected.vault.forget_client_credentials()
+    assert _refresh(connected, "globex", Region.EU).outcome is RefreshOutcome.SUCCEEDED
+    # Then the pause is lifted and the next run enqueues every due connection again
+    assert connected.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
+    summary = run_schedule(store=connected.store, queue=queue, clock=later, settings=settings)
+    assert not summary.paused and summary.refreshes_enqueued == 6

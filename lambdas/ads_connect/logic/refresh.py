@@ -57,7 +57,10 @@ CLIENT_INVALID_EVENT = "Client Credentials Invalid"
 # Longer than the worker's timeout (60 s) so a lease never expires under a live worker.
 LEASE_SECONDS = 180
 TOKEN_CALL_ATTEMPTS = 4
-SECRET_WRITE_ATTEMPTS = 4
+# A rotated refresh token exists only in this process until it is stored: keep trying (the
+# usual cause is the 50 writes/s account quota, which clears within seconds) for up to six
+# attempts (~8 s of jittered waits on average), never past the Lambda's deadline.
+SECRET_WRITE_ATTEMPTS = 6
 # Stop retrying when less than this remains before the deadline (room to record the outcome).
 DEADLINE_MARGIN_SECONDS = 5.0
 
@@ -201,9 +204,10 @@ def _write_rotated_refresh_token(
                     "error_type": type(error).__name__,
                 },
             )
-            if attempt == SECRET_WRITE_ATTEMPTS:
+            delay = backoff_delay(attempt)
+            if attempt == SECRET_WRITE_ATTEMPTS or context.time_left() - delay < DEADLINE_MARGIN_SECONDS:
                 break
-            context.sleep(backoff_delay(attempt))
+            context.sleep(delay)
     metrics.add_metric(name="RotatedTokenPersistFailed", unit=MetricUnit.Count, value=1)
     logger.error(
         "rotated refresh token could not be stored; access token not published",

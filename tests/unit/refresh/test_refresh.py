@@ -321,3 +321,22 @@ def test_a_lost_lease_does_not_overwrite_the_newer_record(world: RefreshWorld) -
     # Then the tokens are published but our record is refused (the newer writer's state wins)
     assert attempt.outcome is RefreshOutcome.SUCCEEDED
     assert world.store.attempts == [] and world.store.leases[("acme", Region.NA)].owner == "other"
+
+
+def test_rotated_token_writes_are_retried_up_to_six_times(world: RefreshWorld) -> None:
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.vault.failures["write_refresh_token"] = [RuntimeError("throttled")] * 5
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert world.vault.calls["write_refresh_token"] == 6
+
+
+def test_rotated_token_write_retries_stop_at_the_lambda_deadline(world: RefreshWorld) -> None:
+    # Given almost no time left in the invocation: no wait fits, so one write attempt only
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.remaining = lambda: 4.0
+    world.vault.failures["write_refresh_token"] = [RuntimeError("throttled")] * 10
+    with pytest.raises(RotatedTokenNotPersistedError):
+        world.refresh()
+    assert world.vault.calls["write_refresh_token"] == 1 and world.sleeps == []
