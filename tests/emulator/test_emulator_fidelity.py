@@ -226,7 +226,8 @@ def test_reuse_detection_revokes_the_whole_grant(em: RunningEmulator) -> None:
     new = _refresh(em, "NA", old).json()["refresh_token"]
     assert _refresh(em, "NA", old).status_code == 400
     assert _refresh(em, "NA", new).status_code == 400
-    assert em.emu.grant_state("u1", "NA")["revoked"] is True
+    state = em.emu.grant_state("u1", "NA")
+    assert state is not None and state["revoked"] is True
 
 
 def test_revoked_user_gets_the_documented_invalid_grant(em: RunningEmulator) -> None:
