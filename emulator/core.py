@@ -290,6 +290,7 @@ class Emulator:
         self._access: dict[str, AccessRecord] = {}
         self._pending: dict[str, dict[str, str]] = {}
         self._issued: set[str] = {client_secret}
+        self._masking_order: list[str] = []
         self._log: list[dict[str, Any]] = []
         self._server: Any = None
 
@@ -491,7 +492,10 @@ class Emulator:
     def mask(self, text: str) -> str:
         """Replace every issued secret in ``text`` (logs of this emulator never hold one)."""
         with self._lock:
-            for value in sorted(self._issued, key=len, reverse=True):
+            # The set only grows, so its size tells whether the longest-first order is stale.
+            if len(self._masking_order) != len(self._issued):
+                self._masking_order = sorted(self._issued, key=len, reverse=True)
+            for value in self._masking_order:
                 if value and value in text:
                     text = text.replace(value, MASK)
         return text
