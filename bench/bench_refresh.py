@@ -19,6 +19,10 @@ ROUNDS = 3
 
 
 def main() -> None:
+    import logging
+
+    # moto server's per-request access log would drown the tables (seeding included).
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with moto_server():
         import boto3
         import requests
@@ -205,6 +209,13 @@ def main() -> None:
                                     "region": {"S": "NA"},
                                     "expires_at_ttl": {"N": str(int(time.time()) + 2592000)},
                                 },
+                            }
+                        },
+                        # The same call carries the (no-op) lift of the operator pause.
+                        {
+                            "Delete": {
+                                "TableName": settings.table_name,
+                                "Key": {"pk": {"S": "OPERATOR"}, "sk": {"S": "client-credentials-invalid"}},
                             }
                         },
                     ]
