@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import boto3
+from botocore.config import Config
 
 from ads_connect.models.work import WorkMessage
 
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 SEND_ATTEMPTS = 3
+# The scheduler sends on up to 16 threads; a smaller pool would reopen connections per call.
+MAX_POOL_CONNECTIONS = 32
 
 
 class WorkQueueSendError(Exception):
@@ -23,7 +26,9 @@ class WorkQueueSendError(Exception):
 class SqsWorkQueue:
     def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
         self._queue_url = queue_url
-        self._client: SQSClient = client or boto3.client("sqs")
+        self._client: SQSClient = client or boto3.client(
+            "sqs", config=Config(max_pool_connections=MAX_POOL_CONNECTIONS)
+        )
 
     def send(self, messages: Sequence[WorkMessage]) -> None:
         for start in range(0, len(messages), 10):

@@ -17,8 +17,9 @@ from ads_connect.observability import logger, metrics
 from ads_connect.regions import Region
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
-# SendMessageBatch calls in flight at once: enough to enqueue 150,000 in well under a minute.
-SEND_PARALLELISM = 8
+# SendMessageBatch calls in flight at once: 150,000 due = 15,000 batch calls, ~20 ms each, so
+# ~20 s of sends (the scheduler's timeout is 120 s). The SQS client's pool matches (work_queue.py).
+SEND_PARALLELISM = 16
 PROFILE_SYNC_LIMIT = 5000
 
 
