@@ -383,3 +383,11 @@ def test_after_the_secret_is_fixed_the_probe_resumes_the_whole_due_set(connected
     assert connected.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
     summary = run_schedule(store=connected.store, queue=queue, clock=later, settings=settings)
     assert not summary.paused and summary.refreshes_enqueued == 6
+
+
+def test_an_unexpected_4xx_from_the_token_endpoint_never_revokes_a_tenant(connected: Product) -> None:
+    connected.amazon.emu.faults.add("token", status=404)
+    attempt = _refresh(connected, "acme", Region.NA)
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+    connection = connected.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
