@@ -125,6 +125,20 @@ class Monitoring(Construct):
             "Fix with python -m cli credentials set --check.",
         )
         alarm(
+            "RotatedTokenPersistFailedAlarm",
+            product_metric("RotatedTokenPersistFailed"),
+            1,
+            "Amazon rotated a refresh token and every write to Secrets Manager failed: the message "
+            "is retried, but check Secrets Manager throttling/permissions now (docs/refresh.md).",
+        )
+        alarm(
+            "EventPublishFailedAlarm",
+            product_metric("EventPublishFailed"),
+            1,
+            "A lifecycle event could not be put on EventBridge: subscribers missed it; the state in "
+            "DynamoDB is correct (python -m cli tenants show).",
+        )
+        alarm(
             "RefreshFailuresAlarm",
             product_metric("RefreshFailed"),
             REFRESH_FAILED_THRESHOLD,
@@ -187,6 +201,21 @@ class Monitoring(Construct):
                     product_metric("ReauthorizationRequired"),
                     product_metric("ClientCredentialsInvalid"),
                 ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Work enqueued by the scheduler",
+                left=[product_metric("RefreshesEnqueued"), product_metric("ProfileSyncsEnqueued")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Rotated-token writes and event publishes that failed",
+                left=[product_metric("RotatedTokenPersistFailed"), product_metric("EventPublishFailed")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Admin API",
+                left=[product_metric("AdminRequests"), product_metric("AdminRequestsUnauthorized")],
                 width=12,
             ),
             cloudwatch.GraphWidget(

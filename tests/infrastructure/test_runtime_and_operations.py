@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,6 +154,8 @@ def test_product_alarms_watch_the_documented_metrics_with_their_thresholds(synth
         "ReauthorizationRequiredAlarm": ("ReauthorizationRequired", 1, "Sum"),
         "ClientCredentialsInvalidAlarm": ("ClientCredentialsInvalid", 1, "Sum"),
         "RefreshFailuresAlarm": ("RefreshFailed", 10, "Sum"),
+        "RotatedTokenPersistFailedAlarm": ("RotatedTokenPersistFailed", 1, "Sum"),
+        "EventPublishFailedAlarm": ("EventPublishFailed", 1, "Sum"),
         "StaleTokenAlarm": ("OldestTokenAgeSeconds", 3300, "Maximum"),
     }
     for name, (metric, threshold, statistic) in expected.items():
@@ -176,6 +179,24 @@ def test_queue_and_worker_alarms_and_every_alarm_notifies_the_topic(synthesized)
     topic = synthesized.logical_id(synthesized.stack.ads_connect.monitoring.topic)
     for name, props in found.items():
         assert [describe(a) for a in props["AlarmActions"]] == [topic], name
+
+
+def emitted_metric_names() -> set[str]:
+    """Every product metric the runtime code emits (powertools ``add_metric(name="...")``)."""
+    pattern = re.compile(r'add_metric\(\s*name="([A-Za-z]+)"')
+    return {
+        name for path in (REPO_ROOT / "lambdas").rglob("*.py") for name in pattern.findall(path.read_text())
+    }
+
+
+def test_every_emitted_metric_is_on_the_dashboard(synthesized):
+    # A metric nobody can see is a failure mode nobody notices.
+    [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    emitted = emitted_metric_names()
+    assert {"RefreshSucceeded", "RotatedTokenPersistFailed", "EventPublishFailed"} <= emitted
+    missing = sorted(name for name in emitted if f'\\"{name}\\"' not in body)
+    assert missing == []
 
 
 def test_alert_topic_is_encrypted_and_cloudwatch_can_use_its_key(synthesized):
