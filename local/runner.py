@@ -27,6 +27,7 @@ from botocore.credentials import ReadOnlyCredentials
 from moto.server import ThreadedMotoServer
 
 from local import gateway as gw
+from local import moto_fidelity
 from local import state as local_state
 from local.iam import SIGNING_SERVICE, LocalCredentials
 from local.lambda_runtime import LOCAL_REGION, LocalFunction, ensure_lambda_path
@@ -248,6 +249,7 @@ class LocalMode:
         if self.options.moto_port:
             # moto's server thread would die silently on a busy port and start() would wait forever.
             _require_free_port(self.options.host, self.options.moto_port, "--moto-port")
+        moto_fidelity.apply()  # AWS's refusals moto would let through (local/moto_fidelity.py)
         self.moto = ThreadedMotoServer(
             ip_address=self.options.host, port=self.options.moto_port, verbose=False
         )

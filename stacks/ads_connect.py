@@ -79,18 +79,21 @@ DDB_READ_WRITE: Final = (
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
 )
-DDB_CONSENT: Final = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+# The consent page reads the session and writes the one-time state; the callback marks the
+# session used.
+DDB_CONSENT: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
 DDB_SCHEDULER_TABLE: Final = ("dynamodb:GetItem",)
 DDB_SCHEDULER_INDEXES: Final = ("dynamodb:Query",)
 SECRET_WRITE: Final = (
     "secretsmanager:GetSecretValue",
     "secretsmanager:PutSecretValue",
     "secretsmanager:CreateSecret",
-    "secretsmanager:RestoreSecret",
     "secretsmanager:TagResource",
 )
+# Only a re-consent brings back secrets a disconnect scheduled for deletion; the worker and the
+# admin API never refresh a disconnected connection.
+SECRET_RESTORE: Final = ("secretsmanager:RestoreSecret",)
 SECRET_PRIVATE_EXTRA: Final = ("secretsmanager:PutResourcePolicy",)
 SECRET_DELETE: Final = ("secretsmanager:DeleteSecret",)
 CONSUMER_SECRET_ACTIONS: Final = ("secretsmanager:GetSecretValue",)
@@ -256,11 +259,9 @@ class AmazonAdsConnect(Construct):
         for kind in ("callback", "refresh_worker", "admin"):
             self._allow(kind, DDB_READ_WRITE, [table, indexes])
             self._allow(kind, ("secretsmanager:GetSecretValue",), [lwa])
-            private = SECRET_WRITE + SECRET_PRIVATE_EXTRA
-            self._allow(kind, private + SECRET_DELETE if kind == "admin" else private, [refresh_secrets])
-            self._allow(
-                kind, SECRET_WRITE + SECRET_DELETE if kind == "admin" else SECRET_WRITE, [access_secrets]
-            )
+            lifecycle = {"admin": SECRET_DELETE, "callback": SECRET_RESTORE}.get(kind, ())
+            self._allow(kind, SECRET_WRITE + SECRET_PRIVATE_EXTRA + lifecycle, [refresh_secrets])
+            self._allow(kind, SECRET_WRITE + lifecycle, [access_secrets])
             self._allow(kind, ("events:PutEvents",), [bus])
         self._allow("admin", ("secretsmanager:PutSecretValue",), [lwa])
 

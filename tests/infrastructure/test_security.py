@@ -17,7 +17,6 @@ WRITE = {
     "secretsmanager:GetSecretValue",
     "secretsmanager:PutSecretValue",
     "secretsmanager:CreateSecret",
-    "secretsmanager:RestoreSecret",
     "secretsmanager:TagResource",
 }
 DDB_FULL = {
@@ -27,7 +26,6 @@ DDB_FULL = {
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
 }
 
 
@@ -56,11 +54,7 @@ def perms(synthesized: Synthesized, ids: dict[str, str], kind: str) -> set[tuple
 def test_consent_role_reads_the_client_id_and_its_session_items_only(synthesized, ids):
     pairs = perms(synthesized, ids, "consent")
     table = f"{ids['table']}.Arn"
-    assert {a for a, r in pairs if r == table} == {
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-    }
+    assert {a for a, r in pairs if r == table} == {"dynamodb:GetItem", "dynamodb:PutItem"}
     assert resources_of(pairs, "secretsmanager") == {ids["lwa"]}
     assert actions_on(pairs, ids["lwa"]) == {"secretsmanager:GetSecretValue"}
     assert not any(a.startswith(("kms:", "events:", "sqs:")) for a, _ in pairs)
@@ -87,9 +81,10 @@ def test_token_writing_roles_are_scoped_to_the_stack_prefix(synthesized, ids, ki
     assert {a for a, r in pairs if r == f"{table}/index/*"} == DDB_FULL
     refresh = actions_on(pairs, f"{SECRET_ARN}ads-connect/refresh/*")
     access = actions_on(pairs, f"{SECRET_ARN}ads-connect/access/*")
-    delete = {"secretsmanager:DeleteSecret"} if kind == "admin" else set()
-    assert refresh == WRITE | {"secretsmanager:PutResourcePolicy"} | delete
-    assert access == WRITE | delete
+    lifecycle = {"admin": {"secretsmanager:DeleteSecret"}, "callback": {"secretsmanager:RestoreSecret"}}
+    extra = lifecycle.get(kind, set())
+    assert refresh == WRITE | {"secretsmanager:PutResourcePolicy"} | extra
+    assert access == WRITE | extra
     lwa = actions_on(pairs, ids["lwa"])
     assert lwa == ({"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} if kind == "admin"
                    else {"secretsmanager:GetSecretValue"})  # fmt: skip
