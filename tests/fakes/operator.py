@@ -155,8 +155,12 @@ class MemoryStore:
     def get_operator_pause(self, name: str) -> OperatorPause | None:
         return self.pauses.get(name)
 
-    def set_operator_pause(self, pause: OperatorPause) -> None:
+    def set_operator_pause(self, pause: OperatorPause) -> bool:
+        # Like the conditional put: the first pause is kept; True only when this call created it.
+        if pause.name in self.pauses:
+            return False
         self.pauses[pause.name] = pause
+        return True
 
     def clear_operator_pause(self, name: str) -> bool:
         return self.pauses.pop(name, None) is not None

@@ -236,6 +236,19 @@ def test_operator_pause_keeps_its_first_time_and_clears_once(store: DynamoConnec
     assert store.clear_operator_pause("client-credentials-invalid") is False
 
 
+def test_only_the_call_that_creates_the_operator_pause_reports_it(store: DynamoConnectionStore) -> None:
+    # Two workers failing on invalid_client at once: the conditional put lets exactly one of them
+    # announce the pause.
+    first = OperatorPause("client-credentials-invalid", NOW, "invalid_client")
+    second = OperatorPause("client-credentials-invalid", NOW + timedelta(seconds=1), "unauthorized_client")
+    assert store.set_operator_pause(first) is True
+    assert store.set_operator_pause(second) is False
+    assert store.get_operator_pause("client-credentials-invalid") == first
+    # Once cleared, the next failure creates (and reports) a new pause
+    assert store.clear_operator_pause("client-credentials-invalid") is True
+    assert store.set_operator_pause(second) is True
+
+
 def test_aws_failures_other_than_conditions_propagate(
     store: DynamoConnectionStore, aws: AwsResources
 ) -> None:

@@ -438,7 +438,7 @@ class DynamoConnectionStore:
             error_code=str(error_code) if error_code is not None else None,
         )
 
-    def set_operator_pause(self, pause: OperatorPause) -> None:
+    def set_operator_pause(self, pause: OperatorPause) -> bool:
         item: dict[str, Any] = {
             schema.PARTITION_KEY: OPERATOR_PK,
             schema.SORT_KEY: pause.name,
@@ -447,12 +447,15 @@ class DynamoConnectionStore:
         }
         if pause.error_code is not None:
             item["error_code"] = pause.error_code
-        # Keep the first pause time: later workers hitting the same error must not move it.
+        # Keep the first pause time: later workers hitting the same error must not move it, and
+        # only the writer that created the item reports True (it alone publishes the event).
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
+            return False
+        return True
 
     def clear_operator_pause(self, name: str) -> bool:
         response = self._table.delete_item(

@@ -333,7 +333,11 @@ class ConnectionStore(Protocol):
 
     def get_operator_pause(self, name: str) -> OperatorPause | None: ...
 
-    def set_operator_pause(self, pause: OperatorPause) -> None: ...
+    def set_operator_pause(self, pause: OperatorPause) -> bool:
+        """Set the pause unless it is already set (one conditional write, so the first pause
+        time is kept); True only for the call that created it (concurrent workers hitting the
+        same error: exactly one of them announces the pause)."""
+        ...
 
     def clear_operator_pause(self, name: str) -> bool:
         """Remove the pause; True when one was set."""

@@ -382,8 +382,9 @@ def _client_credentials_invalid(
     error_code: str,
 ) -> RefreshAttempt:
     now = context.clock.now()
-    already_paused = context.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
-    context.store.set_operator_pause(OperatorPause(CLIENT_CREDENTIALS_PAUSE, now, error_code))
+    # The conditional write decides who announces the pause: of several workers failing at once,
+    # only the one that created the pause item publishes the event.
+    created = context.store.set_operator_pause(OperatorPause(CLIENT_CREDENTIALS_PAUSE, now, error_code))
     forget = getattr(context.vault, "forget_client_credentials", None)
     if callable(forget):
         forget()
@@ -400,7 +401,7 @@ def _client_credentials_invalid(
     _record(context, connection, attempt, lease)
     metrics.add_metric(name="ClientCredentialsInvalid", unit=MetricUnit.Count, value=1)
     logger.error("LWA rejected the client credentials; refreshes paused", extra={"error_code": error_code})
-    if not already_paused:
+    if created:
         context.events.publish(CLIENT_INVALID_EVENT, {"error_code": error_code, "paused_at": now.isoformat()})
     return attempt
 
