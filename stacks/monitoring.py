@@ -45,6 +45,11 @@ def product_metric(name: str, statistic: str = "Sum", period: Duration | None = 
     )
 
 
+def counts_graph(title: str, *metric_names: str) -> cloudwatch.GraphWidget:
+    """A half-width graph of product counters (5-minute sums)."""
+    return cloudwatch.GraphWidget(title=title, left=[product_metric(n) for n in metric_names], width=12)
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -194,30 +199,16 @@ class Monitoring(Construct):
                 right=[product_metric("RefreshLatency", statistic="p90")],
                 width=12,
             ),
-            cloudwatch.GraphWidget(
-                title="Grants",
-                left=[
-                    product_metric("ConnectionsAuthorized"),
-                    product_metric("ReauthorizationRequired"),
-                    product_metric("ClientCredentialsInvalid"),
-                ],
-                width=12,
+            counts_graph(
+                "Grants", "ConnectionsAuthorized", "ReauthorizationRequired", "ClientCredentialsInvalid"
             ),
-            cloudwatch.GraphWidget(
-                title="Work enqueued by the scheduler",
-                left=[product_metric("RefreshesEnqueued"), product_metric("ProfileSyncsEnqueued")],
-                width=12,
+            counts_graph("Work enqueued by the scheduler", "RefreshesEnqueued", "ProfileSyncsEnqueued"),
+            counts_graph(
+                "Rotated-token writes and event publishes that failed",
+                "RotatedTokenPersistFailed",
+                "EventPublishFailed",
             ),
-            cloudwatch.GraphWidget(
-                title="Rotated-token writes and event publishes that failed",
-                left=[product_metric("RotatedTokenPersistFailed"), product_metric("EventPublishFailed")],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Admin API",
-                left=[product_metric("AdminRequests"), product_metric("AdminRequestsUnauthorized")],
-                width=12,
-            ),
+            counts_graph("Admin API", "AdminRequests", "AdminRequestsUnauthorized"),
             cloudwatch.GraphWidget(
                 title="Oldest token age (s)",
                 left=[product_metric("OldestTokenAgeSeconds", statistic="Maximum")],
