@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from ads_connect.clock import SystemClock
+from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.logic.admin import AdminService
 from ads_connect.logic.connect_session import ConnectSessionRequestError
 from ads_connect.logic.ports import (
@@ -116,6 +117,8 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
             events=events,
             clock=clock,
             settings=settings,
+            # API Gateway gives up at ~29 s: retries stop in time to record the outcome and answer.
+            remaining_seconds=remaining_seconds_of(app.lambda_context),
         )
 
     def resync(connection: Connection) -> Connection:

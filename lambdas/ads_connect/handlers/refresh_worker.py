@@ -17,6 +17,7 @@ from ads_connect.adapters.events import EventBridgePublisher
 from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.secrets import SecretsManagerVault
 from ads_connect.clock import SystemClock
+from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.logic.ports import LeaseHeldError
 from ads_connect.logic.profiles import resync_connection_profiles
 from ads_connect.logic.refresh import refresh_connection
@@ -25,8 +26,6 @@ from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
-# Stop starting new token calls this long before the Lambda timeout.
-SAFETY_MARGIN_MS = 5000
 
 
 @cache
@@ -53,10 +52,7 @@ class _Invocation:
 
 
 def _remaining_seconds() -> float:
-    context = _Invocation.context
-    if context is None:
-        return float("inf")
-    return max(0.0, (context.get_remaining_time_in_millis() - SAFETY_MARGIN_MS) / 1000)
+    return remaining_seconds_of(_Invocation.context)()
 
 
 def handle_record(record: SQSRecord) -> None:
