@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -13,6 +14,7 @@ from ads_connect.regions import Region
 
 from emulator import agency_profile, seller_profile, vendor_profile
 from tests.fakes.browser import PUBLIC_BASE, Browser
+from tests.fakes.http_api import FakeLambdaContext
 from tests.integration.conftest import Product
 
 BIG_ID = 2**53 + 5
@@ -124,6 +126,25 @@ def test_profiles_forbidden_during_propagation_are_pending_and_rechecked(adverti
     connection = advertiser.store.get_connection("acme", Region.NA)
     assert connection is not None and connection.profiles_state is ProfilesState.PENDING
     assert connection.profile_sync_due_at is not None
+
+
+def test_too_little_time_for_discovery_connects_and_leaves_profiles_to_the_recheck(
+    advertiser: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The code exchange leaves 13 s before the deadline margin: less than one Ads API call may take
+    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", lambda _self: 18_000)
+    page = Browser().connect(advertiser.session("acme"), "NA")
+    assert page["statusCode"] == 200 and "Amazon Ads is connected" in page["body"]
+    assert "still being discovered" in page["body"]
+    assert not [e for e in advertiser.amazon.emu.received_requests() if e["endpoint"] == "profiles"]
+    connection = advertiser.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.profiles_state is ProfilesState.PENDING
+    # The profile re-check picks it up within minutes
+    soon = datetime.now(UTC) + timedelta(minutes=16)
+    assert ("acme", Region.NA) in advertiser.store.profile_sync_due(now=soon)
+    (event,) = advertiser.aws.lifecycle_events()
+    assert event["detail"]["profiles_state"] == "pending"
 
 
 def test_denied_consent_ends_on_a_friendly_page_and_stores_nothing(advertiser: Product) -> None:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ads_connect.handlers import http_common as web
+from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.dependencies import public_dependencies
 from ads_connect.logic.callback import handle_callback, read_result
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
@@ -16,13 +17,15 @@ from ads_connect.observability import logger, metrics, tracer
 from ads_connect.pages.views import success_page
 
 
-def _callback(event: dict[str, Any]) -> dict[str, Any]:
+def _callback(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = public_dependencies().callback
     outcome = handle_callback(
         web.query_params(event),
         web.binding_cookie(event),
         result_base_url=web.public_base_url(event, deps.settings),
         deps=deps,
+        # API Gateway gives up at ~29 s: no Amazon call starts that could answer after it.
+        remaining_seconds=remaining_seconds_of(context),
     )
     metrics.add_metric(name="ConnectionsAuthorized", unit=MetricUnit.Count, value=1)
     logger.info(
@@ -33,6 +36,7 @@ def _callback(event: dict[str, Any]) -> dict[str, Any]:
             "reconsent": outcome.reconsent,
             "profile_count": outcome.connection.profile_count,
             "profiles_state": outcome.connection.profiles_state.value,
+            "profile_discovery_deferred": outcome.profile_discovery_deferred,
         },
     )
     # 303: the code leaves the address bar; the next page holds no secret.
@@ -67,7 +71,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             raise ConsentFlowError(FailureKind.METHOD_NOT_ALLOWED)
         path = str(event.get("rawPath") or "")
         if path.endswith("/callback"):
-            return _callback(event)
+            return _callback(event, context)
         if "/result/" in path:
             return _result(event)
         raise ConsentFlowError(FailureKind.NOT_FOUND)

@@ -1,14 +1,21 @@
 """Flow 3: the OAuth callback. Validate and consume the state, exchange the code at the same
-region's token endpoint, store the grant (refresh token first), discover profiles, record the
-connection, announce it, and hand the browser a result that holds no code or token."""
+region's token endpoint, store the grant (refresh token first, then the access token), record
+the connection, discover its profiles within the invocation's deadline, announce it, and hand
+the browser a result that holds no code or token.
+
+The connection is recorded before profile discovery: discovery calls the Ads API and may run out
+of time or fail, and a grant already stored must then be a connection that the refresh schedule
+keeps alive and the profile re-check completes, never tokens nobody knows about.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
@@ -33,10 +40,11 @@ from ads_connect.logic.ports import (
     TokenVault,
     TransientAmazonError,
 )
-from ads_connect.logic.profiles import apply_profile_result, sync_profiles
+from ads_connect.logic.profiles import RECHECK_SOON, ProfileSyncResult, apply_profile_result, sync_profiles
 from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
-from ads_connect.models.records import Connection, ConnectionStatus
+from ads_connect.models.records import AccessLevel, Connection, ConnectionStatus, ProfilesState
 from ads_connect.models.settings import PagesSettings
+from ads_connect.regions import Region
 
 CONNECTED_EVENT = "Connection Connected"
 RESULT_LIFETIME = timedelta(minutes=30)
@@ -48,6 +56,18 @@ LEASE_SECONDS = 120
 # single-use code must never be sent twice after an ambiguous failure.
 EXCHANGE_ATTEMPTS = 3
 MAX_PARAMETER_LENGTH = 4096
+# The longest one Amazon call can take: the adapters' connect + read timeouts (adapters/http.py),
+# rounded up. No call (exchange retry, profile listing) starts with less time than this left.
+AMAZON_CALL_SECONDS = 14.0
+REASON_DISCOVERING = (
+    "Your advertising profiles are still being discovered. They will be checked again "
+    "automatically in a few minutes; there is nothing more to do."
+)
+
+
+class ProfileDiscoveryOutOfTimeError(Exception):
+    """Too little of the invocation is left to start another Ads API call. Not an
+    ``AmazonError``: ``sync_profiles`` lets it through before it writes anything."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,42 @@ class CallbackOutcome:
     location: str
     connection: Connection
     reconsent: bool
+    # The deadline came before profile discovery finished: profiles are pending a re-check.
+    profile_discovery_deferred: bool = False
+
+
+@dataclass(frozen=True)
+class InstalledGrant:
+    connection: Connection
+    reconsent: bool
+    profiles: list[ResultProfile]
+    profile_discovery_deferred: bool
+
+
+@dataclass(frozen=True)
+class DeadlineBoundAdsApi:
+    """The Ads API client, refusing to start a call that could outlast the invocation."""
+
+    ads: AdsApiClient
+    remaining_seconds: Callable[[], float]
+
+    def list_profiles(
+        self,
+        region: Region,
+        *,
+        access_token: str,
+        client_id: str,
+        access_level: AccessLevel | None = None,
+    ) -> Sequence[dict[str, Any]]:
+        if self.remaining_seconds() < AMAZON_CALL_SECONDS:
+            raise ProfileDiscoveryOutOfTimeError(region.value)
+        return self.ads.list_profiles(
+            region, access_token=access_token, client_id=client_id, access_level=access_level
+        )
+
+
+def _no_deadline() -> float:
+    return float("inf")
 
 
 def _single(params: Mapping[str, str], name: str) -> str | None:
@@ -109,7 +165,11 @@ def raise_for_oauth_error(params: Mapping[str, str]) -> None:
 
 
 def exchange_code(
-    record: OAuthStateRecord, code: str, credentials: ClientCredentials, deps: CallbackDependencies
+    record: OAuthStateRecord,
+    code: str,
+    credentials: ClientCredentials,
+    deps: CallbackDependencies,
+    remaining_seconds: Callable[[], float] = _no_deadline,
 ) -> TokenGrant:
     for attempt in range(1, EXCHANGE_ATTEMPTS + 1):
         try:
@@ -124,10 +184,11 @@ def exchange_code(
             raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
         except TransientAmazonError as error:
             # A 5xx/429 answer means Amazon did not redeem the code; a refused connection
-            # never reached it. Both are safe to repeat, briefly.
-            if attempt == EXCHANGE_ATTEMPTS:
+            # never reached it. Both are safe to repeat, briefly, while the invocation has time.
+            delay = min(error.retry_after or 0.5 * attempt, 2.0)
+            if attempt == EXCHANGE_ATTEMPTS or remaining_seconds() - delay < AMAZON_CALL_SECONDS:
                 raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
-            deps.sleep(min(error.retry_after or 0.5 * attempt, 2.0))
+            deps.sleep(delay)
         except InvalidGrantError:
             raise ConsentFlowError(FailureKind.CODE_REJECTED) from None
         except InvalidClientError:
@@ -160,9 +221,11 @@ def install_grant(
     *,
     display_name: str | None,
     deps: CallbackDependencies,
-) -> tuple[Connection, bool, list[ResultProfile]]:
+    remaining_seconds: Callable[[], float] = _no_deadline,
+) -> InstalledGrant:
     """Store a freshly consented grant, replacing an existing connection of this tenant and
-    region in place. Refresh token first, then the access token, then the connection."""
+    region in place: refresh token, access token, the connection (active), and only then the
+    profiles, all under the connection's lease."""
     if grant.refresh_token is None:
         raise ConsentFlowError(FailureKind.AMAZON_ERROR)
     owner = f"callback-{uuid.uuid4().hex[:12]}"
@@ -189,15 +252,6 @@ def install_grant(
             client_id=credentials.client_id,
             grant_version=version,
         )
-        result = sync_profiles(
-            record.tenant_id,
-            record.region,
-            access_token=grant.access_token,
-            client_id=credentials.client_id,
-            ads=deps.ads_api,
-            store=deps.store,
-            clock=deps.clock,
-        )
         connection = Connection(
             tenant_id=record.tenant_id,
             region=record.region,
@@ -207,14 +261,27 @@ def install_grant(
             connected_at=existing.connected_at if existing else now,
             access_token_expires_at=expires_at,
             refresh_due_at=refresh_due_at(expires_at, now, deps.settings.refresh_lead_seconds),
+            # Until discovery below answers: the stored mappings (if any) as they are, and a
+            # re-check soon, so a crash or timeout during discovery is completed by the re-sync.
+            view_only=existing.view_only if existing else False,
+            profile_count=existing.profile_count if existing else 0,
+            profiles_state=ProfilesState.PENDING,
+            profiles_state_reason=REASON_DISCOVERING,
+            profile_sync_due_at=now + RECHECK_SOON,
             last_refresh_success_at=existing.last_refresh_success_at if existing else None,
             last_refresh_failure_at=existing.last_refresh_failure_at if existing else None,
             last_refresh_error_code=existing.last_refresh_error_code if existing else None,
         )
-        connection = apply_profile_result(connection, result, now)
         deps.store.save_connection(
             connection, expected_grant_version=existing.grant_version if existing else None
         )
+        result, deferred = discover_profiles(record, grant, credentials, deps, remaining_seconds)
+        checked_at = deps.clock.now()
+        connection = apply_profile_result(connection, result, checked_at)
+        if deferred:
+            # Amazon was not asked (a re-consent would otherwise wait hours): re-check soon.
+            connection = connection.model_copy(update={"profile_sync_due_at": checked_at + RECHECK_SOON})
+        deps.store.save_connection(connection, expected_grant_version=version)
     finally:
         deps.store.release_lease(lease)
     shown = [
@@ -227,12 +294,46 @@ def install_grant(
         )
         for p in result.profiles
     ]
-    return connection, existing is not None, shown
+    return InstalledGrant(connection, existing is not None, shown, deferred)
+
+
+def discover_profiles(
+    record: OAuthStateRecord,
+    grant: TokenGrant,
+    credentials: ClientCredentials,
+    deps: CallbackDependencies,
+    remaining_seconds: Callable[[], float],
+) -> tuple[ProfileSyncResult, bool]:
+    """``sync_profiles`` with the new access token, starting no Ads API call that could outlast
+    the invocation. Out of time: profiles are pending (stored mappings untouched), as while a
+    new link propagates, and the scheduled re-check finishes the job. Second value: deferred."""
+    ads = DeadlineBoundAdsApi(deps.ads_api, remaining_seconds)
+    try:
+        result = sync_profiles(
+            record.tenant_id,
+            record.region,
+            access_token=grant.access_token,
+            client_id=credentials.client_id,
+            ads=ads,
+            store=deps.store,
+            clock=deps.clock,
+        )
+    except ProfileDiscoveryOutOfTimeError:
+        stored = [p for p in deps.store.list_profiles(record.tenant_id, record.region) if not p.gone]
+        return ProfileSyncResult(ProfilesState.PENDING, REASON_DISCOVERING, False, stored, False), True
+    return result, False
 
 
 def handle_callback(
-    params: Mapping[str, str], binding_cookie: str | None, *, result_base_url: str, deps: CallbackDependencies
+    params: Mapping[str, str],
+    binding_cookie: str | None,
+    *,
+    result_base_url: str,
+    deps: CallbackDependencies,
+    remaining_seconds: Callable[[], float] = _no_deadline,
 ) -> CallbackOutcome:
+    """``remaining_seconds``: the invocation's time left (the handler's Lambda deadline minus a
+    margin); no Amazon call starts that could run past it."""
     record = consume_state(params, binding_cookie, deps)
     raise_for_oauth_error(params)
     code = _single(params, "code")
@@ -250,10 +351,17 @@ def handle_callback(
         credentials = deps.vault.read_client_credentials()
     except ClientCredentialsMissingError:
         raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED) from None
-    grant = exchange_code(record, code, credentials, deps)
-    connection, reconsent, profiles = install_grant(
-        record, grant, credentials, display_name=session.display_name, deps=deps
+    grant = exchange_code(record, code, credentials, deps, remaining_seconds)
+    installed = install_grant(
+        record,
+        grant,
+        credentials,
+        display_name=session.display_name,
+        deps=deps,
+        remaining_seconds=remaining_seconds,
     )
+    connection, reconsent = installed.connection, installed.reconsent
+    deferred = installed.profile_discovery_deferred
     now = deps.clock.now()
     deps.consent_store.mark_session_used(record.session_hash, used_at=now)
     deps.events.publish(
@@ -277,7 +385,7 @@ def handle_callback(
                 "profiles": str(connection.profile_count),
             }
         )
-        return CallbackOutcome(f"{session.return_url}?{query}", connection, reconsent)
+        return CallbackOutcome(f"{session.return_url}?{query}", connection, reconsent, deferred)
     result_id = new_id()
     deps.consent_store.put_result(
         result_id,
@@ -286,7 +394,7 @@ def handle_callback(
             display_name=session.display_name,
             region=connection.region,
             reconsent=reconsent,
-            profiles=profiles,
+            profiles=installed.profiles,
             profiles_state=connection.profiles_state,
             profiles_state_reason=connection.profiles_state_reason,
             view_only=connection.view_only,
@@ -294,7 +402,9 @@ def handle_callback(
             expires_at=now + RESULT_LIFETIME,
         ),
     )
-    return CallbackOutcome(f"{result_base_url.rstrip('/')}/result/{result_id}", connection, reconsent)
+    return CallbackOutcome(
+        f"{result_base_url.rstrip('/')}/result/{result_id}", connection, reconsent, deferred
+    )
 
 
 def read_result(

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from ads_connect.logic.callback import (
+    AMAZON_CALL_SECONDS,
     CONNECTED_EVENT,
     EXCHANGE_ATTEMPTS,
     LEASE_WAIT_SECONDS,
+    REASON_DISCOVERING,
+    CallbackOutcome,
     handle_callback,
     read_result,
 )
@@ -20,6 +25,7 @@ from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.logic.ids import id_hash
 from ads_connect.logic.ports import (
     AdsApiForbiddenError,
+    AdsApiUnauthorizedError,
     AmazonRequestRejectedError,
     AmbiguousAmazonError,
     InvalidClientError,
@@ -27,8 +33,10 @@ from ads_connect.logic.ports import (
     StaleGrantError,
     TransientAmazonError,
 )
+from ads_connect.logic.profiles import RECHECK_SOON
 from ads_connect.models.consent import OAuthStateRecord
 from ads_connect.models.records import AccessLevel, ConnectionStatus, ProfilesState
+from ads_connect.pages.views import success_page
 from ads_connect.regions import Region
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN, fake_grant
@@ -54,8 +62,17 @@ def _begin(world: World, region: str = "NA", **session_options: object) -> tuple
     return state, started.browser_binding
 
 
-def _callback(world: World, params: dict[str, str], binding: str | None):  # type: ignore[no-untyped-def]
-    return handle_callback(params, binding, result_base_url=PUBLIC_BASE, deps=world.deps)
+def _callback(
+    world: World,
+    params: dict[str, str],
+    binding: str | None,
+    remaining_seconds: Callable[[], float] | None = None,
+) -> CallbackOutcome:
+    if remaining_seconds is None:
+        return handle_callback(params, binding, result_base_url=PUBLIC_BASE, deps=world.deps)
+    return handle_callback(
+        params, binding, result_base_url=PUBLIC_BASE, deps=world.deps, remaining_seconds=remaining_seconds
+    )
 
 
 def _fails(world: World, params: dict[str, str], binding: str | None) -> FailureKind:
@@ -378,3 +395,175 @@ def test_two_callbacks_racing_for_one_tenant_leave_one_consistent_grant(world: W
     assert connection is not None and stored is not None and published is not None
     assert connection.grant_version == stored.grant_version == published.grant_version == 2
     assert stored.refresh_token[-1] == published.access_token[-1]  # both from the same grant
+
+
+# -- the connection comes before profile discovery; discovery keeps to the deadline ----------
+
+
+def _page_of(world: World, outcome: CallbackOutcome, binding: str) -> str:
+    result = read_result(
+        outcome.location.rsplit("/", 1)[1], binding, consent_store=world.consent_store, now=world.clock.now()
+    )
+    return success_page(
+        app_name="Acme Reports",
+        tenant_label=result.tenant_id,
+        region=result.region,
+        profiles=result.profiles,
+        reason=result.profiles_state_reason,
+        view_only=result.view_only,
+    ).body
+
+
+def test_the_grant_and_the_connection_are_stored_before_profile_discovery(world: World) -> None:
+    calls: list[str] = []
+
+    def recorded(owner: Any, name: str) -> None:
+        original = getattr(owner, name)
+
+        def record(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return original(*args, **kwargs)
+
+        setattr(owner, name, record)
+
+    for owner, name in (
+        (world.vault, "write_refresh_token"),
+        (world.vault, "publish_access_token"),
+        (world.store, "save_connection"),
+        (world.ads, "list_profiles"),
+        (world.store, "save_profiles"),
+        (world.events, "publish"),
+        (world.consent_store, "put_result"),
+    ):
+        recorded(owner, name)
+    seen_at_discovery = []
+    original_list = world.ads.list_profiles
+
+    def list_profiles(*args: Any, **kwargs: Any) -> Any:
+        seen_at_discovery.append(world.store.get_connection("acme", Region.NA))
+        return original_list(*args, **kwargs)
+
+    world.ads.list_profiles = list_profiles  # type: ignore[method-assign]
+    state, binding = _begin(world)
+
+    _callback(world, {"code": "c", "state": state}, binding)
+
+    assert calls == [
+        "write_refresh_token",
+        "publish_access_token",
+        "save_connection",  # active, grant stored, profiles pending a re-check
+        "list_profiles",
+        "save_profiles",
+        "save_connection",  # the discovered profile state
+        "publish",
+        "put_result",
+    ]
+    (during,) = seen_at_discovery
+    assert during is not None and during.status is ConnectionStatus.ACTIVE and during.grant_version == 1
+    assert during.profiles_state is ProfilesState.PENDING
+    assert during.profile_sync_due_at == world.clock.now() + RECHECK_SOON
+
+
+def test_a_crash_during_profile_discovery_leaves_a_live_connection_to_recheck(world: World) -> None:
+    state, binding = _begin(world)
+    world.ads.script = [RuntimeError("the Ads API client blew up")]  # type: ignore[list-item]
+
+    with pytest.raises(RuntimeError):
+        _callback(world, {"code": "c", "state": state}, binding)
+
+    # The grant is a connection the refresh schedule keeps alive and the re-sync completes
+    connection = world.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.refresh_due_at is not None and connection.grant_version == 1
+    assert connection.profiles_state is ProfilesState.PENDING
+    assert connection.profile_sync_due_at == world.clock.now() + RECHECK_SOON
+    stored = world.vault.read_refresh_token("acme", Region.NA)
+    assert stored is not None and stored.grant_version == 1
+    assert world.store.leases == {}
+    # Nothing was announced and the session can be used again (a retry is a re-consent)
+    assert world.events.published == []
+    (session,) = world.consent_store.sessions.values()
+    assert session.used_at is None
+
+
+def test_the_deadline_during_discovery_ends_on_success_with_profiles_pending(world: World) -> None:
+    state, binding = _begin(world)
+    # 403 on the first listing (a view-only user?), then too little time for the second one
+    world.ads.script = [AdsApiForbiddenError("x", error_code="forbidden", status=403)]
+
+    def remaining() -> float:
+        return 25.0 if not world.ads.calls else AMAZON_CALL_SECONDS - 1
+
+    outcome = _callback(world, {"code": "c", "state": state}, binding, remaining)
+
+    assert [level for _, level, _ in world.ads.calls] == [None]  # the view retry never started
+    assert outcome.profile_discovery_deferred
+    connection = world.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.profiles_state is ProfilesState.PENDING
+    assert connection.profiles_state_reason == REASON_DISCOVERING
+    assert connection.profile_sync_due_at == world.clock.now() + RECHECK_SOON  # the scheduled re-sync
+    assert world.store.leases == {}
+    ((_, detail),) = world.events.published
+    assert detail["profiles_state"] == "pending" and detail["profile_count"] == 0
+    (session,) = world.consent_store.sessions.values()
+    assert session.used_at == world.clock.now()
+    page = _page_of(world, outcome, binding)
+    assert "Amazon Ads is connected" in page and "still being discovered" in page
+
+
+def test_no_profile_listing_starts_without_time_for_it(world: World) -> None:
+    state, binding = _begin(world)
+
+    outcome = _callback(world, {"code": "c", "state": state}, binding, lambda: AMAZON_CALL_SECONDS - 0.1)
+
+    assert world.ads.calls == [] and outcome.profile_discovery_deferred
+    assert outcome.connection.profiles_state is ProfilesState.PENDING
+    assert outcome.connection.profile_sync_due_at is not None
+
+
+def test_a_deferred_reconsent_keeps_the_known_profiles(world: World) -> None:
+    state, binding = _begin(world)
+    _callback(world, {"code": "c1", "state": state}, binding)
+    world.clock.advance(days=2)  # past the propagation window: Amazon's own "pending" waits hours
+    world.lwa.exchange_script = [fake_grant(access_token="Atza|second", refresh_token="Atzr|second")]
+    state, binding = _begin(world)
+
+    outcome = _callback(world, {"code": "c2", "state": state}, binding, lambda: 1.0)
+
+    assert outcome.reconsent and outcome.profile_discovery_deferred
+    assert outcome.connection.grant_version == 2 and outcome.connection.profile_count == 1
+    assert outcome.connection.profile_sync_due_at == world.clock.now() + RECHECK_SOON
+    assert [p.gone for p in world.store.list_profiles("acme")] == [False]
+    assert "Shop US" in _page_of(world, outcome, binding)
+
+
+def test_an_answered_discovery_within_the_deadline_is_not_deferred(world: World) -> None:
+    state, binding = _begin(world)
+    world.ads.script = [AdsApiUnauthorizedError("x", error_code="unauthorized", status=401)]
+
+    outcome = _callback(world, {"code": "c", "state": state}, binding, lambda: 25.0)
+
+    # Amazon's own "not yet" stays the propagation case, with its own reason
+    assert not outcome.profile_discovery_deferred
+    assert outcome.connection.profiles_state is ProfilesState.PENDING
+    assert outcome.connection.profiles_state_reason != REASON_DISCOVERING
+
+
+def _fails_within(
+    world: World, params: dict[str, str], binding: str | None, remaining: Callable[[], float]
+) -> FailureKind:
+    with pytest.raises(ConsentFlowError) as raised:
+        _callback(world, params, binding, remaining)
+    return raised.value.kind
+
+
+def test_the_exchange_is_not_retried_past_the_deadline(world: World) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [TransientAmazonError("x", error_code="server_error", status=503)]
+
+    kind = _fails_within(world, {"code": "c", "state": state}, binding, lambda: AMAZON_CALL_SECONDS)
+
+    assert kind is FailureKind.AMAZON_UNREACHABLE
+    assert len(world.lwa.exchanges) == 1 and world.sleeps == []
+    assert world.vault.refresh_tokens == {} and world.store.connections == {}
