@@ -558,9 +558,13 @@ def test_moto_tenant_detail_refresh_and_lease(moto_api: Moto) -> None:
     assert body["refresh_attempts"][0]["trigger"] == "admin"
     assert body["connections"][0]["last_refresh_success_at"] is not None
 
+    before = moto_api.store.get_connection("acme", Region.NA)
     lease = moto_api.store.acquire_lease("acme", Region.NA, owner="worker-1", seconds=300)
     status, body = moto_api.call("DELETE", "/admin/tenants/acme/connections/NA")
-    assert status == 409 and body["error"]["code"] == "refresh_in_progress"
+    assert status == 409 and body["error"]["code"] == "connection_busy"
+    assert moto_api.store.get_connection("acme", Region.NA) == before  # nothing changed
+    assert moto_api.vault.read_refresh_token("acme", Region.NA) is not None
+    assert moto_api.aws.lifecycle_events() == []
     moto_api.store.release_lease(lease)
 
     status, body = moto_api.call("POST", "/admin/tenants/acme/connections/NA/resync-profiles")
@@ -605,3 +609,39 @@ def test_moto_disconnect_end_state(moto_api: Moto) -> None:
     assert moto_api.aws.lifecycle_events() == []
     status, body = moto_api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
     assert status == 409 and body["error"]["code"] == "connection_disconnected"
+
+
+def test_moto_disconnect_interrupted_after_the_status_write_is_completed_by_the_retry(
+    moto_api: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_api.connect("acme")
+    moto_api.store.save_profiles(
+        "acme", Region.NA, [make_profile("acme", Region.NA, "42", clock=moto_api.clock)]
+    )
+
+    def secrets_manager_down(*_: Any, **__: Any) -> None:
+        raise RuntimeError("Secrets Manager did not answer")
+
+    working = moto_api.vault.delete_connection_secrets
+    monkeypatch.setattr(moto_api.vault, "delete_connection_secrets", secrets_manager_down)
+    status, body = moto_api.call("DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 500 and body["error"]["code"] == "internal_error"
+    # Refreshes stopped, the disconnect is not complete, the lease is free for the retry
+    halfway = moto_api.store.get_connection("acme", Region.NA)
+    assert halfway.status is ConnectionStatus.DISCONNECTED and halfway.disconnected_at is None
+    assert moto_api.store.due_connections(now=moto_api.clock.now() + timedelta(days=1)) == []
+    assert moto_api.aws.lifecycle_events() == []
+
+    monkeypatch.setattr(moto_api.vault, "delete_connection_secrets", working)
+    status, body = moto_api.call("DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 200 and body["already_disconnected"] is False
+    connection = moto_api.store.get_connection("acme", Region.NA)
+    assert connection.disconnected_at is not None and connection.grant_version == 2
+    assert [p.gone for p in moto_api.store.list_profiles("acme")] == [True]
+    secrets_client = boto3.client("secretsmanager", region_name=moto_api.aws.region)
+    listed = secrets_client.list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    private = next(s for s in listed if s["Name"] == f"{moto_api.aws.secret_prefix}/refresh/acme/NA")
+    assert "DeletedDate" in private
+    assert [e["detail-type"] for e in moto_api.aws.lifecycle_events()] == ["Connection Disconnected"]
+    status, body = moto_api.call("DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 200 and body["already_disconnected"] is True

@@ -349,6 +349,18 @@ def test_disconnect_recovery_window_validation(api: Api, days: str) -> None:
     assert api.vault.deleted == []
 
 
+def test_disconnect_while_a_refresh_holds_the_lease_is_a_409_busy(api: Api) -> None:
+    api.add("acme")
+    before = api.store.get_connection("acme", Region.NA)
+    api.store.acquire_lease("acme", Region.NA, owner="refresh-0123456789ab", seconds=300)
+    status, body, _ = api.call("DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 409
+    assert_error(body, "connection_busy")
+    assert "retry" in body["error"]["message"].lower()
+    assert api.store.get_connection("acme", Region.NA) == before
+    assert api.vault.deleted == [] and api.events.published == [] and api.store.audit == []
+
+
 def test_disconnect_unknown_connection(api: Api) -> None:
     status, body, _ = api.call("DELETE", "/admin/tenants/acme/connections/NA")
     assert status == 404

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from ads_connect.logic.admin import (
     CREDENTIALS_PROBE_REFRESH_TOKEN,
+    DISCONNECT_TRIGGER,
     EVENT_DISCONNECTED,
     AdminService,
+    ConnectionBusyError,
 )
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
@@ -340,26 +343,138 @@ def test_disconnect_stops_refreshing_deletes_secrets_audits_and_emits(world: Wor
 
 def test_disconnect_twice_is_idempotent_without_a_second_event(world: World) -> None:
     world.add("t1")
-    world.service.disconnect("t1", Region.NA)
+    first = world.service.disconnect("t1", Region.NA)
     world.clock.advance(minutes=5)
+    after_first = world.store.get_connection("t1", Region.NA)
 
     again = world.service.disconnect("t1", Region.NA)
 
-    assert again.already_disconnected
+    assert again.already_disconnected and again.disconnected_at == first.disconnected_at
+    assert world.store.get_connection("t1", Region.NA) == after_first
     assert len(world.events.published) == 1 and len(world.store.audit) == 1
-    assert len(world.vault.deleted) == 2  # the secret deletion is retried in case it failed first
+    assert len(world.vault.deleted) == 1  # a complete disconnect has nothing left to do
+    assert world.store.leases == {}
 
 
-def test_disconnect_while_a_refresh_holds_the_lease_changes_nothing(world: World) -> None:
+@pytest.mark.parametrize("holder", ["refresh-0123456789ab", "callback-0123456789ab", DISCONNECT_TRIGGER])
+def test_disconnect_while_another_flow_holds_the_lease_is_busy_and_changes_nothing(
+    world: World, holder: str
+) -> None:
     world.add("t1")
-    world.store.acquire_lease("t1", Region.NA, owner="worker-1", seconds=300)
+    world.vault.write_refresh_token("t1", Region.NA, refresh_token="Atzr|fake", grant_version=1)
+    world.store.save_profiles("t1", Region.NA, [make_profile("t1", Region.NA, "5", clock=world.clock)])
+    before = world.store.get_connection("t1", Region.NA)
+    # Another flow's lease; the old fixed disconnect owner is another holder too
+    held = world.store.acquire_lease("t1", Region.NA, owner=holder, seconds=300)
 
-    with pytest.raises(LeaseHeldError):
+    with pytest.raises(ConnectionBusyError):
         world.service.disconnect("t1", Region.NA)
 
+    assert world.store.get_connection("t1", Region.NA) == before
+    assert [p.gone for p in world.store.list_profiles("t1")] == [False]
+    assert world.vault.read_refresh_token("t1", Region.NA) is not None and world.vault.deleted == []
+    assert world.store.audit == [] and world.events.published == []
+    assert world.store.leases == {("t1", Region.NA): held}  # still the holder's
+
+
+def test_disconnect_does_every_step_under_its_own_lease_in_order(world: World) -> None:
+    world.add("t1")
+    steps: list[tuple[str, str | None]] = []
+
+    def record(owner: Any, name: str, describe: Any = None) -> None:
+        original = getattr(owner, name)
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            lease = world.store.leases.get(("t1", Region.NA))
+            steps.append((describe(*args) if describe else name, lease.owner if lease else None))
+            return result
+
+        setattr(owner, name, recorded)
+
+    def connection_write(connection: Any, *_: Any) -> str:
+        return "save_connection:" + ("complete" if connection.disconnected_at else "stopped")
+
+    record(world.store, "save_connection", connection_write)
+    record(world.store, "save_profiles")
+    record(world.vault, "delete_connection_secrets")
+    record(world.store, "append_audit")
+    record(world.events, "publish")
+
+    world.service.disconnect("t1", Region.NA)
+
+    assert [name for name, _ in steps] == [
+        "save_connection:stopped",  # status disconnected, version + 1: refreshes stop here
+        "save_profiles",
+        "delete_connection_secrets",
+        "append_audit",
+        "publish",
+        "save_connection:complete",  # disconnected_at: nothing left to do
+    ]
+    owners = {owner for _, owner in steps}
+    (owner,) = owners
+    assert owner is not None and owner.startswith(f"{DISCONNECT_TRIGGER}-") and owner != DISCONNECT_TRIGGER
+    assert world.store.leases == {}
+
+
+def _fail_call(target: Any, name: str, *, on_call: int = 1) -> None:
+    """Make ``target.name`` raise on its ``on_call``-th call (a crash at that step), once."""
+    original = getattr(target, name)
+    calls = 0
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == on_call:
+            raise RuntimeError(f"{name} failed")
+        return original(*args, **kwargs)
+
+    setattr(target, name, failing)
+
+
+@pytest.mark.parametrize(
+    ("part", "name", "on_call"),
+    [
+        ("store", "save_connection", 1),
+        ("store", "save_profiles", 1),
+        ("vault", "delete_connection_secrets", 1),
+        ("store", "append_audit", 1),
+        ("events", "publish", 1),
+        ("store", "save_connection", 2),
+    ],
+)
+def test_a_disconnect_that_failed_at_any_step_is_completed_by_the_retry(
+    world: World, part: str, name: str, on_call: int
+) -> None:
+    world.add("t1")
+    world.vault.write_refresh_token("t1", Region.NA, refresh_token="Atzr|fake", grant_version=1)
+    world.store.save_profiles("t1", Region.NA, [make_profile("t1", Region.NA, "5", clock=world.clock)])
+    _fail_call(getattr(world, part), name, on_call=on_call)
+
+    with pytest.raises(RuntimeError):
+        world.service.disconnect("t1", Region.NA, recovery_window_days=10)
+
+    # The lease is free for the retry; a failure after the first write already stopped refreshes
+    assert world.store.leases == {}
+    halfway = world.store.get_connection("t1", Region.NA)
+    assert halfway is not None and halfway.disconnected_at is None
+    if halfway.status is ConnectionStatus.DISCONNECTED:
+        assert world.store.due_connections(now=world.clock.now() + timedelta(days=1)) == []
+
+    world.clock.advance(minutes=1)
+    retried = world.service.disconnect("t1", Region.NA, recovery_window_days=10)
+
+    assert not retried.already_disconnected
     connection = world.store.get_connection("t1", Region.NA)
-    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
-    assert world.vault.deleted == [] and world.events.published == []
+    assert connection is not None and connection.status is ConnectionStatus.DISCONNECTED
+    assert connection.disconnected_at == world.clock.now() and connection.grant_version == 2
+    assert [p.gone for p in world.store.list_profiles("t1")] == [True]
+    assert world.vault.read_refresh_token("t1", Region.NA) is None
+    assert world.vault.deleted[-1] == ("t1", Region.NA, 10)
+    # Audit and event: at least once (repeated only when the failure came after them)
+    assert world.store.audit and world.store.audit[-1][2]["resumed"] is (halfway.grant_version == 2)
+    assert [e[0] for e in world.events.published][-1] == EVENT_DISCONNECTED
+    assert world.service.disconnect("t1", Region.NA).already_disconnected
 
 
 def test_disconnect_unknown_connection(world: World) -> None:

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from ads_connect.clock import SystemClock
 from ads_connect.handlers.deadline import remaining_seconds_of
-from ads_connect.logic.admin import AdminService
+from ads_connect.logic.admin import AdminService, ConnectionBusyError
 from ads_connect.logic.connect_session import ConnectSessionRequestError
 from ads_connect.logic.ports import (
     AmazonError,
@@ -199,6 +199,13 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
         HTTPStatus.CONFLICT,
         "reauthorization_required",
         "The advertiser must consent again: create a connect session for this tenant.",
+    ),
+    (
+        ConnectionBusyError,
+        HTTPStatus.CONFLICT,
+        "connection_busy",
+        "The connection is busy (a refresh, profile re-sync or re-consent is running); nothing was "
+        "changed. Retry in a few seconds.",
     ),
     (
         LeaseHeldError,

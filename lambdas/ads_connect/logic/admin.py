@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -60,8 +61,10 @@ from ads_connect.regions import Region
 # Nothing is created or spent at Amazon by this call. Not a secret: it never was a token.
 CREDENTIALS_PROBE_REFRESH_TOKEN = "Atzr|ads-connect-credentials-check-not-a-real-token"  # noqa: S105
 CREDENTIALS_PROBE_REGION = Region.NA
-DISCONNECT_LEASE_OWNER = "admin-disconnect"
-# Longer than any Secrets Manager + DynamoDB round trip the disconnect makes.
+# Each disconnect call takes the lease under its own owner (``admin-disconnect-<random>``), as
+# a refresh does: a shared owner would let two calls, or a stale one, act as the same holder.
+DISCONNECT_TRIGGER = "admin-disconnect"
+# Longer than the admin function's 29 s timeout: the lease never expires under a live call.
 DISCONNECT_LEASE_SECONDS = 60
 TENANT_ATTEMPT_LIMIT = 20
 # The order in which an unfiltered listing walks the status index: problems first.
@@ -72,6 +75,11 @@ LISTING_ORDER = (
 )
 
 EVENT_DISCONNECTED = "Connection Disconnected"
+
+
+class ConnectionBusyError(Exception):
+    """Another flow (a refresh, a profile re-sync, a re-consent) holds the connection's lease;
+    nothing was changed and the call can simply be repeated."""
 
 
 class RefreshNow(Protocol):
@@ -225,47 +233,69 @@ class AdminService:
         recovery_window_days: int = DEFAULT_RECOVERY_DAYS,
         actor: str | None = None,
     ) -> Disconnected:
-        """Stop refreshing, delete the secrets (recoverable for the window), audit, emit.
+        """Stop refreshing, mark the profiles gone, delete the secrets (recoverable for the
+        window), audit and emit, all while holding the connection's lease, so no refresh,
+        re-sync or re-consent runs between the steps. ``ConnectionBusyError`` (nothing changed)
+        while another flow holds it.
 
-        Idempotent: a second call re-issues the secret deletion (in case the first one failed
-        after the status was written) without a second event or audit record.
+        Two writes of the connection bracket the steps. The first (status ``disconnected``,
+        grant version + 1, no ``disconnected_at`` yet) stops the schedule and makes any writer
+        that read the old version lose; the last sets ``disconnected_at``: the disconnect is
+        complete. The steps between are idempotent, so a call that finds ``disconnected``
+        without ``disconnected_at`` (an earlier call failed mid-way) does them again; a call
+        that finds it complete changes nothing. The audit record and the event are therefore
+        at least once: a failure after them and before the last write repeats them on retry.
         """
-        connection = self.store.get_connection(tenant_id, region)
-        if connection is None:
+        if self.store.get_connection(tenant_id, region) is None:
+            # Checked before taking the lease: a lease write would create an item for the key.
             raise ConnectionNotFoundError(f"{tenant_id}/{region.value}")
-        if connection.status is ConnectionStatus.DISCONNECTED and connection.disconnected_at is not None:
-            self.vault.delete_connection_secrets(tenant_id, region, recovery_window_days=recovery_window_days)
-            return Disconnected(
-                tenant_id=tenant_id,
-                region=region,
-                status=connection.status,
-                disconnected_at=connection.disconnected_at,
-                recovery_window_days=recovery_window_days,
-                already_disconnected=True,
-            )
-
-        # The lease keeps a refresh from running while the status flips; the version bump makes
-        # any writer that read the connection before this point lose its conditional write.
-        lease = self.store.acquire_lease(
-            tenant_id, region, owner=DISCONNECT_LEASE_OWNER, seconds=DISCONNECT_LEASE_SECONDS
-        )
-        now = self.clock.now()
         try:
-            disconnected = connection.model_copy(
+            lease, connection = self.store.acquire_lease_and_read(
+                tenant_id,
+                region,
+                owner=f"{DISCONNECT_TRIGGER}-{uuid.uuid4().hex[:12]}",
+                seconds=DISCONNECT_LEASE_SECONDS,
+            )
+        except LeaseHeldError:
+            raise ConnectionBusyError(f"{tenant_id}/{region.value}") from None
+        try:
+            if connection is None:
+                raise ConnectionNotFoundError(f"{tenant_id}/{region.value}")
+            if connection.status is ConnectionStatus.DISCONNECTED and connection.disconnected_at is not None:
+                return Disconnected(
+                    tenant_id=tenant_id,
+                    region=region,
+                    status=connection.status,
+                    disconnected_at=connection.disconnected_at,
+                    recovery_window_days=recovery_window_days,
+                    already_disconnected=True,
+                )
+            return self._disconnect_under_lease(connection, recovery_window_days, actor)
+        finally:
+            self.store.release_lease(lease)
+
+    def _disconnect_under_lease(
+        self, connection: Connection, recovery_window_days: int, actor: str | None
+    ) -> Disconnected:
+        tenant_id, region = connection.tenant_id, connection.region
+        # An earlier call wrote the status and failed before it finished: finish its steps.
+        resumed = connection.status is ConnectionStatus.DISCONNECTED
+        stopped = connection
+        if not resumed:
+            stopped = connection.model_copy(
                 update={
                     "status": ConnectionStatus.DISCONNECTED,
-                    "disconnected_at": now,
+                    "disconnected_at": None,
                     "grant_version": connection.grant_version + 1,
                     "refresh_due_at": None,
                     "profile_sync_due_at": None,
                 }
             )
-            self.store.save_connection(disconnected, expected_grant_version=connection.grant_version)
-        finally:
-            self.store.release_lease(lease)
+            self.store.save_connection(stopped, expected_grant_version=connection.grant_version)
         # Consumers looking a profile up must not be sent to a connection without tokens.
         self.store.save_profiles(tenant_id, region, [])
         self.vault.delete_connection_secrets(tenant_id, region, recovery_window_days=recovery_window_days)
+        now = self.clock.now()
         self.store.append_audit(
             tenant_id,
             "connection_disconnected",
@@ -275,6 +305,7 @@ class AdminService:
                 "previous_status": connection.status.value,
                 "grant_version": connection.grant_version,
                 "recovery_window_days": recovery_window_days,
+                "resumed": resumed,
                 "at": now.isoformat(),
             },
         )
@@ -288,6 +319,8 @@ class AdminService:
                 "recovery_window_days": recovery_window_days,
             },
         )
+        completed = stopped.model_copy(update={"disconnected_at": now})
+        self.store.save_connection(completed, expected_grant_version=stopped.grant_version)
         return Disconnected(
             tenant_id=tenant_id,
             region=region,
