@@ -1,5 +1,8 @@
 """Refresh worker function: SQS work messages, partial batch responses (one bad record never
-fails the batch; failed records return to the queue and, after five receives, the DLQ)."""
+fails the batch; failed records return to the queue and, after five receives, the DLQ).
+
+A refresh reached with too little of the invocation left fails its record on purpose
+(``DeadlineTooCloseError``): SQS delivers it again to a fresh invocation."""
 
 from __future__ import annotations
 

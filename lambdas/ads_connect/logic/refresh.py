@@ -12,6 +12,10 @@ The order of writes is the product's promise:
 ``invalid_grant`` is concluded only after re-reading the stored refresh token (another writer
 may have rotated it: a race, not a revocation). ``invalid_client`` and a missing client secret
 are the operator's problem: no tenant is marked, one pause is set, one event fires.
+
+Before any of this, a check that writes nothing: with too little time left for one whole token
+call, ``DeadlineTooCloseError`` is raised (the worker's message goes back to the queue) instead
+of taking the lease.
 """
 
 from __future__ import annotations
@@ -63,6 +67,16 @@ TOKEN_CALL_ATTEMPTS = 4
 SECRET_WRITE_ATTEMPTS = 6
 # Stop retrying when less than this remains before the deadline (room to record the outcome).
 DEADLINE_MARGIN_SECONDS = 5.0
+# Do not take the lease with less than this left: one token call may take 13.05 s (the LWA
+# client's 3.05 s connect + 10 s read timeouts) and the outcome then needs DEADLINE_MARGIN_SECONDS
+# to be stored. A Lambda killed mid-call would leave the lease held for LEASE_SECONDS and could
+# lose a refresh token Amazon had already rotated; waiting for redelivery costs nothing.
+MIN_SECONDS_FOR_REFRESH = 20.0
+
+
+class DeadlineTooCloseError(Exception):
+    """Too little time is left to refresh safely: nothing was written and Amazon was not called.
+    The worker lets the message fail so SQS delivers it again later (to a fresh invocation)."""
 
 
 class RotatedTokenNotPersistedError(Exception):
@@ -103,10 +117,23 @@ def refresh_connection(
     **_unused: Any,
 ) -> RefreshAttempt:
     """Refresh one connection now (``force``) or if it is due. Never raises for Amazon's
-    answers (they become the attempt's outcome); AWS failures propagate (SQS retries)."""
+    answers (they become the attempt's outcome); AWS failures propagate (SQS retries), and so
+    does ``DeadlineTooCloseError``."""
     context = RefreshContext(store, vault, lwa, events, clock, settings, sleep, remaining_seconds)
     started = time.monotonic()
     now = clock.now()
+    seconds_left = context.time_left()
+    if seconds_left < MIN_SECONDS_FOR_REFRESH:
+        logger.info(
+            "refresh deferred: too little time left before the deadline",
+            extra={
+                "tenant_id": tenant_id,
+                "region": region.value,
+                "trigger": trigger,
+                "seconds_left": round(seconds_left, 1),
+            },
+        )
+        raise DeadlineTooCloseError(f"{tenant_id}/{region.value}: {seconds_left:.1f} s left")
     owner = f"{trigger}-{uuid.uuid4().hex[:12]}"
     try:
         lease, connection = store.acquire_lease_and_read(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,12 @@ from ads_connect.logic.ports import (
     StoredRefreshToken,
     TransientAmazonError,
 )
-from ads_connect.logic.refresh import LEASE_SECONDS, RotatedTokenNotPersistedError
+from ads_connect.logic.refresh import (
+    LEASE_SECONDS,
+    MIN_SECONDS_FOR_REFRESH,
+    DeadlineTooCloseError,
+    RotatedTokenNotPersistedError,
+)
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.regions import Region
 
@@ -31,6 +37,12 @@ def _storm(count: int, status: int = 503, retry_after: float | None = None) -> l
         )
         for _ in range(count)
     ]
+
+
+def _time_runs_out(seconds_left: float) -> Callable[[], float]:
+    """Just enough time when the refresh starts, then only ``seconds_left`` (a slow first call)."""
+    readings = iter([MIN_SECONDS_FOR_REFRESH])
+    return lambda: next(readings, seconds_left)
 
 
 def test_a_due_connection_is_refreshed_with_one_secret_write_and_recorded(world: RefreshWorld) -> None:
@@ -285,8 +297,8 @@ def test_a_long_storm_is_recorded_and_the_connection_stays_due(world: RefreshWor
 
 
 def test_retries_stop_when_the_lambda_is_about_to_time_out(world: RefreshWorld) -> None:
-    # Given only 6 seconds left in the invocation
-    world.remaining = lambda: 6.0
+    # Given only 6 seconds left in the invocation after the first token call
+    world.remaining = _time_runs_out(6.0)
     world.connect()
     world.lwa.refresh_script = _storm(3, status=429, retry_after=5)
     # Then no retry would fit: the attempt is recorded as a transient failure after one call
@@ -335,8 +347,31 @@ def test_rotated_token_write_retries_stop_at_the_lambda_deadline(world: RefreshW
     # Given almost no time left in the invocation: no wait fits, so one write attempt only
     world.connect()
     world.lwa.default = fake_grant(refresh_token=ROTATED)
-    world.remaining = lambda: 4.0
+    world.remaining = _time_runs_out(4.0)
     world.vault.failures["write_refresh_token"] = [RuntimeError("throttled")] * 10
     with pytest.raises(RotatedTokenNotPersistedError):
         world.refresh()
     assert world.vault.calls["write_refresh_token"] == 1 and world.sleeps == []
+
+
+# --- a deadline too close to start -----------------------------------------------------------
+
+
+def test_too_little_time_left_defers_the_refresh_before_the_lease(world: RefreshWorld) -> None:
+    # Given a due connection and an invocation with just under one token call's budget left
+    world.connect()
+    before = world.connection()
+    world.remaining = lambda: MIN_SECONDS_FOR_REFRESH - 0.1
+    # When the worker reaches it, Then it refuses (the message goes back to the queue)
+    with pytest.raises(DeadlineTooCloseError):
+        world.refresh()
+    # And nothing happened: no lease, no token call, no attempt, the connection still due
+    assert world.store.calls["acquire_lease_and_read"] == 0 and world.store.leases == {}
+    assert world.lwa.refreshes == [] and world.store.attempts == []
+    assert world.connection() == before
+
+
+def test_exactly_the_minimum_budget_is_enough_to_start(world: RefreshWorld) -> None:
+    world.connect()
+    world.remaining = lambda: MIN_SECONDS_FOR_REFRESH
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
