@@ -13,11 +13,12 @@ from ads_connect.adapters.events import EventBridgePublisher
 from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.work_queue import SqsWorkQueue
 from ads_connect.handlers import refresh_scheduler, refresh_worker
-from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE
+from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER
 from ads_connect.logic.refresh import RotatedTokenNotPersistedError, refresh_connection
 from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import RefreshSettings
+from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.regions import Region
 
 from emulator import seller_profile
@@ -66,6 +67,41 @@ def _consumer_token(product: Product, tenant: str, region: str) -> str:
         client.get_secret_value(SecretId=f"ads-connect/access/{tenant}/{region}")["SecretString"]
     )
     return str(secret["access_token"])
+
+
+def _make_due(product: Product, tenant: str, region: Region) -> None:
+    connection = product.store.get_connection(tenant, region)
+    assert connection is not None
+    product.store.save_connection(
+        connection.model_copy(update={"refresh_due_at": connection.connected_at - timedelta(seconds=1)}),
+        expected_grant_version=connection.grant_version,
+    )
+
+
+def _drain_queue(product: Product) -> list[dict[str, Any]]:
+    """Every message on the work queue, as the SQS event records the worker receives."""
+    sqs = boto3.client("sqs", region_name=product.aws.region)
+    records: list[dict[str, Any]] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=product.aws.work_queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not messages:
+            return records
+        records += [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
 
 
 def test_scheduler_enqueues_only_due_connections_and_the_worker_refreshes_them(connected: Product) -> None:
@@ -391,3 +427,39 @@ def test_an_unexpected_4xx_from_the_token_endpoint_never_revokes_a_tenant(connec
     assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
     connection = connected.store.get_connection("acme", Region.NA)
     assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+
+
+def test_while_paused_only_the_probe_calls_amazon_and_queued_refreshes_leave_the_queue(
+    connected: Product,
+) -> None:
+    refresh_worker.reset()
+    refresh_scheduler.reset()
+    # Given every connection due, two of them already queued, when LWA starts refusing the client
+    for tenant in ("acme", "globex"):
+        for region in (Region.NA, Region.EU, Region.FE):
+            _make_due(connected, tenant, region)
+    SqsWorkQueue(connected.aws.work_queue_url).send(
+        [
+            WorkMessage(kind=WorkKind.REFRESH, tenant_id="acme", region=Region.EU),
+            WorkMessage(kind=WorkKind.REFRESH, tenant_id="globex", region=Region.EU),
+        ]
+    )
+    connected.amazon.emu.rotate_client_secret("rotated-by-operator")
+    assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID
+    calls_before = connected.amazon.emu.token_calls(grant_type="refresh_token")
+    # When the scheduler runs (one probe, marked as such) and the worker gets all three messages
+    assert refresh_scheduler.handler({}, FakeLambdaContext())["refreshes_enqueued"] == 1
+    records = _drain_queue(connected)
+    triggers = sorted(json.loads(r["body"])["trigger"] for r in records)
+    assert triggers == [PROBE_TRIGGER, "schedule", "schedule"]
+    # Then no message fails, and only the probe reached Amazon (still refused: the secret is wrong)
+    assert refresh_worker.handler({"Records": records}, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == calls_before + 1
+    # And the pause was announced once, however many refreshes met it
+    invalid_events = [
+        e for e in connected.aws.lifecycle_events() if e["detail-type"] == "Client Credentials Invalid"
+    ]
+    assert len(invalid_events) == 1
+    for tenant in ("acme", "globex"):
+        connection = connected.store.get_connection(tenant, Region.EU)
+        assert connection is not None and connection.consecutive_failures == 0

@@ -2,7 +2,8 @@
 fails the batch; failed records return to the queue and, after five receives, the DLQ).
 
 A refresh reached with too little of the invocation left fails its record on purpose
-(``DeadlineTooCloseError``): SQS delivers it again to a fresh invocation."""
+(``DeadlineTooCloseError``): SQS delivers it again to a fresh invocation. The client-credentials
+pause is read at most once per invocation (``ClientCredentialsPauseCache``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from ads_connect.clock import SystemClock
 from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.logic.ports import LeaseHeldError
 from ads_connect.logic.profiles import resync_connection_profiles
-from ads_connect.logic.refresh import refresh_connection
+from ads_connect.logic.refresh import ClientCredentialsPauseCache, refresh_connection
 from ads_connect.models.settings import RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.observability import logger, metrics, tracer
@@ -52,6 +53,8 @@ def reset() -> None:
 
 class _Invocation:
     context: LambdaContext | None = None
+    # Created by the first refresh record of each invocation: one pause read per batch.
+    pause: ClientCredentialsPauseCache | None = None
 
 
 def _remaining_seconds() -> float:
@@ -62,19 +65,24 @@ def handle_record(record: SQSRecord) -> None:
     message = WorkMessage.model_validate_json(record.body)
     deps = _dependencies()
     if message.kind is WorkKind.REFRESH:
+        if _Invocation.pause is None:
+            _Invocation.pause = ClientCredentialsPauseCache(deps["store"])
         attempt = refresh_connection(
             message.tenant_id,
             message.region,
             force=False,
             trigger=message.trigger,
             remaining_seconds=_remaining_seconds,
+            refreshes_paused=_Invocation.pause.is_paused,
             **deps,
         )
+        _Invocation.pause.observe(attempt)
         logger.info(
             "refresh attempt",
             extra={
                 "tenant_id": message.tenant_id,
                 "region": message.region.value,
+                "trigger": message.trigger,
                 "outcome": attempt.outcome.value,
                 "error_code": attempt.error_code,
             },
@@ -94,6 +102,7 @@ def handle_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     _Invocation.context = context
+    _Invocation.pause = None
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

@@ -240,6 +240,9 @@ class Lease:
 # The one operator pause the product knows: ``invalid_client`` from LWA stops every refresh
 # until the operator fixes the client secret (admin ``credentials check`` clears it).
 CLIENT_CREDENTIALS_PAUSE = "client-credentials-invalid"
+# The work-message trigger of the scheduler's one refresh per run while that pause is set: the
+# worker lets it (and forced admin refreshes) through and skips every other queued refresh.
+PROBE_TRIGGER = "probe"
 
 
 @dataclass(frozen=True)

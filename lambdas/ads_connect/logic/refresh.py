@@ -11,11 +11,12 @@ The order of writes is the product's promise:
 
 ``invalid_grant`` is concluded only after re-reading the stored refresh token (another writer
 may have rotated it: a race, not a revocation). ``invalid_client`` and a missing client secret
-are the operator's problem: no tenant is marked, one pause is set, one event fires.
+are the operator's problem: no tenant is marked, one pause is set, one event fires. While that
+pause is set, only the scheduler's probe and forced (admin) refreshes call Amazon.
 
-Before any of this, a check that writes nothing: with too little time left for one whole token
-call, ``DeadlineTooCloseError`` is raised (the worker's message goes back to the queue) instead
-of taking the lease.
+Before any of this, two checks that write nothing: a paused, non-probe, non-forced refresh is
+skipped; with too little time left for one whole token call, ``DeadlineTooCloseError`` is raised
+(the worker's message goes back to the queue) instead of taking the lease.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ads_connect.logic.backoff import backoff_delay
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
+    PROBE_TRIGGER,
     AmazonRequestRejectedError,
     ClientCredentials,
     ClientCredentialsMissingError,
@@ -100,6 +102,28 @@ class RefreshContext:
         return float("inf") if self.remaining_seconds is None else self.remaining_seconds()
 
 
+class ClientCredentialsPauseCache:
+    """Whether refreshes are paused for invalid client credentials, read from the store at most
+    once per worker invocation (one GetItem per SQS batch of up to 10 messages; none for a batch
+    of probes and profile syncs), then kept in step with the outcomes the invocation sees."""
+
+    def __init__(self, store: ConnectionStore) -> None:
+        self._store = store
+        self._paused: bool | None = None
+
+    def is_paused(self) -> bool:
+        if self._paused is None:
+            self._paused = self._store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+        return self._paused
+
+    def observe(self, attempt: RefreshAttempt) -> None:
+        # An invalid_client in this batch set the pause; a success deleted it in its transaction.
+        if attempt.outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID:
+            self._paused = True
+        elif attempt.outcome is RefreshOutcome.SUCCEEDED:
+            self._paused = False
+
+
 def refresh_connection(
     tenant_id: str,
     region: Region,
@@ -114,14 +138,26 @@ def refresh_connection(
     settings: CoreSettings,
     sleep: Callable[[float], None] = time.sleep,
     remaining_seconds: Callable[[], float] | None = None,
+    refreshes_paused: Callable[[], bool] | None = None,
     **_unused: Any,
 ) -> RefreshAttempt:
     """Refresh one connection now (``force``) or if it is due. Never raises for Amazon's
     answers (they become the attempt's outcome); AWS failures propagate (SQS retries), and so
-    does ``DeadlineTooCloseError``."""
+    does ``DeadlineTooCloseError``. ``refreshes_paused`` answers whether the client-credentials
+    pause is set (the worker passes a per-invocation cache); by default the store is read."""
     context = RefreshContext(store, vault, lwa, events, clock, settings, sleep, remaining_seconds)
     started = time.monotonic()
     now = clock.now()
+    if not force and trigger != PROBE_TRIGGER:
+        paused = (
+            refreshes_paused()
+            if refreshes_paused is not None
+            else store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+        )
+        if paused:
+            # Every call would meet the same invalid_client. The connection stays due, so the
+            # first schedule run after the probe lifts the pause enqueues it again.
+            return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_PAUSED, trigger, started)
     seconds_left = context.time_left()
     if seconds_left < MIN_SECONDS_FOR_REFRESH:
         logger.info(

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, Clock, ConnectionStore
+from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, Clock, ConnectionStore
 from ads_connect.models.settings import CoreSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.observability import logger, metrics
@@ -44,9 +44,12 @@ def run_schedule(
     with ThreadPoolExecutor(max_workers=SEND_PARALLELISM) as pool:
         pending: list[Future[None]] = []
         for page in store.iter_due_pages(now=now):
-            # While paused, one probe per run: refreshes resume once the secret is fixed.
+            # While paused, one probe per run: refreshes resume once the secret is fixed. It is
+            # marked so the worker lets it through while skipping refreshes queued before the pause.
             keys = page[:1] if paused else page
-            pending += _send_page(pool, queue, keys, WorkKind.REFRESH)
+            pending += _send_page(
+                pool, queue, keys, WorkKind.REFRESH, trigger=PROBE_TRIGGER if paused else "schedule"
+            )
             refreshes += len(keys)
             if paused:
                 break
@@ -76,7 +79,14 @@ def run_schedule(
 
 
 def _send_page(
-    pool: ThreadPoolExecutor, queue: WorkQueue, keys: Sequence[tuple[str, Region]], kind: WorkKind
+    pool: ThreadPoolExecutor,
+    queue: WorkQueue,
+    keys: Sequence[tuple[str, Region]],
+    kind: WorkKind,
+    *,
+    trigger: str = "schedule",
 ) -> list[Future[None]]:
-    messages = [WorkMessage(kind=kind, tenant_id=tenant, region=region) for tenant, region in keys]
+    messages = [
+        WorkMessage(kind=kind, tenant_id=tenant, region=region, trigger=trigger) for tenant, region in keys
+    ]
     return [pool.submit(queue.send, messages[i : i + 10]) for i in range(0, len(messages), 10)]

@@ -62,6 +62,8 @@ class RefreshOutcome(StrEnum):
     CLIENT_CREDENTIALS_INVALID = "client_credentials_invalid"
     SKIPPED_LEASE_HELD = "skipped_lease_held"
     SKIPPED_NOT_DUE = "skipped_not_due"
+    # Refreshes are paused (client credentials invalid) and this was not the probe: no call made.
+    SKIPPED_PAUSED = "skipped_paused"
 
 
 class Connection(BaseModel):
@@ -127,4 +129,4 @@ class RefreshAttempt(BaseModel):
     error_code: str | None = None
     latency_ms: int = 0
     rotated: bool = False
-    trigger: str = "schedule"  # schedule | admin | sqs-redelivery
+    trigger: str = "schedule"  # schedule | probe | admin | sqs-redelivery

@@ -82,6 +82,7 @@ class RefreshWorld:
         *,
         force: bool = False,
         trigger: str = "schedule",
+        refreshes_paused: Callable[[], bool] | None = None,
     ) -> RefreshAttempt:
         return refresh_connection(
             tenant,
@@ -96,6 +97,7 @@ class RefreshWorld:
             settings=self.settings,
             sleep=self.sleeps.append,
             remaining_seconds=self.remaining,
+            refreshes_paused=refreshes_paused,
         )
 
     def connection(self, tenant: str = "acme", region: Region = Region.NA) -> Connection:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
+    PROBE_TRIGGER,
     InvalidClientError,
     InvalidGrantError,
     Lease,
@@ -18,10 +19,11 @@ from ads_connect.logic.ports import (
 from ads_connect.logic.refresh import (
     LEASE_SECONDS,
     MIN_SECONDS_FOR_REFRESH,
+    ClientCredentialsPauseCache,
     DeadlineTooCloseError,
     RotatedTokenNotPersistedError,
 )
-from ads_connect.models.records import ConnectionStatus, RefreshOutcome
+from ads_connect.models.records import ConnectionStatus, RefreshAttempt, RefreshOutcome
 from ads_connect.regions import Region
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, fake_grant
@@ -43,6 +45,12 @@ def _time_runs_out(seconds_left: float) -> Callable[[], float]:
     """Just enough time when the refresh starts, then only ``seconds_left`` (a slow first call)."""
     readings = iter([MIN_SECONDS_FOR_REFRESH])
     return lambda: next(readings, seconds_left)
+
+
+def _pause(world: RefreshWorld) -> None:
+    world.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, world.clock.now(), "invalid_client")
+    )
 
 
 def test_a_due_connection_is_refreshed_with_one_secret_write_and_recorded(world: RefreshWorld) -> None:
@@ -227,16 +235,22 @@ def test_invalid_client_marks_no_tenant_pauses_once_and_releases_the_lease(world
     world.lwa.refresh_script = [
         InvalidClientError("client rejected", error_code="invalid_client", status=401) for _ in range(2)
     ]
-    # When both are refreshed
-    first, second = world.refresh("acme"), world.refresh("globex")
+
+    # When two workers refresh them at once (both checked the pause before either set it)
+    def not_paused_yet() -> bool:
+        return False
+
+    first = world.refresh("acme", refreshes_paused=not_paused_yet)
+    second = world.refresh("globex", refreshes_paused=not_paused_yet)
     # Then neither tenant is marked or charged a failure; both attempts are logged
     for attempt, tenant in ((first, "acme"), (second, "globex")):
         assert attempt.outcome is RefreshOutcome.CLIENT_CREDENTIALS_INVALID
         connection = world.connection(tenant)
         assert connection.status is ConnectionStatus.ACTIVE and connection.consecutive_failures == 0
     assert len(world.store.attempts) == 2 and world.store.leases == {}
-    # And one operator pause and one event, and the cached credentials are dropped
-    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    # And one operator pause (the first one's) and one event, and the cached credentials are dropped
+    pause = world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE)
+    assert pause is not None and pause.paused_at == world.clock.now()
     assert world.events.types() == ["Client Credentials Invalid"]
     assert world.vault.forgotten == 2
     # And they stay due, so they are refreshed once the secret is fixed
@@ -255,11 +269,9 @@ def test_missing_client_credentials_pause_refreshes_without_a_token_call(world: 
 def test_a_successful_refresh_lifts_the_operator_pause(world: RefreshWorld) -> None:
     # Given refreshes are paused for invalid client credentials, and the operator fixed them
     world.connect()
-    world.store.set_operator_pause(
-        OperatorPause(CLIENT_CREDENTIALS_PAUSE, world.clock.now(), "invalid_client")
-    )
+    _pause(world)
     # When the scheduler's probe refreshes successfully
-    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert world.refresh(trigger=PROBE_TRIGGER).outcome is RefreshOutcome.SUCCEEDED
     # Then the pause is gone (the next schedule run enqueues the whole due set)
     assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
 
@@ -375,3 +387,95 @@ def test_exactly_the_minimum_budget_is_enough_to_start(world: RefreshWorld) -> N
     world.connect()
     world.remaining = lambda: MIN_SECONDS_FOR_REFRESH
     assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+
+
+# --- while refreshes are paused (client credentials invalid) ---------------------------------
+
+
+def test_while_paused_a_queued_refresh_is_skipped_without_touching_anything(world: RefreshWorld) -> None:
+    # Given refreshes paused by invalid_client and a connection due (queued before the pause)
+    world.connect(consecutive_failures=1)
+    before = world.connection()
+    _pause(world)
+    # When its message is worked
+    attempt = world.refresh()
+    # Then Amazon is not called, no lease is taken, nothing is recorded against the tenant
+    assert attempt.outcome is RefreshOutcome.SKIPPED_PAUSED and attempt.error_code is None
+    assert world.lwa.refreshes == [] and world.store.calls["acquire_lease_and_read"] == 0
+    assert world.store.attempts == [] and world.connection() == before
+    # And it stays due: the scheduler enqueues it again once the pause is lifted
+    assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
+
+
+@pytest.mark.parametrize(
+    ("force", "trigger"), [(False, PROBE_TRIGGER), (True, "admin")], ids=["probe", "admin-force"]
+)
+def test_while_paused_the_probe_and_a_forced_refresh_still_call_amazon(
+    world: RefreshWorld, force: bool, trigger: str
+) -> None:
+    # Given refreshes paused and the operator has since fixed the secret
+    world.connect()
+    _pause(world)
+    # When the scheduler's probe (or the operator's refresh-now) runs
+    attempt = world.refresh(force=force, trigger=trigger)
+    # Then it calls Amazon, succeeds, and its transaction lifts the pause
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED and len(world.lwa.refreshes) == 1
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
+
+
+def test_after_the_pause_is_lifted_queued_refreshes_proceed(world: RefreshWorld) -> None:
+    world.connect()
+    _pause(world)
+    assert world.refresh().outcome is RefreshOutcome.SKIPPED_PAUSED
+    world.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)  # `credentials check`, or the probe
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert len(world.lwa.refreshes) == 1
+
+
+def _count_pause_reads(world: RefreshWorld) -> list[str]:
+    reads: list[str] = []
+    real_read = world.store.get_operator_pause
+
+    def counted_read(name: str) -> OperatorPause | None:
+        reads.append(name)
+        return real_read(name)
+
+    world.store.get_operator_pause = counted_read  # type: ignore[method-assign]
+    return reads
+
+
+def test_the_pause_cache_reads_the_store_once_and_follows_the_batchs_outcomes(
+    world: RefreshWorld,
+) -> None:
+    reads = _count_pause_reads(world)
+    cache = ClientCredentialsPauseCache(world.store)
+    # One read, however many messages ask
+    assert [cache.is_paused() for _ in range(10)] == [False] * 10
+    assert reads == [CLIENT_CREDENTIALS_PAUSE]
+
+    def outcome(value: RefreshOutcome) -> RefreshAttempt:
+        return RefreshAttempt(
+            tenant_id="acme", region=Region.NA, attempted_at=world.clock.now(), outcome=value
+        )
+
+    # An invalid_client in this batch pauses the rest of it; a success (the probe) resumes it
+    cache.observe(outcome(RefreshOutcome.CLIENT_CREDENTIALS_INVALID))
+    assert cache.is_paused()
+    cache.observe(outcome(RefreshOutcome.SKIPPED_PAUSED))
+    assert cache.is_paused()
+    cache.observe(outcome(RefreshOutcome.SUCCEEDED))
+    assert not cache.is_paused()
+    assert reads == [CLIENT_CREDENTIALS_PAUSE]
+
+
+def test_the_pause_is_read_through_the_callers_cache_and_never_for_a_probe(world: RefreshWorld) -> None:
+    world.connect("acme")
+    world.connect("globex")
+    reads = _count_pause_reads(world)
+    # A worker that already knows the pause is on skips without a read of its own
+    attempt = world.refresh("acme", refreshes_paused=lambda: True)
+    assert attempt.outcome is RefreshOutcome.SKIPPED_PAUSED and world.lwa.refreshes == []
+    # The probe and a forced refresh never ask
+    world.refresh("acme", trigger=PROBE_TRIGGER)
+    world.refresh("globex", force=True, trigger="admin")
+    assert reads == [] and len(world.lwa.refreshes) == 2

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, OperatorPause
+from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, OperatorPause
 from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus
 from ads_connect.models.work import WorkKind, WorkMessage
@@ -79,6 +79,22 @@ def test_while_client_credentials_are_invalid_one_probe_is_sent(world: RefreshWo
     summary = _run(world, queue)
     assert summary.paused and summary.refreshes_enqueued == 1 and summary.profile_syncs_enqueued == 0
     assert [m.kind for m in queue.messages] == [WorkKind.REFRESH]
+    # Marked as the probe: the worker lets it through and skips refreshes queued before the pause
+    assert queue.messages[0].trigger == PROBE_TRIGGER
+
+
+def test_once_the_pause_is_lifted_the_due_set_goes_out_unmarked(world: RefreshWorld) -> None:
+    for i in range(3):
+        world.connect(f"t{i}", due_in=timedelta(minutes=-1))
+    world.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, world.clock.now(), "invalid_client")
+    )
+    _run(world, ListQueue())
+    world.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)
+    queue = ListQueue()
+    summary = _run(world, queue)
+    assert not summary.paused and summary.refreshes_enqueued == 3
+    assert {m.trigger for m in queue.messages} == {"schedule"}
 
 
 def test_nothing_due_sends_nothing(world: RefreshWorld) -> None:
