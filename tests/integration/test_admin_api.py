@@ -265,6 +265,25 @@ def test_refresh_resync_show_and_disconnect(stack: Stack) -> None:
     assert status == 409 and body["error"]["code"] == "connection_disconnected"
 
 
+def test_refresh_now_keeps_to_the_admin_functions_deadline(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack.connect("acme")
+    calls_before = stack.emu.token_calls("NA")
+    # 20 s left of the invocation: after the 5 s margin, less than one safe refresh needs
+    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", lambda _self: 20_000)
+
+    status, body = stack.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+
+    assert status == 503 and body["error"]["code"] == "not_enough_time"
+    assert stack.emu.token_calls("NA") == calls_before  # Amazon was not called
+    assert stack.service.store.list_refresh_attempts("acme", limit=5) == []
+    # Nothing held: with the usual time left the retry runs at once
+    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", lambda _self: 29_000)
+    status, body = stack.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+    assert status == 200 and body["attempt"]["outcome"] == "succeeded"
+
+
 def test_unknown_tenant_and_connection(stack: Stack) -> None:
     assert stack.call("GET", "/admin/tenants/nobody")[0] == 404
     assert stack.call("DELETE", "/admin/tenants/nobody/connections/EU")[0] == 404

@@ -17,6 +17,7 @@ from ads_connect.logic.ports import (
     StaleGrantError,
     TransientAmazonError,
 )
+from ads_connect.logic.refresh import DeadlineTooCloseError
 from ads_connect.models.records import ConnectionStatus
 from ads_connect.regions import Region
 from botocore.exceptions import ClientError
@@ -308,6 +309,17 @@ def test_refresh_conflicts_and_not_found(api: Api) -> None:
     status, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
     assert status == 409
     assert_error(body, "concurrent_change")
+
+
+def test_refresh_without_enough_time_left_is_a_503_to_retry(api: Api) -> None:
+    api.add("acme")
+    before = api.store.get_connection("acme", Region.NA)
+    api.flows.refresh_error = DeadlineTooCloseError("acme/NA: 3.0 s left")
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+    assert status == 503
+    assert_error(body, "not_enough_time")
+    assert "retry" in body["error"]["message"].lower() and "3.0 s" not in body["error"]["message"]
+    assert api.store.get_connection("acme", Region.NA) == before
 
 
 @pytest.mark.parametrize("path_region", ["XX", "us-east-1"])

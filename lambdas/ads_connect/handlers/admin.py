@@ -39,7 +39,7 @@ from ads_connect.logic.ports import (
     TenantNotFoundError,
     TransientAmazonError,
 )
-from ads_connect.logic.refresh import RotatedTokenNotPersistedError
+from ads_connect.logic.refresh import DeadlineTooCloseError, RotatedTokenNotPersistedError
 from ads_connect.models.admin_api import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_RECOVERY_DAYS,
@@ -224,6 +224,14 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
         HTTPStatus.CONFLICT,
         "client_credentials_missing",
         "The LWA client id and secret have not been set: run `credentials set` first.",
+    ),
+    (
+        # The refresh would not have finished before API Gateway's limit: it did not start.
+        DeadlineTooCloseError,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "not_enough_time",
+        "Too little of this request's time was left to refresh safely; nothing was changed and "
+        "Amazon was not called. Retry now.",
     ),
     (
         RotatedTokenNotPersistedError,
