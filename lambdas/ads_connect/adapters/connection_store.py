@@ -22,6 +22,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ads_connect import table_schema as schema
+from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
 from ads_connect.logic.ports import (
     Clock,
     InvalidPageTokenError,
@@ -152,7 +153,7 @@ def _update_expression(
 
 class DynamoConnectionStore:
     def __init__(self, table_name: str, *, clock: Clock, table: Table | None = None) -> None:
-        self._table: Table = table or boto3.resource("dynamodb").Table(table_name)
+        self._table: Table = table or boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
         self._clock = clock
 
     # --- connections ---------------------------------------------------------------------

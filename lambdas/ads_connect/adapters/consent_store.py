@@ -9,6 +9,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from ads_connect import table_schema as schema
+from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
 from ads_connect.logic.ids import id_hash
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
 
@@ -21,7 +22,7 @@ _TTL_GRACE_SECONDS = 3600
 
 class DynamoConsentStore:
     def __init__(self, table_name: str, *, table: Table | None = None) -> None:
-        self._table: Table = table or boto3.resource("dynamodb").Table(table_name)
+        self._table: Table = table or boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
 
     def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
         self._put("SESSION", id_hash(session_id), record.model_dump(mode="json"), record.expires_at)

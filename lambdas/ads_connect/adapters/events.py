@@ -13,6 +13,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
 from ads_connect.logic.ports import Clock
 from ads_connect.observability import logger, metrics
 
@@ -26,7 +27,7 @@ class EventBridgePublisher:
     def __init__(self, bus_name: str, *, clock: Clock, client: EventBridgeClient | None = None) -> None:
         self._bus_name = bus_name
         self._clock = clock
-        self._client: EventBridgeClient = client or boto3.client("events")
+        self._client: EventBridgeClient = client or boto3.client("events", config=AWS_CLIENT_CONFIG)
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         body = {"occurred_at": self._clock.now().isoformat(), **detail}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
 from ads_connect.logic.ports import (
     ClientCredentials,
     ClientCredentialsMissingError,
@@ -72,7 +73,9 @@ class SecretsManagerVault:
         client: SecretsManagerClient | None = None,
         monotonic: Any = time.monotonic,
     ) -> None:
-        self._client: SecretsManagerClient = client or boto3.client("secretsmanager")
+        self._client: SecretsManagerClient = client or boto3.client(
+            "secretsmanager", config=AWS_CLIENT_CONFIG
+        )
         self._prefix = settings.secret_prefix
         self._lwa_secret_id = settings.lwa_secret_id
         self._kms_key_id = settings.private_secret_kms_key_id

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import boto3
-from botocore.config import Config
 
+from ads_connect.adapters.aws import aws_client_config
 from ads_connect.models.work import WorkMessage
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class SqsWorkQueue:
     def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
         self._queue_url = queue_url
         self._client: SQSClient = client or boto3.client(
-            "sqs", config=Config(max_pool_connections=MAX_POOL_CONNECTIONS)
+            "sqs", config=aws_client_config(max_pool_connections=MAX_POOL_CONNECTIONS)
         )
 
     def send(self, messages: Sequence[WorkMessage]) -> None:

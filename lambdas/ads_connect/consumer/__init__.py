@@ -21,12 +21,21 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.config import Config
 
 DEFAULT_SECRET_PREFIX = "ads-connect"  # noqa: S105 - a name prefix, not a secret
 DEFAULT_TIMEOUT = (3.05, 30.0)
 MAX_CACHE_SECONDS = 300.0
 # Never hand out a token that expires within this margin.
 EXPIRY_MARGIN_SECONDS = 60.0
+# The product's AWS client settings (ads_connect/adapters/aws.py), copied rather than imported
+# so this module stays vendorable on its own; a unit test keeps the two equal. Without them a
+# stuck Secrets Manager or DynamoDB call would wait 60 s per attempt.
+AWS_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=10,
+    retries={"mode": "standard", "total_max_attempts": 3},
+)
 
 
 def access_secret_name(prefix: str, tenant_id: str, region: str) -> str:
@@ -41,7 +50,7 @@ class AccessTokenCache:
         self, secret_id: str, *, secrets_client: Any = None, clock: Callable[[], float] = time.time
     ) -> None:
         self._secret_id = secret_id
-        self._client = secrets_client or boto3.client("secretsmanager")
+        self._client = secrets_client or boto3.client("secretsmanager", config=AWS_CLIENT_CONFIG)
         self._clock = clock
         self._lock = threading.Lock()
         self._value: dict[str, Any] | None = None
@@ -114,7 +123,7 @@ def get_session(
 
 def list_profiles(tenant_id: str, *, table_name: str, dynamodb_client: Any = None) -> list[dict[str, Any]]:
     """The tenant's current (not gone) profile mappings, all regions."""
-    client = dynamodb_client or boto3.client("dynamodb")
+    client = dynamodb_client or boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
     profiles: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": table_name,
