@@ -1,4 +1,5 @@
-"""SecretsManagerVault on moto: names, shapes, placeholder, create-or-put, policy, deletion."""
+"""SecretsManagerVault on moto: names, shapes, placeholder, create-or-put, policy before value,
+deletion."""
 
 from __future__ import annotations
 
@@ -98,6 +99,138 @@ def test_refresh_token_secret_is_created_private_then_overwritten(
     assert statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"] == [READER]
 
 
+class _Recording:
+    """The real (moto) client, recording each call's operation and parameter names; ``fail_next``
+    makes the next call of an operation fail as AWS would on an outage."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[tuple[str, set[str]]] = []
+        self.fail_next: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._client, name)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls.append((name, set(kwargs)))
+            if name in self.fail_next:
+                self.fail_next.discard(name)
+                raise ClientError({"Error": {"Code": "InternalServiceError", "Message": "x"}}, name)
+            return real(**kwargs)
+
+        return call
+
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+def _has_value(secrets_client: Any, name: str) -> bool:
+    try:
+        secrets_client.get_secret_value(SecretId=name)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ResourceNotFoundException"
+        return False
+    return True
+
+
+def _has_policy(secrets_client: Any, name: str) -> bool:
+    return "ResourcePolicy" in secrets_client.get_resource_policy(SecretId=name)
+
+
+def test_a_new_private_secret_gets_its_policy_before_its_value(
+    settings: CoreSettings, secrets_client: Any
+) -> None:
+    # Given a first consent whose value write fails (an outage after the policy went on)
+    recording = _Recording(secrets_client)
+    recording.fail_next = {"put_secret_value"}
+    name = refresh_secret_name("ads-connect", "acme", Region.NA)
+    with pytest.raises(ClientError):
+        SecretsManagerVault(settings, client=recording).write_refresh_token(
+            "acme", Region.NA, refresh_token="Atzr|fixture-1", grant_version=1
+        )
+    # Then the secret was created without a value, and the policy came before any value
+    assert recording.operations() == ["create_secret", "put_resource_policy", "put_secret_value"]
+    create_params = recording.calls[0][1]
+    assert "SecretString" not in create_params and "SecretBinary" not in create_params
+    assert _has_policy(secrets_client, name) and not _has_value(secrets_client, name)
+    assert SecretsManagerVault(settings).read_refresh_token("acme", Region.NA) is None
+    # When the consent is retried (another process: nothing remembered in memory)
+    SecretsManagerVault(settings).write_refresh_token(
+        "acme", Region.NA, refresh_token="Atzr|fixture-2", grant_version=1
+    )
+    # Then the write completes it: value and policy
+    stored = SecretsManagerVault(settings).read_refresh_token("acme", Region.NA)
+    assert stored is not None and stored.refresh_token == "Atzr|fixture-2"
+    assert _has_policy(secrets_client, name)
+
+
+def test_a_create_interrupted_before_its_policy_is_completed_by_a_retried_consent(
+    settings: CoreSettings, secrets_client: Any
+) -> None:
+    # Given a first consent that created the secret and failed to attach the policy
+    recording = _Recording(secrets_client)
+    recording.fail_next = {"put_resource_policy"}
+    name = refresh_secret_name("ads-connect", "acme", Region.EU)
+    with pytest.raises(ClientError):
+        SecretsManagerVault(settings, client=recording).write_refresh_token(
+            "acme", Region.EU, refresh_token="Atzr|fixture-1", grant_version=1
+        )
+    # Then no token was written to the unprotected secret
+    assert not _has_policy(secrets_client, name) and not _has_value(secrets_client, name)
+    # When the consent is retried by a fresh process (its first grant again)
+    retry = _Recording(secrets_client)
+    SecretsManagerVault(settings, client=retry).write_refresh_token(
+        "acme", Region.EU, refresh_token="Atzr|fixture-2", grant_version=1
+    )
+    # Then the policy is attached before the value goes in
+    assert retry.operations() == ["create_secret", "put_resource_policy", "put_secret_value"]
+    assert _has_policy(secrets_client, name) and _has_value(secrets_client, name)
+
+
+def test_the_same_process_attaches_a_missing_policy_before_its_next_write(
+    settings: CoreSettings, secrets_client: Any
+) -> None:
+    # Given a rotated-token write (version 2) that had to create the secret and lost the policy
+    recording = _Recording(secrets_client)
+    vault = SecretsManagerVault(settings, client=recording)
+    recording.fail_next = {"put_resource_policy"}
+    with pytest.raises(ClientError):
+        vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-1", grant_version=2)
+    # When the refresh retries the write in the same process
+    recording.calls.clear()
+    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-1", grant_version=2)
+    # Then it attaches the policy first, then writes the value
+    assert recording.operations() == ["create_secret", "put_resource_policy", "put_secret_value"]
+    assert _has_policy(secrets_client, refresh_secret_name("ads-connect", "acme", Region.FE))
+    # And from then on a write is a single PutSecretValue again
+    recording.calls.clear()
+    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-2", grant_version=3)
+    assert recording.operations() == ["put_secret_value"]
+
+
+def test_steady_state_writes_are_one_put_each_and_the_private_secret_holds_only_what_refresh_needs(
+    settings: CoreSettings, secrets_client: Any
+) -> None:
+    vault = SecretsManagerVault(settings)
+    vault.write_refresh_token("acme", Region.NA, refresh_token="Atzr|fixture-1", grant_version=1)
+    token = PublishedAccessToken(
+        "acme", Region.NA, "Atza|fixture", datetime.now(UTC) + timedelta(hours=1), "https://a", "cid", 1
+    )
+    vault.publish_access_token(token)
+    recording = _Recording(secrets_client)
+    vault = SecretsManagerVault(settings, client=recording)
+    # A rotation (version 2) and a publish: one PutSecretValue each, nothing else
+    vault.write_refresh_token("acme", Region.NA, refresh_token="Atzr|fixture-2", grant_version=2)
+    vault.publish_access_token(token)
+    assert recording.operations() == ["put_secret_value", "put_secret_value"]
+    body = json.loads(
+        secrets_client.get_secret_value(SecretId=refresh_secret_name("ads-connect", "acme", Region.NA))[
+            "SecretString"
+        ]
+    )
+    assert set(body) == {"refresh_token", "grant_version", "updated_at"}
+
+
 def test_access_token_secret_has_the_consumer_shape_and_no_refresh_token(
     settings: CoreSettings, secrets_client
 ) -> None:  # type: ignore[no-untyped-def]
@@ -164,6 +297,7 @@ def test_disconnect_deletes_both_secrets_and_reconsent_restores_them(
     vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-new", grant_version=2)
     stored = vault.read_refresh_token("acme", Region.FE)
     assert stored is not None and stored.refresh_token == "Atzr|fixture-new"
+    assert _has_policy(secrets_client, refresh_secret_name("ads-connect", "acme", Region.FE))
 
 
 def test_missing_lwa_secret_reads_as_missing_and_other_failures_propagate(

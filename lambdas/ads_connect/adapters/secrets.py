@@ -2,9 +2,14 @@
 
 Names and JSON shapes are the consumer contract (docs/architecture.md, docs/consumers.md):
 - ``<prefix>/lwa-client``: ``{"client_id", "client_secret"}`` (stack functions only)
-- ``<prefix>/refresh/<tenant>/<region>``: the refresh token (stack functions only: a
-  customer-managed KMS key and a resource policy that denies every other principal)
-- ``<prefix>/access/<tenant>/<region>``: the access token consumers read
+- ``<prefix>/refresh/<tenant>/<region>``: ``{"refresh_token", "grant_version", "updated_at"}``,
+  only what a refresh needs (stack functions only: a customer-managed KMS key and a resource
+  policy that denies every other principal)
+- ``<prefix>/access/<tenant>/<region>``: the access token consumers read (never the refresh
+  token or the client secret)
+
+A private secret never holds a value without its deny policy: it is created empty, the policy
+is attached, and only then is the refresh token written.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
+from ads_connect.logic.grants import FIRST_GRANT_VERSION
 from ads_connect.logic.ports import (
     ClientCredentials,
     ClientCredentialsMissingError,
@@ -84,6 +90,9 @@ class SecretsManagerVault:
         self._lock = threading.Lock()
         self._credentials: ClientCredentials | None = None
         self._credentials_read_at = 0.0
+        # Private secrets this process created (or restored) whose deny policy is not attached
+        # yet: a failed attempt leaves the name here and the next write attaches it first.
+        self._policy_pending: set[str] = set()
 
     # --- client credentials -----------------------------------------------------------------
 
@@ -161,16 +170,35 @@ class SecretsManagerVault:
     def write_refresh_token(
         self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
     ) -> None:
+        name = refresh_secret_name(self._prefix, tenant_id, region)
+        # Only what a refresh reads; tenant and region are in the name.
         body = json.dumps(
             {
                 "refresh_token": refresh_token,
                 "grant_version": grant_version,
                 "updated_at": datetime.now(UTC).isoformat(),
-                "tenant_id": tenant_id,
-                "region": region.value,
             }
         )
-        self._put_or_create(refresh_secret_name(self._prefix, tenant_id, region), body, private=True)
+        with self._lock:
+            policy_pending = name in self._policy_pending
+        if policy_pending or grant_version == FIRST_GRANT_VERSION:
+            # A first consent that crashed between CreateSecret and PutResourcePolicy left an
+            # empty secret without the policy and no connection, so its retry is a first grant
+            # again: make sure of the policy before the value (one call more per new
+            # connection; a refresh never writes version 1, its path stays one PutSecretValue).
+            self._prepare_private_secret(name, restore=False)
+            self._client.put_secret_value(SecretId=name, SecretString=body)
+            return
+        try:
+            self._client.put_secret_value(SecretId=name, SecretString=body)
+            return
+        except ClientError as error:
+            code = _error_code(error)
+            # Never created, or scheduled for deletion by a disconnect (a re-consent restores it).
+            if code not in ("ResourceNotFoundException", "InvalidRequestException"):
+                raise
+        self._prepare_private_secret(name, restore=code == "InvalidRequestException")
+        self._client.put_secret_value(SecretId=name, SecretString=body)
 
     def publish_access_token(self, token: PublishedAccessToken) -> None:
         body = json.dumps(
@@ -186,9 +214,7 @@ class SecretsManagerVault:
                 "grant_version": token.grant_version,
             }
         )
-        self._put_or_create(
-            access_secret_name(self._prefix, token.tenant_id, token.region), body, private=False
-        )
+        self._put_or_create(access_secret_name(self._prefix, token.tenant_id, token.region), body)
 
     def read_access_token(self, tenant_id: str, region: Region) -> PublishedAccessToken | None:
         try:
@@ -222,8 +248,42 @@ class SecretsManagerVault:
                 if _error_code(error) not in ("ResourceNotFoundException", "InvalidRequestException"):
                     raise
 
-    def _put_or_create(self, name: str, body: str, *, private: bool) -> None:
-        """One PutSecretValue in the steady state; create (or restore) the secret the first time."""
+    def _prepare_private_secret(self, name: str, *, restore: bool) -> None:
+        """Create (or restore) a private secret WITHOUT a value, then attach the deny policy;
+        the caller writes the value after. A crash in between leaves a secret that holds no
+        token, and the next write of that connection repeats this before writing one."""
+        with self._lock:
+            self._policy_pending.add(name)
+        if restore:
+            self._client.restore_secret(SecretId=name)
+        else:
+            kwargs: dict[str, Any] = {
+                "Name": name,
+                "Tags": [{"Key": "amazon-ads-connect", "Value": "private"}],
+            }
+            if self._kms_key_id:
+                kwargs["KmsKeyId"] = self._kms_key_id
+            try:
+                self._client.create_secret(**kwargs)
+            except ClientError as error:
+                code = _error_code(error)
+                if code == "InvalidRequestException":
+                    # Scheduled for deletion by a disconnect: bring it back (policy re-attached).
+                    self._client.restore_secret(SecretId=name)
+                elif code != "ResourceExistsException":
+                    raise
+                # Exists: another writer created it a moment ago, or an earlier attempt stopped
+                # before its policy. Either way the policy goes on before our value.
+        if self._reader_arns:
+            self._client.put_resource_policy(
+                SecretId=name, ResourcePolicy=private_secret_policy(self._reader_arns), BlockPublicPolicy=True
+            )
+        with self._lock:
+            self._policy_pending.discard(name)
+
+    def _put_or_create(self, name: str, body: str) -> None:
+        """The access secret: one PutSecretValue in the steady state; create (or restore) it the
+        first time. It holds no refresh token and carries no deny policy (consumers read it)."""
         try:
             self._client.put_secret_value(SecretId=name, SecretString=body)
             return
@@ -236,21 +296,12 @@ class SecretsManagerVault:
                 return
             if code != "ResourceNotFoundException":
                 raise
-        kwargs: dict[str, Any] = {
-            "Name": name,
-            "SecretString": body,
-            "Tags": [{"Key": "amazon-ads-connect", "Value": "private" if private else "access"}],
-        }
-        if private and self._kms_key_id:
-            kwargs["KmsKeyId"] = self._kms_key_id
         try:
-            self._client.create_secret(**kwargs)
+            self._client.create_secret(
+                Name=name, SecretString=body, Tags=[{"Key": "amazon-ads-connect", "Value": "access"}]
+            )
         except ClientError as error:
             if _error_code(error) != "ResourceExistsException":
                 raise
             # Another writer created it a moment ago: write our value over it.
             self._client.put_secret_value(SecretId=name, SecretString=body)
-        if private and self._reader_arns:
-            self._client.put_resource_policy(
-                SecretId=name, ResourcePolicy=private_secret_policy(self._reader_arns), BlockPublicPolicy=True
-            )
