@@ -9,6 +9,9 @@ Depends on boto3 and requests only (nothing else from this package), so it can b
 
 The secret is cached no longer than the access token lives (and at most five minutes); a 401
 re-reads it once and retries once (the scheduled refresh may just have replaced the token).
+The connection's headers go only to the Ads API origin in the secret's ``api_url``: a request
+to any other origin raises ``ValueError``, and a redirect off that origin (a report download)
+is followed without them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import requests
@@ -26,8 +30,10 @@ from botocore.config import Config
 DEFAULT_SECRET_PREFIX = "ads-connect"  # noqa: S105 - a name prefix, not a secret
 DEFAULT_TIMEOUT = (3.05, 30.0)
 MAX_CACHE_SECONDS = 300.0
-# Never hand out a token that expires within this margin.
+# A token with less life than this left is not cached: every call reads the secret again.
 EXPIRY_MARGIN_SECONDS = 60.0
+# A token with less life than this left (clocks differ a little) counts as expired.
+CLOCK_SKEW_SECONDS = 5.0
 # The product's AWS client settings (ads_connect/adapters/aws.py), copied rather than imported
 # so this module stays vendorable on its own; a unit test keeps the two equal. Without them a
 # stuck Secrets Manager or DynamoDB call would wait 60 s per attempt.
@@ -36,6 +42,9 @@ AWS_CLIENT_CONFIG = Config(
     read_timeout=10,
     retries={"mode": "standard", "total_max_attempts": 3},
 )
+# The headers that carry the connection's credentials and profile: the Ads API origin only.
+CONNECTION_HEADERS = ("Authorization", "Amazon-Advertising-API-ClientId", "Amazon-Advertising-API-Scope")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def access_secret_name(prefix: str, tenant_id: str, region: str) -> str:
@@ -44,7 +53,8 @@ def access_secret_name(prefix: str, tenant_id: str, region: str) -> str:
 
 
 class AccessTokenCache:
-    """Reads the consumer secret; caches it until min(expiry - margin, five minutes)."""
+    """Reads the consumer secret; caches it until min(expiry - margin, five minutes), and never
+    caches an expired token (it is read a second time, then used as it is)."""
 
     def __init__(
         self, secret_id: str, *, secrets_client: Any = None, clock: Callable[[], float] = time.time
@@ -60,17 +70,43 @@ class AccessTokenCache:
         with self._lock:
             now = self._clock()
             if force or self._value is None or now >= self._valid_until:
-                raw = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
-                value = json.loads(raw)
-                expires = float(value["expires_at_epoch"])
+                value = self._read()
+                if self._expires_at(value) - CLOCK_SKEW_SECONDS <= now:
+                    # Expired: read while the worker was replacing it, or the refresh is
+                    # failing. Read once more; a token still expired is handed out (the Ads
+                    # API's 401 tells the caller) but, like any token inside the margin, not
+                    # cached past now, so the next call reads the secret again.
+                    value = self._read()
                 self._value = value
-                self._valid_until = min(now + MAX_CACHE_SECONDS, expires - EXPIRY_MARGIN_SECONDS)
+                cache_until = min(now + MAX_CACHE_SECONDS, self._expires_at(value) - EXPIRY_MARGIN_SECONDS)
+                self._valid_until = max(now, cache_until)
             return dict(self._value)
+
+    def _read(self) -> dict[str, Any]:
+        raw = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    @staticmethod
+    def _expires_at(value: dict[str, Any]) -> float:
+        return float(value["expires_at_epoch"])
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` (default port made explicit): where the connection's headers may go."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or _DEFAULT_PORTS.get(scheme)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 class AdsApiSession(requests.Session):
     """A session bound to one connection: Authorization, ClientId and (optionally) Scope headers,
-    relative URLs against the region's Ads API host, a timeout on every request."""
+    relative URLs against the region's Ads API host, a timeout on every request.
+
+    The headers are sent to the Ads API origin of the secret's ``api_url`` only (scheme, host
+    and port): an absolute URL elsewhere raises ``ValueError`` before anything is sent, and a
+    redirect elsewhere (a report download on S3) is followed without them."""
 
     def __init__(self, cache: AccessTokenCache, profile_id: str | None = None) -> None:
         super().__init__()
@@ -80,6 +116,7 @@ class AdsApiSession(requests.Session):
 
     def _apply(self, secret: dict[str, Any]) -> None:
         self.base_url = str(secret["api_url"]).rstrip("/")
+        self.api_origin = _origin(self.base_url)
         self.headers["Authorization"] = f"Bearer {secret['access_token']}"
         self.headers["Amazon-Advertising-API-ClientId"] = str(secret["client_id"])
         if self._profile_id is not None:
@@ -97,6 +134,26 @@ class AdsApiSession(requests.Session):
             self._apply(self._cache.get(force=True))
             response = super().request(method, target, *args, **kwargs)
         return response
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """Every request of this session passes here (the session's headers are merged here)."""
+        prepared = super().prepare_request(request)
+        target = _origin(prepared.url or "")
+        if target != self.api_origin:
+            raise ValueError(
+                f"this session sends the Amazon Ads credentials only to {self.api_origin}; "
+                f"refusing a request to {target} (use a separate requests session for other hosts)"
+            )
+        return prepared
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        """On a redirect: requests drops ``Authorization`` on a host change only; drop all the
+        connection's headers whenever the redirect leaves the Ads API origin."""
+        # (The requests stubs leave rebuild_auth untyped.)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+        if _origin(prepared_request.url or "") != self.api_origin:
+            for name in CONNECTION_HEADERS:
+                prepared_request.headers.pop(name, None)
 
 
 _caches: dict[str, AccessTokenCache] = {}

@@ -1,13 +1,16 @@
-"""The consumer helper: headers, base URL, timeouts, bounded cache, one re-read on 401."""
+"""The consumer helper: headers (Ads API origin only), base URL, timeouts, bounded cache (never
+an expired token), one re-read on 401."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 import requests
 from ads_connect.consumer import (
+    CLOCK_SKEW_SECONDS,
     DEFAULT_TIMEOUT,
     EXPIRY_MARGIN_SECONDS,
     MAX_CACHE_SECONDS,
@@ -104,6 +107,108 @@ def test_the_secret_is_cached_no_longer_than_the_token_lives() -> None:
     clock.now += 90 - EXPIRY_MARGIN_SECONDS + 1
     session.get("/b")
     assert transport.requests[-1].headers["Authorization"] == "Bearer Atza|fake-new"
+
+
+def test_an_expired_secret_is_read_again_once_and_the_fresh_one_is_cached() -> None:
+    # Given the secret read just before the worker replaced an expired token
+    secrets, clock = FakeSecrets("Atza|fake-expired", -5), Clock()
+    fresh = {"access_token": "Atza|fake-fresh", "expires_at_epoch": int(NOW + 3600)}
+    reads = iter([dict(secrets.value), {**secrets.value, **fresh}])
+    secrets.get_secret_value = lambda SecretId: {"SecretString": json.dumps(next(reads))}  # type: ignore[method-assign]
+    cache = AccessTokenCache("ads-connect/access/acme/EU", secrets_client=secrets, clock=clock)
+    # When it is read: once more, and the fresh token is handed out and cached
+    assert cache.get()["access_token"] == "Atza|fake-fresh"
+    clock.now += 60
+    assert cache.get()["access_token"] == "Atza|fake-fresh"  # from the cache: no third read
+
+
+@pytest.mark.parametrize("expires_in", [-600, 0, CLOCK_SKEW_SECONDS])
+def test_a_token_still_expired_after_the_second_read_is_used_but_never_cached(expires_in: float) -> None:
+    # Given a secret whose token is expired, or as good as (the refresh is failing)
+    secrets, clock = FakeSecrets("Atza|fake-stale", expires_in), Clock()
+    cache = AccessTokenCache("ads-connect/access/acme/EU", secrets_client=secrets, clock=clock)
+    # Then it is handed out after exactly one more read (the Ads API's 401 tells the caller)
+    assert cache.get()["access_token"] == "Atza|fake-stale"
+    assert len(secrets.reads) == 2
+    # And the next call, at the same instant, reads again rather than trusting the cache
+    assert cache.get()["access_token"] == "Atza|fake-stale"
+    assert len(secrets.reads) == 4
+    # And once the worker publishes a fresh token, it is picked up and cached
+    secrets.set("Atza|fake-fresh", 3600)
+    assert cache.get()["access_token"] == "Atza|fake-fresh"
+    assert cache.get()["access_token"] == "Atza|fake-fresh"
+    assert len(secrets.reads) == 5
+
+
+def test_a_token_inside_the_margin_but_not_expired_is_read_once_per_call_and_not_cached() -> None:
+    secrets, clock = FakeSecrets("Atza|fake-short", EXPIRY_MARGIN_SECONDS + 10), Clock()
+    cache = AccessTokenCache("ads-connect/access/acme/EU", secrets_client=secrets, clock=clock)
+    cache.get()
+    clock.now += 9
+    cache.get()
+    assert len(secrets.reads) == 1  # cached until the margin
+    clock.now += 1
+    cache.get()
+    cache.get()
+    assert len(secrets.reads) == 3  # inside the margin: one read per call, no second read
+
+
+def test_an_absolute_url_on_the_ads_api_origin_carries_the_headers() -> None:
+    session, transport = _session(FakeSecrets("Atza|fake-one", 3000), Clock(), lambda _r: response(200, "[]"))
+    assert session.get("https://ads.example.test:443/v2/profiles").status_code == 200
+    assert session.get("HTTPS://ADS.example.test/other/path").status_code == 200
+    assert all(r.headers["Authorization"] == "Bearer Atza|fake-one" for r in transport.requests)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example.test/v2/profiles",
+        "http://ads.example.test/EU/api/v2/profiles",  # scheme differs
+        "https://ads.example.test:8443/EU/api/v2/profiles",  # port differs
+        "https://ads.example.test.evil.example/v2/profiles",
+        "https://user@evil.example.test/@ads.example.test/",
+    ],
+)
+def test_a_request_to_another_origin_is_refused_before_anything_is_sent(url: str) -> None:
+    session, transport = _session(
+        FakeSecrets("Atza|fake-one", 3000), Clock(), lambda _r: response(200, "[]"), profile_id="42"
+    )
+    with pytest.raises(ValueError, match=re.escape("only to https://ads.example.test:443")) as refused:
+        session.get(url)
+    assert transport.requests == []
+    assert "Atza|" not in str(refused.value) and "fake" not in str(refused.value)
+    # A prepared request sent by hand is refused the same way (the headers merge there)
+    with pytest.raises(ValueError):
+        session.prepare_request(requests.Request("GET", url))
+
+
+def test_a_redirect_off_the_ads_api_is_followed_without_the_connection_headers() -> None:
+    # Given the Ads API answering a report download with a redirect to S3
+    download = "https://reports.s3.amazonaws.com/r.json.gz?X-Amz-Signature=abc"
+    answers = iter([response(307, headers={"Location": download}), response(200, "{}")])
+    session, transport = _session(
+        FakeSecrets("Atza|fake-one", 3000), Clock(), lambda _r: next(answers), profile_id="42"
+    )
+    # When the session follows it
+    assert session.get("/v2/reports/1/download").status_code == 200
+    # Then the Ads API got the headers and S3 got none of them
+    first, second = transport.requests
+    assert first.headers["Authorization"] == "Bearer Atza|fake-one"
+    assert second.url == download
+    assert not {"Authorization", "Amazon-Advertising-API-ClientId", "Amazon-Advertising-API-Scope"} & set(
+        second.headers
+    )
+
+
+def test_a_redirect_within_the_ads_api_keeps_the_headers() -> None:
+    answers = iter([response(302, headers={"Location": "/EU/api/v2/moved"}), response(200, "[]")])
+    session, transport = _session(
+        FakeSecrets("Atza|fake-one", 3000), Clock(), lambda _r: next(answers), profile_id="42"
+    )
+    assert session.get("/v2/old").status_code == 200
+    assert transport.requests[1].headers["Amazon-Advertising-API-Scope"] == "42"
+    assert transport.requests[1].headers["Authorization"] == "Bearer Atza|fake-one"
 
 
 def test_a_401_re_reads_the_secret_once_and_retries_once() -> None:
