@@ -88,13 +88,18 @@ class MemoryStore:
         if self.leases.get((lease.tenant_id, lease.region)) == lease:
             del self.leases[(lease.tenant_id, lease.region)]
 
-    def save_connection(self, connection: Connection, *, expected_grant_version: int | None) -> None:
+    def save_connection(
+        self, connection: Connection, *, expected_grant_version: int | None, lease: Lease | None = None
+    ) -> None:
         key = (connection.tenant_id, connection.region)
         current = self.connections.get(key)
         if expected_grant_version is not None and (
             current is None or current.grant_version != expected_grant_version
         ):
             raise StaleGrantError(f"{key}")
+        held = self.leases.get(key)
+        if lease is not None and (held is None or held.owner != lease.owner):
+            raise StaleGrantError(f"{key}: lease lost")
         self.connections[key] = connection
 
     def record_refresh(self, connection: Connection, attempt: RefreshAttempt, *, lease: Lease | None) -> None:

@@ -13,6 +13,7 @@ from ads_connect.models.records import (
     Connection,
     ConnectionStatus,
     ProfileMapping,
+    ProfilesState,
     RefreshAttempt,
     RefreshOutcome,
 )
@@ -164,6 +165,32 @@ def test_record_refresh_writes_state_and_attempt_and_releases_lease(
     # A writer whose lease was taken over cannot record.
     with pytest.raises(StaleGrantError):
         store.record_refresh(refreshed, attempt, lease=lease)
+
+
+def test_save_connection_under_a_lease_needs_that_lease_still_held(
+    store: DynamoConnectionStore, clock: FakeClock, aws: AwsResources
+) -> None:
+    # Given a profile re-sync holding the lease, a save under it succeeds and keeps the lease
+    store.save_connection(_connection(), expected_grant_version=None)
+    resync = store.acquire_lease("acme", Region.NA, owner="resync-1", seconds=60)
+    checked = _connection(profiles_state=ProfilesState.OK, profile_count=2)
+    store.save_connection(checked, expected_grant_version=1, lease=resync)
+    assert store.get_connection("acme", Region.NA) == checked
+    assert _raw_item(aws, "acme", Region.NA)["lease_owner"] == "resync-1"
+    # When its lease expires and a refresh takes it over, the re-sync's save is refused
+    clock.advance(seconds=61)
+    refresh = store.acquire_lease("acme", Region.NA, owner="refresh-1", seconds=180)
+    with pytest.raises(StaleGrantError):
+        store.save_connection(_connection(profile_count=3), expected_grant_version=1, lease=resync)
+    # And still refused once the taker has released it (owners are never reused)
+    store.release_lease(refresh)
+    with pytest.raises(StaleGrantError):
+        store.save_connection(_connection(profile_count=3), expected_grant_version=1, lease=resync)
+    assert store.get_connection("acme", Region.NA) == checked
+    # And the right lease with a stale grant version is refused too
+    again = store.acquire_lease("acme", Region.NA, owner="resync-2", seconds=60)
+    with pytest.raises(StaleGrantError):
+        store.save_connection(_connection(grant_version=5), expected_grant_version=4, lease=again)
 
 
 def test_attempts_list_newest_first_across_regions_with_a_ttl(

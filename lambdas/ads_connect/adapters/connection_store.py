@@ -174,7 +174,9 @@ class DynamoConnectionStore:
         )
         return [c for c in (connection_from_item(i) for i in items) if c is not None]
 
-    def save_connection(self, connection: Connection, *, expected_grant_version: int | None) -> None:
+    def save_connection(
+        self, connection: Connection, *, expected_grant_version: int | None, lease: Lease | None = None
+    ) -> None:
         item = connection_to_item(connection)
         remove = self._absent_optional_attributes(connection, item)
         expression, names, values = _update_expression(item, remove)
@@ -184,6 +186,12 @@ class DynamoConnectionStore:
             names["#gv"] = "grant_version"
             values[":expected"] = expected_grant_version
             condition = "#gv = :expected"
+        if lease is not None:
+            # As in record_refresh: only while the lease is still ours. Owners are unique per
+            # call, so once it expired and was taken over (or released by the taker) this fails.
+            names["#owner"] = "lease_owner"
+            values[":owner"] = lease.owner
+            condition = f"{condition} AND #owner = :owner"
         try:
             self._table.update_item(
                 Key=self._connection_key(connection.tenant_id, connection.region),
@@ -195,7 +203,8 @@ class DynamoConnectionStore:
         except ClientError as error:
             if _is_condition_failure(error):
                 raise StaleGrantError(
-                    f"connection {connection.tenant_id}/{connection.region.value} changed under this write"
+                    f"connection {connection.tenant_id}/{connection.region.value} changed under this "
+                    "write (or its lease was lost)"
                 ) from None
             raise
 

@@ -291,10 +291,14 @@ class ConnectionStore(Protocol):
 
     def release_lease(self, lease: Lease) -> None: ...
 
-    def save_connection(self, connection: Connection, *, expected_grant_version: int | None) -> None:
+    def save_connection(
+        self, connection: Connection, *, expected_grant_version: int | None, lease: Lease | None = None
+    ) -> None:
         """Create (expected None: must not exist, or exist with any version when re-consenting
         through ``replace``) or update a connection; maintains the sparse index attributes
-        (due_bucket only while ACTIVE, profile_sync_bucket while a re-check is due)."""
+        (due_bucket only while ACTIVE, profile_sync_bucket while a re-check is due). With
+        ``lease``, the write also requires that lease still to be held (its owner on the item),
+        like ``record_refresh``; either condition failing raises ``StaleGrantError``."""
         ...
 
     def record_refresh(

@@ -6,6 +6,9 @@
 - 403 on both, 401 or a transient failure: profiles are "pending" (a newly linked profile can
   take up to an hour to propagate); stored mappings are left as they are and re-checked soon.
 - Profiles that disappear are marked gone, never deleted.
+
+A re-sync holds the connection's lease and saves the connection only while it still holds it:
+a re-sync that outlived its lease leaves the newer writer's connection as it is.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from ads_connect.logic.ports import (
     Clock,
     ConnectionStore,
     EventPublisher,
+    Lease,
+    StaleGrantError,
     TokenVault,
 )
 from ads_connect.models.records import (
@@ -36,6 +41,7 @@ from ads_connect.models.records import (
     ProfileMapping,
     ProfilesState,
 )
+from ads_connect.observability import logger
 from ads_connect.regions import Region
 
 PROFILES_CHANGED_EVENT = "Profiles Changed"
@@ -237,7 +243,8 @@ def resync_connection_profiles(
     **_unused: Any,
 ) -> Connection:
     """Re-read ``/v2/profiles`` for one connection under its lease (so a concurrent refresh
-    cannot write back an older copy of the profile fields). Returns the stored connection."""
+    cannot write back an older copy of the profile fields). Returns the stored connection: the
+    re-sync's result, or, when the lease was lost before the save, the newer writer's."""
     lease = store.acquire_lease(
         connection.tenant_id,
         connection.region,
@@ -254,8 +261,9 @@ def resync_connection_profiles(
             # No usable access token right now: the next refresh publishes one; check after it.
             result = ProfileSyncResult(ProfilesState.PENDING, REASON_UNAVAILABLE, False, [], False)
             postponed = current.model_copy(update={"profile_sync_due_at": now + RECHECK_SOON})
-            store.save_connection(postponed, expected_grant_version=current.grant_version)
-            return postponed
+            if _save_under_lease(store, postponed, lease, expected_grant_version=current.grant_version):
+                return postponed
+            return store.get_connection(current.tenant_id, current.region) or current
         result = sync_profiles(
             current.tenant_id,
             current.region,
@@ -266,9 +274,30 @@ def resync_connection_profiles(
             clock=clock,
         )
         updated = apply_profile_result(current, result, now)
-        store.save_connection(updated, expected_grant_version=current.grant_version)
+        saved = _save_under_lease(store, updated, lease, expected_grant_version=current.grant_version)
     finally:
         store.release_lease(lease)
+    # Announced even when the connection was not saved: the profile mappings themselves were
+    # stored by sync_profiles, and the next re-sync would find no difference to announce.
     if result.changed:
         events.publish(PROFILES_CHANGED_EVENT, profiles_changed_detail(updated, result, trigger))
-    return updated
+    if saved:
+        return updated
+    return store.get_connection(current.tenant_id, current.region) or current
+
+
+def _save_under_lease(
+    store: ConnectionStore, connection: Connection, lease: Lease, *, expected_grant_version: int
+) -> bool:
+    """Save the re-sync's connection only while ``lease`` is still ours. False (logged, nothing
+    written) when it expired and another writer took over: that writer's copy (a refresh's new
+    token expiry, a re-consent's grant) is newer than the one this re-sync started from."""
+    try:
+        store.save_connection(connection, expected_grant_version=expected_grant_version, lease=lease)
+    except StaleGrantError:
+        logger.warning(
+            "profile re-sync not saved: its lease was lost or the connection changed meanwhile",
+            extra={"tenant_id": connection.tenant_id, "region": connection.region.value},
+        )
+        return False
+    return True
