@@ -40,6 +40,11 @@ def publish_access_token(
     client_id: str,
     grant_version: int,
 ) -> None:
+    """Replace the consumer secret. Called only under the connection's lease (refresh, callback),
+    which outlives the function holding it; the next holder reads the connection afresh, so
+    publishes of one connection never overlap and a slower writer cannot land an older token
+    after a newer one. No read-before-write guard: it would cost every refresh one more AWS
+    call (docs/architecture.md, "Publishing order")."""
     vault.publish_access_token(
         PublishedAccessToken(
             tenant_id=tenant_id,
