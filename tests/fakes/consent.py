@@ -15,6 +15,8 @@ class MemoryConsentStore:
         self.sessions: dict[str, ConnectSessionRecord] = {}
         self.states: dict[str, OAuthStateRecord] = {}
         self.results: dict[str, ConnectResultRecord] = {}
+        # session hash -> (claim id, claimed until), as the adapter's claim_id / claimed_until
+        self.claims: dict[str, tuple[str, datetime]] = {}
         self._lock = threading.Lock()
 
     def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
@@ -26,9 +28,30 @@ class MemoryConsentStore:
     def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None:
         return self.sessions.get(session_hash)
 
+    def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
+        with self._lock:
+            session = self.sessions.get(session_hash)
+            if session is None or session.used_at is not None:
+                return False
+            claim = self.claims.get(session_hash)
+            if claim is not None and claim[1] > now:
+                return False
+            self.claims[session_hash] = (claim_id, until)
+            return True
+
+    def release_session_claim(self, session_hash: str, *, claim_id: str) -> None:
+        with self._lock:
+            claim = self.claims.get(session_hash)
+            if claim is not None and claim[0] == claim_id:
+                del self.claims[session_hash]
+
     def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None:
-        if session_hash in self.sessions:
-            self.sessions[session_hash] = self.sessions[session_hash].model_copy(update={"used_at": used_at})
+        with self._lock:
+            if session_hash in self.sessions:
+                self.sessions[session_hash] = self.sessions[session_hash].model_copy(
+                    update={"used_at": used_at}
+                )
+                self.claims.pop(session_hash, None)
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:
         self.states[id_hash(state)] = record

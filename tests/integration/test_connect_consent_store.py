@@ -51,6 +51,44 @@ def test_sessions_are_stored_by_hash_with_a_ttl_and_marked_used(aws: AwsResource
     assert len(_items(aws)) == 1
 
 
+def test_a_session_is_claimed_by_exactly_one_callback_even_when_raced(aws: AwsResources) -> None:
+    store = DynamoConsentStore(aws.table_name)
+    session_id = new_id()
+    session_hash = id_hash(session_id)
+    store.put_session(
+        session_id, ConnectSessionRecord(tenant_id="acme", created_at=NOW, expires_at=NOW + timedelta(days=1))
+    )
+    until = NOW + timedelta(minutes=2)
+    wins: list[str] = []
+
+    def claim(claim_id: str) -> None:
+        if store.claim_session(session_hash, claim_id=claim_id, now=NOW, until=until):
+            wins.append(claim_id)
+
+    threads = [threading.Thread(target=claim, args=(f"callback-{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(wins) == 1
+    assert store.get_session(session_id) is not None  # the claim is bookkeeping, not a field
+    # Someone else's release changes nothing; the winner's frees it; a lapsed claim is free too.
+    store.release_session_claim(session_hash, claim_id="not-the-winner")
+    assert not store.claim_session(session_hash, claim_id="late", now=NOW, until=until)
+    store.release_session_claim(session_hash, claim_id=wins[0])
+    assert store.claim_session(session_hash, claim_id="retry", now=NOW, until=until)
+    later = until + timedelta(minutes=2)
+    assert store.claim_session(session_hash, claim_id="after-crash", now=until, until=later)
+    # Once used, nobody claims it, and the claim attributes are gone.
+    store.mark_session_used(session_hash, used_at=NOW)
+    assert not store.claim_session(session_hash, claim_id="again", now=later, until=later)
+    (item,) = _items(aws)
+    assert "claim_id" not in item and "claimed_until" not in item
+    store.release_session_claim(id_hash("vanished"), claim_id="x")  # no error, nothing created
+    assert not store.claim_session(id_hash("vanished"), claim_id="x", now=NOW, until=until)
+    assert len(_items(aws)) == 1
+
+
 def test_a_state_is_consumed_exactly_once_even_when_raced(aws: AwsResources) -> None:
     store = DynamoConsentStore(aws.table_name)
     state = new_id()

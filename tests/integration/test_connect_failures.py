@@ -74,7 +74,7 @@ def test_other_amazon_errors_on_the_redirect_get_a_clear_page_without_amazons_te
     browser, state = _started(advertiser)
     query = urlencode({"error": error, "error_description": "<img src=x onerror=alert(1)>", "state": state})
     page = browser.callback(query)
-    assert page["statusCode"] == 502 and "Amazon could not complete the sign-in" in page["body"]
+    assert page["statusCode"] == 400 and "Amazon could not complete the sign-in" in page["body"]
     assert f"error code: {error}" in page["body"] and "onerror" not in page["body"]
     assert advertiser.store.get_connection("acme", Region.NA) is None
 

@@ -281,6 +281,33 @@ def test_two_callbacks_racing_for_one_tenant_both_finish_consistently(advertiser
     assert _consumer_secret(advertiser, "acme", "EU")["grant_version"] == 2
 
 
+def test_two_tabs_of_one_session_racing_connect_exactly_once(advertiser: Product) -> None:
+    session_id = advertiser.session("acme")
+    browser = Browser()
+    browser.open_connect(session_id)
+    queries = [
+        browser.at_amazon(browser.submit_region(session_id, region)["headers"]["Location"])
+        for region in ("NA", "EU")
+    ]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def finish(query: str) -> None:
+        barrier.wait()
+        statuses.append(browser.callback(query)["statusCode"])
+
+    threads = [threading.Thread(target=finish, args=(query,)) for query in queries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # One tab connects; the other is told the link is in use (409) or already used (410).
+    assert sorted(statuses)[0] == 303 and sorted(statuses)[1] in (409, 410)
+    connected = [r for r in (Region.NA, Region.EU) if advertiser.store.get_connection("acme", r)]
+    assert len(connected) == 1
+    assert advertiser.amazon.emu.token_calls(grant_type="authorization_code") == 1
+
+
 def test_a_session_with_a_return_url_redirects_there_with_no_secret(advertiser: Product) -> None:
     session_id = advertiser.session("acme", return_url="https://app.example.com/amazon/connected")
     done = Browser().connect(session_id, "FE")

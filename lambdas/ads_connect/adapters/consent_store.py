@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 # DynamoDB's TTL sweep can lag by hours: expiry is always re-checked on read by the flows.
 _TTL_GRACE_SECONDS = 3600
+# Bookkeeping the records do not model: keys, entity tag, TTL, and a callback's session claim.
+_INTERNAL_ATTRIBUTES = frozenset(
+    {schema.PARTITION_KEY, schema.SORT_KEY, "entity", schema.TTL_ATTRIBUTE, "claim_id", "claimed_until"}
+)
 
 
 class DynamoConsentStore:
@@ -34,18 +38,56 @@ class DynamoConsentStore:
         item = self._get("SESSION", session_hash)
         return ConnectSessionRecord.model_validate(item) if item else None
 
+    def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
+        try:
+            self._table.update_item(
+                Key=self._session_key(session_hash),
+                UpdateExpression="SET claim_id = :claim, claimed_until = :until",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND attribute_not_exists(used_at) "
+                    "AND (attribute_not_exists(claimed_until) OR claimed_until <= :now)"
+                ),
+                ExpressionAttributeValues={
+                    ":claim": claim_id,
+                    ":until": until.isoformat(),
+                    ":now": now.isoformat(),
+                },
+            )
+        except ClientError as error:
+            if _conditional_check_failed(error):
+                return False
+            raise
+        return True
+
+    def release_session_claim(self, session_hash: str, *, claim_id: str) -> None:
+        try:
+            self._table.update_item(
+                Key=self._session_key(session_hash),
+                UpdateExpression="REMOVE claim_id, claimed_until",
+                ConditionExpression="claim_id = :claim",
+                ExpressionAttributeValues={":claim": claim_id},
+            )
+        except ClientError as error:
+            # Another callback's claim (ours lapsed), or the session expired out of the table.
+            if not _conditional_check_failed(error):
+                raise
+
     def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None:
         try:
             self._table.update_item(
-                Key={schema.PARTITION_KEY: f"SESSION#{session_hash}", schema.SORT_KEY: "SESSION"},
-                UpdateExpression="SET used_at = :used",
+                Key=self._session_key(session_hash),
+                UpdateExpression="SET used_at = :used REMOVE claim_id, claimed_until",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":used": used_at.isoformat()},
             )
         except ClientError as error:
             # The session expired out of the table meanwhile: nothing left to mark.
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not _conditional_check_failed(error):
                 raise
+
+    @staticmethod
+    def _session_key(session_hash: str) -> dict[str, str]:
+        return {schema.PARTITION_KEY: f"SESSION#{session_hash}", schema.SORT_KEY: "SESSION"}
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:
         self._put("STATE", id_hash(state), record.model_dump(mode="json"), record.expires_at)
@@ -81,5 +123,8 @@ class DynamoConsentStore:
 
     @staticmethod
     def _fields(item: dict[str, Any]) -> dict[str, Any]:
-        internal = {schema.PARTITION_KEY, schema.SORT_KEY, "entity", schema.TTL_ATTRIBUTE}
-        return {k: v for k, v in item.items() if k not in internal}
+        return {k: v for k, v in item.items() if k not in _INTERNAL_ATTRIBUTES}
+
+
+def _conditional_check_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

@@ -44,6 +44,7 @@ from ads_connect.logic.profiles import RECHECK_SOON, ProfileSyncResult, apply_pr
 from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
 from ads_connect.models.records import AccessLevel, Connection, ConnectionStatus, ProfilesState
 from ads_connect.models.settings import PagesSettings
+from ads_connect.observability import logger
 from ads_connect.regions import Region
 
 CONNECTED_EVENT = "Connection Connected"
@@ -52,9 +53,19 @@ RESULT_LIFETIME = timedelta(minutes=30)
 LEASE_WAIT_SECONDS = 8.0
 LEASE_POLL_SECONDS = 0.25
 LEASE_SECONDS = 120
-# Only failures that provably happened before the request reached Amazon are retried: a
-# single-use code must never be sent twice after an ambiguous failure.
+# A callback claims its connect session before the code exchange, so two states minted from one
+# session (two tabs, a double submit) cannot both connect. Longer than the callback's timeout:
+# a crashed callback's claim lapses by itself and the session becomes usable again.
+SESSION_CLAIM = timedelta(seconds=120)
+# Only answers that prove Amazon did not redeem the code are retried (see
+# ``_code_not_redeemed``): a single-use code must never be sent twice after an ambiguous failure.
 EXCHANGE_ATTEMPTS = 3
+# The browser is waiting: a retry is at most this far away. A longer Retry-After is honoured by
+# not retrying at all (the page asks the advertiser to try again in a few minutes).
+MAX_EXCHANGE_RETRY_DELAY = 2.0
+# Statuses that mean "not processed": throttled, or the service is unavailable. Any other 5xx
+# (500, 502, 504) may come from behind a front end that already redeemed the code.
+_NOT_PROCESSED_STATUSES = frozenset({429, 503})
 MAX_PARAMETER_LENGTH = 4096
 # The longest one Amazon call can take: the adapters' connect + read timeouts (adapters/http.py),
 # rounded up. No call (exchange retry, profile listing) starts with less time than this left.
@@ -180,13 +191,15 @@ def exchange_code(
                 code_verifier=record.code_verifier,
                 credentials=credentials,
             )
-        except AmbiguousAmazonError:
-            raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
         except TransientAmazonError as error:
-            # A 5xx/429 answer means Amazon did not redeem the code; a refused connection
-            # never reached it. Both are safe to repeat, briefly, while the invocation has time.
-            delay = min(error.retry_after or 0.5 * attempt, 2.0)
-            if attempt == EXCHANGE_ATTEMPTS or remaining_seconds() - delay < AMAZON_CALL_SECONDS:
+            if not _code_not_redeemed(error):
+                raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
+            delay = error.retry_after if error.retry_after is not None else 0.5 * attempt
+            if (
+                attempt == EXCHANGE_ATTEMPTS
+                or delay > MAX_EXCHANGE_RETRY_DELAY
+                or remaining_seconds() - delay < AMAZON_CALL_SECONDS
+            ):
                 raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
             deps.sleep(delay)
         except InvalidGrantError:
@@ -196,6 +209,17 @@ def exchange_code(
         except AmazonRequestRejectedError:
             raise ConsentFlowError(FailureKind.AMAZON_ERROR) from None
     raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE)  # pragma: no cover - loop always returns/raises
+
+
+def _code_not_redeemed(error: TransientAmazonError) -> bool:
+    """True only when the failure proves the code was not spent: the connection was never
+    established (no HTTP status), or Amazon answered 429/503 or ``temporarily_unavailable``.
+    A read timeout, a dropped connection, a malformed 200 or another 5xx may have redeemed it."""
+    if isinstance(error, AmbiguousAmazonError) or error.status == 200:
+        return False
+    if error.status is None:
+        return True
+    return error.status in _NOT_PROCESSED_STATUSES or error.error_code == "temporarily_unavailable"
 
 
 def _acquire_lease_waiting(deps: CallbackDependencies, record: OAuthStateRecord, owner: str) -> Lease:
@@ -351,15 +375,26 @@ def handle_callback(
         credentials = deps.vault.read_client_credentials()
     except ClientCredentialsMissingError:
         raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED) from None
-    grant = exchange_code(record, code, credentials, deps, remaining_seconds)
-    installed = install_grant(
-        record,
-        grant,
-        credentials,
-        display_name=session.display_name,
-        deps=deps,
-        remaining_seconds=remaining_seconds,
-    )
+    claim_id = uuid.uuid4().hex
+    now = deps.clock.now()
+    if not deps.consent_store.claim_session(
+        record.session_hash, claim_id=claim_id, now=now, until=now + SESSION_CLAIM
+    ):
+        # Another callback of this session is finishing (or finished) first; this code is dropped.
+        raise ConsentFlowError(FailureKind.SESSION_IN_PROGRESS)
+    try:
+        grant = exchange_code(record, code, credentials, deps, remaining_seconds)
+        installed = install_grant(
+            record,
+            grant,
+            credentials,
+            display_name=session.display_name,
+            deps=deps,
+            remaining_seconds=remaining_seconds,
+        )
+    except BaseException:
+        _release_claim(deps.consent_store, record.session_hash, claim_id)
+        raise
     connection, reconsent = installed.connection, installed.reconsent
     deferred = installed.profile_discovery_deferred
     now = deps.clock.now()
@@ -405,6 +440,19 @@ def handle_callback(
     return CallbackOutcome(
         f"{result_base_url.rstrip('/')}/result/{result_id}", connection, reconsent, deferred
     )
+
+
+def _release_claim(consent_store: ConsentStore, session_hash: str, claim_id: str) -> None:
+    """Hand the session back after a failed callback so the advertiser can retry from the same
+    link. If that write fails too, the claim lapses after SESSION_CLAIM; the original failure is
+    the one the browser is told about, so this one is logged, not raised."""
+    try:
+        consent_store.release_session_claim(session_hash, claim_id=claim_id)
+    except Exception as error:  # noqa: BLE001 - must not mask the failure being handled
+        logger.warning(
+            "connect session claim not released; it lapses by itself",
+            extra={"error_type": type(error).__name__, "lapses_after_seconds": SESSION_CLAIM.seconds},
+        )
 
 
 def read_result(

@@ -26,6 +26,7 @@ class FailureKind(StrEnum):
     CLIENT_NOT_CONFIGURED = "client_not_configured"
     CLIENT_REJECTED = "client_rejected"
     CONNECTION_BUSY = "connection_busy"  # another writer held the connection's lease too long
+    SESSION_IN_PROGRESS = "session_in_progress"  # another callback of this session holds its claim
     RESULT_UNKNOWN = "result_unknown"
     BAD_REQUEST = "bad_request"
     NOT_FOUND = "not_found"

@@ -363,6 +363,16 @@ class ConsentStore(Protocol):
 
     def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None: ...
 
+    def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
+        """Atomically claim an unused session for one callback until ``until`` (False when it is
+        used, gone, or claimed by another callback whose claim has not lapsed)."""
+        ...
+
+    def release_session_claim(self, session_hash: str, *, claim_id: str) -> None:
+        """Give the claim back (a failed callback leaves the session usable); a no-op when the
+        claim is no longer ``claim_id``'s."""
+        ...
+
     def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None: ...
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None: ...

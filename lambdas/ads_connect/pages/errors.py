@@ -73,7 +73,9 @@ _FAILURES: dict[FailureKind, tuple[int, str, str, str | None]] = {
         "Security Profile (see the deployment guide). Nothing is wrong with your account.",
     ),
     FailureKind.AMAZON_ERROR: (
-        502,
+        # 4xx: Amazon refused this sign-in (on the redirect or at the exchange); it is not an
+        # outage of this service, and no input may make a public route answer 5xx.
+        400,
         "Amazon could not complete the sign-in",
         "Amazon returned an error.",
         _START_AGAIN,
@@ -107,6 +109,12 @@ _FAILURES: dict[FailureKind, tuple[int, str, str, str | None]] = {
         "Please try again in a minute",
         "Your account is being updated by another request right now, so nothing was changed.",
         "Start again from the link you were given in a minute.",
+    ),
+    FailureKind.SESSION_IN_PROGRESS: (
+        409,
+        "This link is already being used",
+        "Another sign-in from this connection link is being completed right now, so this one was not used.",
+        "Wait a minute, then open the link again: it shows whether your account is connected.",
     ),
     FailureKind.RESULT_UNKNOWN: (
         404,

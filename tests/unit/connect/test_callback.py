@@ -15,7 +15,9 @@ from ads_connect.logic.callback import (
     CONNECTED_EVENT,
     EXCHANGE_ATTEMPTS,
     LEASE_WAIT_SECONDS,
+    MAX_EXCHANGE_RETRY_DELAY,
     REASON_DISCOVERING,
+    SESSION_CLAIM,
     CallbackOutcome,
     handle_callback,
     read_result,
@@ -48,6 +50,11 @@ def _begin(world: World, region: str = "NA", **session_options: object) -> tuple
     """A started flow: returns (state, browser binding)."""
     fixed = session_options.pop("fixed_region", None)
     session_id = world.session(region=fixed, **session_options)  # type: ignore[arg-type]
+    return _start(world, session_id, region)
+
+
+def _start(world: World, session_id: str, region: str = "NA") -> tuple[str, str]:
+    """Another start of the consent flow from an existing session (a second tab)."""
     started = start_consent(
         session_id,
         region_choice=region,
@@ -202,6 +209,49 @@ def test_a_used_or_vanished_session_refuses_the_callback(world: World) -> None:
     assert world.lwa.exchanges == []
 
 
+def test_two_states_of_one_session_connect_only_once(world: World) -> None:
+    session_id = world.session()
+    first, second = _start(world, session_id), _start(world, session_id, "EU")
+    _callback(world, {"code": "c", "state": first[0]}, first[1])
+    assert _fails(world, {"code": "c", "state": second[0]}, second[1]) is FailureKind.SESSION_USED
+    assert len(world.lwa.exchanges) == 1 and world.store.get_connection("acme", Region.EU) is None
+
+
+def test_a_session_claimed_by_another_callback_exchanges_nothing(world: World) -> None:
+    state, binding = _begin(world)
+    (session_hash,) = world.consent_store.sessions
+    now = world.clock.now()
+    assert world.consent_store.claim_session(
+        session_hash, claim_id="other-callback", now=now, until=now + SESSION_CLAIM
+    )
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.SESSION_IN_PROGRESS
+    assert world.lwa.exchanges == [] and world.consent_store.claims[session_hash][0] == "other-callback"
+
+
+def test_a_lapsed_claim_of_a_crashed_callback_frees_the_session(world: World) -> None:
+    session_id = world.session()
+    (session_hash,) = world.consent_store.sessions
+    now = world.clock.now()
+    world.consent_store.claim_session(session_hash, claim_id="crashed", now=now, until=now + SESSION_CLAIM)
+    world.clock.advance(seconds=SESSION_CLAIM.total_seconds())
+    state, binding = _start(world, session_id)
+    _callback(world, {"code": "c", "state": state}, binding)
+    assert world.consent_store.sessions[session_hash].used_at is not None
+    assert session_hash not in world.consent_store.claims
+
+
+def test_a_failed_callback_gives_the_session_back_for_a_retry(world: World) -> None:
+    session_id = world.session()
+    (session_hash,) = world.consent_store.sessions
+    world.lwa.exchange_script = [InvalidGrantError("x", error_code="invalid_grant", status=400)]
+    state, binding = _start(world, session_id)
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.CODE_REJECTED
+    assert session_hash not in world.consent_store.claims
+    state, binding = _start(world, session_id)
+    _callback(world, {"code": "c", "state": state}, binding)
+    assert world.store.get_connection("acme", Region.NA) is not None
+
+
 def test_a_state_that_does_not_match_its_session_is_refused(world: World) -> None:
     state, binding = _begin(world, "EU", fixed_region=Region.EU)
     record = world.consent_store.states[id_hash(state)]
@@ -217,15 +267,54 @@ def test_missing_client_credentials_is_an_operator_page(world: World) -> None:
     assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.CLIENT_NOT_CONFIGURED
 
 
-def test_5xx_at_the_exchange_is_retried_briefly_then_succeeds(world: World) -> None:
+def test_not_processed_answers_at_the_exchange_are_retried_briefly_then_succeed(world: World) -> None:
     state, binding = _begin(world)
     world.lwa.exchange_script = [
         TransientAmazonError("x", error_code="server_error", status=503),
-        TransientAmazonError("x", error_code="throttled", status=429, retry_after=30),
+        TransientAmazonError("x", error_code="throttled", status=429, retry_after=1.5),
     ]
     _callback(world, {"code": "c", "state": state}, binding)
     assert len(world.lwa.exchanges) == 3
-    assert world.sleeps == [0.5, 2.0]  # backoff, Retry-After capped: the browser is waiting
+    assert world.sleeps == [0.5, 1.5]  # backoff, then exactly the Retry-After Amazon asked for
+
+
+def test_a_refused_connection_at_the_exchange_is_retried(world: World) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [TransientAmazonError("x", error_code="connection_error")]
+    _callback(world, {"code": "c", "state": state}, binding)
+    assert len(world.lwa.exchanges) == 2 and world.sleeps == [0.5]
+
+
+def test_a_retry_after_longer_than_the_browser_can_wait_is_honoured_by_not_retrying(
+    world: World,
+) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [
+        TransientAmazonError(
+            "x", error_code="throttled", status=429, retry_after=MAX_EXCHANGE_RETRY_DELAY + 1
+        )
+    ]
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.AMAZON_UNREACHABLE
+    assert len(world.lwa.exchanges) == 1 and world.sleeps == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransientAmazonError("x", error_code="server_error", status=500),
+        TransientAmazonError("x", error_code="http_502", status=502),
+        TransientAmazonError("x", error_code="http_504", status=504),
+        TransientAmazonError("x", error_code="malformed_response", status=200),
+    ],
+    ids=["500", "502", "504", "malformed-200"],
+)
+def test_answers_that_may_have_spent_the_code_are_never_retried(
+    world: World, error: TransientAmazonError
+) -> None:
+    state, binding = _begin(world)
+    world.lwa.exchange_script = [error]
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.AMAZON_UNREACHABLE
+    assert len(world.lwa.exchanges) == 1 and world.vault.refresh_tokens == {}
 
 
 def test_persistent_5xx_at_the_exchange_ends_on_amazon_unreachable(world: World) -> None:
