@@ -107,6 +107,8 @@ def walk_consent(consent_url: str) -> requests.Response:
         headers = {}
         if urlsplit(url).netloc == own_host and jar:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        if method == "POST":
+            headers["Sec-Fetch-Site"] = "same-origin"  # as a browser submitting the page's own form
         response = http.request(method, url, data=data, headers=headers, allow_redirects=False, timeout=30)
         if urlsplit(url).netloc == own_host:
             for raw in response.raw.headers.getlist("Set-Cookie"):

@@ -15,6 +15,8 @@ from tests.fixtures.leak_guard import record_response
 
 PUBLIC_HOST = "connect.example.test"
 PUBLIC_BASE = f"https://{PUBLIC_HOST}"
+# What a browser sends with a form POST from the landing page (the consent CSRF guard reads it).
+SAME_ORIGIN_FORM_HEADERS = {"origin": PUBLIC_BASE, "sec-fetch-site": "same-origin"}
 
 
 def public_event(
@@ -99,6 +101,7 @@ class Browser:
             cookies=self._cookie_list(),
             route_key="POST /connect/{session_id}",
             path_parameters={"session_id": session_id},
+            headers=SAME_ORIGIN_FORM_HEADERS,
         )
         return self._keep(consent.handler(event, FakeLambdaContext()))
 

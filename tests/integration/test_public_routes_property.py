@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import boto3
 import pytest
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator import seller_profile
-from tests.fakes.browser import Browser, public_event
+from tests.fakes.browser import PUBLIC_BASE, Browser, public_event
 from tests.fakes.http_api import FakeLambdaContext
 from tests.fixtures.leak_guard import record_response
 from tests.integration.conftest import Product
@@ -49,7 +49,10 @@ cookie_lists = st.lists(
     st.one_of(probed, st.builds(lambda v: f"{BINDING_COOKIE}={v}", values), st.just("a=b; c=d")),
     max_size=4,
 )
-header_maps = st.dictionaries(st.sampled_from(["user-agent", "referer", "x-forwarded-for", "cookie"]), probed)
+header_maps = st.dictionaries(
+    st.sampled_from(["user-agent", "referer", "x-forwarded-for", "cookie", "origin", "sec-fetch-site"]),
+    st.one_of(probed, st.sampled_from(["same-origin", "cross-site", PUBLIC_BASE, "null"])),
+)
 bodies = st.one_of(st.none(), probed, st.builds(lambda v: f"region={v}", values), st.binary(max_size=80))
 
 
@@ -144,4 +147,30 @@ def test_arbitrary_requests_never_crash_reflect_or_change_a_connection(
     assert response["headers"]["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in response["headers"]["Content-Security-Policy"]
     # never a changed stored connection
+    assert _snapshot(connected["product"]) == connected["before"]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    pairs=st.lists(st.tuples(st.sampled_from(PARAMETER_NAMES), values), max_size=5),
+    same_browser=st.booleans(),
+)
+def test_a_live_state_with_arbitrary_amazon_answers_never_crashes_reflects_or_changes_a_connection(
+    connected: dict[str, Any], pairs: list[tuple[str, str]], same_browser: bool
+) -> None:
+    """The callback past the state check: a real state from the live session, then any code,
+    error and description Amazon (or an attacker) could put beside it."""
+    browser = Browser()
+    started = browser.submit_region(connected["session_id"], "NA")
+    assert started["statusCode"] == 302
+    state = parse_qs(urlsplit(started["headers"]["Location"]).query)["state"][0]
+    query = urlencode([("state", state), *pairs])
+    response = (browser if same_browser else Browser()).callback(query)
+    assert response["statusCode"] < 500, response["body"]
+    assert PROBE not in response["body"]
+    assert all(PROBE not in v for v in response["headers"].values())
     assert _snapshot(connected["product"]) == connected["before"]

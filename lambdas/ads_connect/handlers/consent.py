@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.dependencies import public_dependencies
-from ads_connect.logic.consent import start_consent, usable_session
+from ads_connect.logic.consent import require_same_origin_form, start_consent, usable_session
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.observability import logger, metrics, tracer
 from ads_connect.pages.views import landing_page
@@ -42,12 +42,18 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
 
 def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     deps = public_dependencies().callback
+    base_url = web.public_base_url(event, deps.settings)
+    require_same_origin_form(
+        sec_fetch_site=web.header(event, "sec-fetch-site"),
+        origin=web.header(event, "origin"),
+        public_base_url=base_url,
+    )
     form = web.form_params(event)
     started = start_consent(
         session_id,
         region_choice=form.get("region"),
         existing_binding=web.binding_cookie(event),
-        public_base_url=web.public_base_url(event, deps.settings),
+        public_base_url=base_url,
         consent_store=deps.consent_store,
         vault=deps.vault,
         clock=deps.clock,

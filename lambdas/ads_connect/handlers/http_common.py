@@ -95,6 +95,13 @@ def public_base_url(event: Mapping[str, Any], settings: PagesSettings) -> str:
     return f"https://{domain}{suffix}"
 
 
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header by its lower-case name (HTTP API 2.0 lower-cases them)."""
+    headers = event.get("headers") or {}
+    value = headers.get(name) if isinstance(headers, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def path_parameter(event: Mapping[str, Any], name: str) -> str:
     params = event.get("pathParameters") or {}
     value = params.get(name) if isinstance(params, dict) else None

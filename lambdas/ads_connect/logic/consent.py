@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.logic.ids import id_hash, looks_like_id, new_id, pkce_pair
@@ -34,6 +34,27 @@ def usable_session(consent_store: ConsentStore, session_id: str, now: datetime) 
     if session.expires_at <= now:
         raise ConsentFlowError(FailureKind.SESSION_EXPIRED)
     return session
+
+
+def require_same_origin_form(*, sec_fetch_site: str | None, origin: str | None, public_base_url: str) -> None:
+    """Cross-site request forgery guard for the start of a flow: only the landing page's own
+    form may start one. Without it another site could submit the form for a session of its
+    choosing, skipping the page that names the tenant, and connect the visitor's Amazon account
+    to that tenant. ``Sec-Fetch-Site`` decides where the browser sends it (every current one
+    does); otherwise ``Origin`` must be this site's. A request with neither is refused: browsers
+    send at least one of them with every form POST."""
+    if sec_fetch_site is not None:
+        if sec_fetch_site.strip().lower() == "same-origin":
+            return
+        raise ConsentFlowError(FailureKind.CROSS_SITE_REQUEST)
+    if origin is not None and origin.strip().rstrip("/") == _origin_of(public_base_url):
+        return
+    raise ConsentFlowError(FailureKind.CROSS_SITE_REQUEST)
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def callback_uri(public_base_url: str) -> str:

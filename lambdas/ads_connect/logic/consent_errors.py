@@ -14,6 +14,7 @@ class FailureKind(StrEnum):
     SESSION_EXPIRED = "session_expired"
     SESSION_USED = "session_used"
     INVALID_REGION = "invalid_region"
+    CROSS_SITE_REQUEST = "cross_site_request"  # the flow was started from another site's form
     STATE_MISSING = "state_missing"
     STATE_UNKNOWN = "state_unknown"  # forged, replayed, or swept after expiry
     STATE_EXPIRED = "state_expired"

@@ -34,6 +34,12 @@ _FAILURES: dict[FailureKind, tuple[int, str, str, str | None]] = {
         "Choose the Amazon region where your advertising account lives.",
         _START_AGAIN,
     ),
+    FailureKind.CROSS_SITE_REQUEST: (
+        403,
+        "Please start from the connection page",
+        "This request did not come from the connection page, so nothing was started.",
+        "Open the link you were given and press the button on that page.",
+    ),
     FailureKind.STATE_MISSING: (
         400,
         "Something is missing",

@@ -12,7 +12,7 @@ from ads_connect.handlers import callback, consent
 from ads_connect.handlers.dependencies import PublicDependencies
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN
-from tests.fakes.browser import public_event
+from tests.fakes.browser import PUBLIC_BASE, SAME_ORIGIN_FORM_HEADERS, public_event
 from tests.fakes.http_api import FakeLambdaContext
 
 from .conftest import CLIENT, World
@@ -34,7 +34,12 @@ def _get(path: str, *, query: str = "", cookies: list[str] | None = None, **para
     return handler(event, FakeLambdaContext())
 
 
-def _post(session_id: str, body: str, cookies: list[str] | None = None) -> dict[str, Any]:
+def _post(
+    session_id: str,
+    body: str,
+    cookies: list[str] | None = None,
+    headers: dict[str, str] = SAME_ORIGIN_FORM_HEADERS,
+) -> dict[str, Any]:
     event = public_event(
         "POST",
         f"/connect/{session_id}",
@@ -42,8 +47,38 @@ def _post(session_id: str, body: str, cookies: list[str] | None = None) -> dict[
         cookies=cookies,
         route_key="POST /connect/{session_id}",
         path_parameters={"session_id": session_id},
+        headers=headers,
     )
     return consent.handler(event, FakeLambdaContext())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+        {"sec-fetch-site": "same-site", "origin": "https://sub.connect.example.test"},
+        {"sec-fetch-site": "cross-site", "origin": PUBLIC_BASE},  # the browser's word wins
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {},
+    ],
+    ids=["cross-site", "same-site", "forged-origin", "other-origin", "null-origin", "no-headers"],
+)
+def test_a_flow_started_from_another_sites_form_starts_nothing(wired: World, headers: dict[str, str]) -> None:
+    session_id = wired.session()
+    page = _post(session_id, urlencode({"region": "NA"}), headers=headers)
+    assert page["statusCode"] == 403 and "Please start from the connection page" in page["body"]
+    assert "cookies" not in page and wired.consent_store.states == {}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"sec-fetch-site": "same-origin"}, {"origin": PUBLIC_BASE}],
+    ids=["fetch-metadata", "origin-only"],
+)
+def test_the_landing_pages_own_form_starts_the_flow(wired: World, headers: dict[str, str]) -> None:
+    started = _post(wired.session(), urlencode({"region": "NA"}), headers=headers)
+    assert started["statusCode"] == 302 and len(wired.consent_store.states) == 1
 
 
 def test_the_whole_walk_through_both_handlers(
