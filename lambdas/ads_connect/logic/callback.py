@@ -40,7 +40,14 @@ from ads_connect.logic.ports import (
     TokenVault,
     TransientAmazonError,
 )
-from ads_connect.logic.profiles import RECHECK_SOON, ProfileSyncResult, apply_profile_result, sync_profiles
+from ads_connect.logic.profiles import (
+    PROFILES_CHANGED_EVENT,
+    RECHECK_SOON,
+    ProfileSyncResult,
+    apply_profile_result,
+    profiles_changed_detail,
+    sync_profiles,
+)
 from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
 from ads_connect.models.records import AccessLevel, Connection, ConnectionStatus, ProfilesState
 from ads_connect.models.settings import PagesSettings
@@ -111,6 +118,7 @@ class InstalledGrant:
     reconsent: bool
     profiles: list[ResultProfile]
     profile_discovery_deferred: bool
+    profile_sync: ProfileSyncResult
 
 
 @dataclass(frozen=True)
@@ -283,6 +291,7 @@ def install_grant(
             display_name=display_name or (existing.display_name if existing else None),
             grant_version=version,
             connected_at=existing.connected_at if existing else now,
+            consented_at=now,
             access_token_expires_at=expires_at,
             refresh_due_at=refresh_due_at(expires_at, now, deps.settings.refresh_lead_seconds),
             # Until discovery below answers: the stored mappings (if any) as they are, and a
@@ -318,7 +327,7 @@ def install_grant(
         )
         for p in result.profiles
     ]
-    return InstalledGrant(connection, existing is not None, shown, deferred)
+    return InstalledGrant(connection, existing is not None, shown, deferred, result)
 
 
 def discover_profiles(
@@ -411,6 +420,12 @@ def handle_callback(
             "grant_version": connection.grant_version,
         },
     )
+    if reconsent and installed.profile_sync.changed:
+        # A first connection's profiles are in its Connected event; a re-consent that found a
+        # different set is announced like any other change of the mapped profiles.
+        deps.events.publish(
+            PROFILES_CHANGED_EVENT, profiles_changed_detail(connection, installed.profile_sync, "reconsent")
+        )
     if session.return_url:
         query = urlencode(
             {

@@ -200,7 +200,7 @@ def sync_profiles(
 def next_profile_check(connection: Connection, result: ProfileSyncResult, now: datetime) -> datetime:
     if result.state is ProfilesState.OK:
         return now + RECHECK_SETTLED
-    young = now - connection.connected_at < PROPAGATION_WINDOW
+    young = now - (connection.consented_at or connection.connected_at) < PROPAGATION_WINDOW
     return now + (RECHECK_SOON if young else RECHECK_LATER)
 
 

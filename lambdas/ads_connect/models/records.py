@@ -79,6 +79,9 @@ class Connection(BaseModel):
     # read an older version loses its conditional write.
     grant_version: int = Field(ge=1)
     connected_at: datetime
+    # The latest consent (first connection or re-consent): a just-linked profile can take an hour
+    # to appear, counted from here. None on connections stored before the field existed.
+    consented_at: datetime | None = None
     access_token_expires_at: datetime | None = None
     refresh_due_at: datetime | None = None
     view_only: bool = False

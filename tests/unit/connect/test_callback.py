@@ -35,13 +35,13 @@ from ads_connect.logic.ports import (
     StaleGrantError,
     TransientAmazonError,
 )
-from ads_connect.logic.profiles import RECHECK_SOON
+from ads_connect.logic.profiles import PROFILES_CHANGED_EVENT, RECHECK_SOON
 from ads_connect.models.consent import OAuthStateRecord
 from ads_connect.models.records import AccessLevel, ConnectionStatus, ProfilesState
 from ads_connect.pages.views import success_page
 from ads_connect.regions import Region
 
-from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN, fake_grant
+from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN, api_profile, fake_grant
 
 from .conftest import PUBLIC_BASE, RETURN_URL, World
 
@@ -393,6 +393,37 @@ def test_reconsent_replaces_the_grant_in_place_and_reactivates(world: World) -> 
     stored = world.vault.read_refresh_token("acme", Region.NA)
     assert stored is not None and stored.refresh_token == "Atzr|second" and stored.grant_version == 2
     assert world.events.published[-1][1]["reconsent"] is True
+
+
+def test_a_reconsent_that_finds_other_profiles_announces_the_change(world: World) -> None:
+    state, binding = _begin(world)
+    world.ads.profiles = [api_profile(1, name="Shop US")]
+    _callback(world, {"code": "c1", "state": state}, binding)
+    assert [name for name, _ in world.events.published] == [CONNECTED_EVENT]
+    world.ads.profiles = [api_profile(1, name="Shop US"), api_profile(2, "CA", "Shop CA")]
+    state, binding = _begin(world)
+    _callback(world, {"code": "c2", "state": state}, binding)
+    assert [name for name, _ in world.events.published] == [
+        CONNECTED_EVENT,
+        CONNECTED_EVENT,
+        PROFILES_CHANGED_EVENT,
+    ]
+    detail = world.events.published[-1][1]
+    assert detail["trigger"] == "reconsent" and detail["added_profile_ids"] == ["2"]
+    state, binding = _begin(world)
+    _callback(world, {"code": "c3", "state": state}, binding)  # same profiles: no change to announce
+    assert [name for name, _ in world.events.published][-1] == CONNECTED_EVENT
+
+
+def test_a_reconsent_rechecks_empty_profiles_soon_however_old_the_connection(world: World) -> None:
+    state, binding = _begin(world)
+    _callback(world, {"code": "c1", "state": state}, binding)
+    world.clock.advance(days=30)
+    world.ads.profiles = []  # e.g. a newly linked account still propagating
+    state, binding = _begin(world)
+    connection = _callback(world, {"code": "c2", "state": state}, binding).connection
+    assert connection.consented_at == world.clock.now()
+    assert connection.profile_sync_due_at == world.clock.now() + RECHECK_SOON
 
 
 def test_a_lease_held_by_a_refresh_is_waited_for(world: World) -> None:
