@@ -6,6 +6,7 @@ Never deployed. The product reaches it only through ``ADS_CONNECT_AMAZON_ENDPOIN
 
 from emulator.core import (
     ROTATION_MODES,
+    Client,
     Emulator,
     FaultRule,
     agency_profile,
@@ -19,6 +20,7 @@ __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
     "ROTATION_MODES",
+    "Client",
     "Emulator",
     "FaultRule",
     "add_demo_accounts",

@@ -7,6 +7,8 @@ Faithful to the documented behaviour (docs/emulator.md lists each rule):
 - refresh-token rotation modes: never, rotate_grace, rotate_strict, rotate_reuse_detection;
 - view-only users get 403 from /v2/profiles unless accessLevel=view; accounts without campaigns
   have no profiles; newly linked profiles stay hidden (and 403 on scoped calls) until propagated;
+- several clients (Security Profiles), each with its own secret and Allowed Return URLs; codes,
+  refresh tokens and access tokens are bound to the client that obtained them;
 - faults: status bursts, 429 with Retry-After, slow answers, dropped connections.
 """
 
@@ -174,6 +176,15 @@ class AccessRecord:
 
 
 @dataclass
+class Client:
+    """One LWA Security Profile: its client id, secret and Allowed Return URLs (matched exactly)."""
+
+    client_id: str
+    client_secret: str
+    redirect_uris: set[str] = field(default_factory=set)
+
+
+@dataclass
 class FaultRule:
     """One injected fault. ``status`` 200 with a delay means "slow but correct"; ``drop_connection``
     closes the socket without any answer; ``count`` None lasts until ``faults.clear()``."""
@@ -257,8 +268,9 @@ def _challenge(verifier: str, method: str) -> str:
 
 
 class Emulator:
-    """Amazon's side for one LWA Security Profile (client id + secret). Thread-safe: every state
-    change happens under one lock, so concurrent workers can hammer it."""
+    """Amazon's side for the LWA Security Profile given here (the default client) and any added
+    with ``add_client``. Thread-safe: every state change happens under one lock, so concurrent
+    workers can hammer it."""
 
     def __init__(
         self,
@@ -270,9 +282,8 @@ class Emulator:
         grace_seconds: float = 300.0,
     ) -> None:
         self._lock = threading.RLock()
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.redirect_uris: set[str] = set(redirect_uris)
+        self._default_client_id = client_id
+        self.clients: dict[str, Client] = {client_id: Client(client_id, client_secret, set(redirect_uris))}
         self.rotation: RotationMode = rotation
         self.grace_seconds = grace_seconds
         self.headless: Literal["allow", "deny"] | None = None
@@ -296,13 +307,52 @@ class Emulator:
 
     # --- configuration -------------------------------------------------------------------------
 
-    def register_redirect_uri(self, uri: str) -> None:
-        with self._lock:
-            self.redirect_uris.add(uri)
+    @property
+    def client_id(self) -> str:
+        """The default client's id (the one given to the constructor)."""
+        return self._default_client_id
 
-    def rotate_client_secret(self, new_secret: str) -> None:
+    @property
+    def client_secret(self) -> str:
+        """The default client's current secret."""
         with self._lock:
-            self.client_secret = new_secret
+            return self.clients[self._default_client_id].client_secret
+
+    @property
+    def redirect_uris(self) -> set[str]:
+        """The default client's Allowed Return URLs (the live set)."""
+        return self.clients[self._default_client_id].redirect_uris
+
+    def add_client(
+        self, client_id: str, client_secret: str, redirect_uris: list[str] | tuple[str, ...] = ()
+    ) -> Client:
+        """Register another Security Profile. Its codes and tokens are its own: another client
+        presenting them gets ``invalid_grant`` (token endpoint) or 401 (Ads API)."""
+        if not client_id or not client_secret:
+            raise ValueError("a client needs a non-empty client_id and client_secret")
+        with self._lock:
+            if client_id in self.clients:
+                raise ValueError(f"client {client_id!r} is already registered")
+            client = Client(client_id, client_secret, set(redirect_uris))
+            self.clients[client_id] = client
+            self._issued.add(client_secret)
+            return client
+
+    def _client(self, client_id: str | None) -> Client:
+        client = self.clients.get(client_id or self._default_client_id)
+        if client is None:
+            raise KeyError(client_id)
+        return client
+
+    def register_redirect_uri(self, uri: str, client_id: str | None = None) -> None:
+        """Add an Allowed Return URL to a client (default: the default client)."""
+        with self._lock:
+            self._client(client_id).redirect_uris.add(uri)
+
+    def rotate_client_secret(self, new_secret: str, client_id: str | None = None) -> None:
+        """The operator rotated a client's secret: the old one gets 401 ``invalid_client``."""
+        with self._lock:
+            self._client(client_id).client_secret = new_secret
             self._issued.add(new_secret)
 
     def add_user(
@@ -506,11 +556,11 @@ class Emulator:
         """Validate an authorization request. Returns an Answer (error page or redirect) or, when
         a person must decide, the context of the consent page."""
         with self._lock:
-            client_id = params.get("client_id", "")
+            client = self.clients.get(params.get("client_id", ""))
             redirect_uri = params.get("redirect_uri", "")
-            if client_id != self.client_id:
+            if client is None:
                 return _error_page(400, "The application is unknown (client_id).")
-            if redirect_uri not in self.redirect_uris:
+            if redirect_uri not in client.redirect_uris:
                 return _error_page(400, "The redirect_uri is not on the application's Allowed Return URLs.")
             state = params.get("state")
             if params.get("response_type") != "code":
@@ -587,20 +637,21 @@ class Emulator:
     def token(self, region: str, form: dict[str, str], basic: tuple[str, str] | None) -> Answer:
         with self._lock:
             client_id, client_secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
-            if client_id != self.client_id or client_secret != self.client_secret:
+            client = self.clients.get(client_id)
+            if client is None or not client_secret or client_secret != client.client_secret:
                 return _oauth_error(401, "invalid_client", "Client authentication failed")
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
-                return self._exchange(region, form)
+                return self._exchange(region, form, client)
             if grant_type == "refresh_token":
-                return self._refresh_grant(region, form)
+                return self._refresh_grant(region, form, client)
             if not grant_type:
                 return _oauth_error(
                     400, "invalid_request", "The request is missing a required parameter : grant_type"
                 )
             return _oauth_error(400, "unsupported_grant_type", "Unsupported grant type")
 
-    def _exchange(self, region: str, form: dict[str, str]) -> Answer:
+    def _exchange(self, region: str, form: dict[str, str], client: Client) -> Answer:
         for required in ("code", "redirect_uri"):
             if not form.get(required):
                 return _oauth_error(
@@ -622,21 +673,23 @@ class Emulator:
         problems = (
             pending.expires_at < self.clock()
             or pending.region != region
-            or pending.client_id != self.client_id
+            or pending.client_id != client.client_id
             or pending.redirect_uri != form.get("redirect_uri")
             or (pending.challenge is not None and _challenge(verifier, pending.method) != pending.challenge)
         )
         pending.used = True
         if problems:
             return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
-        grant = Grant(secrets.token_hex(8), pending.user_id, region, self.client_id, created_at=self.clock())
+        grant = Grant(
+            secrets.token_hex(8), pending.user_id, region, client.client_id, created_at=self.clock()
+        )
         self._grants[grant.grant_id] = grant
         pending.grant_id = grant.grant_id
         grant.token_calls += 1
         refresh_token = self._new_refresh_token(grant)
         return self._token_answer(grant, refresh_token)
 
-    def _refresh_grant(self, region: str, form: dict[str, str]) -> Answer:
+    def _refresh_grant(self, region: str, form: dict[str, str], client: Client) -> Answer:
         token = form.get("refresh_token", "")
         if not token:
             return _oauth_error(
@@ -647,7 +700,8 @@ class Emulator:
         if record is None:
             return dead
         grant = self._grants[record.grant_id]
-        if grant.revoked or grant.region != region or grant.client_id != self.client_id:
+        # Bound to the client that obtained it: another (valid) client's refresh is invalid_grant.
+        if grant.revoked or grant.region != region or grant.client_id != client.client_id:
             grant.rejected_refresh_calls += 1
             return dead
         now = self.clock()
@@ -704,10 +758,12 @@ class Emulator:
         )
         auth = headers.get("authorization", "")
         client_id = headers.get("amazon-advertising-api-clientid", "")
-        if not auth.startswith("Bearer ") or client_id != self.client_id or not self.allow_listed:
+        if not auth.startswith("Bearer ") or client_id not in self.clients or not self.allow_listed:
             return None, unauthorized
         record = self._access.get(auth[7:])
         if record is None or record.expires_at < self.clock() or record.region != region:
+            return None, unauthorized
+        if record.client_id != client_id:  # the token was issued to another client
             return None, unauthorized
         grant = self._grants[record.grant_id]
         if grant.revoked:

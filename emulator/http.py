@@ -242,6 +242,8 @@ def _ctl_state(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> An
             "signed_in": emu.signed_in,
             "users": sorted(emu.users),
             "redirect_uris": sorted(emu.redirect_uris),
+            # Ids and Allowed Return URLs only: a secret never leaves through the state.
+            "clients": {c.client_id: sorted(c.redirect_uris) for c in emu.clients.values()},
             "faults": emu.faults.describe(),
             "clock": emu.clock(),
         }
@@ -280,6 +282,19 @@ def _ctl_users(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> An
         decision=body.get("decision"),
         propagation_delay_seconds=float(body.get("propagation_delay_seconds", 0)),
     )
+    return _OK
+
+
+def _ctl_clients(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    unknown = set(body) - {"client_id", "client_secret", "redirect_uris"}
+    if unknown:
+        raise ValueError(f"unknown client fields {sorted(unknown)}")
+    client_id, secret, uris = body["client_id"], body["client_secret"], body.get("redirect_uris", [])
+    if not isinstance(client_id, str) or not isinstance(secret, str):
+        raise ValueError("client_id and client_secret must be strings")
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        raise ValueError("redirect_uris must be a list of strings")
+    emu.add_client(client_id, secret, uris)
     return _OK
 
 
@@ -352,10 +367,12 @@ def _ctl_link_profile(emu: Emulator, body: dict[str, Any], query: dict[str, str]
 
 
 def _ctl_rotate_client_secret(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
-    secret = body["client_secret"]
+    secret, client_id = body["client_secret"], body.get("client_id")
     if not isinstance(secret, str) or not secret:
         raise ValueError("client_secret must be a non-empty string")
-    emu.rotate_client_secret(secret)
+    if client_id is not None and client_id not in emu.clients:
+        raise ValueError("unknown client_id")
+    emu.rotate_client_secret(secret, client_id)
     return _OK
 
 
@@ -366,6 +383,7 @@ _CONTROL_ACTIONS: dict[tuple[str, str], Callable[[Emulator, dict[str, Any], dict
     ("GET", "counters"): _ctl_counters,
     ("GET", "issued-secrets"): _ctl_issued_secrets,
     ("POST", "users"): _ctl_users,
+    ("POST", "clients"): _ctl_clients,
     ("POST", "config"): _ctl_config,
     ("POST", "sign-in"): _ctl_sign_in,
     ("POST", "revoke"): _ctl_revoke,
