@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import html
 import json
+import re
 import secrets
 import threading
 import time
@@ -47,6 +48,8 @@ ENDPOINTS: tuple[str, ...] = ("authorize", "token", "profiles", "campaigns")
 SECRET_FIELDS = frozenset(
     {"client_secret", "code", "code_verifier", "code_challenge", "refresh_token", "access_token"}
 )
+# RFC 7636 4.2: an S256 code_challenge is the unpadded base64url SHA-256: 43 characters.
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-amz-security-token"})
 MASK = "***"
 
@@ -577,12 +580,14 @@ class Emulator:
                     state,
                 )
             method = params.get("code_challenge_method") or "plain"
-            if method not in ("plain", "S256") or (
-                params.get("code_challenge_method") and not params.get("code_challenge")
-            ):
-                return _redirect(
+            challenge = params.get("code_challenge")
+            if method not in ("plain", "S256") or (params.get("code_challenge_method") and not challenge):
+                return _redirect_error(redirect_uri, "invalid_request", "Invalid PKCE parameters", state)
+            if method == "S256" and not _S256_CHALLENGE.fullmatch(challenge or ""):
+                return _redirect_error(
                     redirect_uri,
-                    {"error": "invalid_request", "error_description": "Invalid PKCE parameters"},
+                    "invalid_request",
+                    "code_challenge must be the 43-character base64url SHA-256 of the code_verifier",
                     state,
                 )
             user = self.users.get(self.signed_in or "")
@@ -908,6 +913,18 @@ class _Faults:
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dataclasses.asdict(rule) for rule in self.rules if rule.count != 0]
+
+
+def strict_bool(value: object, name: str) -> bool:
+    """``value`` when it is a real boolean. JSON's "false" (a string) or 0 is refused, never read
+    as its truthiness."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    return value
+
+
+def _redirect_error(redirect_uri: str, error: str, description: str, state: str | None) -> Answer:
+    return _redirect(redirect_uri, {"error": error, "error_description": description}, state)
 
 
 def _redirect(redirect_uri: str, params: dict[str, str], state: str | None) -> Answer:

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator.core import REGIONS, ROTATION_MODES, Answer, Emulator
+from emulator.core import REGIONS, ROTATION_MODES, Answer, Emulator, strict_bool
 
 _CONTROL = "/__emulator__/"
 _MAX_BODY = 1_000_000
@@ -212,6 +212,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(answer.body)
 
 
+def _flag(body: dict[str, Any], name: str, default: bool) -> bool:
+    """A boolean field of a control request: absent is ``default``; anything but true/false
+    (the string "false", 0, null) is a 400, never read as its truthiness."""
+    return strict_bool(body[name], name) if name in body else default
+
+
+def _seconds(body: dict[str, Any], name: str, default: float | None = None) -> float:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    return float(value)
+
+
 def _json(body: Any, status: int = 200) -> Answer:
     return Answer(status, json.dumps(body).encode())
 
@@ -273,14 +286,25 @@ def _ctl_issued_secrets(emu: Emulator, body: dict[str, Any], query: dict[str, st
 
 
 def _ctl_users(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    unknown = set(body) - {
+        "user_id",
+        "profiles",
+        "name",
+        "view_only",
+        "has_campaigns",
+        "decision",
+        "propagation_delay_seconds",
+    }
+    if unknown:
+        raise ValueError(f"unknown user fields {sorted(unknown)}")
     emu.add_user(
         body["user_id"],
         profiles=body.get("profiles"),
         name=body.get("name"),
-        view_only=bool(body.get("view_only")),
-        has_campaigns=bool(body.get("has_campaigns", True)),
+        view_only=_flag(body, "view_only", False),
+        has_campaigns=_flag(body, "has_campaigns", True),
         decision=body.get("decision"),
-        propagation_delay_seconds=float(body.get("propagation_delay_seconds", 0)),
+        propagation_delay_seconds=_seconds(body, "propagation_delay_seconds", 0),
     )
     return _OK
 
@@ -314,19 +338,28 @@ def _ctl_config(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> A
         raise ValueError("headless must be allow, deny or null")
     if "rotation" in body and body["rotation"] not in ROTATION_MODES:
         raise ValueError(f"unknown rotation mode (one of {', '.join(ROTATION_MODES)})")
+    uris = body.get("redirect_uris", [])
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        raise ValueError("redirect_uris must be a list of strings")
+    # Everything is checked before anything changes: a refused request changes nothing.
+    flags = {
+        name: strict_bool(body[name], name) for name in ("approved_for_ads", "allow_listed") if name in body
+    }
+    grace = _seconds(body, "grace_seconds") if "grace_seconds" in body else None
+    if "app_name" in body and not isinstance(body["app_name"], str):
+        raise ValueError("app_name must be a string")
     if "headless" in body:
         emu.headless = body["headless"]
     if "rotation" in body:
         emu.rotation = body["rotation"]
-    if "grace_seconds" in body:
-        emu.grace_seconds = float(body["grace_seconds"])
-    for flag in ("approved_for_ads", "allow_listed"):
-        if flag in body:
-            setattr(emu, flag, bool(body[flag]))
+    if grace is not None:
+        emu.grace_seconds = grace
+    for name, value in flags.items():
+        setattr(emu, name, value)
     if "app_name" in body:
-        emu.app_name = str(body["app_name"])
-    for uri in body.get("redirect_uris", []):
-        emu.register_redirect_uri(str(uri))
+        emu.app_name = body["app_name"]
+    for uri in uris:
+        emu.register_redirect_uri(uri)
     return _OK
 
 
@@ -341,7 +374,7 @@ def _ctl_revoke(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> A
 
 
 def _ctl_advance(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
-    emu.advance(float(body["seconds"]))
+    emu.advance(_seconds(body, "seconds"))
     return _json({"ok": True, "clock": emu.clock()})
 
 
@@ -356,12 +389,11 @@ def _ctl_faults_clear(emu: Emulator, body: dict[str, Any], query: dict[str, str]
 
 
 def _ctl_link_profile(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
-    delay = body.get("delay_seconds")
     emu.link_profile(
         body["user_id"],
         body["region"],
         body["profile"],
-        delay_seconds=None if delay is None else float(delay),
+        delay_seconds=None if body.get("delay_seconds") is None else _seconds(body, "delay_seconds"),
     )
     return _OK
 

@@ -99,6 +99,44 @@ def test_control_refuses_bad_requests_clearly(
     assert control(em, method, action, body).status_code == status
 
 
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("users", {"user_id": "strict", "view_only": "false"}),
+        ("users", {"user_id": "strict", "has_campaigns": "true"}),
+        ("users", {"user_id": "strict", "view_only": 0}),
+        ("users", {"user_id": "strict", "view_only": None}),
+        ("users", {"user_id": "strict", "propagation_delay_seconds": "60"}),
+        ("users", {"user_id": "strict", "viewonly": True}),
+        ("config", {"approved_for_ads": "false"}),
+        ("config", {"allow_listed": 1}),
+        ("config", {"app_name": "Changed", "allow_listed": "no"}),  # nothing changes, not half
+        ("config", {"grace_seconds": "5"}),
+        ("config", {"redirect_uris": "https://one.test/cb"}),
+        ("advance", {"seconds": "60"}),
+    ],
+)
+def test_control_booleans_and_numbers_are_strict(em: RunningEmulator, action: str, body: object) -> None:
+    # A string "false" must never turn into True (nor anything else into a setting)
+    before = control(em, "GET", "state").json()
+    answer = control(em, "POST", action, body)
+    assert answer.status_code == 400 and answer.json()["error"].startswith("bad control request")
+    after = control(em, "GET", "state").json()
+    assert {k: v for k, v in after.items() if k != "clock"} == {
+        k: v for k, v in before.items() if k != "clock"
+    }
+    assert em.emu.app_name != "Changed" and "strict" not in em.emu.users
+
+
+def test_control_booleans_that_are_booleans_are_taken_as_given(em: RunningEmulator) -> None:
+    body = {"user_id": "viewer", "view_only": False, "has_campaigns": False}
+    assert control(em, "POST", "users", body).ok
+    viewer = em.emu.users["viewer"]
+    assert viewer.view_only is False and viewer.has_campaigns is False
+    assert control(em, "POST", "config", {"allow_listed": False, "approved_for_ads": True}).ok
+    assert em.emu.allow_listed is False and em.emu.approved_for_ads is True
+
+
 def test_control_refuses_a_body_that_is_not_json(em: RunningEmulator) -> None:
     response = requests.post(f"{em.base_url}/__emulator__/users", data=b"{not json", timeout=TIMEOUT)
     assert response.status_code == 400 and response.json()["error"] == "body must be JSON"
