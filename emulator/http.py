@@ -16,7 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator.core import REGIONS, ROTATION_MODES, Answer, Emulator, strict_bool
+from emulator.core import (
+    REGIONS,
+    ROTATION_MODES,
+    Answer,
+    Emulator,
+    strict_bool,
+)
 
 _CONTROL = "/__emulator__/"
 _MAX_BODY = 1_000_000
@@ -137,12 +143,19 @@ class _Handler(BaseHTTPRequestHandler):
             form = {}  # the token endpoint reads form-encoded bodies only
         fault = self.emu.faults.take(endpoint, region)
         answer = None
-        if fault is not None:
+        forced_error = fault.redirect_error(endpoint) if fault is not None else None
+        if fault is not None and not fault.after_processing:
+            # Before processing: nothing happens at "Amazon" (no code redeemed, nothing rotated).
             if fault.delay_seconds:
                 time.sleep(fault.delay_seconds)
             answer = fault.answer(endpoint)
         if answer is None:
-            answer = self._answer(method, endpoint, region, query, form, headers)
+            answer = self._answer(method, endpoint, region, query, form, headers, forced_error)
+        if fault is not None and fault.after_processing:
+            # After processing: the work is done and kept; only the answer is late, lost or wrong.
+            if fault.delay_seconds:
+                time.sleep(fault.delay_seconds)
+            answer = fault.answer(endpoint) or answer
         self.emu.record(
             method=method,
             path=parts.path,
@@ -153,6 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
             form=form,
             headers=dict(self.headers.items()),
             fault=fault is not None,
+            fault_after_processing=fault is not None and fault.after_processing,
         )
         self._write(answer)
 
@@ -164,11 +178,14 @@ class _Handler(BaseHTTPRequestHandler):
         query: dict[str, str],
         form: dict[str, str],
         headers: dict[str, str],
+        forced_error: tuple[str, str] | None = None,
     ) -> Answer:
         if endpoint == "authorize":
             if method == "POST":
-                return self.emu.decide(form.get("txid", ""), form.get("decision", "deny"), form.get("user"))
-            outcome = self.emu.authorize(region, query)
+                return self.emu.decide(
+                    form.get("txid", ""), form.get("decision", "deny"), form.get("user"), forced_error
+                )
+            outcome = self.emu.authorize(region, query, forced_error)
             return outcome if isinstance(outcome, Answer) else _consent_page(self.emu, region, outcome)
         if endpoint == "token":
             return self.emu.token(region, form, _basic_credentials(headers.get("authorization", "")))
