@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -295,9 +296,9 @@ def test_retry_after_is_whole_seconds_never_truncated(em: RunningEmulator) -> No
         {"endpoint": "token", "delay_seconds": -1},
     ],
 )
-def test_fault_variants_are_validated(em: RunningEmulator, bad: dict[str, object]) -> None:
+def test_fault_variants_are_validated(em: RunningEmulator, bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        em.emu.faults.add(**bad)  # type: ignore[arg-type]
+        em.emu.faults.add(**bad)
     assert em.emu.faults.describe() == []
 
 
