@@ -358,13 +358,13 @@ def _ctl_config(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> A
     uris = body.get("redirect_uris", [])
     if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
         raise ValueError("redirect_uris must be a list of strings")
-    # Everything is checked before anything changes: a refused request changes nothing.
     flags = {
         name: strict_bool(body[name], name) for name in ("approved_for_ads", "allow_listed") if name in body
     }
     grace = _seconds(body, "grace_seconds") if "grace_seconds" in body else None
     if "app_name" in body and not isinstance(body["app_name"], str):
         raise ValueError("app_name must be a string")
+    # Every field was checked above, before any change: a refused request changes nothing.
     if "headless" in body:
         emu.headless = body["headless"]
     if "rotation" in body:
