@@ -10,32 +10,47 @@ import signal
 import sys
 import threading
 from typing import Any
+from urllib.parse import unquote
 
-from emulator.core import ENDPOINTS, REGIONS, ROTATION_MODES, Emulator
+from emulator.core import ENDPOINTS, REGIONS, ROTATION_MODES, Emulator, fault_rule
 from emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, add_demo_accounts
 
 
 def parse_fault(spec: str) -> dict[str, Any]:
-    """``endpoint:STATUS[xCOUNT][:retry_after=S][:delay=S][:region=R][:drop][:always]``, e.g.
-    ``token:503x3``, ``profiles:429x2:retry_after=5``, ``token:200:delay=2``, ``token:drop``.
+    """``endpoint[:STATUS[xCOUNT]][:OPTION...]``, the options in any order:
+
+    - ``retry_after=S`` (whole seconds), ``delay=S``, ``region=R``;
+    - ``drop`` (no answer), ``malformed`` (a cut-off 200), ``error=CODE`` (an OAuth error: a
+      redirect back from ``authorize``, an error body from ``token``), ``description=TEXT``
+      (percent-encoded, with ``error``);
+    - ``after`` (the emulator does the work first), ``always`` (until cleared).
+
+    E.g. ``token:503x3``, ``profiles:429x2:retry_after=5``, ``token:200:delay=2``,
+    ``token:500:after``, ``token:malformed:after``, ``authorize:error=server_error``.
     ``endpoint`` is authorize, token, profiles, campaigns or any."""
     endpoint, _, rest = spec.partition(":")
     if endpoint not in (*ENDPOINTS, "any"):
         raise argparse.ArgumentTypeError(f"unknown endpoint {endpoint!r} in fault {spec!r}")
     fault: dict[str, Any] = {"endpoint": endpoint}
+    flags = {"drop": "drop_connection", "malformed": "malformed", "after": "after_processing"}
+    named = {"retry_after": "retry_after", "delay": "delay_seconds"}
     try:
         for option in rest.split(":") if rest else []:
             name, has_value, value = option.partition("=")
-            if option == "drop":
-                fault["drop_connection"] = True
+            if option in flags:
+                fault[flags[option]] = True
             elif option == "always":
                 fault["count"] = None
-            elif has_value and name == "retry_after":
-                fault["retry_after"] = float(value)
-            elif has_value and name == "delay":
-                fault["delay_seconds"] = float(value)
+            elif has_value and name in named:
+                fault[named[name]] = float(value)
             elif has_value and name == "region" and value in REGIONS:
                 fault["region"] = value
+            elif has_value and name == "error" and value:
+                fault["oauth_error"] = value
+            elif has_value and name == "description":
+                fault["error_description"] = unquote(value)
+            elif has_value:
+                raise ValueError(f"unknown option {option!r}")
             elif "x" in option:
                 status, count = option.split("x", 1)
                 fault["status"], fault["count"] = int(status), int(count)
@@ -43,8 +58,10 @@ def parse_fault(spec: str) -> dict[str, Any]:
                 fault["status"] = int(option)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"bad fault {spec!r}: {error}") from error
-    if not 100 <= int(fault.get("status", 503)) <= 599:
-        raise argparse.ArgumentTypeError(f"bad fault {spec!r}: status must be an HTTP status")
+    try:
+        fault_rule(**fault)  # the checks faults.add makes: a bad spec fails at parse time
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"bad fault {spec!r}: {error}") from error
     return fault
 
 
@@ -87,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         type=parse_fault,
-        help="inject a fault (repeatable), e.g. token:503x3, profiles:429x2:retry_after=5, token:drop",
+        help="inject a fault (repeatable), e.g. token:503x3, profiles:429x2:retry_after=5, token:drop, "
+        "token:500:after, token:malformed:after, authorize:error=server_error (docs/emulator.md)",
     )
     parser.add_argument(
         "--demo-accounts",

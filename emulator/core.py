@@ -7,7 +7,11 @@ Faithful to the documented behaviour (docs/emulator.md lists each rule):
 - refresh-token rotation modes: never, rotate_grace, rotate_strict, rotate_reuse_detection;
 - view-only users get 403 from /v2/profiles unless accessLevel=view; accounts without campaigns
   have no profiles; newly linked profiles stay hidden (and 403 on scoped calls) until propagated;
-- faults: status bursts, 429 with Retry-After, slow answers, dropped connections.
+- several clients (Security Profiles), each with its own secret and Allowed Return URLs; codes,
+  refresh tokens and access tokens are bound to the client that obtained them;
+- faults: status bursts, 429 with Retry-After, slow answers, dropped connections, malformed 200s,
+  OAuth errors on the authorization redirect and the token endpoint, each before the request is
+  processed or after it (the work is done, then the answer is lost or wrong).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import dataclasses
 import hashlib
 import html
 import json
+import re
 import secrets
 import threading
 import time
@@ -41,10 +46,56 @@ RotationMode = Literal["never", "rotate_grace", "rotate_strict", "rotate_reuse_d
 ROTATION_MODES: tuple[str, ...] = ("never", "rotate_grace", "rotate_strict", "rotate_reuse_detection")
 # What faults.add(endpoint=...) accepts ("any" matches every Amazon endpoint).
 ENDPOINTS: tuple[str, ...] = ("authorize", "token", "profiles", "campaigns")
+# The error codes LWA documents for the authorization redirect and for the token endpoint: a
+# fault may inject only these, so a test cannot drift to an error Amazon never sends.
+AUTHORIZE_ERRORS: tuple[str, ...] = (
+    "access_denied",
+    "invalid_request",
+    "unauthorized_client",
+    "unsupported_response_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+)
+TOKEN_ERRORS: tuple[str, ...] = (
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+)
+_TOKEN_ERROR_STATUS = {"invalid_client": 401, "server_error": 500, "temporarily_unavailable": 503}
+_ERROR_DESCRIPTIONS = {
+    "access_denied": "The user denied the request",
+    "invalid_request": "The request is missing a required parameter or is otherwise malformed",
+    "invalid_client": "Client authentication failed",
+    "invalid_grant": "The request has an invalid grant parameter",
+    "unauthorized_client": "The client is not authorized to request an authorization code or token",
+    "unsupported_response_type": "response_type must be code",
+    "unsupported_grant_type": "Unsupported grant type",
+    "invalid_scope": "An unknown scope was requested",
+    "server_error": "Internal server error",
+    "temporarily_unavailable": "The service is temporarily unavailable",
+}
+# Amazon's 429s always carry Retry-After (seconds); a 429 fault given none sends this many.
+DEFAULT_RETRY_AFTER_SECONDS = 1
+# What a "malformed 200" carries: a body cut off mid-way (as a proxy or a dropped stream leaves
+# it), holding no secret, in each endpoint's content type.
+_TRUNCATED_BODIES: dict[str, tuple[bytes, str]] = {
+    "authorize": (b"<!doctype html><html><head><title>Amazon", "text/html; charset=utf-8"),
+    "token": (b'{"access_token": "Atza|', "application/json"),
+    "profiles": (b'[{"profileId": ', "application/json"),
+    "campaigns": (b'[{"campaignId": ', "application/json"),
+}
 # Request fields and headers whose values are secret: the request log shows "***" instead.
 SECRET_FIELDS = frozenset(
     {"client_secret", "code", "code_verifier", "code_challenge", "refresh_token", "access_token"}
 )
+# RFC 7636 4.2: an S256 code_challenge is the unpadded base64url SHA-256: 43 characters.
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-amz-security-token"})
 MASK = "***"
 
@@ -174,31 +225,59 @@ class AccessRecord:
 
 
 @dataclass
+class Client:
+    """One LWA Security Profile: its client id, secret and Allowed Return URLs (matched exactly)."""
+
+    client_id: str
+    client_secret: str
+    redirect_uris: set[str] = field(default_factory=set)
+
+
+@dataclass
 class FaultRule:
-    """One injected fault. ``status`` 200 with a delay means "slow but correct"; ``drop_connection``
-    closes the socket without any answer; ``count`` None lasts until ``faults.clear()``."""
+    """One injected fault, used on the next ``count`` matching requests (None: until cleared).
+
+    What the client gets: ``status`` in the endpoint's own error shape; with ``status`` 200 the
+    real answer (late by ``delay_seconds``); ``drop_connection``: no answer at all (the socket is
+    closed); ``malformed``: a 200 whose body is cut off; ``oauth_error``: that OAuth error, as a
+    redirect back to the client (``authorize``) or a token-endpoint error body (``token``).
+
+    When: before the request is processed (nothing happens at "Amazon"), or with
+    ``after_processing`` once the emulator has done the work (a code redeemed, a refresh token
+    rotated, a consent recorded): the client then cannot tell whether it worked."""
 
     endpoint: str  # authorize | token | profiles | campaigns | any
     region: str | None = None
     status: int = 503
     count: int | None = 1  # None: until removed
-    retry_after: float | None = None
+    retry_after: int | None = None
     delay_seconds: float = 0.0
     drop_connection: bool = False
+    after_processing: bool = False
+    malformed: bool = False
+    oauth_error: str | None = None
+    error_description: str | None = None
     hits: int = 0
 
     def matches(self, endpoint: str, region: str) -> bool:
         return self.endpoint in (endpoint, "any") and self.region in (None, region) and self.count != 0
 
     def answer(self, endpoint: str) -> Answer | None:
-        """The injected answer, or None when the real answer follows (after any delay)."""
+        """The injected answer, or None when the real answer goes out (after any delay). An
+        ``oauth_error`` at ``authorize`` is a redirect the emulator builds itself (it needs the
+        validated redirect_uri): see ``Emulator.authorize(..., forced_error=...)``."""
         if self.drop_connection:
             return Answer(0, drop=True)
-        if self.status == 200:
+        if self.malformed:
+            truncated, content_type = _TRUNCATED_BODIES[endpoint]
+            return Answer(200, truncated, content_type)
+        if self.oauth_error and endpoint == "token":
+            description = self.error_description or default_error_description(self.oauth_error)
+            answer = _oauth_error(self.status, self.oauth_error, description)
+            return dataclasses.replace(answer, headers=answer.headers + self._retry_after_headers())
+        if self.status == 200 or self.oauth_error:
             return None
-        headers: tuple[tuple[str, str], ...] = ()
-        if self.retry_after is not None:
-            headers = (("Retry-After", str(int(self.retry_after))),)
+        headers = self._retry_after_headers()
         phrase = _phrase(self.status)
         if endpoint == "authorize":
             page = _error_page(self.status, f"{phrase}. Please try again later.")
@@ -215,6 +294,18 @@ class FaultRule:
             return dataclasses.replace(answer, headers=answer.headers + headers)
         body = {"code": str(self.status), "details": phrase, "requestId": _request_id()}
         return _json(self.status, body, headers)
+
+    def redirect_error(self, endpoint: str) -> tuple[str, str] | None:
+        """(error, error_description) for the authorization redirect, when this fault injects one."""
+        if endpoint != "authorize" or not self.oauth_error:
+            return None
+        return self.oauth_error, self.error_description or default_error_description(self.oauth_error)
+
+    def _retry_after_headers(self) -> tuple[tuple[str, str], ...]:
+        seconds = self.retry_after
+        if seconds is None and self.status == 429:
+            seconds = DEFAULT_RETRY_AFTER_SECONDS
+        return () if seconds is None else (("Retry-After", str(seconds)),)
 
 
 @dataclass(frozen=True)
@@ -257,8 +348,9 @@ def _challenge(verifier: str, method: str) -> str:
 
 
 class Emulator:
-    """Amazon's side for one LWA Security Profile (client id + secret). Thread-safe: every state
-    change happens under one lock, so concurrent workers can hammer it."""
+    """Amazon's side for the LWA Security Profile given here (the default client) and any added
+    with ``add_client``. Thread-safe: every state change happens under one lock, so concurrent
+    workers can hammer it."""
 
     def __init__(
         self,
@@ -270,9 +362,8 @@ class Emulator:
         grace_seconds: float = 300.0,
     ) -> None:
         self._lock = threading.RLock()
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.redirect_uris: set[str] = set(redirect_uris)
+        self._default_client_id = client_id
+        self.clients: dict[str, Client] = {client_id: Client(client_id, client_secret, set(redirect_uris))}
         self.rotation: RotationMode = rotation
         self.grace_seconds = grace_seconds
         self.headless: Literal["allow", "deny"] | None = None
@@ -296,13 +387,52 @@ class Emulator:
 
     # --- configuration -------------------------------------------------------------------------
 
-    def register_redirect_uri(self, uri: str) -> None:
-        with self._lock:
-            self.redirect_uris.add(uri)
+    @property
+    def client_id(self) -> str:
+        """The default client's id (the one given to the constructor)."""
+        return self._default_client_id
 
-    def rotate_client_secret(self, new_secret: str) -> None:
+    @property
+    def client_secret(self) -> str:
+        """The default client's current secret."""
         with self._lock:
-            self.client_secret = new_secret
+            return self.clients[self._default_client_id].client_secret
+
+    @property
+    def redirect_uris(self) -> set[str]:
+        """The default client's Allowed Return URLs (the live set)."""
+        return self.clients[self._default_client_id].redirect_uris
+
+    def add_client(
+        self, client_id: str, client_secret: str, redirect_uris: list[str] | tuple[str, ...] = ()
+    ) -> Client:
+        """Register another Security Profile. Its codes and tokens are its own: another client
+        presenting them gets ``invalid_grant`` (token endpoint) or 401 (Ads API)."""
+        if not client_id or not client_secret:
+            raise ValueError("a client needs a non-empty client_id and client_secret")
+        with self._lock:
+            if client_id in self.clients:
+                raise ValueError(f"client {client_id!r} is already registered")
+            client = Client(client_id, client_secret, set(redirect_uris))
+            self.clients[client_id] = client
+            self._issued.add(client_secret)
+            return client
+
+    def _client(self, client_id: str | None) -> Client:
+        client = self.clients.get(client_id or self._default_client_id)
+        if client is None:
+            raise KeyError(client_id)
+        return client
+
+    def register_redirect_uri(self, uri: str, client_id: str | None = None) -> None:
+        """Add an Allowed Return URL to a client (default: the default client)."""
+        with self._lock:
+            self._client(client_id).redirect_uris.add(uri)
+
+    def rotate_client_secret(self, new_secret: str, client_id: str | None = None) -> None:
+        """The operator rotated a client's secret: the old one gets 401 ``invalid_client``."""
+        with self._lock:
+            self._client(client_id).client_secret = new_secret
             self._issued.add(new_secret)
 
     def add_user(
@@ -462,6 +592,7 @@ class Emulator:
         form: Mapping[str, str],
         headers: Mapping[str, str],
         fault: bool,
+        fault_after_processing: bool = False,
     ) -> None:
         """Log one request with every secret masked: secret fields and headers by name, and any
         value this emulator issued wherever it appears."""
@@ -482,6 +613,7 @@ class Emulator:
                 },
                 "has_scope_header": "amazon-advertising-api-scope" in {h.lower() for h in headers},
                 "fault": fault,
+                "fault_after_processing": fault_after_processing,
                 "time": self.clock(),
             }
         )
@@ -502,17 +634,23 @@ class Emulator:
 
     # --- authorization page ----------------------------------------------------------------------
 
-    def authorize(self, region: str, params: dict[str, str]) -> Answer | dict[str, Any]:
+    def authorize(
+        self, region: str, params: dict[str, str], forced_error: tuple[str, str] | None = None
+    ) -> Answer | dict[str, Any]:
         """Validate an authorization request. Returns an Answer (error page or redirect) or, when
-        a person must decide, the context of the consent page."""
+        a person must decide, the context of the consent page. ``forced_error`` (an injected
+        ``oauth_error`` fault: code, description) redirects back with that error once the client
+        and redirect_uri are known good: Amazon never redirects to an unvalidated address."""
         with self._lock:
-            client_id = params.get("client_id", "")
+            client = self.clients.get(params.get("client_id", ""))
             redirect_uri = params.get("redirect_uri", "")
-            if client_id != self.client_id:
+            if client is None:
                 return _error_page(400, "The application is unknown (client_id).")
-            if redirect_uri not in self.redirect_uris:
+            if redirect_uri not in client.redirect_uris:
                 return _error_page(400, "The redirect_uri is not on the application's Allowed Return URLs.")
             state = params.get("state")
+            if forced_error is not None:
+                return _redirect_error(redirect_uri, *forced_error, state)
             if params.get("response_type") != "code":
                 return _redirect(
                     redirect_uri,
@@ -527,12 +665,14 @@ class Emulator:
                     state,
                 )
             method = params.get("code_challenge_method") or "plain"
-            if method not in ("plain", "S256") or (
-                params.get("code_challenge_method") and not params.get("code_challenge")
-            ):
-                return _redirect(
+            challenge = params.get("code_challenge")
+            if method not in ("plain", "S256") or (params.get("code_challenge_method") and not challenge):
+                return _redirect_error(redirect_uri, "invalid_request", "Invalid PKCE parameters", state)
+            if method == "S256" and not _S256_CHALLENGE.fullmatch(challenge or ""):
+                return _redirect_error(
                     redirect_uri,
-                    {"error": "invalid_request", "error_description": "Invalid PKCE parameters"},
+                    "invalid_request",
+                    "code_challenge must be the 43-character base64url SHA-256 of the code_verifier",
                     state,
                 )
             user = self.users.get(self.signed_in or "")
@@ -549,11 +689,17 @@ class Emulator:
                 "app_name": self.app_name,
             }
 
-    def decide(self, txid: str, decision: str, user_id: str | None) -> Answer:
+    def decide(
+        self, txid: str, decision: str, user_id: str | None, forced_error: tuple[str, str] | None = None
+    ) -> Answer:
+        """The consent form's POST. ``forced_error`` as in ``authorize``: the pending request's
+        redirect_uri was validated when the page was shown."""
         with self._lock:
             params = self._pending.pop(txid, None)
             if params is None:
                 return _error_page(400, "This consent request expired or was already answered.")
+            if forced_error is not None:
+                return _redirect_error(params["redirect_uri"], *forced_error, params.get("state"))
             chosen = user_id or self.signed_in
             if chosen not in self.users:
                 return _error_page(400, "Choose who is signed in.")
@@ -587,20 +733,21 @@ class Emulator:
     def token(self, region: str, form: dict[str, str], basic: tuple[str, str] | None) -> Answer:
         with self._lock:
             client_id, client_secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
-            if client_id != self.client_id or client_secret != self.client_secret:
+            client = self.clients.get(client_id)
+            if client is None or not client_secret or client_secret != client.client_secret:
                 return _oauth_error(401, "invalid_client", "Client authentication failed")
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
-                return self._exchange(region, form)
+                return self._exchange(region, form, client)
             if grant_type == "refresh_token":
-                return self._refresh_grant(region, form)
+                return self._refresh_grant(region, form, client)
             if not grant_type:
                 return _oauth_error(
                     400, "invalid_request", "The request is missing a required parameter : grant_type"
                 )
             return _oauth_error(400, "unsupported_grant_type", "Unsupported grant type")
 
-    def _exchange(self, region: str, form: dict[str, str]) -> Answer:
+    def _exchange(self, region: str, form: dict[str, str], client: Client) -> Answer:
         for required in ("code", "redirect_uri"):
             if not form.get(required):
                 return _oauth_error(
@@ -622,21 +769,23 @@ class Emulator:
         problems = (
             pending.expires_at < self.clock()
             or pending.region != region
-            or pending.client_id != self.client_id
+            or pending.client_id != client.client_id
             or pending.redirect_uri != form.get("redirect_uri")
             or (pending.challenge is not None and _challenge(verifier, pending.method) != pending.challenge)
         )
         pending.used = True
         if problems:
             return _oauth_error(400, "invalid_grant", "The request has an invalid grant parameter : code")
-        grant = Grant(secrets.token_hex(8), pending.user_id, region, self.client_id, created_at=self.clock())
+        grant = Grant(
+            secrets.token_hex(8), pending.user_id, region, client.client_id, created_at=self.clock()
+        )
         self._grants[grant.grant_id] = grant
         pending.grant_id = grant.grant_id
         grant.token_calls += 1
         refresh_token = self._new_refresh_token(grant)
         return self._token_answer(grant, refresh_token)
 
-    def _refresh_grant(self, region: str, form: dict[str, str]) -> Answer:
+    def _refresh_grant(self, region: str, form: dict[str, str], client: Client) -> Answer:
         token = form.get("refresh_token", "")
         if not token:
             return _oauth_error(
@@ -647,7 +796,8 @@ class Emulator:
         if record is None:
             return dead
         grant = self._grants[record.grant_id]
-        if grant.revoked or grant.region != region or grant.client_id != self.client_id:
+        # Bound to the client that obtained it: another (valid) client's refresh is invalid_grant.
+        if grant.revoked or grant.region != region or grant.client_id != client.client_id:
             grant.rejected_refresh_calls += 1
             return dead
         now = self.clock()
@@ -704,10 +854,12 @@ class Emulator:
         )
         auth = headers.get("authorization", "")
         client_id = headers.get("amazon-advertising-api-clientid", "")
-        if not auth.startswith("Bearer ") or client_id != self.client_id or not self.allow_listed:
+        if not auth.startswith("Bearer ") or client_id not in self.clients or not self.allow_listed:
             return None, unauthorized
         record = self._access.get(auth[7:])
         if record is None or record.expires_at < self.clock() or record.region != region:
+            return None, unauthorized
+        if record.client_id != client_id:  # the token was issued to another client
             return None, unauthorized
         grant = self._grants[record.grant_id]
         if grant.revoked:
@@ -813,24 +965,10 @@ class _Faults:
         self._lock = lock
         self.rules: list[FaultRule] = []
 
-    def add(
-        self,
-        endpoint: str,
-        region: str | None = None,
-        status: int = 503,
-        count: int | None = 1,
-        retry_after: float | None = None,
-        delay_seconds: float = 0.0,
-        drop_connection: bool = False,
-    ) -> FaultRule:
-        """Inject a fault on the next ``count`` matching requests (first added, first used)."""
-        if endpoint not in (*ENDPOINTS, "any") or region not in (None, *REGIONS):
-            raise ValueError(f"unknown fault endpoint or region: {endpoint!r} {region!r}")
-        if not 100 <= int(status) <= 599 or (count is not None and count < 0) or delay_seconds < 0:
-            raise ValueError("fault status must be an HTTP status, count and delay not negative")
-        rule = FaultRule(
-            endpoint, region, int(status), count, retry_after, float(delay_seconds), bool(drop_connection)
-        )
+    def add(self, endpoint: str, **options: Any) -> FaultRule:
+        """Inject a fault on the next ``count`` matching requests (first added, first used).
+        ``options`` are ``fault_rule``'s."""
+        rule = fault_rule(endpoint, **options)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -852,6 +990,117 @@ class _Faults:
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dataclasses.asdict(rule) for rule in self.rules if rule.count != 0]
+
+
+def fault_rule(
+    endpoint: str,
+    region: str | None = None,
+    status: int | None = None,
+    count: int | None = 1,
+    retry_after: float | None = None,
+    delay_seconds: float = 0.0,
+    drop_connection: bool = False,
+    after_processing: bool = False,
+    malformed: bool = False,
+    oauth_error: str | None = None,
+    error_description: str | None = None,
+) -> FaultRule:
+    """A validated fault (``faults.add`` and the standalone ``--fault`` both build it here).
+
+    ``status`` defaults to 503; to 200 for ``malformed``; for ``oauth_error`` to 302 at
+    ``authorize`` (a redirect) and at ``token`` to 401 for invalid_client, 500 for
+    server_error, 503 for temporarily_unavailable, else 400. ``retry_after`` is whole seconds
+    (the header's format): a fractional value is refused, never truncated."""
+    if endpoint not in (*ENDPOINTS, "any") or region not in (None, *REGIONS):
+        raise ValueError(f"unknown fault endpoint or region: {endpoint!r} {region!r}")
+    for name, flag in (
+        ("drop_connection", drop_connection),
+        ("after_processing", after_processing),
+        ("malformed", malformed),
+    ):
+        strict_bool(flag, name)
+    if drop_connection + malformed + (oauth_error is not None) > 1:
+        raise ValueError("a fault is one of drop_connection, malformed or oauth_error")
+    if oauth_error is not None:
+        status = _oauth_fault_status(endpoint, oauth_error, status, after_processing)
+    elif error_description is not None:
+        raise ValueError("error_description goes with oauth_error")
+    if error_description is not None and not isinstance(error_description, str):
+        raise ValueError("error_description must be a string")
+    if malformed and status not in (None, 200):
+        raise ValueError("a malformed answer is a 200")
+    resolved = (200 if malformed else 503) if status is None else status
+    if isinstance(resolved, bool) or not isinstance(resolved, int) or not 100 <= resolved <= 599:
+        raise ValueError("fault status must be an HTTP status (an integer 100-599)")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise ValueError("fault count must be a non-negative integer or None")
+    delay = _number(delay_seconds, "delay_seconds")
+    if delay < 0:
+        raise ValueError("delay_seconds must not be negative")
+    return FaultRule(
+        endpoint,
+        region,
+        resolved,
+        count,
+        _whole_seconds(retry_after),
+        delay,
+        drop_connection,
+        after_processing,
+        malformed,
+        oauth_error,
+        error_description,
+    )
+
+
+def default_error_description(error: str) -> str:
+    """The ``error_description`` an injected OAuth error carries when the test gives none."""
+    return _ERROR_DESCRIPTIONS.get(error, "Error")
+
+
+def strict_bool(value: object, name: str) -> bool:
+    """``value`` when it is a real boolean. JSON's "false" (a string) or 0 is refused, never read
+    as its truthiness."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    return value
+
+
+def _number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    return float(value)
+
+
+def _whole_seconds(value: object) -> int | None:
+    if value is None:
+        return None
+    seconds = _number(value, "retry_after")
+    if seconds < 0 or not seconds.is_integer():
+        raise ValueError("retry_after must be whole seconds, not negative (Retry-After is an integer)")
+    return int(seconds)
+
+
+def _oauth_fault_status(endpoint: str, error: str, status: int | None, after_processing: bool) -> int:
+    if endpoint == "authorize":
+        if error not in AUTHORIZE_ERRORS:
+            raise ValueError(
+                f"the authorization redirect never carries {error!r} ({', '.join(AUTHORIZE_ERRORS)})"
+            )
+        if after_processing or status not in (None, 302):
+            raise ValueError("an authorize oauth_error is a redirect (302) instead of the real answer")
+        return 302
+    if endpoint == "token":
+        if error not in TOKEN_ERRORS:
+            raise ValueError(f"the token endpoint never answers {error!r} ({', '.join(TOKEN_ERRORS)})")
+        chosen = _TOKEN_ERROR_STATUS.get(error, 400) if status is None else status
+        if not isinstance(chosen, int) or isinstance(chosen, bool) or not 400 <= chosen <= 599:
+            raise ValueError("a token oauth_error needs an error status (400-599)")
+        return chosen
+    raise ValueError("oauth_error applies to the authorize or token endpoint only")
+
+
+def _redirect_error(redirect_uri: str, error: str, description: str, state: str | None) -> Answer:
+    return _redirect(redirect_uri, {"error": error, "error_description": description}, state)
 
 
 def _redirect(redirect_uri: str, params: dict[str, str], state: str | None) -> Answer:

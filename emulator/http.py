@@ -16,7 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulator.core import REGIONS, ROTATION_MODES, Answer, Emulator
+from emulator.core import (
+    REGIONS,
+    ROTATION_MODES,
+    Answer,
+    Emulator,
+    strict_bool,
+)
 
 _CONTROL = "/__emulator__/"
 _MAX_BODY = 1_000_000
@@ -137,12 +143,19 @@ class _Handler(BaseHTTPRequestHandler):
             form = {}  # the token endpoint reads form-encoded bodies only
         fault = self.emu.faults.take(endpoint, region)
         answer = None
-        if fault is not None:
+        forced_error = fault.redirect_error(endpoint) if fault is not None else None
+        if fault is not None and not fault.after_processing:
+            # Before processing: nothing happens at "Amazon" (no code redeemed, nothing rotated).
             if fault.delay_seconds:
                 time.sleep(fault.delay_seconds)
             answer = fault.answer(endpoint)
         if answer is None:
-            answer = self._answer(method, endpoint, region, query, form, headers)
+            answer = self._answer(method, endpoint, region, query, form, headers, forced_error)
+        if fault is not None and fault.after_processing:
+            # After processing: the work is done and kept; only the answer is late, lost or wrong.
+            if fault.delay_seconds:
+                time.sleep(fault.delay_seconds)
+            answer = fault.answer(endpoint) or answer
         self.emu.record(
             method=method,
             path=parts.path,
@@ -153,6 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
             form=form,
             headers=dict(self.headers.items()),
             fault=fault is not None,
+            fault_after_processing=fault is not None and fault.after_processing,
         )
         self._write(answer)
 
@@ -164,11 +178,14 @@ class _Handler(BaseHTTPRequestHandler):
         query: dict[str, str],
         form: dict[str, str],
         headers: dict[str, str],
+        forced_error: tuple[str, str] | None = None,
     ) -> Answer:
         if endpoint == "authorize":
             if method == "POST":
-                return self.emu.decide(form.get("txid", ""), form.get("decision", "deny"), form.get("user"))
-            outcome = self.emu.authorize(region, query)
+                return self.emu.decide(
+                    form.get("txid", ""), form.get("decision", "deny"), form.get("user"), forced_error
+                )
+            outcome = self.emu.authorize(region, query, forced_error)
             return outcome if isinstance(outcome, Answer) else _consent_page(self.emu, region, outcome)
         if endpoint == "token":
             return self.emu.token(region, form, _basic_credentials(headers.get("authorization", "")))
@@ -212,6 +229,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(answer.body)
 
 
+def _flag(body: dict[str, Any], name: str, default: bool) -> bool:
+    """A boolean field of a control request: absent is ``default``; anything but true/false
+    (the string "false", 0, null) is a 400, never read as its truthiness."""
+    return strict_bool(body[name], name) if name in body else default
+
+
+def _seconds(body: dict[str, Any], name: str, default: float | None = None) -> float:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    return float(value)
+
+
 def _json(body: Any, status: int = 200) -> Answer:
     return Answer(status, json.dumps(body).encode())
 
@@ -242,6 +272,8 @@ def _ctl_state(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> An
             "signed_in": emu.signed_in,
             "users": sorted(emu.users),
             "redirect_uris": sorted(emu.redirect_uris),
+            # Ids and Allowed Return URLs only: a secret never leaves through the state.
+            "clients": {c.client_id: sorted(c.redirect_uris) for c in emu.clients.values()},
             "faults": emu.faults.describe(),
             "clock": emu.clock(),
         }
@@ -271,15 +303,39 @@ def _ctl_issued_secrets(emu: Emulator, body: dict[str, Any], query: dict[str, st
 
 
 def _ctl_users(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    unknown = set(body) - {
+        "user_id",
+        "profiles",
+        "name",
+        "view_only",
+        "has_campaigns",
+        "decision",
+        "propagation_delay_seconds",
+    }
+    if unknown:
+        raise ValueError(f"unknown user fields {sorted(unknown)}")
     emu.add_user(
         body["user_id"],
         profiles=body.get("profiles"),
         name=body.get("name"),
-        view_only=bool(body.get("view_only")),
-        has_campaigns=bool(body.get("has_campaigns", True)),
+        view_only=_flag(body, "view_only", False),
+        has_campaigns=_flag(body, "has_campaigns", True),
         decision=body.get("decision"),
-        propagation_delay_seconds=float(body.get("propagation_delay_seconds", 0)),
+        propagation_delay_seconds=_seconds(body, "propagation_delay_seconds", 0),
     )
+    return _OK
+
+
+def _ctl_clients(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
+    unknown = set(body) - {"client_id", "client_secret", "redirect_uris"}
+    if unknown:
+        raise ValueError(f"unknown client fields {sorted(unknown)}")
+    client_id, secret, uris = body["client_id"], body["client_secret"], body.get("redirect_uris", [])
+    if not isinstance(client_id, str) or not isinstance(secret, str):
+        raise ValueError("client_id and client_secret must be strings")
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        raise ValueError("redirect_uris must be a list of strings")
+    emu.add_client(client_id, secret, uris)
     return _OK
 
 
@@ -299,19 +355,28 @@ def _ctl_config(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> A
         raise ValueError("headless must be allow, deny or null")
     if "rotation" in body and body["rotation"] not in ROTATION_MODES:
         raise ValueError(f"unknown rotation mode (one of {', '.join(ROTATION_MODES)})")
+    uris = body.get("redirect_uris", [])
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        raise ValueError("redirect_uris must be a list of strings")
+    flags = {
+        name: strict_bool(body[name], name) for name in ("approved_for_ads", "allow_listed") if name in body
+    }
+    grace = _seconds(body, "grace_seconds") if "grace_seconds" in body else None
+    if "app_name" in body and not isinstance(body["app_name"], str):
+        raise ValueError("app_name must be a string")
+    # Every field was checked above, before any change: a refused request changes nothing.
     if "headless" in body:
         emu.headless = body["headless"]
     if "rotation" in body:
         emu.rotation = body["rotation"]
-    if "grace_seconds" in body:
-        emu.grace_seconds = float(body["grace_seconds"])
-    for flag in ("approved_for_ads", "allow_listed"):
-        if flag in body:
-            setattr(emu, flag, bool(body[flag]))
+    if grace is not None:
+        emu.grace_seconds = grace
+    for name, value in flags.items():
+        setattr(emu, name, value)
     if "app_name" in body:
-        emu.app_name = str(body["app_name"])
-    for uri in body.get("redirect_uris", []):
-        emu.register_redirect_uri(str(uri))
+        emu.app_name = body["app_name"]
+    for uri in uris:
+        emu.register_redirect_uri(uri)
     return _OK
 
 
@@ -326,7 +391,7 @@ def _ctl_revoke(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> A
 
 
 def _ctl_advance(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
-    emu.advance(float(body["seconds"]))
+    emu.advance(_seconds(body, "seconds"))
     return _json({"ok": True, "clock": emu.clock()})
 
 
@@ -341,21 +406,22 @@ def _ctl_faults_clear(emu: Emulator, body: dict[str, Any], query: dict[str, str]
 
 
 def _ctl_link_profile(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
-    delay = body.get("delay_seconds")
     emu.link_profile(
         body["user_id"],
         body["region"],
         body["profile"],
-        delay_seconds=None if delay is None else float(delay),
+        delay_seconds=None if body.get("delay_seconds") is None else _seconds(body, "delay_seconds"),
     )
     return _OK
 
 
 def _ctl_rotate_client_secret(emu: Emulator, body: dict[str, Any], query: dict[str, str]) -> Answer:
-    secret = body["client_secret"]
+    secret, client_id = body["client_secret"], body.get("client_id")
     if not isinstance(secret, str) or not secret:
         raise ValueError("client_secret must be a non-empty string")
-    emu.rotate_client_secret(secret)
+    if client_id is not None and client_id not in emu.clients:
+        raise ValueError("unknown client_id")
+    emu.rotate_client_secret(secret, client_id)
     return _OK
 
 
@@ -366,6 +432,7 @@ _CONTROL_ACTIONS: dict[tuple[str, str], Callable[[Emulator, dict[str, Any], dict
     ("GET", "counters"): _ctl_counters,
     ("GET", "issued-secrets"): _ctl_issued_secrets,
     ("POST", "users"): _ctl_users,
+    ("POST", "clients"): _ctl_clients,
     ("POST", "config"): _ctl_config,
     ("POST", "sign-in"): _ctl_sign_in,
     ("POST", "revoke"): _ctl_revoke,

@@ -80,6 +80,34 @@ def test_bad_pkce_parameters_are_invalid_request(em: RunningEmulator, pkce: dict
     assert callback_params(get_authorize(em, **pkce))["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize(
+    "challenge",
+    [
+        "c" * 42,  # one short
+        "c" * 44,  # one long
+        s256("v" * 64) + "=",  # padded
+        "+" + s256("v" * 64)[1:],  # standard base64, not base64url
+        "a" * 40 + "%2F",  # percent-encoded junk
+    ],
+)
+def test_a_malformed_s256_challenge_is_invalid_request(em: RunningEmulator, challenge: str) -> None:
+    result = callback_params(get_authorize(em, code_challenge=challenge, code_challenge_method="S256"))
+    assert result["error"] == "invalid_request" and result["state"] == "st"
+    assert "code_challenge" in result["error_description"]
+
+
+def test_a_well_formed_s256_challenge_gets_a_code(em: RunningEmulator) -> None:
+    challenge = s256("w" * 50)
+    assert len(challenge) == 43
+    assert "code" in callback_params(
+        get_authorize(em, code_challenge=challenge, code_challenge_method="S256")
+    )
+    # base64url's own characters are accepted
+    assert "code" in callback_params(
+        get_authorize(em, code_challenge="-_" + "A" * 41, code_challenge_method="S256")
+    )
+
+
 def test_pkce_method_defaults_to_plain(em: RunningEmulator) -> None:
     # Given a challenge sent without a method (Amazon then assumes "plain")
     verifier = "p" * 43

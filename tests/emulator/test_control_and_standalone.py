@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from emulator import Emulator, demo_accounts, seller_profile
-from emulator.__main__ import parse_fault
+from emulator.__main__ import build_emulator, build_parser, parse_fault
 from emulator.demo import DEMO_USER, NEW_ADVERTISER, add_demo_accounts
 from tests.emulator.helpers import TIMEOUT, api, control, refresh
 from tests.fixtures.amazon import TEST_REDIRECT_URI, RunningEmulator
@@ -99,6 +99,64 @@ def test_control_refuses_bad_requests_clearly(
     assert control(em, method, action, body).status_code == status
 
 
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("users", {"user_id": "strict", "view_only": "false"}),
+        ("users", {"user_id": "strict", "has_campaigns": "true"}),
+        ("users", {"user_id": "strict", "view_only": 0}),
+        ("users", {"user_id": "strict", "view_only": None}),
+        ("users", {"user_id": "strict", "propagation_delay_seconds": "60"}),
+        ("users", {"user_id": "strict", "viewonly": True}),
+        ("config", {"approved_for_ads": "false"}),
+        ("config", {"allow_listed": 1}),
+        ("config", {"app_name": "Changed", "allow_listed": "no"}),  # nothing changes, not half
+        ("config", {"grace_seconds": "5"}),
+        ("config", {"redirect_uris": "https://one.test/cb"}),
+        ("faults", {"endpoint": "token", "drop_connection": "false"}),
+        ("faults", {"endpoint": "token", "after_processing": "yes"}),
+        ("faults", {"endpoint": "token", "status": "500"}),
+        ("advance", {"seconds": "60"}),
+    ],
+)
+def test_control_booleans_and_numbers_are_strict(em: RunningEmulator, action: str, body: object) -> None:
+    # A string "false" must never turn into True (nor anything else into a setting)
+    before = control(em, "GET", "state").json()
+    answer = control(em, "POST", action, body)
+    assert answer.status_code == 400 and answer.json()["error"].startswith("bad control request")
+    after = control(em, "GET", "state").json()
+    assert {k: v for k, v in after.items() if k != "clock"} == {
+        k: v for k, v in before.items() if k != "clock"
+    }
+    assert em.emu.app_name != "Changed" and "strict" not in em.emu.users
+
+
+def test_control_booleans_that_are_booleans_are_taken_as_given(em: RunningEmulator) -> None:
+    body = {"user_id": "viewer", "view_only": False, "has_campaigns": False}
+    assert control(em, "POST", "users", body).ok
+    viewer = em.emu.users["viewer"]
+    assert viewer.view_only is False and viewer.has_campaigns is False
+    assert control(em, "POST", "config", {"allow_listed": False, "approved_for_ads": True}).ok
+    assert em.emu.allow_listed is False and em.emu.approved_for_ads is True
+
+
+def test_control_faults_take_the_new_variants(em: RunningEmulator) -> None:
+    for body in (
+        {"endpoint": "token", "status": 500, "after_processing": True},
+        {"endpoint": "token", "malformed": True},
+        {"endpoint": "authorize", "oauth_error": "server_error", "error_description": "<b>x</b>"},
+    ):
+        assert control(em, "POST", "faults", body).ok, body
+    described = control(em, "GET", "state").json()["faults"]
+    assert [(f["status"], f["after_processing"], f["malformed"], f["oauth_error"]) for f in described] == [
+        (500, True, False, None),
+        (200, False, True, None),
+        (302, False, False, "server_error"),
+    ]
+    refused = control(em, "POST", "faults", {"endpoint": "token", "status": 429, "retry_after": 1.5})
+    assert refused.status_code == 400 and "whole seconds" in refused.json()["error"]
+
+
 def test_control_refuses_a_body_that_is_not_json(em: RunningEmulator) -> None:
     response = requests.post(f"{em.base_url}/__emulator__/users", data=b"{not json", timeout=TIMEOUT)
     assert response.status_code == 400 and response.json()["error"] == "body must be JSON"
@@ -149,6 +207,87 @@ def test_fault_specs_parse_and_bad_ones_are_refused() -> None:
     for bad in ("tokens:503", "token:abc", "token:503:region=US", "token:42"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_fault(bad)
+
+
+def test_fault_specs_for_the_new_variants() -> None:
+    assert parse_fault("token:500:after") == {"endpoint": "token", "status": 500, "after_processing": True}
+    assert parse_fault("token:drop:after") == {
+        "endpoint": "token",
+        "drop_connection": True,
+        "after_processing": True,
+    }
+    assert parse_fault("token:malformed:after:region=FE") == {
+        "endpoint": "token",
+        "malformed": True,
+        "after_processing": True,
+        "region": "FE",
+    }
+    assert parse_fault("token:200:delay=12:after") == {
+        "endpoint": "token",
+        "status": 200,
+        "delay_seconds": 12.0,
+        "after_processing": True,
+    }
+    assert parse_fault("authorize:error=server_error:description=Try%20again%3A%20later") == {
+        "endpoint": "authorize",
+        "oauth_error": "server_error",
+        "error_description": "Try again: later",
+    }
+    assert parse_fault("token:error=unauthorized_client:always") == {
+        "endpoint": "token",
+        "oauth_error": "unauthorized_client",
+        "count": None,
+    }
+    assert parse_fault("profiles:429") == {"endpoint": "profiles", "status": 429}
+    for bad in (
+        "profiles:429:retry_after=1.5",  # Retry-After is whole seconds: refused, not truncated
+        "profiles:error=server_error",  # the Ads API has no OAuth errors
+        "authorize:error=invalid_grant",  # a token-endpoint error
+        "authorize:error=server_error:after",
+        "token:malformed:drop",
+        "token:500:description=no%20error",
+        "token:500:colour=blue",
+        "token:500:later",
+    ):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_fault(bad)
+
+
+def test_standalone_flags_build_the_new_fault_variants() -> None:
+    # The in-process equivalent of `python -m emulator --fault ...` (the subprocess test below
+    # runs the command itself)
+    args = build_parser().parse_args(
+        [
+            *("--redirect-uri", TEST_REDIRECT_URI, "--headless", "allow", "--demo-accounts"),
+            *("--fault", "authorize:error=temporarily_unavailable", "--fault", "token:500:after"),
+        ]
+    )
+    emu = build_emulator(args, "standalone-fixture-secret")
+    server = emu.serve()
+    try:
+        query = {
+            "client_id": emu.client_id,
+            "scope": "advertising::campaign_management",
+            "response_type": "code",
+            "redirect_uri": TEST_REDIRECT_URI,
+            "state": "st",
+        }
+        url = f"{server.base_url}/NA/ap/oa"
+        first = requests.get(url, params=query, allow_redirects=False, timeout=TIMEOUT)
+        assert "error=temporarily_unavailable" in first.headers["Location"]
+        second = requests.get(url, params=query, allow_redirects=False, timeout=TIMEOUT)
+        code = second.headers["Location"].split("code=", 1)[1].split("&", 1)[0]
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": TEST_REDIRECT_URI,
+            "client_id": emu.client_id,
+            "client_secret": "standalone-fixture-secret",
+        }
+        answer = requests.post(f"{server.base_url}/NA/auth/o2/token", data=form, timeout=TIMEOUT)
+        assert answer.status_code == 500 and emu.grant_state(DEMO_USER, "NA") is not None
+    finally:
+        server.stop()
 
 
 def test_standalone_runs_with_flags_and_stops_on_sigterm() -> None:
