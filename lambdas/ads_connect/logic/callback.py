@@ -214,7 +214,11 @@ def exchange_code(
             raise ConsentFlowError(FailureKind.CODE_REJECTED) from None
         except InvalidClientError:
             raise ConsentFlowError(FailureKind.CLIENT_REJECTED) from None
-        except AmazonRequestRejectedError:
+        except AmazonRequestRejectedError as error:
+            if error.error_code == "unauthorized_client":
+                # The operator's LWA application is not allowed this grant: like invalid_client,
+                # nothing the advertiser can fix (the refresh path pauses on it the same way).
+                raise ConsentFlowError(FailureKind.CLIENT_REJECTED) from None
             raise ConsentFlowError(FailureKind.AMAZON_ERROR) from None
     raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE)  # pragma: no cover - loop always returns/raises
 

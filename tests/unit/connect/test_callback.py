@@ -339,6 +339,10 @@ def test_an_ambiguous_failure_is_never_retried(world: World) -> None:
         (InvalidGrantError("x", error_code="invalid_grant", status=400), FailureKind.CODE_REJECTED),
         (InvalidClientError("x", error_code="invalid_client", status=401), FailureKind.CLIENT_REJECTED),
         (AmazonRequestRejectedError("x", error_code="invalid_request", status=400), FailureKind.AMAZON_ERROR),
+        (
+            AmazonRequestRejectedError("x", error_code="unauthorized_client", status=400),
+            FailureKind.CLIENT_REJECTED,
+        ),
     ],
 )
 def test_token_endpoint_rejections_map_to_their_pages(
