@@ -525,6 +525,46 @@ def test_moto_credentials_write_and_check_clear_the_stored_pause(moto_api: Moto)
     assert moto_api.lwa.calls[0][2] == TEST_CLIENT_ID
 
 
+def test_moto_set_then_check_on_another_warm_container_checks_the_new_secret(
+    moto_api: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ads_connect.adapters.secrets import SecretsManagerVault
+
+    # Given two warm containers: A (moto_api's service) cached the right secret minutes ago
+    container_a = admin._service
+    assert moto_api.vault.read_client_credentials().client_secret == TEST_CLIENT_SECRET
+    moto_api.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, moto_api.clock.now(), "invalid_client")
+    )
+    moto_api.lwa.valid_secrets = {TEST_CLIENT_SECRET}
+    # When `credentials set` lands on container B with a wrong secret...
+    container_b = AdminService(
+        moto_api.store,
+        SecretsManagerVault(AdminSettings.from_environment()),
+        moto_api.lwa,
+        RecordingEvents(),
+        moto_api.clock,
+        moto_api.flows.refresh_now,
+        moto_api.flows.resync,
+        moto_api.flows.create_session,
+    )
+    monkeypatch.setattr(admin, "_service", container_b)
+    status, _ = moto_api.call(
+        "PUT", "/admin/client-credentials", body={"client_id": TEST_CLIENT_ID, "client_secret": "wrong-fake"}
+    )
+    assert status == 200
+    # ...and `credentials check` on container A
+    monkeypatch.setattr(admin, "_service", container_a)
+    status, body = moto_api.call("POST", "/admin/client-credentials/check")
+
+    # Then A probed the secret now stored, not its cached copy: rejected, still paused
+    assert status == 200 and body["result"] == "rejected" and body["pause_cleared"] is False
+    assert moto_api.lwa.secrets_used == ["wrong-fake"]
+    assert moto_api.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    # And A's refreshes use the new secret from now on, not the one cached before
+    assert moto_api.vault.read_client_credentials().client_secret == "wrong-fake"
+
+
 def test_moto_check_without_a_stored_secret_is_409(moto_api: Moto) -> None:
     boto3.client("secretsmanager", region_name=moto_api.aws.region).delete_secret(
         SecretId=moto_api.aws.lwa_secret_id, ForceDeleteWithoutRecovery=True

@@ -151,6 +151,75 @@ def test_check_transient_failure_propagates_and_concludes_nothing(world: World) 
     assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
 
 
+RIGHT = ClientCredentials("amzn1.application-oa2-client.fake", "fake-right-secret")
+WRONG = ClientCredentials("amzn1.application-oa2-client.fake", "fake-wrong-secret")
+
+
+def _pause(world: World) -> None:
+    world.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, world.clock.now(), "invalid_client")
+    )
+
+
+def test_check_after_a_wrong_secret_was_set_elsewhere_rejects_it_and_keeps_the_pause(world: World) -> None:
+    # Given this container still caches the right secret, and `credentials set` (served by
+    # another container) just stored a wrong one
+    _pause(world)
+    world.lwa.valid_secrets = {RIGHT.client_secret}
+    world.vault.stale_cache, world.vault.credentials = RIGHT, WRONG
+
+    check = world.service.check_client_credentials()
+
+    # Then the stored (wrong) secret is what was probed: rejected, refreshes stay paused
+    assert world.lwa.secrets_used == [WRONG.client_secret]
+    assert check.result is CredentialsCheckResult.REJECTED and not check.valid
+    assert not check.pause_cleared
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    # And the container's cache now holds what is stored
+    assert world.vault.stale_cache is None and world.vault.read_client_credentials() == WRONG
+
+
+def test_check_after_the_right_secret_was_set_elsewhere_accepts_it_and_lifts_the_pause(world: World) -> None:
+    _pause(world)
+    world.lwa.valid_secrets = {RIGHT.client_secret}
+    world.vault.stale_cache, world.vault.credentials = WRONG, RIGHT
+
+    check = world.service.check_client_credentials()
+
+    assert world.lwa.secrets_used == [RIGHT.client_secret]
+    assert check.result is CredentialsCheckResult.ACCEPTED and check.pause_cleared
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
+
+
+@pytest.mark.parametrize("written", [WRONG, RIGHT])
+def test_a_secret_written_while_the_check_runs_voids_its_verdict(
+    world: World, written: ClientCredentials
+) -> None:
+    # Given the right secret is probed, and while Amazon answers another `credentials set` lands
+    _pause(world)
+    world.lwa.valid_secrets = {RIGHT.client_secret}
+    world.vault.credentials = RIGHT if written is WRONG else WRONG
+
+    def concurrent_set() -> None:
+        world.vault.write_client_credentials(written)
+
+    world.lwa.during_call = concurrent_set
+
+    check = world.service.check_client_credentials()
+
+    # Then the verdict concerns a secret no longer stored: nothing is concluded or lifted
+    assert check.result is CredentialsCheckResult.INCONCLUSIVE and not check.valid
+    assert not check.pause_cleared
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    assert "changed" in check.message and "again" in check.message
+
+
+def test_check_reads_the_credentials_fresh_every_time(world: World) -> None:
+    world.lwa.errors.append(InvalidGrantError("dead", error_code="invalid_grant", status=400))
+    world.service.check_client_credentials()
+    assert world.vault.credential_reads and all(world.vault.credential_reads)
+
+
 # -- listing ----------------------------------------------------------------------------------
 
 

@@ -117,10 +117,36 @@ class AdminService:
         return ClientCredentialsWritten(client_id=client_id, updated_at=self.clock.now())
 
     def check_client_credentials(self) -> CredentialsCheck:
-        """Raises ``ClientCredentialsMissingError`` when none are stored, ``TransientAmazonError``
+        """Probe Amazon with the client id and secret stored right now.
+
+        Both reads bypass the vault's cache: the ``credentials set`` before this call may have
+        run in another warm container, and a check of the previous secret would report on the
+        wrong one (and could lift the pause for a wrong new secret). The verdict, and with it the
+        pause, stands only if the stored credentials are still the ones probed when Amazon has
+        answered; otherwise the check is ``inconclusive`` and asks for another run.
+
+        Raises ``ClientCredentialsMissingError`` when none are stored, ``TransientAmazonError``
         when Amazon could not answer (nothing is concluded then)."""
-        credentials = self.vault.read_client_credentials()
-        error_code: str | None
+        credentials = self.vault.read_client_credentials(fresh=True)
+        result, error_code = self._probe(credentials)
+        changed = self.vault.read_client_credentials(fresh=True) != credentials
+        if changed:
+            result = CredentialsCheckResult.INCONCLUSIVE
+        pause_cleared = False
+        if result is CredentialsCheckResult.ACCEPTED:
+            pause_cleared = self.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)
+        message = _CHANGED_DURING_CHECK if changed else _CHECK_MESSAGES[result]
+        return CredentialsCheck(
+            client_id=credentials.client_id,
+            result=result,
+            valid=result is CredentialsCheckResult.ACCEPTED,
+            amazon_error_code=error_code,
+            pause_cleared=pause_cleared,
+            message=message + (" Refreshes resume." if pause_cleared else ""),
+        )
+
+    def _probe(self, credentials: ClientCredentials) -> tuple[CredentialsCheckResult, str | None]:
+        """Amazon's verdict on these credentials (see ``CREDENTIALS_PROBE_REFRESH_TOKEN``)."""
         try:
             self.lwa.refresh(
                 CREDENTIALS_PROBE_REGION,
@@ -128,29 +154,18 @@ class AdminService:
                 credentials=credentials,
             )
         except InvalidGrantError as exc:
-            result, error_code = CredentialsCheckResult.ACCEPTED, exc.error_code
+            return CredentialsCheckResult.ACCEPTED, exc.error_code
         except InvalidClientError as exc:
-            result, error_code = CredentialsCheckResult.REJECTED, exc.error_code
+            return CredentialsCheckResult.REJECTED, exc.error_code
         except AmazonRequestRejectedError as exc:
             rejected = exc.error_code == "unauthorized_client"
-            result = CredentialsCheckResult.REJECTED if rejected else CredentialsCheckResult.INCONCLUSIVE
-            error_code = exc.error_code
-        else:
-            # Amazon accepted a token that never existed: impossible in practice, but it proves
-            # the client authenticated.
-            result, error_code = CredentialsCheckResult.ACCEPTED, None
-
-        pause_cleared = False
-        if result is CredentialsCheckResult.ACCEPTED:
-            pause_cleared = self.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)
-        return CredentialsCheck(
-            client_id=credentials.client_id,
-            result=result,
-            valid=result is CredentialsCheckResult.ACCEPTED,
-            amazon_error_code=error_code,
-            pause_cleared=pause_cleared,
-            message=_CHECK_MESSAGES[result] + (" Refreshes resume." if pause_cleared else ""),
-        )
+            return (
+                CredentialsCheckResult.REJECTED if rejected else CredentialsCheckResult.INCONCLUSIVE,
+                exc.error_code,
+            )
+        # Amazon accepted a token that never existed: impossible in practice, but it proves the
+        # client authenticated.
+        return CredentialsCheckResult.ACCEPTED, None
 
     # -- connect sessions -----------------------------------------------------------------
 
@@ -349,6 +364,10 @@ _CHECK_MESSAGES = {
     ),
     CredentialsCheckResult.INCONCLUSIVE: "Amazon's answer did not say whether the client id and secret work.",
 }
+_CHANGED_DURING_CHECK = (
+    "The stored client id or secret changed while they were being checked (another `credentials "
+    "set`); nothing was concluded. Run the check again."
+)
 
 
 def _encode_page_token(status: ConnectionStatus, inner: str | None) -> str:
