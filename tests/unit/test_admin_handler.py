@@ -11,6 +11,7 @@ import pytest
 from ads_connect.handlers import admin
 from ads_connect.logic.admin import AdminService
 from ads_connect.logic.ports import (
+    AmazonRequestRejectedError,
     ClientCredentials,
     InvalidGrantError,
     LeaseHeldError,
@@ -20,7 +21,7 @@ from ads_connect.logic.ports import (
 from ads_connect.logic.refresh import DeadlineTooCloseError
 from ads_connect.models.records import ConnectionStatus
 from ads_connect.regions import Region
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.http_api import CALLER_ARN, FakeLambdaContext, http_event
@@ -421,6 +422,113 @@ def test_unexpected_error_is_a_json_500_with_a_reference_only(api: Api) -> None:
     assert status == 500
     assert_error(body, "internal_error")
     assert "boom" not in json.dumps(body)
+
+
+# -- the reference in an error answer finds its cause in the logs ----------------------------------
+
+LEAKY = "fake-leaky-parameter-value"
+
+
+def _log_line(caplog: pytest.LogCaptureFixture, reference: str) -> dict[str, Any]:
+    lines = [r.__dict__ for r in caplog.records if getattr(r, "reference", None) == reference]
+    assert len(lines) == 1, "exactly one log line carries the answer's reference"
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "code", "cause"),
+    [
+        (
+            ClientError(
+                {
+                    "Error": {"Code": "ThrottlingException", "Message": f"Rate exceeded for {LEAKY}"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "req-0001"},
+                },
+                "PutItem",
+            ),
+            503,
+            "aws_unavailable",
+            {
+                "error_type": "ClientError",
+                "aws_operation": "PutItem",
+                "aws_error_code": "ThrottlingException",
+                "aws_http_status": 400,
+                "aws_request_id": "req-0001",
+            },
+        ),
+        (
+            ParamValidationError(report=f"Invalid type for parameter SecretString, value: {LEAKY}"),
+            503,
+            "aws_unavailable",
+            {"error_type": "ParamValidationError"},
+        ),
+        (
+            EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+            503,
+            "aws_unavailable",
+            {"error_type": "EndpointConnectionError"},
+        ),
+        (
+            AmazonRequestRejectedError(f"Amazon said {LEAKY}", error_code="invalid_scope", status=400),
+            502,
+            "amazon_error",
+            {
+                "error_type": "AmazonRequestRejectedError",
+                "amazon_error_code": "invalid_scope",
+                "amazon_status": 400,
+            },
+        ),
+        (
+            TransientAmazonError(f"timeout {LEAKY}", error_code="server_error", status=503),
+            503,
+            "amazon_unavailable",
+            {"error_type": "TransientAmazonError", "amazon_error_code": "server_error", "amazon_status": 503},
+        ),
+        (
+            LeaseHeldError(f"held by {LEAKY}"),
+            409,
+            "refresh_in_progress",
+            {"error_type": "LeaseHeldError"},
+        ),
+    ],
+)
+def test_the_reference_of_an_error_answer_is_logged_with_its_cause_and_no_message(
+    api: Api,
+    caplog: pytest.LogCaptureFixture,
+    failure: Exception,
+    status: int,
+    code: str,
+    cause: dict[str, Any],
+) -> None:
+    caplog.set_level("DEBUG")
+    api.add("acme")
+    api.flows.refresh_error = failure
+
+    answered, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+
+    assert answered == status
+    assert_error(body, code)
+    line = _log_line(caplog, body["error"]["reference"])
+    assert line["status"] == status and line["code"] == code
+    assert {key: line.get(key) for key in cause} == cause
+    everything = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    assert LEAKY not in everything and LEAKY not in json.dumps(body)
+
+
+def test_an_unexpected_error_logs_its_type_and_stack_under_the_reference_without_its_message(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    api.flows.session_error = RuntimeError(f"boom {FAKE_SECRET}")
+
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions")
+
+    assert status == 500
+    line = _log_line(caplog, body["error"]["reference"])
+    assert line["error_type"] == "RuntimeError" and line["levelname"] == "ERROR"
+    assert any("create_session" in frame for frame in line["stack"])  # where it was raised
+    everything = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    assert FAKE_SECRET not in everything and "boom" not in everything
 
 
 # -- no secret in a log line --------------------------------------------------------------------

@@ -8,6 +8,7 @@ and the reference is logged with it; nothing here ever answers with a stack trac
 from __future__ import annotations
 
 import re
+import traceback
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -262,10 +263,52 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
 )
 
 
-def _error(status: HTTPStatus, code: str, message: str) -> Response[str]:
+def _cause(exc: BaseException) -> dict[str, Any]:
+    """What the log line says about the failure behind an error answer: types and codes only.
+
+    Never a message: botocore's can quote request parameters (``ParamValidationError`` repeats
+    their values, and a Secrets Manager write carries the secret), AWS's own text is free-form,
+    and Amazon's ``error_description`` is not even kept on ``AmazonError``."""
+    cause: dict[str, Any] = {"error_type": type(exc).__name__}
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        metadata = exc.response.get("ResponseMetadata", {})
+        cause["aws_operation"] = exc.operation_name
+        cause["aws_error_code"] = error.get("Code")
+        cause["aws_http_status"] = metadata.get("HTTPStatusCode")
+        cause["aws_request_id"] = metadata.get("RequestId")
+    elif isinstance(exc, AmazonError):
+        cause["amazon_error_code"] = exc.error_code
+        cause["amazon_status"] = exc.status
+    return cause
+
+
+def _stack(exc: BaseException) -> list[str]:
+    """``file:line in function`` for each frame of the traceback, innermost last, and the types of
+    the exceptions it was raised from: a traceback without the exception messages (or locals)."""
+    frames = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
+    chained = exc.__cause__ or exc.__context__
+    if chained is not None:
+        frames.append(f"raised while handling {type(chained).__name__}")
+    return frames
+
+
+def _error(
+    status: HTTPStatus, code: str, message: str, *, exc: BaseException | None = None
+) -> Response[str]:
+    """The one error answer; its reference is logged in the same line as the failure's cause."""
     reference = uuid.uuid4().hex[:16]
-    log = logger.warning if status < HTTPStatus.INTERNAL_SERVER_ERROR else logger.error
-    log("admin request failed", extra={"status": int(status), "code": code, "reference": reference})
+    extra: dict[str, Any] = {"status": int(status), "code": code, "reference": reference}
+    if exc is not None:
+        extra.update(_cause(exc))
+    if status == HTTPStatus.INTERNAL_SERVER_ERROR and exc is not None:
+        # A bug: where it happened goes to the log (with the reference), never into the answer.
+        extra["stack"] = _stack(exc)
+        logger.error("admin request failed", extra=extra)
+    elif status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        logger.error("admin request failed", extra=extra)
+    else:
+        logger.warning("admin request failed", extra=extra)
     body = ErrorBody(error=ErrorDetail(code=code, message=message, reference=reference))
     return Response(
         status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body.model_dump_json()
@@ -318,15 +361,13 @@ def _not_found(_: NotFoundError) -> Response[str]:
 def _domain_or_unexpected(exc: Exception) -> Response[str]:
     for klass, status, code, message in _ERROR_MAP:
         if isinstance(exc, klass):
-            return _error(status, code, message)
-    reference_response = _error(
+            return _error(status, code, message, exc=exc)
+    return _error(
         HTTPStatus.INTERNAL_SERVER_ERROR,
         "internal_error",
         "An unexpected error occurred; the function's logs have the details under this reference.",
+        exc=exc,
     )
-    # The exception's type and traceback go to the log only (exceptions never hold secrets).
-    logger.exception("unexpected admin API error")
-    return reference_response
 
 
 # Registered by call, not decorator: the decorator is untyped and would erase these signatures.
