@@ -293,9 +293,7 @@ def _stack(exc: BaseException) -> list[str]:
     return frames
 
 
-def _error(
-    status: HTTPStatus, code: str, message: str, *, exc: BaseException | None = None
-) -> Response[str]:
+def _error(status: HTTPStatus, code: str, message: str, *, exc: BaseException | None = None) -> Response[str]:
     """The one error answer; its reference is logged in the same line as the failure's cause."""
     reference = uuid.uuid4().hex[:16]
     extra: dict[str, Any] = {"status": int(status), "code": code, "reference": reference}
