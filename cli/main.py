@@ -196,8 +196,11 @@ def _read_secret(io: Io) -> str:
 
 
 def _credentials_set(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
-    secret = _read_secret(io)
+    # Fail fast, before asking for the secret: finding the API (stack look-up: exit 5 when it
+    # is missing) and loading the AWS credentials to sign with (exit 4).
     client = client_factory(args, io)
+    client.check_credentials()
+    secret = _read_secret(io)
     written = client.request(
         "PUT", ("client-credentials",), body={"client_id": args.client_id, "client_secret": secret}
     ).body

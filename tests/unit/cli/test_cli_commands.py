@@ -98,6 +98,43 @@ def test_set_with_check_runs_both(cli: Cli) -> None:
     assert "Credentials check OK" in run.out
 
 
+def test_set_checks_the_aws_credentials_before_asking_for_the_secret(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+
+    run = cli.run("credentials", "set", "--client-id", "cid", tty=True, typed=SECRET)
+
+    assert run.code == ExitCode.AUTH and "no AWS credentials" in run.err
+    assert cli.prompts == []  # never asked for a secret it could not have sent
+    assert cli.http.sent == []
+
+
+def test_set_finds_the_stack_before_asking_for_the_secret(aws_env: None) -> None:
+    import io
+
+    from moto import mock_aws
+
+    from cli.main import Io, main
+    from tests.unit.cli.conftest import FakeStdin
+
+    prompts: list[str] = []
+    err = io.StringIO()
+    streams = Io(
+        stdin=FakeStdin("", tty=True),
+        stdout=io.StringIO(),
+        stderr=err,
+        getpass=lambda prompt: prompts.append(prompt) or SECRET,
+        environ={},
+    )
+    with mock_aws():  # an account without the stack
+        code = main(["credentials", "set", "--client-id", "cid"], io=streams)
+
+    assert code == ExitCode.UNREACHABLE and "not found" in err.getvalue()
+    assert prompts == []
+
+
 def _check(*, valid: bool) -> dict[str, object]:
     return {
         "client_id": "cid",
