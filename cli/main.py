@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name")
     create.add_argument("--return-url")
     create.add_argument("--lifetime", type=int, metavar="SECONDS", help="60 to 604800 (7 days)")
+    create.add_argument(
+        "--url-only", action="store_true", help="print only the consent URL (for scripts: URL=$(...))"
+    )
 
     connections = groups.add_parser("connections", help="connections").add_subparsers(
         dest="command", required=True, parser_class=_Parser
@@ -161,6 +164,8 @@ def _validate(args: argparse.Namespace) -> None:
             raise CliError(ExitCode.USAGE, "--limit must be between 1 and 100")
         if args.all and args.next_token:
             raise CliError(ExitCode.USAGE, "--all and --next-token cannot be combined")
+    if args.group == "sessions" and args.url_only and args.json:
+        raise CliError(ExitCode.USAGE, "--url-only and --json cannot be combined")
     if args.group == "connections" and args.command == "disconnect" and not 7 <= args.recovery_days <= 30:
         raise CliError(ExitCode.USAGE, "--recovery-days must be between 7 and 30")
 
@@ -248,6 +253,9 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
     )
     if args.json:
         io.print(output.as_json(created))
+        return int(ExitCode.OK)
+    if args.url_only:
+        io.print(str(created.get("consent_url")))
         return int(ExitCode.OK)
     io.print(f"Connect session for tenant {output.cell(created.get('tenant_id'))}")
     io.print(f"Expires: {output.when(created.get('expires_at'))}")

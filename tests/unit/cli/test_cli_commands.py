@@ -177,6 +177,16 @@ def test_sessions_create_sends_options_and_prints_the_url_alone_on_a_line(cli: C
     assert "2026-01-01 13:00Z" in run.out
 
 
+def test_sessions_create_url_only_prints_just_the_url(cli: Cli) -> None:
+    url = "https://connect.example.com/connect/abcdef"
+    cli.http.answers.append(
+        response(201, {"tenant_id": "acme", "consent_url": url, "expires_at": "2026-01-01T13:00:00Z"})
+    )
+    run = cli.run("sessions", "create", "acme", "--url-only")
+    assert run.code == ExitCode.OK
+    assert run.out == url + "\n"
+
+
 def test_tenant_ids_are_path_escaped(cli: Cli) -> None:
     cli.http.answers.append(
         response(404, {"error": {"code": "tenant_not_found", "message": "No", "reference": "r"}})
@@ -243,6 +253,7 @@ def test_empty_listing(cli: Cli) -> None:
         ("connections", "list", "--limit", "101"),
         ("connections", "list", "--status", "broken"),
         ("connections", "list", "--all", "--next-token", "x"),
+        ("--json", "sessions", "create", "acme", "--url-only"),
         ("connections", "refresh", "acme", "XX"),
         ("connections", "disconnect", "acme", "NA", "--recovery-days", "3", "--yes"),
         ("--timeout", "0", "connections", "list"),
