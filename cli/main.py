@@ -19,6 +19,9 @@ from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
 from cli.errors import CliError, ExitCode
 
 REGIONS = ("NA", "EU", "FE")
+# The admin API's page sizes (models/admin_api.py; the CLI does not import the Lambda package).
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
 STATUSES = ("active", "reauthorization_required", "disconnected")
 
 
@@ -104,9 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing = connections.add_parser("list", help="list connections (problems first)")
     listing.add_argument("--status", choices=STATUSES)
-    listing.add_argument("--limit", type=int, default=50, help="page size, 1-100")
-    listing.add_argument("--all", action="store_true", help="follow every page")
-    listing.add_argument("--next-token", help="continue a previous listing")
+    _paging_options(listing, "connections")
     for name, help_text in (
         ("refresh", "refresh the access token now"),
         ("resync", "re-read the profiles now"),
@@ -125,13 +126,24 @@ def build_parser() -> argparse.ArgumentParser:
     tenants = groups.add_parser("tenants", help="tenants").add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
-    tenants_list = tenants.add_parser("list", help="every tenant with its connections (one line per tenant)")
+    tenants_list = tenants.add_parser(
+        "list", help="list tenants with their connections, one line per tenant (problems first)"
+    )
     tenants_list.add_argument(
         "--status", choices=STATUSES, help="only tenants with a connection in this status"
     )
+    _paging_options(tenants_list, "tenants")
     show = tenants.add_parser("show", help="connections, profiles and recent refresh attempts of one tenant")
     show.add_argument("tenant")
     return parser
+
+
+def _paging_options(parser: argparse.ArgumentParser, items: str) -> None:
+    parser.add_argument(
+        "--limit", type=int, default=DEFAULT_PAGE_SIZE, help=f"{items} per page, 1-{MAX_PAGE_SIZE}"
+    )
+    parser.add_argument("--all", action="store_true", help="follow every page")
+    parser.add_argument("--next-token", help="continue a previous listing (same --status)")
 
 
 def default_client(args: argparse.Namespace, io: Io) -> AdminClient:
@@ -159,9 +171,9 @@ def main(
 def _validate(args: argparse.Namespace) -> None:
     if args.timeout <= 0:
         raise CliError(ExitCode.USAGE, "--timeout must be positive")
-    if args.group == "connections" and args.command == "list":
-        if not 1 <= args.limit <= 100:
-            raise CliError(ExitCode.USAGE, "--limit must be between 1 and 100")
+    if args.command == "list":
+        if not 1 <= args.limit <= MAX_PAGE_SIZE:
+            raise CliError(ExitCode.USAGE, f"--limit must be between 1 and {MAX_PAGE_SIZE}")
         if args.all and args.next_token:
             raise CliError(ExitCode.USAGE, "--all and --next-token cannot be combined")
     if args.group == "sessions" and args.url_only and args.json:
@@ -265,13 +277,20 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
     return int(ExitCode.OK)
 
 
-def _fetch_connections(
-    client: AdminClient, *, status: str | None, limit: int, token: str | None, every_page: bool
+def _fetch_pages(
+    client: AdminClient,
+    resource: str,
+    *,
+    status: str | None,
+    limit: int,
+    token: str | None,
+    every_page: bool,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``GET /admin/<resource>`` (or every page): its items and the next token."""
     items: list[dict[str, Any]] = []
     while True:
         page = client.request(
-            "GET", ("connections",), query={"status": status, "limit": limit, "next_token": token}
+            "GET", (resource,), query={"status": status, "limit": limit, "next_token": token}
         ).body
         items.extend(page.get("items") or [])
         token = page.get("next_token")
@@ -279,9 +298,10 @@ def _fetch_connections(
             return items, token
 
 
-def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
-    items, token = _fetch_connections(
+def _list(args: argparse.Namespace, io: Io, client_factory: ClientFactory, resource: str) -> int:
+    items, token = _fetch_pages(
         client_factory(args, io),
+        resource,
         status=args.status,
         limit=args.limit,
         token=args.next_token,
@@ -290,20 +310,19 @@ def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFa
     if args.json:
         io.print(output.as_json({"items": items, "next_token": token}))
         return int(ExitCode.OK)
-    io.print(output.connections_table(items))
+    render = output.connections_table if resource == "connections" else output.tenants_table
+    io.print(render(items))
     if token:
-        io.note(f"More connections: add --all, or --next-token {token}")
+        io.note(f"More {resource}: add --all, or --next-token {token}")
     return int(ExitCode.OK)
+
+
+def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    return _list(args, io, client_factory, "connections")
 
 
 def _tenants_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
-    # The API lists connections; a tenant is the group of its connections (one per region).
-    items, _ = _fetch_connections(
-        client_factory(args, io), status=args.status, limit=100, token=None, every_page=True
-    )
-    tenants = output.group_by_tenant(items)
-    io.print(output.as_json({"tenants": tenants}) if args.json else output.tenants_table(tenants))
-    return int(ExitCode.OK)
+    return _list(args, io, client_factory, "tenants")
 
 
 def _tenants_show(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:

@@ -336,17 +336,14 @@ def make_connection(
     **updates: Any,
 ) -> Connection:
     now = (clock or FakeClock()).now()
-    return Connection(
-        tenant_id=tenant_id,
-        region=region,
-        status=status,
-        grant_version=1,
-        connected_at=now - timedelta(days=1),
-        access_token_expires_at=now + timedelta(minutes=40),
-        refresh_due_at=now + timedelta(minutes=25),
-        profile_count=1,
-        **updates,
-    )
+    fields: dict[str, Any] = {
+        "grant_version": 1,
+        "connected_at": now - timedelta(days=1),
+        "access_token_expires_at": now + timedelta(minutes=40),
+        "refresh_due_at": now + timedelta(minutes=25),
+        "profile_count": 1,
+    }
+    return Connection(tenant_id=tenant_id, region=region, status=status, **(fields | updates))
 
 
 def make_profile(

@@ -254,6 +254,8 @@ def test_list_connections_by_status(api: Api) -> None:
         ({"limit": "0"}, "invalid_request"),
         ({"limit": "101"}, "invalid_request"),
         ({"limit": "ten"}, "invalid_request"),
+        ({"next_token": ""}, "invalid_request"),
+        ({"next_token": "x" * 4097}, "invalid_request"),
         ({"next_token": "garbage!"}, "invalid_next_token"),
     ],
 )
@@ -261,6 +263,54 @@ def test_list_connections_validation(api: Api, query: dict[str, str], code: str)
     status, body, _ = api.call("GET", "/admin/connections", query=query)
     assert status == 400
     assert_error(body, code)
+
+
+def test_list_tenants_pages_with_every_connection_of_each_tenant(api: Api) -> None:
+    api.add("acme", Region.NA, profile_count=2)
+    api.add("acme", Region.EU, status=ConnectionStatus.REAUTHORIZATION_REQUIRED, consecutive_failures=2)
+    api.add("beta")
+    api.add("gamma", status=ConnectionStatus.DISCONNECTED)
+
+    status, first, _ = api.call("GET", "/admin/tenants", query={"limit": "2"})
+    assert status == 200
+    assert [t["tenant_id"] for t in first["items"]] == ["acme", "beta"]
+    acme = first["items"][0]
+    assert acme["status"] == "reauthorization_required"
+    assert [(c["region"], c["status"]) for c in acme["connections"]] == [
+        ("EU", "reauthorization_required"),
+        ("NA", "active"),
+    ]
+    assert acme["profile_count"] == 3 and acme["consecutive_failures"] == 2
+    assert {"soonest_access_token_expires_at", "stalest_refresh_success_at"} <= set(acme)
+    assert {"access_token_expires_at", "last_refresh_success_at", "profile_count"} <= set(
+        acme["connections"][0]
+    )
+    status, second, _ = api.call(
+        "GET", "/admin/tenants", query={"limit": "2", "next_token": first["next_token"]}
+    )
+    assert status == 200 and [t["tenant_id"] for t in second["items"]] == ["gamma"]
+
+    status, body, _ = api.call("GET", "/admin/tenants", query={"status": "active"})
+    assert [t["tenant_id"] for t in body["items"]] == ["acme", "beta"] and body["next_token"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"status": "bogus"}, "invalid_request"),
+        ({"limit": "0"}, "invalid_request"),
+        ({"limit": "101"}, "invalid_request"),
+        ({"limit": "ten"}, "invalid_request"),
+        ({"next_token": ""}, "invalid_request"),
+        ({"next_token": "x" * 4097}, "invalid_request"),
+        ({"next_token": "garbage!"}, "invalid_next_token"),
+    ],
+)
+def test_list_tenants_validation(api: Api, query: dict[str, str], code: str) -> None:
+    status, body, _ = api.call("GET", "/admin/tenants", query=query)
+    assert status == 400
+    assert_error(body, code)
+    assert api.store.status_queries == []
 
 
 # -- tenant detail ------------------------------------------------------------------------------
@@ -383,7 +433,9 @@ def test_disconnect_unknown_connection(api: Api) -> None:
 # -- routing and unexpected failures ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/admin/nothing", "/admin/tenants", "/admin/tenants/a/b/c/d/e", "/other"])
+@pytest.mark.parametrize(
+    "path", ["/admin/nothing", "/admin/tenants/a/connections", "/admin/tenants/a/b/c/d/e", "/admin", "/other"]
+)
 def test_unknown_route(api: Api, path: str) -> None:
     status, body, _ = api.call("GET", path)
     assert status == 404
@@ -395,6 +447,11 @@ def test_unknown_route(api: Api, path: str) -> None:
     [
         ("GET", "/admin/client-credentials", "PUT"),
         ("DELETE", "/admin/connections", "GET"),
+        ("POST", "/admin/tenants", "GET"),
+        ("DELETE", "/admin/tenants/acme", "GET"),
+        ("GET", "/admin/client-credentials/check", "POST"),
+        ("GET", "/admin/tenants/acme/connect-sessions", "POST"),
+        ("GET", "/admin/tenants/acme/connections/NA/resync-profiles", "POST"),
         ("GET", "/admin/tenants/acme/connections/NA/refresh", "POST"),
         ("PUT", "/admin/tenants/acme/connections/NA", "DELETE"),
     ],

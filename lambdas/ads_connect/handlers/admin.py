@@ -449,6 +449,15 @@ def list_connections(
     return _ok(service().list_connections(status=status, limit=limit, next_token=next_token))
 
 
+@_route("GET", "/admin/tenants")
+def list_tenants(
+    status: Annotated[ConnectionStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    next_token: Annotated[str | None, Query(min_length=1, max_length=4096)] = None,
+) -> Response[str]:
+    return _ok(service().list_tenants(status=status, limit=limit, next_token=next_token))
+
+
 @_route("GET", "/admin/tenants/<tenant_id>")
 def show_tenant(tenant_id: str) -> Response[str]:
     return _ok(service().tenant_detail(_tenant(tenant_id)))
