@@ -588,6 +588,56 @@ def test_an_unexpected_error_logs_its_type_and_stack_under_the_reference_without
     assert FAKE_SECRET not in everything and "boom" not in everything
 
 
+# -- every action that changes something is attributed to the caller -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "action", "region"),
+    [
+        (
+            "PUT",
+            "/admin/client-credentials",
+            {"client_id": "cid", "client_secret": FAKE_SECRET},
+            "write_client_credentials",
+            None,
+        ),
+        ("POST", "/admin/client-credentials/check", None, "check_client_credentials", None),
+        ("POST", "/admin/tenants/acme/connect-sessions", None, "create_connect_session", None),
+        ("POST", "/admin/tenants/acme/connections/na/refresh", None, "refresh_connection", "NA"),
+        ("POST", "/admin/tenants/acme/connections/NA/resync-profiles", None, "resync_profiles", "NA"),
+        ("DELETE", "/admin/tenants/acme/connections/NA", None, "disconnect", "NA"),
+    ],
+)
+def test_changing_actions_log_the_callers_iam_arn(
+    api: Api,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+    action: str,
+    region: str | None,
+) -> None:
+    caplog.set_level("INFO")
+    api.add("acme")
+    api.lwa.errors.append(InvalidGrantError("dead", error_code="invalid_grant", status=400))
+
+    status, _, _ = api.call(method, path, **({"body": body} if body else {}))
+
+    assert status in (200, 201)
+    (line,) = [r.__dict__ for r in caplog.records if r.getMessage() == "admin action"]
+    assert line["action"] == action and line["actor"] == CALLER_ARN
+    assert line.get("region") == region
+    assert line.get("tenant_id") == (None if "tenants" not in path else "acme")
+
+
+def test_reads_are_not_logged_as_actions(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    api.add("acme")
+    for path in ("/admin/connections", "/admin/tenants", "/admin/tenants/acme"):
+        assert api.call("GET", path)[0] == 200
+    assert [r for r in caplog.records if r.getMessage() == "admin action"] == []
+
+
 # -- no secret in a log line --------------------------------------------------------------------
 
 

@@ -407,6 +407,17 @@ def _actor() -> str | None:
     return str(value) if value else None
 
 
+def _log_action(action: str, tenant_id: str | None = None, region: Region | None = None) -> None:
+    """Attribute an action that changes something to the caller's IAM ARN, before it runs (so a
+    call that fails part-way is attributed too; its error line shares the correlation id)."""
+    extra: dict[str, Any] = {"action": action, "actor": _actor()}
+    if tenant_id is not None:
+        extra["tenant_id"] = tenant_id
+    if region is not None:
+        extra["region"] = region.value
+    logger.info("admin action", extra=extra)
+
+
 def _iam_context(event: dict[str, Any]) -> dict[str, Any] | None:
     context = event.get("requestContext")
     authorizer = context.get("authorizer") if isinstance(context, dict) else None
@@ -421,6 +432,7 @@ def _iam_context(event: dict[str, Any]) -> dict[str, Any] | None:
 
 @_route("PUT", "/admin/client-credentials")
 def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) -> Response[str]:
+    _log_action("write_client_credentials")
     written = service().write_client_credentials(body.client_id, body.client_secret.get_secret_value())
     logger.info("client credentials written", extra={"client_id": body.client_id, "actor": _actor()})
     return _ok(written)
@@ -428,6 +440,7 @@ def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) ->
 
 @_route("POST", "/admin/client-credentials/check")
 def check_client_credentials() -> Response[str]:
+    _log_action("check_client_credentials")  # an accepted check lifts the operator pause
     return _ok(service().check_client_credentials())
 
 
@@ -436,7 +449,9 @@ def create_connect_session(
     tenant_id: str, body: Annotated[ConnectSessionRequest | None, Body()] = None
 ) -> Response[str]:
     request = body or ConnectSessionRequest()
-    created = service().start_connect_session(_tenant(tenant_id), request)
+    tenant = _tenant(tenant_id)
+    _log_action("create_connect_session", tenant)
+    created = service().start_connect_session(tenant, request)
     return _ok(created, HTTPStatus.CREATED)
 
 
@@ -465,12 +480,16 @@ def show_tenant(tenant_id: str) -> Response[str]:
 
 @_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/refresh")
 def refresh_connection(tenant_id: str, region: str) -> Response[str]:
-    return _ok(service().refresh_connection(_tenant(tenant_id), _region(region)))
+    tenant, where = _tenant(tenant_id), _region(region)
+    _log_action("refresh_connection", tenant, where)
+    return _ok(service().refresh_connection(tenant, where))
 
 
 @_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/resync-profiles")
 def resync_profiles(tenant_id: str, region: str) -> Response[str]:
-    return _ok(service().resync_profiles(_tenant(tenant_id), _region(region)))
+    tenant, where = _tenant(tenant_id), _region(region)
+    _log_action("resync_profiles", tenant, where)
+    return _ok(service().resync_profiles(tenant, where))
 
 
 @_route("DELETE", "/admin/tenants/<tenant_id>/connections/<region>")
@@ -479,9 +498,9 @@ def disconnect(
     region: str,
     recovery_days: Annotated[int, Query(ge=MIN_RECOVERY_DAYS, le=MAX_RECOVERY_DAYS)] = DEFAULT_RECOVERY_DAYS,
 ) -> Response[str]:
-    result = service().disconnect(
-        _tenant(tenant_id), _region(region), recovery_window_days=recovery_days, actor=_actor()
-    )
+    tenant, where = _tenant(tenant_id), _region(region)
+    _log_action("disconnect", tenant, where)
+    result = service().disconnect(tenant, where, recovery_window_days=recovery_days, actor=_actor())
     return _ok(result)
 
 
