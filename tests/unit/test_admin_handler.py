@@ -83,15 +83,31 @@ def assert_error(body: dict[str, Any], code: str) -> None:
 # -- the IAM guard ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [("GET", "/admin/connections"), ("PUT", "/admin/client-credentials"), ("GET", "/admin/unknown")],
-)
+EVERY_ROUTE = [
+    ("PUT", "/admin/client-credentials"),
+    ("POST", "/admin/client-credentials/check"),
+    ("POST", "/admin/tenants/acme/connect-sessions"),
+    ("GET", "/admin/connections"),
+    ("GET", "/admin/tenants"),
+    ("GET", "/admin/tenants/acme"),
+    ("POST", "/admin/tenants/acme/connections/NA/refresh"),
+    ("POST", "/admin/tenants/acme/connections/NA/resync-profiles"),
+    ("DELETE", "/admin/tenants/acme/connections/NA"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), [*EVERY_ROUTE, ("GET", "/admin/unknown")])
 def test_requests_without_iam_context_are_forbidden(api: Api, method: str, path: str) -> None:
+    api.add("acme")
+    before = api.store.get_connection("acme", Region.NA)
     status, body, _ = api.call(method, path, iam=False, body={"client_id": "x", "client_secret": FAKE_SECRET})
     assert status == 403
     assert_error(body, "forbidden")
+    # Nothing ran: no write, no flow, no probe, no read of the store
     assert api.vault.credentials is not None and api.vault.credentials.client_id != "x"
+    assert api.vault.credential_reads == [] and api.lwa.calls == [] and api.store.status_queries == []
+    assert not (api.flows.refresh_calls or api.flows.resync_calls or api.flows.session_calls)
+    assert api.store.get_connection("acme", Region.NA) == before and api.vault.deleted == []
 
 
 def test_empty_iam_context_is_forbidden(api: Api) -> None:
@@ -124,6 +140,10 @@ def test_put_client_credentials_writes_and_never_echoes_the_secret(api: Api) -> 
         ({"client_id": "x y", "client_secret": FAKE_SECRET}, "body.client_id"),
         ({"client_id": "x", "client_secret": FAKE_SECRET, "extra": 1}, "body.extra"),
         ({"client_id": "x", "client_secret": ""}, "body.client_secret"),
+        ({"client_id": "x", "client_secret": "s" * 513}, "body.client_secret"),
+        ({"client_id": "x" * 257, "client_secret": FAKE_SECRET}, "body.client_id"),
+        ({"client_id": "", "client_secret": FAKE_SECRET}, "body.client_id"),
+        ({"client_id": 5, "client_secret": FAKE_SECRET}, "body.client_id"),
         ([1, 2], "body"),
     ],
 )
@@ -194,22 +214,48 @@ def test_create_connect_session_with_and_without_body(api: Api) -> None:
         {"lifetime_seconds": 10},
         {"lifetime_seconds": 8 * 24 * 3600},
         {"display_name": ""},
+        {"display_name": "x" * 81},
+        {"return_url": ""},
+        {"return_url": "https://app.example.com/" + "x" * 2048},
+        {"lifetime_seconds": "an hour"},
+        {"region": "na"},
         {"unknown": 1},
+        [1],
     ],
 )
-def test_create_connect_session_validation(api: Api, payload: dict[str, Any]) -> None:
+def test_create_connect_session_validation(api: Api, payload: Any) -> None:
     status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions", body=payload)
     assert status == 400
     assert_error(body, "invalid_request")
     assert api.flows.session_calls == []
 
 
+def test_create_connect_session_with_a_body_that_is_not_json(api: Api) -> None:
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions", raw_body="{region: EU")
+    assert status == 400
+    assert_error(body, "invalid_json")
+    assert api.flows.session_calls == []
+
+
+TENANT_ROUTES = [
+    ("POST", "/admin/tenants/{}/connect-sessions"),
+    ("GET", "/admin/tenants/{}"),
+    ("POST", "/admin/tenants/{}/connections/NA/refresh"),
+    ("POST", "/admin/tenants/{}/connections/NA/resync-profiles"),
+    ("DELETE", "/admin/tenants/{}/connections/NA"),
+]
+
+
+@pytest.mark.parametrize(("method", "route"), TENANT_ROUTES)
 @pytest.mark.parametrize("tenant", ["bad!id", "-leading-dash", "x" * 65, "%3Cscript%3E"])
-def test_bad_tenant_ids_are_rejected_without_reflection(api: Api, tenant: str) -> None:
-    status, body, _ = api.call("POST", f"/admin/tenants/{tenant}/connect-sessions")
+def test_bad_tenant_ids_are_rejected_without_reflection(
+    api: Api, method: str, route: str, tenant: str
+) -> None:
+    status, body, _ = api.call(method, route.format(tenant))
     assert status == 400
     assert_error(body, "invalid_tenant_id")
     assert tenant not in body["error"]["message"]
+    assert not (api.flows.refresh_calls or api.flows.resync_calls or api.flows.session_calls)
 
 
 # -- listing ------------------------------------------------------------------------------------

@@ -146,6 +146,17 @@ def _check(*, valid: bool) -> dict[str, object]:
     }
 
 
+def test_set_with_a_check_that_fails_exits_1_after_storing(cli: Cli) -> None:
+    cli.http.answers += [
+        response(200, {"client_id": "cid", "updated_at": "2026-01-01T12:00:00Z"}),
+        response(200, _check(valid=False)),
+    ]
+    run = cli.run("--json", "credentials", "set", "--client-id", "cid", "--check", stdin=SECRET)
+    assert run.code == ExitCode.API_ERROR
+    assert len(cli.http.sent) == 2 and json.loads(run.out)["result"] == "rejected"
+    assert SECRET not in run.out + run.err
+
+
 @pytest.mark.parametrize(("valid", "code"), [(True, ExitCode.OK), (False, ExitCode.API_ERROR)])
 def test_credentials_check_exit_code_follows_the_verdict(cli: Cli, valid: bool, code: ExitCode) -> None:
     cli.http.answers.append(response(200, _check(valid=valid)))
