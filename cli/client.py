@@ -69,17 +69,20 @@ class AwsContext:
     def credentials(self) -> ReadOnlyCredentials:
         try:
             credentials: Credentials | None = self.session.get_credentials()
+            # Refreshable credentials (SSO, assumed roles) are fetched here: an expired SSO
+            # login fails now, as a BotoCoreError.
+            frozen = credentials.get_frozen_credentials() if credentials is not None else None
         except (PartialCredentialsError, ProfileNotFound, BotoCoreError) as exc:
             raise CliError(
                 ExitCode.AUTH, f"AWS credentials could not be loaded: {type(exc).__name__}"
             ) from None
-        if credentials is None:
+        if frozen is None or not frozen.access_key or not frozen.secret_key:
             raise CliError(
                 ExitCode.AUTH,
                 "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
                 "or run `aws sso login`",
             )
-        return credentials.get_frozen_credentials()
+        return frozen
 
     def stack_output(self, stack_name: str, output_key: str) -> str:
         try:
@@ -190,6 +193,11 @@ class AdminClient:
                 ExitCode.UNREACHABLE, f"could not reach the admin API: {type(exc).__name__}"
             ) from None
         return _interpret(response)
+
+    def check_credentials(self) -> None:
+        """Fail now (exit 4) unless AWS credentials to sign with are loaded; sends nothing. For
+        commands that must not ask for input they could not use (``credentials set``)."""
+        self.aws.credentials()
 
     def build_url(self, path_segments: tuple[str, ...], query: Mapping[str, str | int | None] | None) -> str:
         path = "/admin/" + "/".join(quote(segment, safe="") for segment in path_segments)

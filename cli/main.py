@@ -19,6 +19,9 @@ from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
 from cli.errors import CliError, ExitCode
 
 REGIONS = ("NA", "EU", "FE")
+# The admin API's page sizes (models/admin_api.py; the CLI does not import the Lambda package).
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
 STATUSES = ("active", "reauthorization_required", "disconnected")
 
 
@@ -95,15 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name")
     create.add_argument("--return-url")
     create.add_argument("--lifetime", type=int, metavar="SECONDS", help="60 to 604800 (7 days)")
+    create.add_argument(
+        "--url-only", action="store_true", help="print only the consent URL (for scripts: URL=$(...))"
+    )
 
     connections = groups.add_parser("connections", help="connections").add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
     listing = connections.add_parser("list", help="list connections (problems first)")
     listing.add_argument("--status", choices=STATUSES)
-    listing.add_argument("--limit", type=int, default=50, help="page size, 1-100")
-    listing.add_argument("--all", action="store_true", help="follow every page")
-    listing.add_argument("--next-token", help="continue a previous listing")
+    _paging_options(listing, "connections")
     for name, help_text in (
         ("refresh", "refresh the access token now"),
         ("resync", "re-read the profiles now"),
@@ -122,13 +126,24 @@ def build_parser() -> argparse.ArgumentParser:
     tenants = groups.add_parser("tenants", help="tenants").add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
-    tenants_list = tenants.add_parser("list", help="every tenant with its connections (one line per tenant)")
+    tenants_list = tenants.add_parser(
+        "list", help="list tenants with their connections, one line per tenant (problems first)"
+    )
     tenants_list.add_argument(
         "--status", choices=STATUSES, help="only tenants with a connection in this status"
     )
+    _paging_options(tenants_list, "tenants")
     show = tenants.add_parser("show", help="connections, profiles and recent refresh attempts of one tenant")
     show.add_argument("tenant")
     return parser
+
+
+def _paging_options(parser: argparse.ArgumentParser, items: str) -> None:
+    parser.add_argument(
+        "--limit", type=int, default=DEFAULT_PAGE_SIZE, help=f"{items} per page, 1-{MAX_PAGE_SIZE}"
+    )
+    parser.add_argument("--all", action="store_true", help="follow every page")
+    parser.add_argument("--next-token", help="continue a previous listing (same --status)")
 
 
 def default_client(args: argparse.Namespace, io: Io) -> AdminClient:
@@ -156,11 +171,13 @@ def main(
 def _validate(args: argparse.Namespace) -> None:
     if args.timeout <= 0:
         raise CliError(ExitCode.USAGE, "--timeout must be positive")
-    if args.group == "connections" and args.command == "list":
-        if not 1 <= args.limit <= 100:
-            raise CliError(ExitCode.USAGE, "--limit must be between 1 and 100")
+    if args.command == "list":
+        if not 1 <= args.limit <= MAX_PAGE_SIZE:
+            raise CliError(ExitCode.USAGE, f"--limit must be between 1 and {MAX_PAGE_SIZE}")
         if args.all and args.next_token:
             raise CliError(ExitCode.USAGE, "--all and --next-token cannot be combined")
+    if args.group == "sessions" and args.url_only and args.json:
+        raise CliError(ExitCode.USAGE, "--url-only and --json cannot be combined")
     if args.group == "connections" and args.command == "disconnect" and not 7 <= args.recovery_days <= 30:
         raise CliError(ExitCode.USAGE, "--recovery-days must be between 7 and 30")
 
@@ -196,8 +213,11 @@ def _read_secret(io: Io) -> str:
 
 
 def _credentials_set(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
-    secret = _read_secret(io)
+    # Fail fast, before asking for the secret: finding the API (stack look-up: exit 5 when it
+    # is missing) and loading the AWS credentials to sign with (exit 4).
     client = client_factory(args, io)
+    client.check_credentials()
+    secret = _read_secret(io)
     written = client.request(
         "PUT", ("client-credentials",), body={"client_id": args.client_id, "client_secret": secret}
     ).body
@@ -246,6 +266,9 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
     if args.json:
         io.print(output.as_json(created))
         return int(ExitCode.OK)
+    if args.url_only:
+        io.print(str(created.get("consent_url")))
+        return int(ExitCode.OK)
     io.print(f"Connect session for tenant {output.cell(created.get('tenant_id'))}")
     io.print(f"Expires: {output.when(created.get('expires_at'))}")
     io.print("Consent URL (send it to the advertiser; it works once):")
@@ -254,13 +277,20 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
     return int(ExitCode.OK)
 
 
-def _fetch_connections(
-    client: AdminClient, *, status: str | None, limit: int, token: str | None, every_page: bool
+def _fetch_pages(
+    client: AdminClient,
+    resource: str,
+    *,
+    status: str | None,
+    limit: int,
+    token: str | None,
+    every_page: bool,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``GET /admin/<resource>`` (or every page): its items and the next token."""
     items: list[dict[str, Any]] = []
     while True:
         page = client.request(
-            "GET", ("connections",), query={"status": status, "limit": limit, "next_token": token}
+            "GET", (resource,), query={"status": status, "limit": limit, "next_token": token}
         ).body
         items.extend(page.get("items") or [])
         token = page.get("next_token")
@@ -268,9 +298,10 @@ def _fetch_connections(
             return items, token
 
 
-def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
-    items, token = _fetch_connections(
+def _list(args: argparse.Namespace, io: Io, client_factory: ClientFactory, resource: str) -> int:
+    items, token = _fetch_pages(
         client_factory(args, io),
+        resource,
         status=args.status,
         limit=args.limit,
         token=args.next_token,
@@ -279,20 +310,19 @@ def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFa
     if args.json:
         io.print(output.as_json({"items": items, "next_token": token}))
         return int(ExitCode.OK)
-    io.print(output.connections_table(items))
+    render = output.connections_table if resource == "connections" else output.tenants_table
+    io.print(render(items))
     if token:
-        io.note(f"More connections: add --all, or --next-token {token}")
+        io.note(f"More {resource}: add --all, or --next-token {token}")
     return int(ExitCode.OK)
+
+
+def _connections_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    return _list(args, io, client_factory, "connections")
 
 
 def _tenants_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
-    # The API lists connections; a tenant is the group of its connections (one per region).
-    items, _ = _fetch_connections(
-        client_factory(args, io), status=args.status, limit=100, token=None, every_page=True
-    )
-    tenants = output.group_by_tenant(items)
-    io.print(output.as_json({"tenants": tenants}) if args.json else output.tenants_table(tenants))
-    return int(ExitCode.OK)
+    return _list(args, io, client_factory, "tenants")
 
 
 def _tenants_show(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:

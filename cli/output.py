@@ -179,39 +179,23 @@ def resync_text(result: dict[str, Any]) -> str:
     return head + "\n" + table(("profile id", "country", "account", "access", "gone"), rows)
 
 
-def group_by_tenant(connections: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per tenant: its connections' regions and statuses, summed profiles, worst failures."""
-    tenants: dict[str, dict[str, Any]] = {}
-    for c in connections:
-        tenant = tenants.setdefault(
-            str(c.get("tenant_id")),
-            {
-                "tenant_id": c.get("tenant_id"),
-                "connections": [],
-                "profile_count": 0,
-                "consecutive_failures": 0,
-            },
-        )
-        tenant["connections"].append({"region": c.get("region"), "status": c.get("status")})
-        tenant["profile_count"] += int(c.get("profile_count") or 0)
-        tenant["consecutive_failures"] = max(
-            tenant["consecutive_failures"], int(c.get("consecutive_failures") or 0)
-        )
-    for tenant in tenants.values():
-        tenant["connections"].sort(key=lambda x: str(x["region"]))
-    return [tenants[name] for name in sorted(tenants)]
-
-
 def tenants_table(tenants: Sequence[dict[str, Any]]) -> str:
+    """``GET /admin/tenants`` items: one line per tenant. Token expiry and last refresh are the
+    API's tenant figures (soonest expiry and oldest last success among active connections)."""
     if not tenants:
         return "No tenants."
     rows = [
         [
-            t["tenant_id"],
-            ", ".join(f"{c['region']} {c['status']}" for c in t["connections"]),
-            t["profile_count"],
-            t["consecutive_failures"],
+            t.get("tenant_id"),
+            t.get("status"),
+            ", ".join(f"{c.get('region')} {c.get('status')}" for c in t.get("connections") or []),
+            t.get("profile_count", 0),
+            when(t.get("soonest_access_token_expires_at")),
+            when(t.get("stalest_refresh_success_at")),
+            t.get("consecutive_failures", 0),
         ]
         for t in tenants
     ]
-    return table(("tenant", "connections", "profiles", "max failures"), rows)
+    return table(
+        ("tenant", "status", "connections", "profiles", "token expires", "last refresh", "failures"), rows
+    )

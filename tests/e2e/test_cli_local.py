@@ -155,6 +155,11 @@ def test_operator_connects_lists_refreshes_and_disconnects_a_tenant(local: Any) 
     table = cli(local, "connections", "list")
     assert table.returncode == 0 and "e2e-tenant" in table.stdout and "TENANT" in table.stdout
 
+    tenants = cli_json(local, "tenants", "list", "--status", "active", "--limit", "1", "--all")
+    (tenant,) = [t for t in tenants["items"] if t["tenant_id"] == "e2e-tenant"]
+    assert tenant["status"] == "active" and [c["region"] for c in tenant["connections"]] == ["NA"]
+    assert tenant["soonest_access_token_expires_at"] is not None
+
     refreshed = cli_json(local, "connections", "refresh", "e2e-tenant", "NA")
     assert refreshed["attempt"]["outcome"] == "succeeded"
 
@@ -180,6 +185,14 @@ def test_operator_connects_lists_refreshes_and_disconnects_a_tenant(local: Any) 
     # No secret the emulator issued ever reached the operator's terminal
     for issued in emu.issued_secrets():
         assert issued not in json.dumps([created, listing, refreshed, detail, resynced, gone])
+
+
+def test_sessions_create_url_only_prints_a_consent_url_that_opens(local: Any) -> None:
+    run = cli(local, "sessions", "create", "e2e-url-only", "--url-only")
+    assert run.returncode == 0, run.stderr
+    (url,) = run.stdout.splitlines()
+    page = requests.get(url, timeout=30)
+    assert page.status_code == 200 and "e2e-url-only" in page.text
 
 
 def test_cli_errors_against_local_mode(local: Any) -> None:

@@ -8,7 +8,7 @@ listing pages with an opaque token.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +17,8 @@ from ads_connect.logic.ports import (
     ClientCredentials,
     ClientCredentialsMissingError,
     ConnectionStore,
+    InvalidClientError,
+    InvalidGrantError,
     Lease,
     LeaseHeldError,
     OperatorPause,
@@ -174,17 +176,26 @@ class MemoryStore:
 class MemoryVault:
     def __init__(self, credentials: ClientCredentials | None = None) -> None:
         self.credentials = credentials
+        # What a warm container's five-minute cache still holds after another container wrote
+        # new credentials: handed out by a cached read, replaced by a fresh one.
+        self.stale_cache: ClientCredentials | None = None
+        self.credential_reads: list[bool] = []  # the ``fresh`` flag of every read
         self.refresh_tokens: dict[tuple[str, Region], StoredRefreshToken] = {}
         self.deleted: list[tuple[str, Region, int]] = []
         self.access_tokens: dict[tuple[str, Region], PublishedAccessToken] = {}
 
-    def read_client_credentials(self) -> ClientCredentials:
+    def read_client_credentials(self, *, fresh: bool = False) -> ClientCredentials:
+        self.credential_reads.append(fresh)
+        if self.stale_cache is not None and not fresh:
+            return self.stale_cache
+        self.stale_cache = None
         if self.credentials is None:
             raise ClientCredentialsMissingError("client credentials not set")
         return self.credentials
 
     def write_client_credentials(self, credentials: ClientCredentials) -> None:
         self.credentials = credentials
+        self.stale_cache = None
 
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None:
         return self.refresh_tokens.get((tenant_id, region))
@@ -214,6 +225,12 @@ class ScriptedLwa:
     def __init__(self) -> None:
         self.errors: list[Exception] = []
         self.calls: list[tuple[Region, str, str]] = []
+        self.secrets_used: list[str] = []  # the client secret of each call (fake values only)
+        # Runs inside each ``refresh`` call, before it answers (e.g. a concurrent write).
+        self.during_call: Callable[[], None] | None = None
+        # When set, LWA's client authentication: a secret outside it gets ``invalid_client``, one
+        # inside it gets ``invalid_grant`` for the credentials check's made-up refresh token.
+        self.valid_secrets: set[str] | None = None
 
     def exchange_code(
         self,
@@ -228,6 +245,15 @@ class ScriptedLwa:
 
     def refresh(self, region: Region, *, refresh_token: str, credentials: ClientCredentials) -> TokenGrant:
         self.calls.append((region, refresh_token, credentials.client_id))
+        self.secrets_used.append(credentials.client_secret)
+        if self.during_call is not None:
+            self.during_call()
+        if self.valid_secrets is not None:
+            if credentials.client_secret not in self.valid_secrets:
+                raise InvalidClientError(
+                    "client authentication failed", error_code="invalid_client", status=401
+                )
+            raise InvalidGrantError("the refresh token is invalid", error_code="invalid_grant", status=400)
         if self.errors:
             raise self.errors.pop(0)
         return TokenGrant(access_token="fake-access", refresh_token=None, expires_in=3600)
@@ -310,17 +336,14 @@ def make_connection(
     **updates: Any,
 ) -> Connection:
     now = (clock or FakeClock()).now()
-    return Connection(
-        tenant_id=tenant_id,
-        region=region,
-        status=status,
-        grant_version=1,
-        connected_at=now - timedelta(days=1),
-        access_token_expires_at=now + timedelta(minutes=40),
-        refresh_due_at=now + timedelta(minutes=25),
-        profile_count=1,
-        **updates,
-    )
+    fields: dict[str, Any] = {
+        "grant_version": 1,
+        "connected_at": now - timedelta(days=1),
+        "access_token_expires_at": now + timedelta(minutes=40),
+        "refresh_due_at": now + timedelta(minutes=25),
+        "profile_count": 1,
+    }
+    return Connection(tenant_id=tenant_id, region=region, status=status, **(fields | updates))
 
 
 def make_profile(

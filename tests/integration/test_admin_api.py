@@ -423,6 +423,17 @@ def test_cli_and_handler_agree_end_to_end(gateway: Gateway) -> None:
     code, out, _ = gateway.cli("connections", "list", "--status", "reauthorization_required")
     assert code == 0 and "broken" in out and "tenant-0" not in out
 
+    code, out, err = gateway.cli("tenants", "list", "--limit", "2")
+    assert code == 0 and "--next-token" in err
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["broken", "tenant-0"]
+    code, out, _ = gateway.cli("--json", "tenants", "list", "--limit", "1", "--all")
+    tenants = json.loads(out)["items"]
+    assert [t["tenant_id"] for t in tenants] == ["broken", "tenant-0", "tenant-1", "tenant-2"]
+    assert tenants[0]["status"] == "reauthorization_required"
+
+    code, out, _ = gateway.cli("sessions", "create", "tenant-0", "--url-only")
+    assert code == 0 and out.strip().startswith("https://") and len(out.splitlines()) == 1
+
     code, out, _ = gateway.cli("connections", "refresh", "tenant-1", "na")
     assert code == 0 and "succeeded" in out
     code, out, _ = gateway.cli("--json", "tenants", "show", "tenant-1")
@@ -525,6 +536,46 @@ def test_moto_credentials_write_and_check_clear_the_stored_pause(moto_api: Moto)
     assert moto_api.lwa.calls[0][2] == TEST_CLIENT_ID
 
 
+def test_moto_set_then_check_on_another_warm_container_checks_the_new_secret(
+    moto_api: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ads_connect.adapters.secrets import SecretsManagerVault
+
+    # Given two warm containers: A (moto_api's service) cached the right secret minutes ago
+    container_a = admin._service
+    assert moto_api.vault.read_client_credentials().client_secret == TEST_CLIENT_SECRET
+    moto_api.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, moto_api.clock.now(), "invalid_client")
+    )
+    moto_api.lwa.valid_secrets = {TEST_CLIENT_SECRET}
+    # When `credentials set` lands on container B with a wrong secret...
+    container_b = AdminService(
+        moto_api.store,
+        SecretsManagerVault(AdminSettings.from_environment()),
+        moto_api.lwa,
+        RecordingEvents(),
+        moto_api.clock,
+        moto_api.flows.refresh_now,
+        moto_api.flows.resync,
+        moto_api.flows.create_session,
+    )
+    monkeypatch.setattr(admin, "_service", container_b)
+    status, _ = moto_api.call(
+        "PUT", "/admin/client-credentials", body={"client_id": TEST_CLIENT_ID, "client_secret": "wrong-fake"}
+    )
+    assert status == 200
+    # ...and `credentials check` on container A
+    monkeypatch.setattr(admin, "_service", container_a)
+    status, body = moto_api.call("POST", "/admin/client-credentials/check")
+
+    # Then A probed the secret now stored, not its cached copy: rejected, still paused
+    assert status == 200 and body["result"] == "rejected" and body["pause_cleared"] is False
+    assert moto_api.lwa.secrets_used == ["wrong-fake"]
+    assert moto_api.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    # And A's refreshes use the new secret from now on, not the one cached before
+    assert moto_api.vault.read_client_credentials().client_secret == "wrong-fake"
+
+
 def test_moto_check_without_a_stored_secret_is_409(moto_api: Moto) -> None:
     boto3.client("secretsmanager", region_name=moto_api.aws.region).delete_secret(
         SecretId=moto_api.aws.lwa_secret_id, ForceDeleteWithoutRecovery=True
@@ -560,6 +611,44 @@ def test_moto_listing_pages_across_statuses_with_the_status_index(moto_api: Moto
         "GET", "/admin/connections", query={"status": "disconnected", "next_token": first["next_token"]}
     )
     assert status == 400 and body["error"]["code"] == "invalid_next_token"
+
+
+def test_moto_tenants_listing_reads_the_status_index_and_lists_each_tenant_once(moto_api: Moto) -> None:
+    # Given tenants with connections in several regions and statuses
+    for region in (Region.EU, Region.FE, Region.NA):
+        moto_api.connect("multi", region, profile_count=2)
+    moto_api.connect("mixed", Region.NA)
+    moto_api.connect(
+        "mixed", Region.EU, status=ConnectionStatus.REAUTHORIZATION_REQUIRED, consecutive_failures=2
+    )
+    moto_api.connect("solo", Region.NA)
+    moto_api.connect("gone", Region.NA, status=ConnectionStatus.DISCONNECTED)
+
+    # When the operator pages through one tenant at a time
+    seen: list[dict[str, Any]] = []
+    token = None
+    for _ in range(20):
+        status, body = moto_api.call(
+            "GET", "/admin/tenants", query={"limit": "1", **({"next_token": token} if token else {})}
+        )
+        assert status == 200 and len(body["items"]) <= 1
+        seen += body["items"]
+        token = body["next_token"]
+        if not token:
+            break
+
+    # Then each tenant comes once, problems first, with all its connections
+    assert [t["tenant_id"] for t in seen] == ["mixed", "multi", "solo", "gone"]
+    multi = seen[1]
+    assert [c["region"] for c in multi["connections"]] == ["EU", "FE", "NA"] and multi["profile_count"] == 6
+    assert seen[0]["status"] == "reauthorization_required" and seen[0]["consecutive_failures"] == 2
+
+    status, body = moto_api.call("GET", "/admin/tenants", query={"status": "active", "limit": "2"})
+    assert [t["tenant_id"] for t in body["items"]] == ["mixed", "multi"]
+    status, body = moto_api.call(
+        "GET", "/admin/tenants", query={"status": "active", "limit": "2", "next_token": body["next_token"]}
+    )
+    assert [t["tenant_id"] for t in body["items"]] == ["solo"]
 
 
 def test_moto_tenant_detail_refresh_and_lease(moto_api: Moto) -> None:

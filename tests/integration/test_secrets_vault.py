@@ -70,13 +70,46 @@ def test_placeholder_or_malformed_client_secret_reads_as_missing(
     assert "secret" in str(raised.value) and body not in str(raised.value)
 
 
-def test_written_client_credentials_are_read_back_at_once(settings: CoreSettings) -> None:
-    vault = SecretsManagerVault(settings)
-    vault.read_client_credentials()
-    vault.write_client_credentials(
-        ClientCredentials("amzn1.application-oa2-client.new", "new-fixture-secret")
+def _count_reads(client: Any) -> list[str]:
+    """GetSecretValue calls made through ``client`` (their SecretId only)."""
+    reads: list[str] = []
+    client.meta.events.register(
+        "before-parameter-build.secretsmanager.GetSecretValue",
+        lambda params, **_: reads.append(params["SecretId"]),
     )
-    assert vault.read_client_credentials().client_secret == "new-fixture-secret"
+    return reads
+
+
+def test_written_client_credentials_are_what_this_container_caches(
+    settings: CoreSettings, secrets_client
+) -> None:  # type: ignore[no-untyped-def]
+    reads = _count_reads(secrets_client)
+    vault = SecretsManagerVault(settings, client=secrets_client, monotonic=_Ticker())
+    vault.read_client_credentials()
+    new = ClientCredentials("amzn1.application-oa2-client.new", "new-fixture-secret")
+    vault.write_client_credentials(new)
+    before = len(reads)
+    # The cached value is the one just written, without another read
+    assert vault.read_client_credentials() == new
+    assert len(reads) == before
+
+
+def test_a_fresh_read_skips_the_cache_and_refreshes_it(settings: CoreSettings, secrets_client) -> None:  # type: ignore[no-untyped-def]
+    # Given a warm container that cached the credentials, and another one that then wrote new ones
+    reads = _count_reads(secrets_client)
+    ticker = _Ticker()
+    warm = SecretsManagerVault(settings, client=secrets_client, monotonic=ticker)
+    assert warm.read_client_credentials().client_secret == TEST_CLIENT_SECRET
+    SecretsManagerVault(settings).write_client_credentials(ClientCredentials(TEST_CLIENT_ID, "set-elsewhere"))
+    assert warm.read_client_credentials().client_secret == TEST_CLIENT_SECRET  # the 5-minute cache
+    # Then a fresh read returns what is stored, and the cache holds it from then on
+    assert warm.read_client_credentials(fresh=True).client_secret == "set-elsewhere"
+    reads_after_fresh = len(reads)
+    assert warm.read_client_credentials().client_secret == "set-elsewhere"
+    assert len(reads) == reads_after_fresh == 2
+    ticker.value = 299  # the refreshed entry's five minutes started at the fresh read
+    assert warm.read_client_credentials().client_secret == "set-elsewhere"
+    assert len(reads) == 2
 
 
 def test_refresh_token_secret_is_created_private_then_overwritten(

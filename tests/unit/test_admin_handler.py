@@ -11,6 +11,7 @@ import pytest
 from ads_connect.handlers import admin
 from ads_connect.logic.admin import AdminService
 from ads_connect.logic.ports import (
+    AmazonRequestRejectedError,
     ClientCredentials,
     InvalidGrantError,
     LeaseHeldError,
@@ -20,7 +21,7 @@ from ads_connect.logic.ports import (
 from ads_connect.logic.refresh import DeadlineTooCloseError
 from ads_connect.models.records import ConnectionStatus
 from ads_connect.regions import Region
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
 from tests.fakes.clock import FakeClock
 from tests.fakes.http_api import CALLER_ARN, FakeLambdaContext, http_event
@@ -82,15 +83,31 @@ def assert_error(body: dict[str, Any], code: str) -> None:
 # -- the IAM guard ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [("GET", "/admin/connections"), ("PUT", "/admin/client-credentials"), ("GET", "/admin/unknown")],
-)
+EVERY_ROUTE = [
+    ("PUT", "/admin/client-credentials"),
+    ("POST", "/admin/client-credentials/check"),
+    ("POST", "/admin/tenants/acme/connect-sessions"),
+    ("GET", "/admin/connections"),
+    ("GET", "/admin/tenants"),
+    ("GET", "/admin/tenants/acme"),
+    ("POST", "/admin/tenants/acme/connections/NA/refresh"),
+    ("POST", "/admin/tenants/acme/connections/NA/resync-profiles"),
+    ("DELETE", "/admin/tenants/acme/connections/NA"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), [*EVERY_ROUTE, ("GET", "/admin/unknown")])
 def test_requests_without_iam_context_are_forbidden(api: Api, method: str, path: str) -> None:
+    api.add("acme")
+    before = api.store.get_connection("acme", Region.NA)
     status, body, _ = api.call(method, path, iam=False, body={"client_id": "x", "client_secret": FAKE_SECRET})
     assert status == 403
     assert_error(body, "forbidden")
+    # Nothing ran: no write, no flow, no probe, no read of the store
     assert api.vault.credentials is not None and api.vault.credentials.client_id != "x"
+    assert api.vault.credential_reads == [] and api.lwa.calls == [] and api.store.status_queries == []
+    assert not (api.flows.refresh_calls or api.flows.resync_calls or api.flows.session_calls)
+    assert api.store.get_connection("acme", Region.NA) == before and api.vault.deleted == []
 
 
 def test_empty_iam_context_is_forbidden(api: Api) -> None:
@@ -123,6 +140,10 @@ def test_put_client_credentials_writes_and_never_echoes_the_secret(api: Api) -> 
         ({"client_id": "x y", "client_secret": FAKE_SECRET}, "body.client_id"),
         ({"client_id": "x", "client_secret": FAKE_SECRET, "extra": 1}, "body.extra"),
         ({"client_id": "x", "client_secret": ""}, "body.client_secret"),
+        ({"client_id": "x", "client_secret": "s" * 513}, "body.client_secret"),
+        ({"client_id": "x" * 257, "client_secret": FAKE_SECRET}, "body.client_id"),
+        ({"client_id": "", "client_secret": FAKE_SECRET}, "body.client_id"),
+        ({"client_id": 5, "client_secret": FAKE_SECRET}, "body.client_id"),
         ([1, 2], "body"),
     ],
 )
@@ -193,22 +214,48 @@ def test_create_connect_session_with_and_without_body(api: Api) -> None:
         {"lifetime_seconds": 10},
         {"lifetime_seconds": 8 * 24 * 3600},
         {"display_name": ""},
+        {"display_name": "x" * 81},
+        {"return_url": ""},
+        {"return_url": "https://app.example.com/" + "x" * 2048},
+        {"lifetime_seconds": "an hour"},
+        {"region": "na"},
         {"unknown": 1},
+        [1],
     ],
 )
-def test_create_connect_session_validation(api: Api, payload: dict[str, Any]) -> None:
+def test_create_connect_session_validation(api: Api, payload: Any) -> None:
     status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions", body=payload)
     assert status == 400
     assert_error(body, "invalid_request")
     assert api.flows.session_calls == []
 
 
+def test_create_connect_session_with_a_body_that_is_not_json(api: Api) -> None:
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions", raw_body="{region: EU")
+    assert status == 400
+    assert_error(body, "invalid_json")
+    assert api.flows.session_calls == []
+
+
+TENANT_ROUTES = [
+    ("POST", "/admin/tenants/{}/connect-sessions"),
+    ("GET", "/admin/tenants/{}"),
+    ("POST", "/admin/tenants/{}/connections/NA/refresh"),
+    ("POST", "/admin/tenants/{}/connections/NA/resync-profiles"),
+    ("DELETE", "/admin/tenants/{}/connections/NA"),
+]
+
+
+@pytest.mark.parametrize(("method", "route"), TENANT_ROUTES)
 @pytest.mark.parametrize("tenant", ["bad!id", "-leading-dash", "x" * 65, "%3Cscript%3E"])
-def test_bad_tenant_ids_are_rejected_without_reflection(api: Api, tenant: str) -> None:
-    status, body, _ = api.call("POST", f"/admin/tenants/{tenant}/connect-sessions")
+def test_bad_tenant_ids_are_rejected_without_reflection(
+    api: Api, method: str, route: str, tenant: str
+) -> None:
+    status, body, _ = api.call(method, route.format(tenant))
     assert status == 400
     assert_error(body, "invalid_tenant_id")
     assert tenant not in body["error"]["message"]
+    assert not (api.flows.refresh_calls or api.flows.resync_calls or api.flows.session_calls)
 
 
 # -- listing ------------------------------------------------------------------------------------
@@ -253,6 +300,8 @@ def test_list_connections_by_status(api: Api) -> None:
         ({"limit": "0"}, "invalid_request"),
         ({"limit": "101"}, "invalid_request"),
         ({"limit": "ten"}, "invalid_request"),
+        ({"next_token": ""}, "invalid_request"),
+        ({"next_token": "x" * 4097}, "invalid_request"),
         ({"next_token": "garbage!"}, "invalid_next_token"),
     ],
 )
@@ -260,6 +309,54 @@ def test_list_connections_validation(api: Api, query: dict[str, str], code: str)
     status, body, _ = api.call("GET", "/admin/connections", query=query)
     assert status == 400
     assert_error(body, code)
+
+
+def test_list_tenants_pages_with_every_connection_of_each_tenant(api: Api) -> None:
+    api.add("acme", Region.NA, profile_count=2)
+    api.add("acme", Region.EU, status=ConnectionStatus.REAUTHORIZATION_REQUIRED, consecutive_failures=2)
+    api.add("beta")
+    api.add("gamma", status=ConnectionStatus.DISCONNECTED)
+
+    status, first, _ = api.call("GET", "/admin/tenants", query={"limit": "2"})
+    assert status == 200
+    assert [t["tenant_id"] for t in first["items"]] == ["acme", "beta"]
+    acme = first["items"][0]
+    assert acme["status"] == "reauthorization_required"
+    assert [(c["region"], c["status"]) for c in acme["connections"]] == [
+        ("EU", "reauthorization_required"),
+        ("NA", "active"),
+    ]
+    assert acme["profile_count"] == 3 and acme["consecutive_failures"] == 2
+    assert {"soonest_access_token_expires_at", "stalest_refresh_success_at"} <= set(acme)
+    assert {"access_token_expires_at", "last_refresh_success_at", "profile_count"} <= set(
+        acme["connections"][0]
+    )
+    status, second, _ = api.call(
+        "GET", "/admin/tenants", query={"limit": "2", "next_token": first["next_token"]}
+    )
+    assert status == 200 and [t["tenant_id"] for t in second["items"]] == ["gamma"]
+
+    status, body, _ = api.call("GET", "/admin/tenants", query={"status": "active"})
+    assert [t["tenant_id"] for t in body["items"]] == ["acme", "beta"] and body["next_token"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"status": "bogus"}, "invalid_request"),
+        ({"limit": "0"}, "invalid_request"),
+        ({"limit": "101"}, "invalid_request"),
+        ({"limit": "ten"}, "invalid_request"),
+        ({"next_token": ""}, "invalid_request"),
+        ({"next_token": "x" * 4097}, "invalid_request"),
+        ({"next_token": "garbage!"}, "invalid_next_token"),
+    ],
+)
+def test_list_tenants_validation(api: Api, query: dict[str, str], code: str) -> None:
+    status, body, _ = api.call("GET", "/admin/tenants", query=query)
+    assert status == 400
+    assert_error(body, code)
+    assert api.store.status_queries == []
 
 
 # -- tenant detail ------------------------------------------------------------------------------
@@ -382,7 +479,9 @@ def test_disconnect_unknown_connection(api: Api) -> None:
 # -- routing and unexpected failures ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/admin/nothing", "/admin/tenants", "/admin/tenants/a/b/c/d/e", "/other"])
+@pytest.mark.parametrize(
+    "path", ["/admin/nothing", "/admin/tenants/a/connections", "/admin/tenants/a/b/c/d/e", "/admin", "/other"]
+)
 def test_unknown_route(api: Api, path: str) -> None:
     status, body, _ = api.call("GET", path)
     assert status == 404
@@ -394,6 +493,11 @@ def test_unknown_route(api: Api, path: str) -> None:
     [
         ("GET", "/admin/client-credentials", "PUT"),
         ("DELETE", "/admin/connections", "GET"),
+        ("POST", "/admin/tenants", "GET"),
+        ("DELETE", "/admin/tenants/acme", "GET"),
+        ("GET", "/admin/client-credentials/check", "POST"),
+        ("GET", "/admin/tenants/acme/connect-sessions", "POST"),
+        ("GET", "/admin/tenants/acme/connections/NA/resync-profiles", "POST"),
         ("GET", "/admin/tenants/acme/connections/NA/refresh", "POST"),
         ("PUT", "/admin/tenants/acme/connections/NA", "DELETE"),
     ],
@@ -421,6 +525,163 @@ def test_unexpected_error_is_a_json_500_with_a_reference_only(api: Api) -> None:
     assert status == 500
     assert_error(body, "internal_error")
     assert "boom" not in json.dumps(body)
+
+
+# -- the reference in an error answer finds its cause in the logs ----------------------------------
+
+LEAKY = "fake-leaky-parameter-value"
+
+
+def _log_line(caplog: pytest.LogCaptureFixture, reference: str) -> dict[str, Any]:
+    lines = [r.__dict__ for r in caplog.records if getattr(r, "reference", None) == reference]
+    assert len(lines) == 1, "exactly one log line carries the answer's reference"
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "code", "cause"),
+    [
+        (
+            ClientError(
+                {
+                    "Error": {"Code": "ThrottlingException", "Message": f"Rate exceeded for {LEAKY}"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "req-0001"},
+                },
+                "PutItem",
+            ),
+            503,
+            "aws_unavailable",
+            {
+                "error_type": "ClientError",
+                "aws_operation": "PutItem",
+                "aws_error_code": "ThrottlingException",
+                "aws_http_status": 400,
+                "aws_request_id": "req-0001",
+            },
+        ),
+        (
+            ParamValidationError(report=f"Invalid type for parameter SecretString, value: {LEAKY}"),
+            503,
+            "aws_unavailable",
+            {"error_type": "ParamValidationError"},
+        ),
+        (
+            EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+            503,
+            "aws_unavailable",
+            {"error_type": "EndpointConnectionError"},
+        ),
+        (
+            AmazonRequestRejectedError(f"Amazon said {LEAKY}", error_code="invalid_scope", status=400),
+            502,
+            "amazon_error",
+            {
+                "error_type": "AmazonRequestRejectedError",
+                "amazon_error_code": "invalid_scope",
+                "amazon_status": 400,
+            },
+        ),
+        (
+            TransientAmazonError(f"timeout {LEAKY}", error_code="server_error", status=503),
+            503,
+            "amazon_unavailable",
+            {"error_type": "TransientAmazonError", "amazon_error_code": "server_error", "amazon_status": 503},
+        ),
+        (
+            LeaseHeldError(f"held by {LEAKY}"),
+            409,
+            "refresh_in_progress",
+            {"error_type": "LeaseHeldError"},
+        ),
+    ],
+)
+def test_the_reference_of_an_error_answer_is_logged_with_its_cause_and_no_message(
+    api: Api,
+    caplog: pytest.LogCaptureFixture,
+    failure: Exception,
+    status: int,
+    code: str,
+    cause: dict[str, Any],
+) -> None:
+    caplog.set_level("DEBUG")
+    api.add("acme")
+    api.flows.refresh_error = failure
+
+    answered, body, _ = api.call("POST", "/admin/tenants/acme/connections/NA/refresh")
+
+    assert answered == status
+    assert_error(body, code)
+    line = _log_line(caplog, body["error"]["reference"])
+    assert line["status"] == status and line["code"] == code
+    assert {key: line.get(key) for key in cause} == cause
+    everything = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    assert LEAKY not in everything and LEAKY not in json.dumps(body)
+
+
+def test_an_unexpected_error_logs_its_type_and_stack_under_the_reference_without_its_message(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    api.flows.session_error = RuntimeError(f"boom {FAKE_SECRET}")
+
+    status, body, _ = api.call("POST", "/admin/tenants/acme/connect-sessions")
+
+    assert status == 500
+    line = _log_line(caplog, body["error"]["reference"])
+    assert line["error_type"] == "RuntimeError" and line["levelname"] == "ERROR"
+    assert any("create_session" in frame for frame in line["stack"])  # where it was raised
+    everything = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    assert FAKE_SECRET not in everything and "boom" not in everything
+
+
+# -- every action that changes something is attributed to the caller -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "action", "region"),
+    [
+        (
+            "PUT",
+            "/admin/client-credentials",
+            {"client_id": "cid", "client_secret": FAKE_SECRET},
+            "write_client_credentials",
+            None,
+        ),
+        ("POST", "/admin/client-credentials/check", None, "check_client_credentials", None),
+        ("POST", "/admin/tenants/acme/connect-sessions", None, "create_connect_session", None),
+        ("POST", "/admin/tenants/acme/connections/na/refresh", None, "refresh_connection", "NA"),
+        ("POST", "/admin/tenants/acme/connections/NA/resync-profiles", None, "resync_profiles", "NA"),
+        ("DELETE", "/admin/tenants/acme/connections/NA", None, "disconnect", "NA"),
+    ],
+)
+def test_changing_actions_log_the_callers_iam_arn(
+    api: Api,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+    action: str,
+    region: str | None,
+) -> None:
+    caplog.set_level("INFO")
+    api.add("acme")
+    api.lwa.errors.append(InvalidGrantError("dead", error_code="invalid_grant", status=400))
+
+    status, _, _ = api.call(method, path, **({"body": body} if body else {}))
+
+    assert status in (200, 201)
+    (line,) = [r.__dict__ for r in caplog.records if r.getMessage() == "admin action"]
+    assert line["action"] == action and line["actor"] == CALLER_ARN
+    assert line.get("region") == region
+    assert line.get("tenant_id") == (None if "tenants" not in path else "acme")
+
+
+def test_reads_are_not_logged_as_actions(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    api.add("acme")
+    for path in ("/admin/connections", "/admin/tenants", "/admin/tenants/acme"):
+        assert api.call("GET", path)[0] == 200
+    assert [r for r in caplog.records if r.getMessage() == "admin action"] == []
 
 
 # -- no secret in a log line --------------------------------------------------------------------

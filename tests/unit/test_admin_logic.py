@@ -151,6 +151,75 @@ def test_check_transient_failure_propagates_and_concludes_nothing(world: World) 
     assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
 
 
+RIGHT = ClientCredentials("amzn1.application-oa2-client.fake", "fake-right-secret")
+WRONG = ClientCredentials("amzn1.application-oa2-client.fake", "fake-wrong-secret")
+
+
+def _pause(world: World) -> None:
+    world.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, world.clock.now(), "invalid_client")
+    )
+
+
+def test_check_after_a_wrong_secret_was_set_elsewhere_rejects_it_and_keeps_the_pause(world: World) -> None:
+    # Given this container still caches the right secret, and `credentials set` (served by
+    # another container) just stored a wrong one
+    _pause(world)
+    world.lwa.valid_secrets = {RIGHT.client_secret}
+    world.vault.stale_cache, world.vault.credentials = RIGHT, WRONG
+
+    check = world.service.check_client_credentials()
+
+    # Then the stored (wrong) secret is what was probed: rejected, refreshes stay paused
+    assert world.lwa.secrets_used == [WRONG.client_secret]
+    assert check.result is CredentialsCheckResult.REJECTED and not check.valid
+    assert not check.pause_cleared
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    # And the container's cache now holds what is stored
+    assert world.vault.stale_cache is None and world.vault.read_client_credentials() == WRONG
+
+
+def test_check_after_the_right_secret_was_set_elsewhere_accepts_it_and_lifts_the_pause(world: World) -> None:
+    _pause(world)
+    world.lwa.valid_secrets = {RIGHT.client_secret}
+    world.vault.stale_cache, world.vault.credentials = WRONG, RIGHT
+
+    check = world.service.check_client_credentials()
+
+    assert world.lwa.secrets_used == [RIGHT.client_secret]
+    assert check.result is CredentialsCheckResult.ACCEPTED and check.pause_cleared
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
+
+
+@pytest.mark.parametrize("written", [WRONG, RIGHT])
+def test_a_secret_written_while_the_check_runs_voids_its_verdict(
+    world: World, written: ClientCredentials
+) -> None:
+    # Given the right secret is probed, and while Amazon answers another `credentials set` lands
+    _pause(world)
+    world.lwa.valid_secrets = {RIGHT.client_secret}
+    world.vault.credentials = RIGHT if written is WRONG else WRONG
+
+    def concurrent_set() -> None:
+        world.vault.write_client_credentials(written)
+
+    world.lwa.during_call = concurrent_set
+
+    check = world.service.check_client_credentials()
+
+    # Then the verdict concerns a secret no longer stored: nothing is concluded or lifted
+    assert check.result is CredentialsCheckResult.INCONCLUSIVE and not check.valid
+    assert not check.pause_cleared
+    assert world.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is not None
+    assert "changed" in check.message and "again" in check.message
+
+
+def test_check_reads_the_credentials_fresh_every_time(world: World) -> None:
+    world.lwa.errors.append(InvalidGrantError("dead", error_code="invalid_grant", status=400))
+    world.service.check_client_credentials()
+    assert world.vault.credential_reads and all(world.vault.credential_reads)
+
+
 # -- listing ----------------------------------------------------------------------------------
 
 
@@ -214,6 +283,156 @@ def test_page_token_of_another_filter_is_rejected(world: World) -> None:
 def test_forged_page_tokens_are_rejected(world: World, token: str) -> None:
     with pytest.raises(InvalidPageTokenError):
         world.service.list_connections(status=None, limit=10, next_token=token)
+
+
+# -- tenants listing ----------------------------------------------------------------------------
+
+
+def _walk_tenants(world: World, *, status: ConnectionStatus | None, limit: int) -> list[list[str]]:
+    pages: list[list[str]] = []
+    token = None
+    for _ in range(100):
+        page = world.service.list_tenants(status=status, limit=limit, next_token=token)
+        assert len(page.items) <= limit
+        pages.append([t.tenant_id for t in page.items])
+        token = page.next_token
+        if token is None:
+            return pages
+    raise AssertionError("the tenants listing never ended")
+
+
+def _tenants_world(world: World) -> None:
+    world.add("acme", Region.NA, profile_count=2)
+    world.add("acme", Region.EU, status=ConnectionStatus.REAUTHORIZATION_REQUIRED, consecutive_failures=3)
+    world.add("beta", Region.NA)
+    for region in (Region.EU, Region.FE, Region.NA):
+        world.add("delta", region)
+    world.add("gamma", Region.EU, status=ConnectionStatus.DISCONNECTED)
+    world.add("gamma", Region.NA, status=ConnectionStatus.DISCONNECTED)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 50])
+def test_tenants_are_listed_once_under_their_most_urgent_status(world: World, limit: int) -> None:
+    _tenants_world(world)
+
+    pages = _walk_tenants(world, status=None, limit=limit)
+
+    assert [t for page in pages for t in page] == ["acme", "beta", "delta", "gamma"]
+    # Only the status index and per-tenant reads: never a scan
+    assert {q[0] for q in world.store.status_queries} == set(ConnectionStatus)
+    # No index page asked for more connections than there were tenant slots left
+    assert all(q[1] <= limit for q in world.store.status_queries)
+
+
+def test_a_tenant_split_across_index_pages_is_listed_once_with_every_connection(world: World) -> None:
+    _tenants_world(world)
+
+    pages = _walk_tenants(world, status=ConnectionStatus.ACTIVE, limit=1)
+
+    assert [t for page in pages for t in page] == ["acme", "beta", "delta"]
+    first = world.service.list_tenants(status=ConnectionStatus.ACTIVE, limit=3, next_token=None)
+    delta = next(t for t in first.items if t.tenant_id == "delta")
+    assert [c.region for c in delta.connections] == [Region.EU, Region.FE, Region.NA]
+    # With a filter, a tenant with a connection in it shows all its connections
+    acme = first.items[0]
+    assert [(c.region, c.status) for c in acme.connections] == [
+        (Region.EU, ConnectionStatus.REAUTHORIZATION_REQUIRED),
+        (Region.NA, ConnectionStatus.ACTIVE),
+    ]
+
+
+def test_a_tenant_summary_has_the_figures_an_operator_scans_for(world: World) -> None:
+    now = world.clock.now()
+    world.add(
+        "acme",
+        Region.NA,
+        profile_count=2,
+        consecutive_failures=1,
+        access_token_expires_at=now + timedelta(minutes=30),
+        last_refresh_success_at=now - timedelta(minutes=10),
+    )
+    world.add(
+        "acme",
+        Region.FE,
+        profile_count=4,
+        access_token_expires_at=now + timedelta(minutes=50),
+        last_refresh_success_at=now - timedelta(minutes=40),
+    )
+    world.add(
+        "acme",
+        Region.EU,
+        status=ConnectionStatus.REAUTHORIZATION_REQUIRED,
+        profile_count=1,
+        consecutive_failures=5,
+        access_token_expires_at=now - timedelta(hours=3),  # dead: not the soonest live expiry
+        last_refresh_success_at=now - timedelta(days=2),
+    )
+
+    (acme,) = world.service.list_tenants(status=None, limit=10, next_token=None).items
+
+    assert acme.status is ConnectionStatus.REAUTHORIZATION_REQUIRED
+    assert acme.profile_count == 7 and acme.consecutive_failures == 5
+    assert acme.soonest_access_token_expires_at == now + timedelta(minutes=30)
+    assert acme.stalest_refresh_success_at == now - timedelta(minutes=40)
+    assert [c.region for c in acme.connections] == [Region.EU, Region.FE, Region.NA]
+
+
+def test_a_tenants_page_that_skips_many_stops_early_within_its_read_budget(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ads_connect.logic import admin as admin_logic
+
+    # Given many tenants listed under reauthorization_required that also have active connections
+    for i in range(12):
+        world.add(f"t{i:02}", Region.EU, status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+        world.add(f"t{i:02}", Region.NA)
+    world.add("zeta", Region.NA)
+    monkeypatch.setattr(admin_logic, "TENANT_LISTING_MAX_READS", 8)
+    reads: list[str] = []
+    list_connections = world.store.list_connections
+
+    def counting(tenant_id: str):  # type: ignore[no-untyped-def]
+        reads.append(tenant_id)
+        return list_connections(tenant_id)
+
+    monkeypatch.setattr(world.store, "list_connections", counting)
+
+    token, seen, short_pages_with_more = None, [], 0
+    for _ in range(100):
+        queries_before, reads_before = len(world.store.status_queries), len(reads)
+        page = world.service.list_tenants(status=None, limit=3, next_token=token)
+        # Then no call spends more than its budget of store reads
+        spent = len(world.store.status_queries) - queries_before + len(reads) - reads_before
+        assert spent <= 8
+        seen += [t.tenant_id for t in page.items]
+        token = page.next_token
+        if token is None:
+            break
+        short_pages_with_more += len(page.items) < 3
+    # And every tenant is listed exactly once, the skipped ones under their urgent status
+    assert seen == [f"t{i:02}" for i in range(12)] + ["zeta"]
+    assert short_pages_with_more > 0
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not base64 !",
+        "eyJzIjoiYWN0aXZlIiwidCI6bnVsbCwibCI6NX0",  # {"s":"active","t":null,"l":5}
+    ],
+)
+def test_forged_tenant_page_tokens_are_rejected(world: World, token: str) -> None:
+    with pytest.raises(InvalidPageTokenError):
+        world.service.list_tenants(status=None, limit=10, next_token=token)
+
+
+def test_a_tenants_token_of_another_filter_is_rejected(world: World) -> None:
+    world.add("a1")
+    world.add("a2")
+    page = world.service.list_tenants(status=ConnectionStatus.ACTIVE, limit=1, next_token=None)
+    assert page.next_token is not None
+    with pytest.raises(InvalidPageTokenError):
+        world.service.list_tenants(status=ConnectionStatus.DISCONNECTED, limit=1, next_token=page.next_token)
 
 
 # -- tenant detail ------------------------------------------------------------------------------

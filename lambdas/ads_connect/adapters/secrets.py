@@ -96,12 +96,17 @@ class SecretsManagerVault:
 
     # --- client credentials -----------------------------------------------------------------
 
-    def read_client_credentials(self) -> ClientCredentials:
-        """Cached for five minutes: a rotated secret is picked up without a redeploy."""
-        with self._lock:
-            fresh = self._monotonic() - self._credentials_read_at < CLIENT_CREDENTIALS_CACHE_SECONDS
-            if self._credentials is not None and fresh:
-                return self._credentials
+    def read_client_credentials(self, *, fresh: bool = False) -> ClientCredentials:
+        """Cached for five minutes: a rotated secret is picked up without a redeploy.
+
+        ``fresh`` skips the cache, reads Secrets Manager now and caches what it read: the admin
+        credentials check uses it, because the ``credentials set`` before it may have run in
+        another (warm) container whose write this container's cache has not seen."""
+        if not fresh:
+            with self._lock:
+                cached_for = self._monotonic() - self._credentials_read_at
+                if self._credentials is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
+                    return self._credentials
         try:
             raw = self._client.get_secret_value(SecretId=self._lwa_secret_id)["SecretString"]
         except ClientError as error:
@@ -109,9 +114,7 @@ class SecretsManagerVault:
                 raise ClientCredentialsMissingError("the LWA client secret does not exist yet") from None
             raise
         credentials = self._parse_credentials(raw)
-        with self._lock:
-            self._credentials = credentials
-            self._credentials_read_at = self._monotonic()
+        self._remember_credentials(credentials)
         return credentials
 
     def write_client_credentials(self, credentials: ClientCredentials) -> None:
@@ -121,8 +124,13 @@ class SecretsManagerVault:
                 {"client_id": credentials.client_id, "client_secret": credentials.client_secret}
             ),
         )
+        # What was just stored is what this container uses from now on (not the old value).
+        self._remember_credentials(credentials)
+
+    def _remember_credentials(self, credentials: ClientCredentials) -> None:
         with self._lock:
-            self._credentials = None
+            self._credentials = credentials
+            self._credentials_read_at = self._monotonic()
 
     def forget_client_credentials(self) -> None:
         """Drop the cache (after ``invalid_client``: the operator may just have fixed it)."""

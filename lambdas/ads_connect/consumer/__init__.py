@@ -131,6 +131,9 @@ class AdsApiSession(requests.Session):
         response = super().request(method, target, *args, **kwargs)
         if response.status_code == 401:
             # The token may have been refreshed since we cached it: re-read once, retry once.
+            # The first answer is closed first: with ``stream=True`` its body is never read, and
+            # an unclosed response keeps its pooled connection checked out.
+            response.close()
             self._apply(self._cache.get(force=True))
             response = super().request(method, target, *args, **kwargs)
         return response

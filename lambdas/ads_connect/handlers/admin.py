@@ -8,6 +8,7 @@ and the reference is logged with it; nothing here ever answers with a stack trac
 from __future__ import annotations
 
 import re
+import traceback
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -262,10 +263,50 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
 )
 
 
-def _error(status: HTTPStatus, code: str, message: str) -> Response[str]:
+def _cause(exc: BaseException) -> dict[str, Any]:
+    """What the log line says about the failure behind an error answer: types and codes only.
+
+    Never a message: botocore's can quote request parameters (``ParamValidationError`` repeats
+    their values, and a Secrets Manager write carries the secret), AWS's own text is free-form,
+    and Amazon's ``error_description`` is not even kept on ``AmazonError``."""
+    cause: dict[str, Any] = {"error_type": type(exc).__name__}
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        metadata = exc.response.get("ResponseMetadata", {})
+        cause["aws_operation"] = exc.operation_name
+        cause["aws_error_code"] = error.get("Code")
+        cause["aws_http_status"] = metadata.get("HTTPStatusCode")
+        cause["aws_request_id"] = metadata.get("RequestId")
+    elif isinstance(exc, AmazonError):
+        cause["amazon_error_code"] = exc.error_code
+        cause["amazon_status"] = exc.status
+    return cause
+
+
+def _stack(exc: BaseException) -> list[str]:
+    """``file:line in function`` for each frame of the traceback, innermost last, and the types of
+    the exceptions it was raised from: a traceback without the exception messages (or locals)."""
+    frames = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
+    chained = exc.__cause__ or exc.__context__
+    if chained is not None:
+        frames.append(f"raised while handling {type(chained).__name__}")
+    return frames
+
+
+def _error(status: HTTPStatus, code: str, message: str, *, exc: BaseException | None = None) -> Response[str]:
+    """The one error answer; its reference is logged in the same line as the failure's cause."""
     reference = uuid.uuid4().hex[:16]
-    log = logger.warning if status < HTTPStatus.INTERNAL_SERVER_ERROR else logger.error
-    log("admin request failed", extra={"status": int(status), "code": code, "reference": reference})
+    extra: dict[str, Any] = {"status": int(status), "code": code, "reference": reference}
+    if exc is not None:
+        extra.update(_cause(exc))
+    if status == HTTPStatus.INTERNAL_SERVER_ERROR and exc is not None:
+        # A bug: where it happened goes to the log (with the reference), never into the answer.
+        extra["stack"] = _stack(exc)
+        logger.error("admin request failed", extra=extra)
+    elif status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        logger.error("admin request failed", extra=extra)
+    else:
+        logger.warning("admin request failed", extra=extra)
     body = ErrorBody(error=ErrorDetail(code=code, message=message, reference=reference))
     return Response(
         status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body.model_dump_json()
@@ -318,15 +359,13 @@ def _not_found(_: NotFoundError) -> Response[str]:
 def _domain_or_unexpected(exc: Exception) -> Response[str]:
     for klass, status, code, message in _ERROR_MAP:
         if isinstance(exc, klass):
-            return _error(status, code, message)
-    reference_response = _error(
+            return _error(status, code, message, exc=exc)
+    return _error(
         HTTPStatus.INTERNAL_SERVER_ERROR,
         "internal_error",
         "An unexpected error occurred; the function's logs have the details under this reference.",
+        exc=exc,
     )
-    # The exception's type and traceback go to the log only (exceptions never hold secrets).
-    logger.exception("unexpected admin API error")
-    return reference_response
 
 
 # Registered by call, not decorator: the decorator is untyped and would erase these signatures.
@@ -368,6 +407,17 @@ def _actor() -> str | None:
     return str(value) if value else None
 
 
+def _log_action(action: str, tenant_id: str | None = None, region: Region | None = None) -> None:
+    """Attribute an action that changes something to the caller's IAM ARN, before it runs (so a
+    call that fails part-way is attributed too; its error line shares the correlation id)."""
+    extra: dict[str, Any] = {"action": action, "actor": _actor()}
+    if tenant_id is not None:
+        extra["tenant_id"] = tenant_id
+    if region is not None:
+        extra["region"] = region.value
+    logger.info("admin action", extra=extra)
+
+
 def _iam_context(event: dict[str, Any]) -> dict[str, Any] | None:
     context = event.get("requestContext")
     authorizer = context.get("authorizer") if isinstance(context, dict) else None
@@ -382,6 +432,7 @@ def _iam_context(event: dict[str, Any]) -> dict[str, Any] | None:
 
 @_route("PUT", "/admin/client-credentials")
 def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) -> Response[str]:
+    _log_action("write_client_credentials")
     written = service().write_client_credentials(body.client_id, body.client_secret.get_secret_value())
     logger.info("client credentials written", extra={"client_id": body.client_id, "actor": _actor()})
     return _ok(written)
@@ -389,6 +440,7 @@ def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) ->
 
 @_route("POST", "/admin/client-credentials/check")
 def check_client_credentials() -> Response[str]:
+    _log_action("check_client_credentials")  # an accepted check lifts the operator pause
     return _ok(service().check_client_credentials())
 
 
@@ -397,7 +449,9 @@ def create_connect_session(
     tenant_id: str, body: Annotated[ConnectSessionRequest | None, Body()] = None
 ) -> Response[str]:
     request = body or ConnectSessionRequest()
-    created = service().start_connect_session(_tenant(tenant_id), request)
+    tenant = _tenant(tenant_id)
+    _log_action("create_connect_session", tenant)
+    created = service().start_connect_session(tenant, request)
     return _ok(created, HTTPStatus.CREATED)
 
 
@@ -410,6 +464,15 @@ def list_connections(
     return _ok(service().list_connections(status=status, limit=limit, next_token=next_token))
 
 
+@_route("GET", "/admin/tenants")
+def list_tenants(
+    status: Annotated[ConnectionStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    next_token: Annotated[str | None, Query(min_length=1, max_length=4096)] = None,
+) -> Response[str]:
+    return _ok(service().list_tenants(status=status, limit=limit, next_token=next_token))
+
+
 @_route("GET", "/admin/tenants/<tenant_id>")
 def show_tenant(tenant_id: str) -> Response[str]:
     return _ok(service().tenant_detail(_tenant(tenant_id)))
@@ -417,12 +480,16 @@ def show_tenant(tenant_id: str) -> Response[str]:
 
 @_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/refresh")
 def refresh_connection(tenant_id: str, region: str) -> Response[str]:
-    return _ok(service().refresh_connection(_tenant(tenant_id), _region(region)))
+    tenant, where = _tenant(tenant_id), _region(region)
+    _log_action("refresh_connection", tenant, where)
+    return _ok(service().refresh_connection(tenant, where))
 
 
 @_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/resync-profiles")
 def resync_profiles(tenant_id: str, region: str) -> Response[str]:
-    return _ok(service().resync_profiles(_tenant(tenant_id), _region(region)))
+    tenant, where = _tenant(tenant_id), _region(region)
+    _log_action("resync_profiles", tenant, where)
+    return _ok(service().resync_profiles(tenant, where))
 
 
 @_route("DELETE", "/admin/tenants/<tenant_id>/connections/<region>")
@@ -431,9 +498,9 @@ def disconnect(
     region: str,
     recovery_days: Annotated[int, Query(ge=MIN_RECOVERY_DAYS, le=MAX_RECOVERY_DAYS)] = DEFAULT_RECOVERY_DAYS,
 ) -> Response[str]:
-    result = service().disconnect(
-        _tenant(tenant_id), _region(region), recovery_window_days=recovery_days, actor=_actor()
-    )
+    tenant, where = _tenant(tenant_id), _region(region)
+    _log_action("disconnect", tenant, where)
+    result = service().disconnect(tenant, where, recovery_window_days=recovery_days, actor=_actor())
     return _ok(result)
 
 

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,6 +49,8 @@ from ads_connect.models.admin_api import (
     RefreshAttemptView,
     RefreshResult,
     TenantDetail,
+    TenantList,
+    TenantSummary,
 )
 from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt, RefreshOutcome
 from ads_connect.regions import Region
@@ -67,6 +69,10 @@ DISCONNECT_TRIGGER = "admin-disconnect"
 # Longer than the admin function's 29 s timeout: the lease never expires under a live call.
 DISCONNECT_LEASE_SECONDS = 60
 TENANT_ATTEMPT_LIMIT = 20
+# Store reads one tenants page may spend (index pages + one read per tenant met): at least one
+# full page always fits, so every call moves the listing on, and a page that skips many tenants
+# (listed under another status) stops early with a token instead of running into the timeout.
+TENANT_LISTING_MAX_READS = 250
 # The order in which an unfiltered listing walks the status index: problems first.
 LISTING_ORDER = (
     ConnectionStatus.REAUTHORIZATION_REQUIRED,
@@ -117,10 +123,36 @@ class AdminService:
         return ClientCredentialsWritten(client_id=client_id, updated_at=self.clock.now())
 
     def check_client_credentials(self) -> CredentialsCheck:
-        """Raises ``ClientCredentialsMissingError`` when none are stored, ``TransientAmazonError``
+        """Probe Amazon with the client id and secret stored right now.
+
+        Both reads bypass the vault's cache: the ``credentials set`` before this call may have
+        run in another warm container, and a check of the previous secret would report on the
+        wrong one (and could lift the pause for a wrong new secret). The verdict, and with it the
+        pause, stands only if the stored credentials are still the ones probed when Amazon has
+        answered; otherwise the check is ``inconclusive`` and asks for another run.
+
+        Raises ``ClientCredentialsMissingError`` when none are stored, ``TransientAmazonError``
         when Amazon could not answer (nothing is concluded then)."""
-        credentials = self.vault.read_client_credentials()
-        error_code: str | None
+        credentials = self.vault.read_client_credentials(fresh=True)
+        result, error_code = self._probe(credentials)
+        changed = self.vault.read_client_credentials(fresh=True) != credentials
+        if changed:
+            result = CredentialsCheckResult.INCONCLUSIVE
+        pause_cleared = False
+        if result is CredentialsCheckResult.ACCEPTED:
+            pause_cleared = self.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)
+        message = _CHANGED_DURING_CHECK if changed else _CHECK_MESSAGES[result]
+        return CredentialsCheck(
+            client_id=credentials.client_id,
+            result=result,
+            valid=result is CredentialsCheckResult.ACCEPTED,
+            amazon_error_code=error_code,
+            pause_cleared=pause_cleared,
+            message=message + (" Refreshes resume." if pause_cleared else ""),
+        )
+
+    def _probe(self, credentials: ClientCredentials) -> tuple[CredentialsCheckResult, str | None]:
+        """Amazon's verdict on these credentials (see ``CREDENTIALS_PROBE_REFRESH_TOKEN``)."""
         try:
             self.lwa.refresh(
                 CREDENTIALS_PROBE_REGION,
@@ -128,29 +160,18 @@ class AdminService:
                 credentials=credentials,
             )
         except InvalidGrantError as exc:
-            result, error_code = CredentialsCheckResult.ACCEPTED, exc.error_code
+            return CredentialsCheckResult.ACCEPTED, exc.error_code
         except InvalidClientError as exc:
-            result, error_code = CredentialsCheckResult.REJECTED, exc.error_code
+            return CredentialsCheckResult.REJECTED, exc.error_code
         except AmazonRequestRejectedError as exc:
             rejected = exc.error_code == "unauthorized_client"
-            result = CredentialsCheckResult.REJECTED if rejected else CredentialsCheckResult.INCONCLUSIVE
-            error_code = exc.error_code
-        else:
-            # Amazon accepted a token that never existed: impossible in practice, but it proves
-            # the client authenticated.
-            result, error_code = CredentialsCheckResult.ACCEPTED, None
-
-        pause_cleared = False
-        if result is CredentialsCheckResult.ACCEPTED:
-            pause_cleared = self.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)
-        return CredentialsCheck(
-            client_id=credentials.client_id,
-            result=result,
-            valid=result is CredentialsCheckResult.ACCEPTED,
-            amazon_error_code=error_code,
-            pause_cleared=pause_cleared,
-            message=_CHECK_MESSAGES[result] + (" Refreshes resume." if pause_cleared else ""),
-        )
+            return (
+                CredentialsCheckResult.REJECTED if rejected else CredentialsCheckResult.INCONCLUSIVE,
+                exc.error_code,
+            )
+        # Amazon accepted a token that never existed: impossible in practice, but it proves the
+        # client authenticated.
+        return CredentialsCheckResult.ACCEPTED, None
 
     # -- connect sessions -----------------------------------------------------------------
 
@@ -168,7 +189,7 @@ class AdminService:
         opaque token remembers which status and the store's own token within it.
         """
         statuses = LISTING_ORDER if status is None else (status,)
-        index, inner = _decode_page_token(next_token, statuses)
+        index, inner, _ = _decode_page_token(next_token, statuses)
         items: list[ConnectionView] = []
         while index < len(statuses) and len(items) < limit:
             page = self.store.list_connections_by_status(
@@ -181,6 +202,52 @@ class AdminService:
                 inner = page.next_token
         token = _encode_page_token(statuses[index], inner) if index < len(statuses) else None
         return ConnectionList(items=items, next_token=token)
+
+    def list_tenants(
+        self, *, status: ConnectionStatus | None, limit: int, next_token: str | None
+    ) -> TenantList:
+        """One page of tenants, each with all its connections, from the status index (never a scan).
+
+        The index holds connections, ordered by ``<tenant>#<region>`` within a status, so a
+        tenant's connections of one status are neighbours: each new tenant met is read in full
+        (``list_connections``) and the token remembers the last one, so a tenant split across
+        pages is listed once. Without a filter a tenant is listed once, under its most urgent
+        status (``LISTING_ORDER``); with one, every tenant that has a connection in it. Index
+        pages are asked for no more connections than there are tenant slots left, so no
+        connection is passed over; a page can hold fewer than ``limit`` tenants (even none)
+        while ``next_token`` is set. Like the connection listing, it is not a snapshot: a
+        status that changes meanwhile can move a tenant to a part already read (or not yet).
+        """
+        statuses = LISTING_ORDER if status is None else (status,)
+        index, inner, last_tenant = _decode_page_token(next_token, statuses)
+        items: list[TenantSummary] = []
+        reads = 0
+        while index < len(statuses) and len(items) < limit:
+            wanted = limit - len(items)
+            if reads + 1 + wanted > TENANT_LISTING_MAX_READS:
+                break
+            page = self.store.list_connections_by_status(statuses[index], limit=wanted, next_token=inner)
+            reads += 1
+            for listed in page.items:
+                if listed.tenant_id == last_tenant:
+                    continue  # another region of the tenant just read
+                last_tenant = listed.tenant_id
+                connections = self.store.list_connections(listed.tenant_id)
+                reads += 1
+                summary = _summarize(listed.tenant_id, connections)
+                if summary is None or (status is None and summary.status is not statuses[index]):
+                    continue  # gone meanwhile, or listed under its more urgent status
+                items.append(summary)
+            if page.next_token is None:
+                index, inner, last_tenant = index + 1, None, None
+            else:
+                inner = page.next_token
+        token = (
+            _encode_page_token(statuses[index], inner, last_tenant=last_tenant)
+            if index < len(statuses)
+            else None
+        )
+        return TenantList(items=items, next_token=token)
 
     def tenant_detail(self, tenant_id: str) -> TenantDetail:
         connections = self.store.list_connections(tenant_id)
@@ -349,23 +416,55 @@ _CHECK_MESSAGES = {
     ),
     CredentialsCheckResult.INCONCLUSIVE: "Amazon's answer did not say whether the client id and secret work.",
 }
+_CHANGED_DURING_CHECK = (
+    "The stored client id or secret changed while they were being checked (another `credentials "
+    "set`); nothing was concluded. Run the check again."
+)
 
 
-def _encode_page_token(status: ConnectionStatus, inner: str | None) -> str:
-    raw = json.dumps({"s": status.value, "t": inner}, separators=(",", ":")).encode()
+def _summarize(tenant_id: str, connections: Sequence[Connection]) -> TenantSummary | None:
+    if not connections:
+        return None
+    ordered = sorted(connections, key=lambda c: c.region.value)
+    active = [c for c in ordered if c.status is ConnectionStatus.ACTIVE]
+    expiries = [c.access_token_expires_at for c in active if c.access_token_expires_at is not None]
+    successes = [c.last_refresh_success_at for c in active if c.last_refresh_success_at is not None]
+    return TenantSummary(
+        tenant_id=tenant_id,
+        status=next(s for s in LISTING_ORDER if any(c.status is s for c in ordered)),
+        connections=[ConnectionView.of(c) for c in ordered],
+        profile_count=sum(c.profile_count for c in ordered),
+        consecutive_failures=max(c.consecutive_failures for c in ordered),
+        soonest_access_token_expires_at=min(expiries) if expiries else None,
+        stalest_refresh_success_at=min(successes) if successes else None,
+    )
+
+
+def _encode_page_token(status: ConnectionStatus, inner: str | None, *, last_tenant: str | None = None) -> str:
+    data: dict[str, str | None] = {"s": status.value, "t": inner}
+    if last_tenant is not None:
+        data["l"] = last_tenant
+    raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_page_token(token: str | None, statuses: tuple[ConnectionStatus, ...]) -> tuple[int, str | None]:
-    """(index into ``statuses``, the store's token) for a token this module issued."""
+def _decode_page_token(
+    token: str | None, statuses: tuple[ConnectionStatus, ...]
+) -> tuple[int, str | None, str | None]:
+    """(index into ``statuses``, the store's token, the last tenant read) for a token this module
+    issued; only a tenants listing sets the last tenant."""
     if token is None:
-        return 0, None
+        return 0, None, None
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeEncodeError):
         raise InvalidPageTokenError("next_token is not a token this API issued") from None
-    if not isinstance(data, dict) or not isinstance(data.get("t"), str | None):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("t"), str | None)
+        or not isinstance(data.get("l"), str | None)
+    ):
         raise InvalidPageTokenError("next_token is not a token this API issued")
     try:
         status = ConnectionStatus(str(data.get("s")))
@@ -373,4 +472,5 @@ def _decode_page_token(token: str | None, statuses: tuple[ConnectionStatus, ...]
     except ValueError:
         raise InvalidPageTokenError("next_token belongs to a listing with another status filter") from None
     inner: str | None = data.get("t")
-    return index, inner
+    last: str | None = data.get("l")
+    return index, inner, last

@@ -198,10 +198,15 @@ class AdsApiClient(Protocol):
 class TokenVault(Protocol):
     """Secrets Manager (adapters/secrets.py): client credentials and per-connection secrets."""
 
-    def read_client_credentials(self) -> ClientCredentials: ...
+    def read_client_credentials(self, *, fresh: bool = False) -> ClientCredentials:
+        """The LWA client id + secret. An implementation may cache them for a few minutes;
+        ``fresh=True`` reads the stored value now (and refreshes such a cache): the credentials
+        check must test what is stored, not what this process read earlier."""
+        ...
 
     def write_client_credentials(self, credentials: ClientCredentials) -> None:
-        """Store the operator's LWA client id + secret (admin API ``PUT /admin/client-credentials``)."""
+        """Store the operator's LWA client id + secret (admin API ``PUT /admin/client-credentials``);
+        a cache of this process then holds the new value."""
         ...
 
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None: ...

@@ -146,6 +146,28 @@ class ConnectionList(_Response):
     next_token: str | None
 
 
+class TenantSummary(_Response):
+    """One tenant in ``GET /admin/tenants``: every connection it has (all statuses, by region)
+    and the figures an operator scans for; built by ``logic.admin`` (which owns the status order)."""
+
+    tenant_id: str
+    # The most urgent status among its connections (reauthorization_required, active, disconnected).
+    status: ConnectionStatus
+    connections: list[ConnectionView]
+    profile_count: int
+    # The worst consecutive-failure count of its connections.
+    consecutive_failures: int
+    # Among its active connections: the soonest access-token expiry, and the oldest of their
+    # last successful refreshes (connections never refreshed since their consent aside).
+    soonest_access_token_expires_at: datetime | None
+    stalest_refresh_success_at: datetime | None
+
+
+class TenantList(_Response):
+    items: list[TenantSummary]
+    next_token: str | None
+
+
 class ProfileView(_Response):
     region: Region
     profile_id: str

@@ -186,3 +186,19 @@ def test_default_client_uses_the_environment_url() -> None:
     assert client.base_url == "http://127.0.0.1:9999"
     assert urlsplit(client.build_url(("tenants", "a b"), None)).path == "/admin/tenants/a%20b"
     assert client.timeout == 3.0
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_credentials_that_fail_to_refresh_exit_4_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import TokenRetrievalError
+
+    class ExpiredSso:
+        def get_frozen_credentials(self) -> ReadOnlyCredentials:
+            raise TokenRetrievalError(provider="sso", error_msg="the SSO session has expired")
+
+    aws = AwsContext()
+    monkeypatch.setattr(aws.session, "get_credentials", ExpiredSso)
+    with pytest.raises(CliError) as caught:
+        AdminClient(API_URL, aws).check_credentials()
+    assert caught.value.exit_code is ExitCode.AUTH
+    assert "TokenRetrievalError" in caught.value.message

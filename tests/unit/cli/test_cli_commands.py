@@ -98,6 +98,43 @@ def test_set_with_check_runs_both(cli: Cli) -> None:
     assert "Credentials check OK" in run.out
 
 
+def test_set_checks_the_aws_credentials_before_asking_for_the_secret(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+
+    run = cli.run("credentials", "set", "--client-id", "cid", tty=True, typed=SECRET)
+
+    assert run.code == ExitCode.AUTH and "no AWS credentials" in run.err
+    assert cli.prompts == []  # never asked for a secret it could not have sent
+    assert cli.http.sent == []
+
+
+def test_set_finds_the_stack_before_asking_for_the_secret(aws_env: None) -> None:
+    import io
+
+    from moto import mock_aws
+
+    from cli.main import Io, main
+    from tests.unit.cli.conftest import FakeStdin
+
+    prompts: list[str] = []
+    err = io.StringIO()
+    streams = Io(
+        stdin=FakeStdin("", tty=True),
+        stdout=io.StringIO(),
+        stderr=err,
+        getpass=lambda prompt: prompts.append(prompt) or SECRET,
+        environ={},
+    )
+    with mock_aws():  # an account without the stack
+        code = main(["credentials", "set", "--client-id", "cid"], io=streams)
+
+    assert code == ExitCode.UNREACHABLE and "not found" in err.getvalue()
+    assert prompts == []
+
+
 def _check(*, valid: bool) -> dict[str, object]:
     return {
         "client_id": "cid",
@@ -107,6 +144,17 @@ def _check(*, valid: bool) -> dict[str, object]:
         "pause_cleared": False,
         "message": "Amazon accepted the client id and secret." if valid else "Amazon rejected them.",
     }
+
+
+def test_set_with_a_check_that_fails_exits_1_after_storing(cli: Cli) -> None:
+    cli.http.answers += [
+        response(200, {"client_id": "cid", "updated_at": "2026-01-01T12:00:00Z"}),
+        response(200, _check(valid=False)),
+    ]
+    run = cli.run("--json", "credentials", "set", "--client-id", "cid", "--check", stdin=SECRET)
+    assert run.code == ExitCode.API_ERROR
+    assert len(cli.http.sent) == 2 and json.loads(run.out)["result"] == "rejected"
+    assert SECRET not in run.out + run.err
 
 
 @pytest.mark.parametrize(("valid", "code"), [(True, ExitCode.OK), (False, ExitCode.API_ERROR)])
@@ -138,6 +186,16 @@ def test_sessions_create_sends_options_and_prints_the_url_alone_on_a_line(cli: C
     assert cli.http.json_body() == {"region": "EU", "display_name": "Acme Inc", "lifetime_seconds": 900}
     assert url in run.out.splitlines()
     assert "2026-01-01 13:00Z" in run.out
+
+
+def test_sessions_create_url_only_prints_just_the_url(cli: Cli) -> None:
+    url = "https://connect.example.com/connect/abcdef"
+    cli.http.answers.append(
+        response(201, {"tenant_id": "acme", "consent_url": url, "expires_at": "2026-01-01T13:00:00Z"})
+    )
+    run = cli.run("sessions", "create", "acme", "--url-only")
+    assert run.code == ExitCode.OK
+    assert run.out == url + "\n"
 
 
 def test_tenant_ids_are_path_escaped(cli: Cli) -> None:
@@ -206,6 +264,14 @@ def test_empty_listing(cli: Cli) -> None:
         ("connections", "list", "--limit", "101"),
         ("connections", "list", "--status", "broken"),
         ("connections", "list", "--all", "--next-token", "x"),
+        ("tenants", "list", "--limit", "0"),
+        ("tenants", "list", "--limit", "101"),
+        ("tenants", "list", "--status", "broken"),
+        ("tenants", "list", "--all", "--next-token", "x"),
+        ("--json", "sessions", "create", "acme", "--url-only"),
+        ("sessions", "create", "acme", "--region", "XX"),
+        ("connections", "resync", "acme"),
+        ("tenants", "show"),
         ("connections", "refresh", "acme", "XX"),
         ("connections", "disconnect", "acme", "NA", "--recovery-days", "3", "--yes"),
         ("--timeout", "0", "connections", "list"),
@@ -422,41 +488,59 @@ def test_api_url_is_the_base(cli: Cli) -> None:
     assert cli.http.sent[0].url.startswith(API_URL + "/admin/connections")
 
 
-def test_tenants_list_groups_connections_by_tenant_across_pages(cli: Cli) -> None:
-    eu = CONNECTION | {"region": "EU", "status": "reauthorization_required", "consecutive_failures": 4}
-    cli.http.answers += [
-        response(200, {"items": [eu], "next_token": "t1"}),
-        response(
-            200,
-            {
-                "items": [CONNECTION, CONNECTION | {"tenant_id": "beta", "profile_count": 0}],
-                "next_token": None,
-            },
-        ),
-    ]
+TENANT = {
+    "tenant_id": "acme",
+    "status": "reauthorization_required",
+    "connections": [
+        CONNECTION | {"region": "EU", "status": "reauthorization_required", "consecutive_failures": 4},
+        CONNECTION,
+    ],
+    "profile_count": 4,
+    "consecutive_failures": 4,
+    "soonest_access_token_expires_at": "2026-01-01T12:40:00Z",
+    "stalest_refresh_success_at": "2026-01-01T11:40:00Z",
+}
 
-    run = cli.run("tenants", "list")
+
+def test_tenants_list_prints_one_page_of_tenants_and_how_to_continue(cli: Cli) -> None:
+    cli.http.answers.append(response(200, {"items": [TENANT], "next_token": "tok-1"}))
+
+    run = cli.run("tenants", "list", "--status", "active", "--limit", "1")
 
     assert run.code == ExitCode.OK
-    assert len(cli.http.sent) == 2
+    assert len(cli.http.sent) == 1  # one page, not every page
+    assert path_and_query(cli.http.sent[0].url) == (
+        "/admin/tenants",
+        {"status": ["active"], "limit": ["1"]},
+    )
     lines = run.out.splitlines()
-    assert lines[0].split()[:2] == ["TENANT", "CONNECTIONS"]
+    assert lines[0].split() == [
+        "TENANT", "STATUS", "CONNECTIONS", "PROFILES", "TOKEN", "EXPIRES", "LAST", "REFRESH", "FAILURES"
+    ]  # fmt: skip
     assert lines[1].startswith("acme") and "EU reauthorization_required, NA active" in lines[1]
-    assert lines[1].split()[-2:] == ["4", "4"]  # 2 + 2 profiles, worst failure count 4
-    assert lines[2].startswith("beta")
+    assert "2026-01-01 12:40Z" in lines[1] and "2026-01-01 11:40Z" in lines[1]
+    assert lines[1].split()[-1] == "4"
+    assert "--next-token tok-1" in run.err
 
 
-def test_tenants_list_json(cli: Cli) -> None:
-    cli.http.answers.append(response(200, {"items": [CONNECTION], "next_token": None}))
-    run = cli.run("--json", "tenants", "list", "--status", "active")
-    assert path_and_query(cli.http.sent[0].url)[1]["status"] == ["active"]
-    assert json.loads(run.out) == {
-        "tenants": [
-            {
-                "tenant_id": "acme",
-                "connections": [{"region": "NA", "status": "active"}],
-                "profile_count": 2,
-                "consecutive_failures": 0,
-            }
-        ]
-    }
+def test_tenants_list_continues_from_a_token(cli: Cli) -> None:
+    cli.http.answers.append(response(200, {"items": [], "next_token": None}))
+    run = cli.run("tenants", "list", "--next-token", "tok-1")
+    assert run.code == ExitCode.OK and run.out.strip() == "No tenants."
+    assert path_and_query(cli.http.sent[0].url)[1] == {"limit": ["50"], "next_token": ["tok-1"]}
+    assert run.err == ""
+
+
+def test_tenants_list_all_follows_every_page_and_json_output(cli: Cli) -> None:
+    cli.http.answers += [
+        response(200, {"items": [TENANT], "next_token": "tok-1"}),
+        response(200, {"items": [], "next_token": "tok-2"}),  # a short page can still have more
+        response(200, {"items": [TENANT | {"tenant_id": "zeta"}], "next_token": None}),
+    ]
+
+    run = cli.run("--json", "tenants", "list", "--all", "--limit", "1")
+
+    assert run.code == ExitCode.OK
+    assert [path_and_query(s.url)[1].get("next_token") for s in cli.http.sent] == [None, ["tok-1"], ["tok-2"]]
+    data = json.loads(run.out)
+    assert [t["tenant_id"] for t in data["items"]] == ["acme", "zeta"] and data["next_token"] is None

@@ -224,6 +224,40 @@ def test_a_401_re_reads_the_secret_once_and_retries_once() -> None:
     assert len(secrets.reads) == 2
 
 
+class _TrackedBody:
+    """The raw body of a response: records whether the response gave its connection back."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.released = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def release_conn(self) -> None:
+        self.released = True
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_first_401_is_closed_before_the_retry(stream: bool) -> None:
+    first, body = response(401, "{}"), _TrackedBody()
+    first.raw = body
+    first._content_consumed = False  # as a streamed answer whose body nobody read
+    answers = iter([first, response(200, "[]")])
+    released_when_sent: list[bool] = []
+
+    def responder(_request: requests.PreparedRequest) -> requests.Response:
+        released_when_sent.append(body.released)
+        return next(answers)
+
+    session, _ = _session(FakeSecrets("Atza|fake-old", 3000), Clock(), responder)
+    assert session.get("/v2/profiles", stream=stream).status_code == 200
+    # The 401's connection went back to the pool before the retry was sent
+    assert released_when_sent == [False, True]
+    # A streamed 401 body that nobody read is closed, not left hanging on the socket
+    assert body.closed is stream
+
+
 def test_a_second_401_is_returned_not_retried_again() -> None:
     secrets = FakeSecrets("Atza|fake-old", 3000)
     session, transport = _session(secrets, Clock(), lambda _r: response(401, "{}"))
