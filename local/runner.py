@@ -7,10 +7,10 @@ demo connect sessions through the real admin API. Ctrl-C stops everything in rev
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +24,6 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
-from moto.server import ThreadedMotoServer
 
 from local import gateway as gw
 from local import moto_fidelity
@@ -32,6 +31,7 @@ from local import state as local_state
 from local.iam import SIGNING_SERVICE, LocalCredentials
 from local.lambda_runtime import LOCAL_REGION, LocalFunction, ensure_lambda_path
 from local.schedule import RoundReport, ScheduleRunner
+from local.servers import LocalMotoServer
 from local.template import (
     API,
     SECRET,
@@ -101,7 +101,7 @@ class LocalMode:
         self.options = options
         self.say = console
         ensure_lambda_path()
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: LocalMotoServer | None = None
         self.moto_endpoint = ""
         self.gateway: gw.LocalGateway | None = None
         self.emulator: Any = None
@@ -170,10 +170,8 @@ class LocalMode:
         )
         try:
             self.gateway = gw.LocalGateway(config, host=self.options.host, port=self.options.port)
-        except OSError:
-            raise PortInUseError(
-                f"port {self.options.port} on {self.options.host} is in use: choose another with --port"
-            ) from None
+        except OSError as error:
+            raise _port_error(error, self.options.host, self.options.port, "--port") from None
         endpoints = self._start_amazon()
 
         lwa_logical_id = _lwa_secret_logical_id(template)
@@ -246,16 +244,13 @@ class LocalMode:
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call on the console
-        if self.options.moto_port:
-            # moto's server thread would die silently on a busy port and start() would wait forever.
-            _require_free_port(self.options.host, self.options.moto_port, "--moto-port")
         moto_fidelity.apply()  # AWS's refusals moto would let through (local/moto_fidelity.py)
-        self.moto = ThreadedMotoServer(
-            ip_address=self.options.host, port=self.options.moto_port, verbose=False
-        )
+        try:
+            self.moto = LocalMotoServer(self.options.host, self.options.moto_port)
+        except OSError as error:
+            raise _port_error(error, self.options.host, self.options.moto_port, "--moto-port") from None
         self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_endpoint = f"http://{host}:{port}"
+        self.moto_endpoint = self.moto.endpoint
         self.say(f"Local AWS (moto server) listens on {self.moto_endpoint}")
 
     def _start_amazon(self) -> str:
@@ -275,10 +270,9 @@ class LocalMode:
             add_demo_accounts(self.emulator)
         try:
             self._emulator_server = self.emulator.serve(self.options.host, self.options.emulator_port)
-        except OSError:
-            raise PortInUseError(
-                f"port {self.options.emulator_port} on {self.options.host} is in use:"
-                " choose another with --emulator-port"
+        except OSError as error:
+            raise _port_error(
+                error, self.options.host, self.options.emulator_port, "--emulator-port"
             ) from None
         self.emulator_url = self._emulator_server.base_url
         self.say(f"Amazon emulator on {self.emulator_url} (redirect URI {callback} registered)")
@@ -566,37 +560,43 @@ class LocalMode:
         )
 
     def stop(self) -> None:
+        """Stop whatever start() got to, in reverse order; never blocks on a part that never ran.
+
+        Each part is stopped even when an earlier one fails (the failure is logged and shown).
+        """
         self._stop_events.set()
-        if self.schedule:
-            self.schedule.stop()
-        if self.gateway:
-            self.gateway.stop()
-        try:
-            self._save_state()
-            if self.options.state_dir:
-                self.say(f"State saved in {self.options.state_dir}")
-        except Exception:
-            log.exception("saving local state failed")
-            self.say("  ! saving the state failed; see the log file")
+        self._stop_part("the schedule timer", self.schedule.stop if self.schedule else None)
+        self._stop_part("the gateway", self.gateway.stop if self.gateway else None)
+        self._stop_part("saving the state", self._save_state_on_stop)
         if self._events_thread:
             self._events_thread.join(timeout=5)
-        if self._emulator_server:
-            self._emulator_server.stop()
-        if self.moto:
-            self.moto.stop()
+        self._stop_part("the Amazon emulator", self._emulator_server.stop if self._emulator_server else None)
+        self._stop_part("moto server", self.moto.stop if self.moto else None)
+
+    def _stop_part(self, name: str, stop: Callable[[], None] | None) -> None:
+        if stop is None:
+            return
+        try:
+            stop()
+        except Exception:
+            log.exception("stopping %s failed", name)
+            self.say(f"  ! stopping {name} failed; see the log file")
+
+    def _save_state_on_stop(self) -> None:
+        self._save_state()
+        if self.options.state_dir:
+            self.say(f"State saved in {self.options.state_dir}")
 
 
 class PortInUseError(OSError):
     """A configured port is taken (names the flag that changes it)."""
 
 
-def _require_free_port(host: str, port: int, flag: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise PortInUseError(f"port {port} on {host} is in use: choose another with {flag}") from None
+def _port_error(error: OSError, host: str, port: int, flag: str) -> OSError:
+    """A busy port names the flag that changes it; any other bind failure is passed on as is."""
+    if error.errno == errno.EADDRINUSE:
+        return PortInUseError(f"port {port} on {host} is in use: choose another with {flag}")
+    return error
 
 
 def _lwa_secret_logical_id(template: dict[str, Any]) -> str | None:
