@@ -150,7 +150,12 @@ KEY_USE_OR_GRANT = (
     "kms:DeriveSharedSecret",
     "kms:ImportKeyMaterial",
 )
-KEY_ADMINISTRATION = ("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:CreateAlias", "kms:ScheduleKeyDeletion")
+KEY_ADMINISTRATION = (
+    "kms:PutKeyPolicy",
+    "kms:EnableKeyRotation",
+    "kms:CreateAlias",
+    "kms:ScheduleKeyDeletion",
+)
 ACCOUNT_ROOT = "arn:AWS::Partition:iam::AWS::AccountId:root"
 
 
