@@ -172,16 +172,19 @@ class LayerBundler:
     skip bundling (``aws:cdk:bundling-stacks = []``) never build the layer.
     """
 
+    def __init__(self, lock_path: Path = RUNTIME_LOCK) -> None:
+        self.lock_path = lock_path
+
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
-        built = build_dependency_layer()
+        built = build_dependency_layer(self.lock_path)
         shutil.copytree(built / "python", Path(output_dir) / "python", dirs_exist_ok=True)
         return True
 
 
-def dependency_layer_code() -> lambda_.Code:
-    _, key = layer_key()
+def dependency_layer_code(lock_path: Path = RUNTIME_LOCK) -> lambda_.Code:
+    _, key = layer_key(lock_path)
     return lambda_.Code.from_asset(
-        str(RUNTIME_LOCK.parent),
+        str(lock_path.parent),
         # The layer is a function of the filtered lock and the recipe only.
         asset_hash_type=AssetHashType.CUSTOM,
         asset_hash=key,
@@ -189,7 +192,7 @@ def dependency_layer_code() -> lambda_.Code:
             # Never pulled: local bundling always succeeds or raises (no Docker on purpose).
             image=DockerImage.from_registry("local-bundling-only"),
             # jsii passes the options positionally, so the Python signature cannot match the protocol.
-            local=LayerBundler(),  # type: ignore[arg-type]
+            local=LayerBundler(lock_path),  # type: ignore[arg-type]
         ),
     )
 
