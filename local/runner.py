@@ -347,6 +347,7 @@ class LocalMode:
             batch_size=source.batch_size,
             report_batch_item_failures=source.report_batch_item_failures,
             on_round=self._round_line,
+            on_round_failed=self._round_failed_line,
         )
         every = f"every {self.options.schedule_seconds:g}s" if self.options.schedule_seconds > 0 else "off"
         self.say(
@@ -373,6 +374,12 @@ class LocalMode:
         self.say(f"  schedule: {enqueued} refresh(es), {syncs} profile sync(s) enqueued; {report.summary()}")
         self._save_state()
 
+    def _round_failed_line(self, error: Exception, failed_rounds: int) -> None:
+        self.say(
+            f"  ! schedule round failed ({type(error).__name__}); the timer keeps running"
+            f" ({failed_rounds} failed round(s) so far; details in the log file)"
+        )
+
     # --- local-only actions ---------------------------------------------------------------------
 
     def run_schedule_now(self) -> RoundReport:
@@ -383,7 +390,15 @@ class LocalMode:
     def _run_schedule_action(self, _: bytes) -> gw.HttpAnswer:
         if self.schedule is None:
             return gw.json_answer(409, {"message": "no schedule in the template"})
-        report = self.schedule.run_now()
+        try:
+            report = self.schedule.run_now()
+        except Exception as error:
+            log.exception("schedule round (run now) failed")
+            self._round_failed_line(error, self.schedule.failed_rounds)
+            return gw.json_answer(
+                500,
+                {"message": f"the schedule round failed ({type(error).__name__}); see the log file"},
+            )
         return gw.json_answer(
             200,
             {
