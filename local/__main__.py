@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from local.runner import ENDPOINTS_ENV, LocalMode, LocalOptions, Ready
+from local.template import StartCancelled
 
 ENV_PREFIX = "ADS_CONNECT_LOCAL_"
 
@@ -158,9 +159,14 @@ def main(argv: list[str] | None = None) -> int:
             console.flush()
 
     stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    mode = LocalMode(options, console=say)
+    received: list[int] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    mode = LocalMode(options, console=say, stop=stop)
     code = 0
     try:
         ready = mode.start()
@@ -172,16 +178,27 @@ def main(argv: list[str] | None = None) -> int:
             scratch.replace(ready_file)
         stop.wait()
         say("Stopping...")
+    except StartCancelled:
+        say("Stopping (asked to stop during start-up)...")
+        code = 128 + (received[0] if received else signal.SIGINT)
     except Exception as error:
         logging.getLogger("local").exception("local mode failed")
-        say(f"Local mode failed: {type(error).__name__}: {error}")
-        say(f"(details in {options.log_file})")
-        code = 1
+        if stop.is_set():
+            # What failed was most likely interrupted by the stop itself: not worth a report.
+            say("Stopping (asked to stop during start-up)...")
+            code = 128 + (received[0] if received else signal.SIGINT)
+        else:
+            say(f"Local mode failed: {type(error).__name__}: {error}")
+            say(f"(details in {options.log_file})")
+            code = 1
     finally:
         mode.stop()
         say("Stopped.")
         sys.stdout = console
         log_stream.close()
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
     return code
 
 

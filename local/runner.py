@@ -37,6 +37,7 @@ from local.template import (
     SECRET,
     LocalProvisioner,
     PhysicalResource,
+    StartCancelled,
     Synthesized,
     TemplateError,
     python_handler,
@@ -97,9 +98,17 @@ class Ready:
 
 
 class LocalMode:
-    def __init__(self, options: LocalOptions, *, console: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        options: LocalOptions,
+        *,
+        console: Callable[[str], None] = print,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.options = options
         self.say = console
+        # Set by Ctrl-C / SIGTERM: start() gives up between phases (StartCancelled).
+        self.stop_requested = stop or threading.Event()
         ensure_lambda_path()
         self.moto: LocalMotoServer | None = None
         self.moto_endpoint = ""
@@ -151,15 +160,26 @@ class LocalMode:
 
     # --- start ----------------------------------------------------------------------------------
 
+    def _check_stop(self) -> None:
+        if self.stop_requested.is_set():
+            raise StartCancelled("stopped during start-up")
+
     def start(self, synthesized: Synthesized | None = None) -> Ready:
+        """Start every part; raises StartCancelled when a stop is requested before it is up.
+
+        Whatever started is stopped by :meth:`stop`, which the caller runs in any case.
+        """
         started = time.monotonic()
+        self._check_stop()
         synthesized = synthesized or self._template()
         template = synthesized.template
         self._template_file = self._keep_template(template)
+        self._check_stop()
         self._start_moto()
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
         os.environ.update(self.aws_environ())
+        self._check_stop()
 
         # The gateway's socket first: its port is the public URL every other part needs.
         config = gw.GatewayConfig(
@@ -172,7 +192,9 @@ class LocalMode:
             self.gateway = gw.LocalGateway(config, host=self.options.host, port=self.options.port)
         except OSError as error:
             raise _port_error(error, self.options.host, self.options.port, "--port") from None
+        self._check_stop()
         endpoints = self._start_amazon()
+        self._check_stop()
 
         lwa_logical_id = _lwa_secret_logical_id(template)
         overrides: dict[str, str] = {}
@@ -195,6 +217,7 @@ class LocalMode:
         )
         self.say(f"Creating the stack's resources in local AWS ({self.moto_endpoint}) from the template:")
         self.provisioner.provision()
+        self._check_stop()
         if lwa_logical_id:
             self._lwa_secret_name = self.provisioner.created.get(lwa_logical_id, ("", None))[1]
         self._load_functions(template, endpoints)
@@ -202,12 +225,14 @@ class LocalMode:
         self._wire_routes(template)
         self._wire_schedule(template)
         self._tap_lifecycle_events()
+        self._check_stop()
 
         self.gateway.start()
         if self.schedule and self.options.schedule_seconds > 0:
             self.schedule.start()
         if self.options.demo:
             self._demo_sessions()
+        self._check_stop()
         self.ready = self._ready()
         self.say(f"Local mode is up ({time.monotonic() - started:.1f}s).")
         return self.ready
@@ -236,7 +261,7 @@ class LocalMode:
         ticker = threading.Thread(target=progress, daemon=True)
         ticker.start()
         try:
-            synthesized = synthesize()
+            synthesized = synthesize(stop=self.stop_requested)
         finally:
             done.set()
         self.say(f"  synthesized stack {synthesized.stack_name} in {time.monotonic() - started:.1f}s")
