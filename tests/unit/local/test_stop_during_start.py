@@ -1,5 +1,6 @@
 """Ctrl-C while local mode starts: the synth child is ended, start-up gives up between phases,
-and ``python -m local`` says it stopped and exits 130 (no TemplateError, no traceback)."""
+and ``python -m local`` says it stopped and exits 130 (no TemplateError, no traceback). Also the
+synth child's environment (the venv's Node first on PATH)."""
 
 from __future__ import annotations
 
