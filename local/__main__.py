@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
@@ -38,6 +39,30 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def loopback_host(host: str) -> str:
+    """The IPv4 loopback address to bind, or ValueError saying why ``host`` is refused.
+
+    Local mode's admin API accepts one fixed pair of printed credentials and its /__local__
+    routes need none, so it never listens on an address another machine can reach.
+    """
+    candidate = "127.0.0.1" if host.strip().lower() == "localhost" else host.strip()
+    why = (
+        "local mode has fixed admin credentials and unauthenticated /__local__ routes,"
+        " so it listens on this machine only"
+    )
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        raise ValueError(
+            f"--host {host!r}: give a loopback address (127.0.0.1 or another 127.x.x.x, or localhost); {why}"
+        ) from None
+    if not address.is_loopback:
+        raise ValueError(f"--host {host}: not a loopback address (use 127.0.0.1 or another 127.x.x.x); {why}")
+    if address.version != 4:
+        raise ValueError(f"--host {host}: local mode's servers listen on IPv4 only; use 127.0.0.1")
+    return str(address)
+
+
 def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[LocalOptions, Path | None]:
     parser = argparse.ArgumentParser(
         prog="python -m local",
@@ -49,7 +74,11 @@ def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[L
     )
     parser.add_argument("--moto-port", type=int, default=int(_env_number(environ, "MOTO_PORT", 8301)))
     parser.add_argument("--emulator-port", type=int, default=int(_env_number(environ, "EMULATOR_PORT", 8302)))
-    parser.add_argument("--host", default=environ.get(ENV_PREFIX + "HOST", "127.0.0.1"), help="bind address")
+    parser.add_argument(
+        "--host",
+        default=environ.get(ENV_PREFIX + "HOST", "127.0.0.1"),
+        help="bind address: a loopback address (127.0.0.1 or another 127.x.x.x, or localhost)",
+    )
     parser.add_argument(
         "--schedule-seconds",
         type=float,
@@ -72,6 +101,10 @@ def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[L
     parser.add_argument("--no-demo", action="store_true", help="no demo accounts or demo connect sessions")
     parser.add_argument("--ready-file", type=Path, default=None, help="write the URLs as JSON here once up")
     args = parser.parse_args(argv)
+    try:
+        args.host = loopback_host(args.host)
+    except ValueError as error:
+        parser.error(str(error))
     options = LocalOptions(
         host=args.host,
         port=args.port,
