@@ -7,6 +7,7 @@ import ipaddress
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -123,7 +124,7 @@ def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[L
     return options, args.ready_file
 
 
-def summary(ready: Ready, mode: LocalMode) -> list[str]:
+def summary(ready: Ready, mode: LocalMode, *, scratch: Path | None = None) -> list[str]:
     env = ready.environ
     lines = ["", "Amazon Ads Connect runs locally.", ""]
     if ready.consent_urls:
@@ -154,7 +155,8 @@ def summary(ready: Ready, mode: LocalMode) -> list[str]:
         f"Run the schedule now:  curl -X POST {ready.base_url}/__local__/run-schedule",
         f"Travel in time:        curl -X POST {ready.base_url}/__local__/advance-clock"
         " -d '{\"seconds\": 3000}'",
-        f"Handler logs (JSON lines): {ready.log_file}",
+        f"Handler logs (JSON lines): {ready.log_file}"
+        + (f" (removed on stop with {scratch}; --log-file FILE keeps them)" if scratch is not None else ""),
         "State: "
         + (
             f"kept in {mode.options.state_dir}"
@@ -170,8 +172,14 @@ def summary(ready: Ready, mode: LocalMode) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     options, ready_file = parse_options(argv, os.environ)
     console: TextIO = sys.stdout
+    # Without --state-dir or --log-file, this run's log file and template live in a temporary
+    # directory: removed on stop, kept (and named) when local mode failed.
+    scratch: Path | None = None
     if options.log_file is None:
-        base = options.state_dir or Path(tempfile.mkdtemp(prefix="ads-connect-local-"))
+        if options.state_dir is None:
+            scratch = Path(tempfile.mkdtemp(prefix="ads-connect-local-"))
+        base = options.state_dir or scratch
+        assert base is not None
         options.log_file = base / "handlers.log"
     options.log_file.parent.mkdir(parents=True, exist_ok=True)
     log_stream = options.log_file.open("a", buffering=1, encoding="utf-8")
@@ -203,12 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         ready = mode.start()
-        for line in summary(ready, mode):
+        for line in summary(ready, mode, scratch=scratch):
             say(line)
         if ready_file:
-            scratch = ready_file.with_suffix(".partial")
-            scratch.write_text(json.dumps(ready.__dict__))
-            scratch.replace(ready_file)
+            partial = ready_file.with_suffix(".partial")
+            partial.write_text(json.dumps(ready.__dict__))
+            partial.replace(ready_file)
         stop.wait()
         say("Stopping...")
     except StartCancelled:
@@ -226,9 +234,15 @@ def main(argv: list[str] | None = None) -> int:
             code = 1
     finally:
         mode.stop()
-        say("Stopped.")
         sys.stdout = console
         log_stream.close()
+        if scratch is not None and code == 1:
+            say(f"Kept {scratch} (handler logs and template of this run)")
+        elif scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch.exists():
+                say(f"  ! could not remove {scratch}")
+        say("Stopped.")
         for sig, handler in previous.items():
             if handler is not None:
                 signal.signal(sig, handler)

