@@ -421,3 +421,15 @@ def test_alarm_email_and_custom_domain_reach_the_template(tmp_path):
     consent = function(synthesized, "consent")["Environment"]["Variables"]
     assert json.loads(consent[env.ENV_ALLOWED_RETURN_URLS]) == ["https://app.example.com/done"]
     assert as_list(synthesized.of_type("AWS::ApiGatewayV2::ApiMapping"))
+    # Every URL uses the custom host, and the execute-api host that could diverge from it is off
+    assert outputs["ConsentBaseUrl"]["Value"] == "https://connect.example.com/"
+    assert outputs["AdminApiUrl"]["Value"] == "https://connect.example.com/admin"
+    [api] = synthesized.of_type("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["DisableExecuteApiEndpoint"] is True
+
+
+def test_without_a_custom_domain_the_execute_api_endpoint_serves(synthesized):
+    [api] = synthesized.of_type("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"].get("DisableExecuteApiEndpoint", False) is False
+    redirect = synthesized.template.to_json()["Outputs"]["RedirectUri"]["Value"]
+    assert "execute-api" in json.dumps(redirect)
