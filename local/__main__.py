@@ -137,7 +137,7 @@ def summary(ready: Ready, mode: LocalMode, *, scratch: Path | None = None) -> li
         f"  export AWS_ACCESS_KEY_ID={env['AWS_ACCESS_KEY_ID']}"
         f" AWS_SECRET_ACCESS_KEY={env['AWS_SECRET_ACCESS_KEY']}"
         f" AWS_DEFAULT_REGION={env['AWS_DEFAULT_REGION']}",
-        f"  python -m cli --api-url {ready.base_url} connections list",
+        f"  .venv/bin/python -m cli --api-url {ready.base_url} connections list",
         "",
         f"Local AWS (moto server): {ready.moto_endpoint} (any credentials work, e.g. the export above)",
     ]
