@@ -1,27 +1,54 @@
-# The one interface for humans and CI. `make test` sets everything up from nothing.
+# The one interface for humans and CI. `make test` sets everything up from nothing: a bare
+# Debian needs only the apt packages make, python3-venv and git (.ci/run installs them).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-UV ?= $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
+# The Python that creates .venv: the python3 on PATH (3.11 or newer), or `make PYTHON=python3.12`.
+PYTHON ?= python3
+# uv installs the hash-pinned lock files. It is bootstrapped into .venv with the venv's own pip, so
+# nothing is installed outside the checkout (Debian's system pip refuses installs: PEP 668).
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: lock dev test lint typecheck unit integration infra e2e emulator-tests synth nag deploy diff bench local clean
+.PHONY: lock dev test lint typecheck unit integration infra e2e synth nag bootstrap deploy diff cli bench local clean
 
 dev: $(VENV)/.synced node_modules/.installed
 
-# The committed lock files are hash-pinned requirement lists exported from uv's resolver
-# (`make lock`); uv.lock itself stays out of git because it records download addresses.
-$(VENV)/.synced: requirements/dev.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@test -x $(PY) || uv venv --quiet --python 3.11 $(VENV)
-	uv pip sync --quiet --python $(PY) --require-hashes requirements/dev.lock
+# .venv comes from `python3 -m venv` (pip included, so uv can be bootstrapped with it). The stamp
+# also marks a .venv made another way (an older Makefile used `uv venv`, which has no pip and
+# whose seed packages `uv pip sync` removes): such a .venv is made again.
+VENV_STAMP := $(VENV)/.made-by-venv
+$(VENV_STAMP):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
+	  echo "error: Python 3.11 or newer is needed to create $(VENV); '$(PYTHON)' is" \
+	    "$$($(PYTHON) --version 2>&1 || echo missing) (choose another with: make PYTHON=python3.12 ...)" >&2; \
+	  exit 1; }
+	@echo "setting up the toolchain (first run, a few minutes)"
+	@rm -rf $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }
 	@touch $@
 
-lock:
-	uv lock
-	uv export --frozen --no-emit-project --format requirements-txt --no-header -o requirements/dev.lock
-	uv export --frozen --no-emit-project --no-dev --format requirements-txt --no-header -o requirements/runtime.lock
+# A stamp per uv version, so changing UV_VERSION installs that one.
+$(VENV)/.uv-$(UV_VERSION): $(VENV_STAMP)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
+
+# The committed lock files are hash-pinned requirement lists exported from uv's resolver
+# (`make lock`); uv.lock itself stays out of git because it records download addresses.
+# In a .venv made by `python3 -m venv`, `uv pip sync` keeps pip and uv itself; checked anyway.
+$(VENV)/.synced: requirements/dev.lock $(VENV)/.uv-$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements/dev.lock
+	@test -x $(UV) || { rm -f $(VENV)/.uv-$(UV_VERSION); \
+	  echo "error: uv pip sync removed $(UV) from $(VENV) (its seed-package rules changed?)" >&2; exit 1; }
+	@touch $@
+
+lock: $(VENV)/.uv-$(UV_VERSION)
+	$(UV) lock
+	$(UV) export --frozen --no-emit-project --format requirements-txt --no-header -o requirements/dev.lock
+	$(UV) export --frozen --no-emit-project --no-dev --format requirements-txt --no-header -o requirements/runtime.lock
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.synced
 	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
@@ -61,6 +88,11 @@ synth: dev
 nag: dev
 	$(NO_AWS) cdk synth --quiet --output cdk.out && echo "cdk-nag AwsSolutions: no unacknowledged findings"
 
+# Once per account and region, with the pinned CDK CLI: the CDK's staging bucket and roles.
+# Extra CLI flags: make bootstrap ARGS="--profile prod aws://123456789012/us-east-1"
+bootstrap: dev
+	cdk bootstrap $(ARGS)
+
 # Deploy to the account of your current AWS credentials (docs/deploy.md: bootstrap first).
 # Settings live in cdk.json (context "ads-connect"). Extra CLI flags: make deploy ARGS="--profile prod"
 deploy: dev
@@ -74,8 +106,14 @@ diff: dev
 local: dev
 	$(PY) -m local $(ARGS)
 
+# The operator CLI (docs/operator-cli.md) with the venv's Python: make cli ARGS="sessions create acme".
+# Standard input passes through (credentials set reads the secret from it). make turns every
+# non-zero exit into its own 2: scripts that read the CLI's exit codes run `.venv/bin/python -m cli`.
+cli: dev
+	@$(PY) -m cli $(ARGS)
+
 bench: dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules cdk.out build test-artifacts .mypy_cache .ruff_cache .pytest_cache

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import sys
+
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from stacks.config import CONTEXT_KEY, ConfigError
 from stacks.stack import DEFAULT_STACK_NAME, AmazonAdsConnectStack
 
 
@@ -16,5 +19,15 @@ def build_app(app: App | None = None) -> App:
     return app
 
 
+def main() -> int:
+    """``cdk synth`` runs this: a bad setting is one line naming it (and exit 1), not a traceback."""
+    try:
+        build_app().synth()
+    except ConfigError as error:
+        print(f"error: {error} (cdk.json, context {CONTEXT_KEY!r})", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    build_app().synth()
+    raise SystemExit(main())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from local.runner import ENDPOINTS_ENV, LocalMode, LocalOptions, Ready
+from local.template import StartCancelled
 
 ENV_PREFIX = "ADS_CONNECT_LOCAL_"
 
@@ -37,6 +40,30 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def loopback_host(host: str) -> str:
+    """The IPv4 loopback address to bind, or ValueError saying why ``host`` is refused.
+
+    Local mode's admin API accepts one fixed pair of printed credentials and its /__local__
+    routes need none, so it never listens on an address another machine can reach.
+    """
+    candidate = "127.0.0.1" if host.strip().lower() == "localhost" else host.strip()
+    why = (
+        "local mode has fixed admin credentials and unauthenticated /__local__ routes,"
+        " so it listens on this machine only"
+    )
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        raise ValueError(
+            f"--host {host!r}: give a loopback address (127.0.0.1 or another 127.x.x.x, or localhost); {why}"
+        ) from None
+    if not address.is_loopback:
+        raise ValueError(f"--host {host}: not a loopback address (use 127.0.0.1 or another 127.x.x.x); {why}")
+    if address.version != 4:
+        raise ValueError(f"--host {host}: local mode's servers listen on IPv4 only; use 127.0.0.1")
+    return str(address)
+
+
 def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[LocalOptions, Path | None]:
     parser = argparse.ArgumentParser(
         prog="python -m local",
@@ -48,7 +75,11 @@ def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[L
     )
     parser.add_argument("--moto-port", type=int, default=int(_env_number(environ, "MOTO_PORT", 8301)))
     parser.add_argument("--emulator-port", type=int, default=int(_env_number(environ, "EMULATOR_PORT", 8302)))
-    parser.add_argument("--host", default=environ.get(ENV_PREFIX + "HOST", "127.0.0.1"), help="bind address")
+    parser.add_argument(
+        "--host",
+        default=environ.get(ENV_PREFIX + "HOST", "127.0.0.1"),
+        help="bind address: a loopback address (127.0.0.1 or another 127.x.x.x, or localhost)",
+    )
     parser.add_argument(
         "--schedule-seconds",
         type=float,
@@ -71,6 +102,10 @@ def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[L
     parser.add_argument("--no-demo", action="store_true", help="no demo accounts or demo connect sessions")
     parser.add_argument("--ready-file", type=Path, default=None, help="write the URLs as JSON here once up")
     args = parser.parse_args(argv)
+    try:
+        args.host = loopback_host(args.host)
+    except ValueError as error:
+        parser.error(str(error))
     options = LocalOptions(
         host=args.host,
         port=args.port,
@@ -89,7 +124,7 @@ def parse_options(argv: list[str] | None, environ: Mapping[str, str]) -> tuple[L
     return options, args.ready_file
 
 
-def summary(ready: Ready, mode: LocalMode) -> list[str]:
+def summary(ready: Ready, mode: LocalMode, *, scratch: Path | None = None) -> list[str]:
     env = ready.environ
     lines = ["", "Amazon Ads Connect runs locally.", ""]
     if ready.consent_urls:
@@ -102,7 +137,7 @@ def summary(ready: Ready, mode: LocalMode) -> list[str]:
         f"  export AWS_ACCESS_KEY_ID={env['AWS_ACCESS_KEY_ID']}"
         f" AWS_SECRET_ACCESS_KEY={env['AWS_SECRET_ACCESS_KEY']}"
         f" AWS_DEFAULT_REGION={env['AWS_DEFAULT_REGION']}",
-        f"  python -m cli --api-url {ready.base_url} connections list",
+        f"  .venv/bin/python -m cli --api-url {ready.base_url} connections list",
         "",
         f"Local AWS (moto server): {ready.moto_endpoint} (any credentials work, e.g. the export above)",
     ]
@@ -120,7 +155,8 @@ def summary(ready: Ready, mode: LocalMode) -> list[str]:
         f"Run the schedule now:  curl -X POST {ready.base_url}/__local__/run-schedule",
         f"Travel in time:        curl -X POST {ready.base_url}/__local__/advance-clock"
         " -d '{\"seconds\": 3000}'",
-        f"Handler logs (JSON lines): {ready.log_file}",
+        f"Handler logs (JSON lines): {ready.log_file}"
+        + (f" (removed on stop with {scratch}; --log-file FILE keeps them)" if scratch is not None else ""),
         "State: "
         + (
             f"kept in {mode.options.state_dir}"
@@ -136,8 +172,14 @@ def summary(ready: Ready, mode: LocalMode) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     options, ready_file = parse_options(argv, os.environ)
     console: TextIO = sys.stdout
+    # Without --state-dir or --log-file, this run's log file and template live in a temporary
+    # directory: removed on stop, kept (and named) when local mode failed.
+    scratch: Path | None = None
     if options.log_file is None:
-        base = options.state_dir or Path(tempfile.mkdtemp(prefix="ads-connect-local-"))
+        if options.state_dir is None:
+            scratch = Path(tempfile.mkdtemp(prefix="ads-connect-local-"))
+        base = options.state_dir or scratch
+        assert base is not None
         options.log_file = base / "handlers.log"
     options.log_file.parent.mkdir(parents=True, exist_ok=True)
     log_stream = options.log_file.open("a", buffering=1, encoding="utf-8")
@@ -158,30 +200,52 @@ def main(argv: list[str] | None = None) -> int:
             console.flush()
 
     stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    mode = LocalMode(options, console=say)
+    received: list[int] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    mode = LocalMode(options, console=say, stop=stop)
     code = 0
     try:
         ready = mode.start()
-        for line in summary(ready, mode):
+        for line in summary(ready, mode, scratch=scratch):
             say(line)
         if ready_file:
-            scratch = ready_file.with_suffix(".partial")
-            scratch.write_text(json.dumps(ready.__dict__))
-            scratch.replace(ready_file)
+            partial = ready_file.with_suffix(".partial")
+            partial.write_text(json.dumps(ready.__dict__))
+            partial.replace(ready_file)
         stop.wait()
         say("Stopping...")
+    except StartCancelled:
+        say("Stopping (asked to stop during start-up)...")
+        code = 128 + (received[0] if received else signal.SIGINT)
     except Exception as error:
         logging.getLogger("local").exception("local mode failed")
-        say(f"Local mode failed: {type(error).__name__}: {error}")
-        say(f"(details in {options.log_file})")
-        code = 1
+        if stop.is_set():
+            # What failed was most likely interrupted by the stop itself: not worth a report.
+            say("Stopping (asked to stop during start-up)...")
+            code = 128 + (received[0] if received else signal.SIGINT)
+        else:
+            say(f"Local mode failed: {type(error).__name__}: {error}")
+            say(f"(details in {options.log_file})")
+            code = 1
     finally:
         mode.stop()
-        say("Stopped.")
         sys.stdout = console
         log_stream.close()
+        if scratch is not None and code == 1:
+            say(f"Kept {scratch} (handler logs and template of this run)")
+        elif scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch.exists():
+                say(f"  ! could not remove {scratch}")
+        say("Stopped.")
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
     return code
 
 

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local import iam
 from local.lambda_runtime import LOCAL_ACCOUNT_ID, LocalFunction
+from local.servers import stop_serving
 
 LOCAL_API_ID = "local"
 # API Gateway's payload limit for HTTP APIs.
@@ -379,6 +380,5 @@ class LocalGateway:
         self._thread.start()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        """Stop serving and close the socket; returns when start() never ran (failed start-up)."""
+        stop_serving(self._httpd, self._thread)

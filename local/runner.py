@@ -7,10 +7,10 @@ demo connect sessions through the real admin API. Ctrl-C stops everything in rev
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +24,6 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
-from moto.server import ThreadedMotoServer
 
 from local import gateway as gw
 from local import moto_fidelity
@@ -32,11 +31,13 @@ from local import state as local_state
 from local.iam import SIGNING_SERVICE, LocalCredentials
 from local.lambda_runtime import LOCAL_REGION, LocalFunction, ensure_lambda_path
 from local.schedule import RoundReport, ScheduleRunner
+from local.servers import LocalMotoServer
 from local.template import (
     API,
     SECRET,
     LocalProvisioner,
     PhysicalResource,
+    StartCancelled,
     Synthesized,
     TemplateError,
     python_handler,
@@ -97,11 +98,19 @@ class Ready:
 
 
 class LocalMode:
-    def __init__(self, options: LocalOptions, *, console: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        options: LocalOptions,
+        *,
+        console: Callable[[str], None] = print,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.options = options
         self.say = console
+        # Set by Ctrl-C / SIGTERM: start() gives up between phases (StartCancelled).
+        self.stop_requested = stop or threading.Event()
         ensure_lambda_path()
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: LocalMotoServer | None = None
         self.moto_endpoint = ""
         self.gateway: gw.LocalGateway | None = None
         self.emulator: Any = None
@@ -151,15 +160,26 @@ class LocalMode:
 
     # --- start ----------------------------------------------------------------------------------
 
+    def _check_stop(self) -> None:
+        if self.stop_requested.is_set():
+            raise StartCancelled("stopped during start-up")
+
     def start(self, synthesized: Synthesized | None = None) -> Ready:
+        """Start every part; raises StartCancelled when a stop is requested before it is up.
+
+        Whatever started is stopped by :meth:`stop`, which the caller runs in any case.
+        """
         started = time.monotonic()
+        self._check_stop()
         synthesized = synthesized or self._template()
         template = synthesized.template
         self._template_file = self._keep_template(template)
+        self._check_stop()
         self._start_moto()
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
         os.environ.update(self.aws_environ())
+        self._check_stop()
 
         # The gateway's socket first: its port is the public URL every other part needs.
         config = gw.GatewayConfig(
@@ -170,11 +190,11 @@ class LocalMode:
         )
         try:
             self.gateway = gw.LocalGateway(config, host=self.options.host, port=self.options.port)
-        except OSError:
-            raise PortInUseError(
-                f"port {self.options.port} on {self.options.host} is in use: choose another with --port"
-            ) from None
+        except OSError as error:
+            raise _port_error(error, self.options.host, self.options.port, "--port") from None
+        self._check_stop()
         endpoints = self._start_amazon()
+        self._check_stop()
 
         lwa_logical_id = _lwa_secret_logical_id(template)
         overrides: dict[str, str] = {}
@@ -197,6 +217,7 @@ class LocalMode:
         )
         self.say(f"Creating the stack's resources in local AWS ({self.moto_endpoint}) from the template:")
         self.provisioner.provision()
+        self._check_stop()
         if lwa_logical_id:
             self._lwa_secret_name = self.provisioner.created.get(lwa_logical_id, ("", None))[1]
         self._load_functions(template, endpoints)
@@ -204,12 +225,14 @@ class LocalMode:
         self._wire_routes(template)
         self._wire_schedule(template)
         self._tap_lifecycle_events()
+        self._check_stop()
 
         self.gateway.start()
         if self.schedule and self.options.schedule_seconds > 0:
             self.schedule.start()
         if self.options.demo:
             self._demo_sessions()
+        self._check_stop()
         self.ready = self._ready()
         self.say(f"Local mode is up ({time.monotonic() - started:.1f}s).")
         return self.ready
@@ -227,7 +250,9 @@ class LocalMode:
             data = json.loads(self.options.template_file.read_text())
             self.say(f"Using the synthesized template {self.options.template_file}")
             return Synthesized(data.get("Metadata", {}).get("StackName", "AmazonAdsConnect"), data)
-        self.say("Synthesizing the stack (python app.py; the first run also builds the Lambda layer)...")
+        self.say(
+            "Synthesizing the stack (python app.py; no asset bundling: the handlers run from lambdas/)..."
+        )
         started = time.monotonic()
         done = threading.Event()
 
@@ -238,7 +263,7 @@ class LocalMode:
         ticker = threading.Thread(target=progress, daemon=True)
         ticker.start()
         try:
-            synthesized = synthesize()
+            synthesized = synthesize(stop=self.stop_requested)
         finally:
             done.set()
         self.say(f"  synthesized stack {synthesized.stack_name} in {time.monotonic() - started:.1f}s")
@@ -246,16 +271,13 @@ class LocalMode:
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call on the console
-        if self.options.moto_port:
-            # moto's server thread would die silently on a busy port and start() would wait forever.
-            _require_free_port(self.options.host, self.options.moto_port, "--moto-port")
         moto_fidelity.apply()  # AWS's refusals moto would let through (local/moto_fidelity.py)
-        self.moto = ThreadedMotoServer(
-            ip_address=self.options.host, port=self.options.moto_port, verbose=False
-        )
+        try:
+            self.moto = LocalMotoServer(self.options.host, self.options.moto_port)
+        except OSError as error:
+            raise _port_error(error, self.options.host, self.options.moto_port, "--moto-port") from None
         self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_endpoint = f"http://{host}:{port}"
+        self.moto_endpoint = self.moto.endpoint
         self.say(f"Local AWS (moto server) listens on {self.moto_endpoint}")
 
     def _start_amazon(self) -> str:
@@ -275,10 +297,9 @@ class LocalMode:
             add_demo_accounts(self.emulator)
         try:
             self._emulator_server = self.emulator.serve(self.options.host, self.options.emulator_port)
-        except OSError:
-            raise PortInUseError(
-                f"port {self.options.emulator_port} on {self.options.host} is in use:"
-                " choose another with --emulator-port"
+        except OSError as error:
+            raise _port_error(
+                error, self.options.host, self.options.emulator_port, "--emulator-port"
             ) from None
         self.emulator_url = self._emulator_server.base_url
         self.say(f"Amazon emulator on {self.emulator_url} (redirect URI {callback} registered)")
@@ -353,6 +374,7 @@ class LocalMode:
             batch_size=source.batch_size,
             report_batch_item_failures=source.report_batch_item_failures,
             on_round=self._round_line,
+            on_round_failed=self._round_failed_line,
         )
         every = f"every {self.options.schedule_seconds:g}s" if self.options.schedule_seconds > 0 else "off"
         self.say(
@@ -379,6 +401,12 @@ class LocalMode:
         self.say(f"  schedule: {enqueued} refresh(es), {syncs} profile sync(s) enqueued; {report.summary()}")
         self._save_state()
 
+    def _round_failed_line(self, error: Exception, failed_rounds: int) -> None:
+        self.say(
+            f"  ! schedule round failed ({type(error).__name__}); the timer keeps running"
+            f" ({failed_rounds} failed round(s) so far; details in the log file)"
+        )
+
     # --- local-only actions ---------------------------------------------------------------------
 
     def run_schedule_now(self) -> RoundReport:
@@ -389,7 +417,15 @@ class LocalMode:
     def _run_schedule_action(self, _: bytes) -> gw.HttpAnswer:
         if self.schedule is None:
             return gw.json_answer(409, {"message": "no schedule in the template"})
-        report = self.schedule.run_now()
+        try:
+            report = self.schedule.run_now()
+        except Exception as error:
+            log.exception("schedule round (run now) failed")
+            self._round_failed_line(error, self.schedule.failed_rounds)
+            return gw.json_answer(
+                500,
+                {"message": f"the schedule round failed ({type(error).__name__}); see the log file"},
+            )
         return gw.json_answer(
             200,
             {
@@ -566,37 +602,43 @@ class LocalMode:
         )
 
     def stop(self) -> None:
+        """Stop whatever start() got to, in reverse order; never blocks on a part that never ran.
+
+        Each part is stopped even when an earlier one fails (the failure is logged and shown).
+        """
         self._stop_events.set()
-        if self.schedule:
-            self.schedule.stop()
-        if self.gateway:
-            self.gateway.stop()
-        try:
-            self._save_state()
-            if self.options.state_dir:
-                self.say(f"State saved in {self.options.state_dir}")
-        except Exception:
-            log.exception("saving local state failed")
-            self.say("  ! saving the state failed; see the log file")
+        self._stop_part("the schedule timer", self.schedule.stop if self.schedule else None)
+        self._stop_part("the gateway", self.gateway.stop if self.gateway else None)
+        self._stop_part("saving the state", self._save_state_on_stop)
         if self._events_thread:
             self._events_thread.join(timeout=5)
-        if self._emulator_server:
-            self._emulator_server.stop()
-        if self.moto:
-            self.moto.stop()
+        self._stop_part("the Amazon emulator", self._emulator_server.stop if self._emulator_server else None)
+        self._stop_part("moto server", self.moto.stop if self.moto else None)
+
+    def _stop_part(self, name: str, stop: Callable[[], None] | None) -> None:
+        if stop is None:
+            return
+        try:
+            stop()
+        except Exception:
+            log.exception("stopping %s failed", name)
+            self.say(f"  ! stopping {name} failed; see the log file")
+
+    def _save_state_on_stop(self) -> None:
+        self._save_state()
+        if self.options.state_dir:
+            self.say(f"State saved in {self.options.state_dir}")
 
 
 class PortInUseError(OSError):
     """A configured port is taken (names the flag that changes it)."""
 
 
-def _require_free_port(host: str, port: int, flag: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise PortInUseError(f"port {port} on {host} is in use: choose another with {flag}") from None
+def _port_error(error: OSError, host: str, port: int, flag: str) -> OSError:
+    """A busy port names the flag that changes it; any other bind failure is passed on as is."""
+    if error.errno == errno.EADDRINUSE:
+        return PortInUseError(f"port {port} on {host} is in use: choose another with {flag}")
+    return error
 
 
 def _lwa_secret_logical_id(template: dict[str, Any]) -> str | None:

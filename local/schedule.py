@@ -119,6 +119,7 @@ class ScheduleRunner:
         report_batch_item_failures: bool = True,
         scheduler_input: dict[str, Any] | None = None,
         on_round: Callable[[RoundReport], None] | None = None,
+        on_round_failed: Callable[[Exception, int], None] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.worker = worker
@@ -131,23 +132,36 @@ class ScheduleRunner:
         self.report_batch_item_failures = report_batch_item_failures
         self._input = scheduler_input if scheduler_input is not None else {}
         self._on_round = on_round
+        self._on_round_failed = on_round_failed
+        # Rounds that raised (the queue or the state file failing, not a function: those are
+        # reported in the round's errors). The timer keeps running after each.
+        self.failed_rounds = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_now(self) -> RoundReport:
-        """One schedule tick, then deliver the work queue until no message is visible."""
+        """One schedule tick, then deliver the work queue until no message is visible.
+
+        A function that fails is reported in the round's ``errors``; anything else that raises
+        (receiving from or deleting in the queue, ``on_round``) counts as a failed round and
+        propagates to the caller.
+        """
         with self._lock:
-            report = RoundReport()
             try:
-                report.scheduler_result = self._invoke(self.scheduler, dict(self._input))
-            except Exception as error:
-                log.exception("scheduler function failed")
-                report.errors.append(f"scheduler failed ({type(error).__name__})")
-            self.deliver(report)
-            if self._on_round:
-                self._on_round(report)
-            return report
+                report = RoundReport()
+                try:
+                    report.scheduler_result = self._invoke(self.scheduler, dict(self._input))
+                except Exception as error:
+                    log.exception("scheduler function failed")
+                    report.errors.append(f"scheduler failed ({type(error).__name__})")
+                self.deliver(report)
+                if self._on_round:
+                    self._on_round(report)
+                return report
+            except Exception:
+                self.failed_rounds += 1
+                raise
 
     def deliver(self, report: RoundReport) -> None:
         for _ in range(MAX_BATCHES_PER_ROUND):
@@ -188,7 +202,17 @@ class ScheduleRunner:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_seconds):
-            self.run_now()
+            try:
+                self.run_now()
+            except Exception as error:
+                # The next tick may well succeed (moto busy, a state file briefly unwritable):
+                # log it and keep the timer alive, as EventBridge Scheduler keeps firing.
+                log.exception(
+                    "schedule round failed (%d failed round(s) so far); the timer keeps running",
+                    self.failed_rounds,
+                )
+                if self._on_round_failed:
+                    self._on_round_failed(error, self.failed_rounds)
 
     def stop(self) -> None:
         self._stop.set()

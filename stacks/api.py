@@ -64,6 +64,10 @@ class Api(Construct):
             "HttpApi",
             description=f"{config.app_name}: consent pages, OAuth callback, admin API",
             create_default_stage=False,
+            # With a custom domain the pages, the redirect URI and the admin URL all use that
+            # host: the execute-api host is switched off so no flow can start on it and end
+            # with a redirect URI Amazon does not know (or a cookie for the other host).
+            disable_execute_api_endpoint=config.custom_domain is not None,
         )
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from types import UnionType
+from typing import Any, Final, Literal, Union, get_args, get_origin
 
 from ads_connect.models.settings import CoreSettings
 from aws_cdk import aws_logs as logs
@@ -189,14 +190,89 @@ class AdsConnectConfig(BaseModel):
                 "string_too_long",
             ):
                 message = f"{message} (allowed values: {_bounds(cls, location)})"
-            elif error["type"] == "literal_error":
-                message = f"{message} (allowed values: {', '.join(map(str, SCHEDULE_RATES_MINUTES))})"
+            elif error["type"] == "missing" and len(error["loc"]) > 1:
+                parent = [str(p) for p in error["loc"][:-1] if not isinstance(p, int)]
+                allowed = _allowed_values(cls, parent)
+                if allowed:
+                    message = f"{message} ({'.'.join(parent)}: {allowed})"
+            elif error["type"] in _TYPE_ERRORS:
+                # "Input should be a valid boolean" alone does not say what to write instead.
+                allowed = _allowed_values(cls, [str(p) for p in error["loc"] if not isinstance(p, int)])
+                if allowed:
+                    message = f"{message} (allowed values: {allowed})"
             key = f"{CONTEXT_KEY}.{location}" if location else CONTEXT_KEY
             if not location and ":" in message:
                 # Cross-field errors name their key themselves.
                 field, _, rest = message.partition(":")
                 key, message = f"{CONTEXT_KEY}.{field}", rest.strip()
             raise ConfigError(f"context key {key!r}: {message}") from None
+
+
+# Pydantic error types that mean "wrong kind of value": their message names the expected type
+# only, so from_context adds what the setting accepts.
+_TYPE_ERRORS: Final = frozenset(
+    {
+        "bool_type",
+        "bool_parsing",
+        "int_type",
+        "int_parsing",
+        "int_from_float",
+        "string_type",
+        "tuple_type",
+        "list_type",
+        "literal_error",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+    }
+)
+# Settings whose accepted values a type cannot say.
+_ALLOWED_VALUES: Final = {
+    "allowed_return_urls": "a list of https URLs",
+    "alarm_email": "an e-mail address such as ops@example.com, or null",
+    "log_retention_days": ", ".join(map(str, sorted(LOG_RETENTION_DAYS))),
+}
+
+
+def _allowed_values(model: type[BaseModel], location: list[str]) -> str | None:
+    """What a setting (``location``: the path of field names) accepts, in cdk.json terms."""
+    if location and location[0] in _ALLOWED_VALUES:
+        return _ALLOWED_VALUES[location[0]]
+    annotation: Any = None
+    nullable = False
+    owner = model
+    for depth, name in enumerate(location):
+        info = owner.model_fields.get(name)
+        if info is None:
+            return None
+        annotation, nullable = info.annotation, False
+        arguments = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) in (Union, UnionType) and len(arguments) < len(get_args(annotation)):
+            annotation, nullable = arguments[0], True
+        if depth < len(location) - 1:
+            if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+                return None
+            owner = annotation
+    if annotation is None:
+        return None
+    field = location[-1]
+    if annotation is bool:
+        allowed = "true/false"
+    elif annotation is int:
+        bounds = _bounds(owner, field)
+        allowed = f"an integer {bounds}" if "?" not in bounds else "an integer"
+    elif get_origin(annotation) is Literal:
+        allowed = ", ".join(map(str, get_args(annotation)))
+    elif annotation is str:
+        bounds = _bounds(owner, field)
+        allowed = f"a string of {bounds} characters" if "?" not in bounds else "a string"
+    elif get_origin(annotation) is tuple:
+        allowed = "a list"
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        allowed = f"an object with {' and '.join(annotation.model_fields)}"
+    else:
+        return None
+    return f"{allowed}, or null" if nullable else allowed
 
 
 def _bounds(model: type[BaseModel], field: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from ads_connect.observability import METRICS_NAMESPACE, SERVICE
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -21,6 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import AdsConnectConfig
+from stacks.secrets import account_administers_key
 
 METRICS: Final = (
     "ConnectionsAuthorized",
@@ -63,7 +64,10 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # Alarm notifications carry no secret, but SNS encryption at rest needs a key CloudWatch
-        # may use; the AWS-managed aws/sns key does not allow that.
+        # may use; the AWS-managed aws/sns key does not allow that. Only this stack's account's
+        # alarms use it (aws:SourceAccount / aws:SourceArn: no confused deputy); the account
+        # administers it like the private-token key (no kms:CreateGrant, no use through IAM).
+        stack = Stack.of(self)
         self.topic_key = kms.Key(
             self,
             "AlertTopicKey",
@@ -71,14 +75,28 @@ class Monitoring(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
             pending_window=Duration.days(7),
-        )
-        self.topic_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAlarmsPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
+            policy=iam.PolicyDocument(
+                statements=[
+                    account_administers_key(),
+                    iam.PolicyStatement(
+                        sid="CloudWatchAlarmsOfThisAccountPublish",
+                        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                        actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                        resources=["*"],
+                        conditions={
+                            "StringEquals": {"aws:SourceAccount": stack.account},
+                            "ArnLike": {
+                                "aws:SourceArn": stack.format_arn(
+                                    service="cloudwatch",
+                                    resource="alarm",
+                                    resource_name="*",
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                                )
+                            },
+                        },
+                    ),
+                ]
+            ),
         )
         self.topic = sns.Topic(
             self,

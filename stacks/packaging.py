@@ -115,6 +115,21 @@ def layer_directory(lock_path: Path = RUNTIME_LOCK) -> tuple[Path, str]:
     return BUILD_DIR / f"layer-{key}", requirements
 
 
+def uv_executable() -> str:
+    """The uv the Makefile bootstrapped into the venv (pinned), else the first one on PATH.
+
+    The venv's own uv wins over PATH so that a synth run outside make (an IDE, ``python app.py``)
+    builds the layer with the same uv version as ``make synth``.
+    """
+    beside = Path(sys.executable).with_name("uv")
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("uv")
+    if found is None:
+        raise PackagingError("uv not found beside the venv's Python nor on PATH: run `make dev` first")
+    return found
+
+
 def build_dependency_layer(lock_path: Path = RUNTIME_LOCK) -> Path:
     """Return ``build/layer-<hash>/`` (containing ``python/``), building it on first use."""
     target, requirements = layer_directory(lock_path)
@@ -125,9 +140,9 @@ def build_dependency_layer(lock_path: Path = RUNTIME_LOCK) -> Path:
     (staging / "python").mkdir(parents=True)
     requirements_file = staging / "requirements.txt"
     requirements_file.write_text(requirements, encoding="utf-8")
-    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
     command = [
-        uv, "pip", "install", "--quiet", "--no-deps", "--require-hashes", "--only-binary", ":all:",
+        uv_executable(), "pip", "install", "--quiet", "--no-deps", "--require-hashes",
+        "--only-binary", ":all:",
         "--python-platform", LAMBDA_PLATFORM, "--python-version", LAMBDA_PYTHON_VERSION,
         "--no-compile", "--link-mode", "copy",
         "--target", str(staging / "python"), "-r", str(requirements_file),
@@ -157,16 +172,19 @@ class LayerBundler:
     skip bundling (``aws:cdk:bundling-stacks = []``) never build the layer.
     """
 
+    def __init__(self, lock_path: Path = RUNTIME_LOCK) -> None:
+        self.lock_path = lock_path
+
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
-        built = build_dependency_layer()
+        built = build_dependency_layer(self.lock_path)
         shutil.copytree(built / "python", Path(output_dir) / "python", dirs_exist_ok=True)
         return True
 
 
-def dependency_layer_code() -> lambda_.Code:
-    _, key = layer_key()
+def dependency_layer_code(lock_path: Path = RUNTIME_LOCK) -> lambda_.Code:
+    _, key = layer_key(lock_path)
     return lambda_.Code.from_asset(
-        str(RUNTIME_LOCK.parent),
+        str(lock_path.parent),
         # The layer is a function of the filtered lock and the recipe only.
         asset_hash_type=AssetHashType.CUSTOM,
         asset_hash=key,
@@ -174,7 +192,7 @@ def dependency_layer_code() -> lambda_.Code:
             # Never pulled: local bundling always succeeds or raises (no Docker on purpose).
             image=DockerImage.from_registry("local-bundling-only"),
             # jsii passes the options positionally, so the Python signature cannot match the protocol.
-            local=LayerBundler(),  # type: ignore[arg-type]
+            local=LayerBundler(lock_path),  # type: ignore[arg-type]
         ),
     )
 

@@ -21,26 +21,49 @@ from constructs import Construct
 # (empty client id and secret), so nothing works until the operator fills it in.
 LWA_PLACEHOLDER: Final = {"client_id": "", "client_secret": ""}
 
-# Key administration without kms:Decrypt / Encrypt / GenerateDataKey*: the account can manage,
-# rotate, re-policy and delete the key, but only the named function roles can use it.
+# Key administration, spelled out action by action: the account can describe, re-policy, rotate,
+# tag, alias, disable and delete the key, but not use it. No wildcard: ``kms:Create*`` would
+# include kms:CreateGrant, with which any IAM principal allowed CreateGrant could grant itself
+# Decrypt (a grant bypasses the kms:ViaService condition below). No Decrypt / Encrypt /
+# GenerateDataKey* / ReEncrypt*: only the named function roles use the key, through Secrets Manager.
+# (Removing grants stays allowed: RevokeGrant, RetireGrant.)
 KEY_ADMIN_ACTIONS: Final = (
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:ListKeyPolicies",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:ListKeyRotations",
+    "kms:RotateKeyOnDemand",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:UpdateKeyDescription",
+    "kms:ListResourceTags",
     "kms:TagResource",
     "kms:UntagResource",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:RevokeGrant",
+    "kms:RetireGrant",
     "kms:ScheduleKeyDeletion",
     "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
 )
 KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def account_administers_key() -> iam.PolicyStatement:
+    """The key-policy statement that lets the account manage a key but never use it."""
+    return iam.PolicyStatement(
+        sid="AccountAdministersButCannotUseKey",
+        principals=[iam.AccountRootPrincipal()],
+        actions=list(KEY_ADMIN_ACTIONS),
+        resources=["*"],
+    )
 
 
 def secret_arn_pattern(scope: Construct, name_pattern: str) -> str:
@@ -79,12 +102,7 @@ class Secrets(Construct):
             removal_policy=RemovalPolicy.RETAIN,
             policy=iam.PolicyDocument(
                 statements=[
-                    iam.PolicyStatement(
-                        sid="AccountAdministersButCannotUseKey",
-                        principals=[iam.AccountRootPrincipal()],
-                        actions=list(KEY_ADMIN_ACTIONS),
-                        resources=["*"],
-                    ),
+                    account_administers_key(),
                     iam.PolicyStatement(
                         sid="OnlyStackFunctionsUseKeyThroughSecretsManager",
                         principals=[iam.ArnPrincipal(role.role_arn) for role in private_readers],

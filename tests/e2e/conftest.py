@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-START_TIMEOUT_SECONDS = 300  # the first synth on a fresh machine also builds the Lambda layer
+START_TIMEOUT_SECONDS = 300  # synth (bundling skipped) takes ~20 s, far longer on a busy machine
 REGION = "us-east-1"
 
 
@@ -207,23 +208,36 @@ def stop_local_mode(process: subprocess.Popen[bytes], timeout: float = 30) -> in
     return int(process.returncode)
 
 
+def keep_artifacts(console_file: Path, log_file: Path) -> None:
+    """The session's local-mode console and handler logs, under test-artifacts/ (CI keeps them)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for source, name in ((console_file, "local-mode-console.txt"), (log_file, "local-mode-handlers.log")):
+        if source.exists():
+            shutil.copyfile(source, ARTIFACTS / name)
+
+
 @pytest.fixture(scope="session")
 def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModeHandle]:
     tmp = tmp_path_factory.mktemp("local-mode")
     emu = Emulator(client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET)
     server = emu.serve("127.0.0.1", 0)
     log_file = tmp / "handlers.log"
-    process, ready, console_file = start_local_mode(
-        tmp,
-        args=[
-            *("--port", "0", "--moto-port", "0", "--emulator-port", "0", "--schedule-seconds", "0"),
-            *("--no-demo", "--log-file", str(log_file), "--amazon-endpoints", server.endpoints_json),
-        ],
-        env={
-            "ADS_CONNECT_LOCAL_LWA_CLIENT_ID": TEST_CLIENT_ID,
-            "ADS_CONNECT_LOCAL_LWA_CLIENT_SECRET": TEST_CLIENT_SECRET,
-        },
-    )
+    try:
+        process, ready, console_file = start_local_mode(
+            tmp,
+            args=[
+                *("--port", "0", "--moto-port", "0", "--emulator-port", "0", "--schedule-seconds", "0"),
+                *("--no-demo", "--log-file", str(log_file), "--amazon-endpoints", server.endpoints_json),
+            ],
+            env={
+                "ADS_CONNECT_LOCAL_LWA_CLIENT_ID": TEST_CLIENT_ID,
+                "ADS_CONNECT_LOCAL_LWA_CLIENT_SECRET": TEST_CLIENT_SECRET,
+            },
+        )
+    except BaseException:  # pytest.fail is an OutcomeException: keep the logs, then fail as it did
+        keep_artifacts(tmp / "console.txt", log_file)
+        server.stop()
+        raise
     # Amazon accepts only registered redirect URIs: local mode's port is known only now.
     emu.register_redirect_uri(f"{ready['base_url']}/callback")
     handle = LocalModeHandle(process, ready, emu, server, console_file, log_file, tmp)
@@ -232,8 +246,7 @@ def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModeHa
     finally:
         code = stop_local_mode(process)
         server.stop()
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "local-mode-console.txt").write_text(handle.console())
+        keep_artifacts(console_file, log_file)
         assert code == 0, f"local mode did not stop cleanly (exit {code}):\n{handle.console()[-3000:]}"
 
 

@@ -211,7 +211,10 @@ def test_no_secret_reaches_the_console_the_logs_or_the_pages(
         assert not leaked, f"secrets in the {where}: {leaked}"
 
 
-def test_local_only_routes_and_api_gateway_answers(local_mode: LocalModeHandle) -> None:
+def test_local_only_routes_and_api_gateway_answers(
+    walked: dict[str, Walk], local_mode: LocalModeHandle
+) -> None:
+    # `walked` connects the tenants listed below: this test must not depend on running after it
     unsigned = requests.get(f"{local_mode.admin_url}/connections", timeout=10)
     assert unsigned.status_code == 403 and unsigned.json() == {"message": "Forbidden"}
     assert requests.get(f"{local_mode.base_url}/nowhere", timeout=10).status_code == 404

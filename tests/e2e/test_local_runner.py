@@ -4,8 +4,13 @@ the printed URLs and commands, run-now, Ctrl-C, and ``--state-dir`` keeping stat
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +19,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import (
+    REPO,
     LocalModeHandle,
     start_local_mode,
     stop_local_mode,
@@ -112,3 +118,35 @@ def test_make_local_prints_what_a_person_needs_and_keeps_state(
         assert refreshed.json()["attempt"]["outcome"] == "succeeded"
     finally:
         assert stop_local_mode(process) == 0
+
+
+def test_ctrl_c_while_synthesizing_stops_cleanly_with_exit_130(tmp_path: Path) -> None:
+    # Given `python -m local` started from a terminal (its own process group, as a shell makes
+    # one per job) and synthesizing the stack
+    console_file = tmp_path / "console.txt"
+    with console_file.open("wb") as console:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local", "--port", "0", "--moto-port", "0", "--emulator-port", "0"],
+            cwd=REPO,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Synthesizing the stack" not in console_file.read_text(errors="replace"):
+            assert process.poll() is None and time.monotonic() < deadline, console_file.read_text()
+            time.sleep(0.1)
+        time.sleep(1)  # the synth child is running now
+        # When the person presses Ctrl-C: the terminal signals the whole foreground group
+        os.killpg(process.pid, signal.SIGINT)
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    # Then it says it stopped, exits 130, and shows no synth failure or traceback
+    console = console_file.read_text(errors="replace")
+    assert code == 130, console
+    assert "Stopping (asked to stop during start-up)..." in console and "Stopped." in console
+    assert "Traceback" not in console and "failed" not in console

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -334,6 +335,60 @@ def test_a_bad_context_value_stops_synth_naming_the_key_and_allowed_values(tmp_p
     assert named in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "allowed"),
+    [
+        ("include_profile_scope", "maybe", "allowed values: true/false"),
+        ("include_profile_scope", 5, "allowed values: true/false"),
+        ("worker_concurrency", "many", "allowed values: an integer 2..20"),
+        ("refresh_lead_seconds", 900.5, "allowed values: an integer 300..3000"),
+        ("log_retention_days", "ninety", "allowed values: 1, 3, 5, 7, 14, 30"),
+        ("allowed_return_urls", "https://app.example.com", "allowed values: a list of https URLs"),
+        ("allowed_return_urls", [7], "allowed values: a list of https URLs"),
+        ("app_name", 7, "allowed values: a string of 1..80 characters"),
+        ("alarm_email", ["ops@example.com"], "allowed values: an e-mail address"),
+        ("custom_domain", "connect.example.com", "an object with domain_name and certificate_arn, or null"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_the_allowed_values(setting, value, allowed):
+    from stacks.config import AdsConnectConfig
+
+    with pytest.raises(ConfigError) as caught:
+        AdsConnectConfig.from_context({setting: value})
+    assert f"'ads-connect.{setting}'" in str(caught.value)
+    assert allowed in str(caught.value)
+
+
+def test_a_missing_nested_key_names_what_the_object_needs():
+    from stacks.config import AdsConnectConfig
+
+    with pytest.raises(ConfigError) as caught:
+        AdsConnectConfig.from_context({"custom_domain": {"domain_name": "connect.example.com"}})
+    assert "'ads-connect.custom_domain.certificate_arn'" in str(caught.value)
+    assert "domain_name and certificate_arn" in str(caught.value)
+
+
+def test_cdk_synth_with_a_bad_setting_prints_one_line_and_exits_1(tmp_path):
+    """app.py as `cdk synth` runs it (CDK_CONTEXT_JSON, CDK_OUTDIR): no Python traceback."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    context["ads-connect"] = {**context["ads-connect"], "include_profile_scope": "maybe"}
+    run = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "app.py")],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 1, run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "error: context key 'ads-connect.include_profile_scope': Input should be a valid boolean,"
+        " unable to interpret input (allowed values: true/false) (cdk.json, context 'ads-connect')"
+    ]
+
+
 def test_cross_field_rule_names_its_key(tmp_path):
     from stacks.config import AdsConnectConfig
 
@@ -366,3 +421,15 @@ def test_alarm_email_and_custom_domain_reach_the_template(tmp_path):
     consent = function(synthesized, "consent")["Environment"]["Variables"]
     assert json.loads(consent[env.ENV_ALLOWED_RETURN_URLS]) == ["https://app.example.com/done"]
     assert as_list(synthesized.of_type("AWS::ApiGatewayV2::ApiMapping"))
+    # Every URL uses the custom host, and the execute-api host that could diverge from it is off
+    assert outputs["ConsentBaseUrl"]["Value"] == "https://connect.example.com/"
+    assert outputs["AdminApiUrl"]["Value"] == "https://connect.example.com/admin"
+    [api] = synthesized.of_type("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["DisableExecuteApiEndpoint"] is True
+
+
+def test_without_a_custom_domain_the_execute_api_endpoint_serves(synthesized):
+    [api] = synthesized.of_type("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"].get("DisableExecuteApiEndpoint", False) is False
+    redirect = synthesized.template.to_json()["Outputs"]["RedirectUri"]["Value"]
+    assert "execute-api" in json.dumps(redirect)

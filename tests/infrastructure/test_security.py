@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -130,6 +131,79 @@ def test_private_token_key_rotates_and_only_three_function_roles_use_it(synthesi
         assert "kms:*" not in actions
         if statement is not users[0]:
             assert not actions & {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"}
+
+
+# Every KMS action that uses key material, or hands out its use (a grant bypasses kms:ViaService).
+KEY_USE_OR_GRANT = (
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateRandom",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateMac",
+    "kms:Sign",
+    "kms:DeriveSharedSecret",
+    "kms:ImportKeyMaterial",
+)
+KEY_ADMINISTRATION = (
+    "kms:PutKeyPolicy",
+    "kms:EnableKeyRotation",
+    "kms:CreateAlias",
+    "kms:ScheduleKeyDeletion",
+)
+ACCOUNT_ROOT = "arn:AWS::Partition:iam::AWS::AccountId:root"
+
+
+def allows(statement: dict[str, Any], action: str) -> bool:
+    """Whether an Allow statement's Action (wildcards expanded as IAM does) covers ``action``."""
+    assert "NotAction" not in statement and "NotPrincipal" not in statement
+    return statement["Effect"] == "Allow" and any(
+        fnmatchcase(action.lower(), str(pattern).lower()) for pattern in as_list(statement["Action"])
+    )
+
+
+def key_statements(synthesized: Synthesized, key_id: str) -> list[dict[str, Any]]:
+    return list(synthesized.resources[key_id]["Properties"]["KeyPolicy"]["Statement"])
+
+
+def test_no_one_but_the_reader_functions_may_use_or_grant_the_private_token_key(synthesized, ids):
+    readers = {f"{ids[f'role:{k}']}.Arn" for k in ("callback", "refresh_worker", "admin")}
+    statements = key_statements(synthesized, ids["key"])
+    for statement in statements:
+        principals = {describe(p) for p in as_list(statement["Principal"].get("AWS", []))}
+        assert "Service" not in statement["Principal"]
+        if principals <= readers:
+            assert not allows(statement, "kms:CreateGrant")
+            continue
+        granted = [action for action in KEY_USE_OR_GRANT if allows(statement, action)]
+        assert granted == [], f"{statement.get('Sid')} lets {principals} {granted}"
+    # ... and the account still administers it (CloudFormation updates its policy, aliases, rotation)
+    admin = [s for s in statements if {describe(p) for p in as_list(s["Principal"]["AWS"])} == {ACCOUNT_ROOT}]
+    assert [a for a in KEY_ADMINISTRATION if not any(allows(s, a) for s in admin)] == []
+
+
+def test_alert_topic_key_serves_only_this_accounts_cloudwatch_alarms(synthesized):
+    [topic] = synthesized.of_type("AWS::SNS::Topic").values()
+    key_id = describe(topic["Properties"]["KmsMasterKeyId"]).removesuffix(".Arn")
+    statements = key_statements(synthesized, key_id)
+    services = [s for s in statements if "Service" in s["Principal"]]
+    assert [s["Principal"] for s in services] == [{"Service": "cloudwatch.amazonaws.com"}]
+    [cloudwatch] = services
+    assert cloudwatch["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert describe(cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"]) == (
+        "arn:AWS::Partition:cloudwatch:AWS::Region:AWS::AccountId:alarm:*"
+    )
+    for statement in statements:
+        if statement is cloudwatch:
+            continue
+        granted = [action for action in KEY_USE_OR_GRANT if allows(statement, action)]
+        assert granted == [], f"{statement.get('Sid')} lets {statement['Principal']} {granted}"
+    assert [a for a in KEY_ADMINISTRATION if not any(allows(s, a) for s in statements)] == []
 
 
 def test_function_environment_names_the_key_and_the_reader_roles(synthesized, ids):

@@ -166,3 +166,49 @@ def test_the_timer_runs_rounds_until_stopped() -> None:
     schedule.start()
     assert ticks.acquire(timeout=5) and ticks.acquire(timeout=5)
     schedule.stop()
+
+
+class FlakyQueue(FakeQueue):
+    """A queue whose first receive fails (moto restarting, say): later rounds work."""
+
+    def __init__(self, bodies: list[str]) -> None:
+        super().__init__(bodies)
+        self.receives = 0
+
+    def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+        self.receives += 1
+        if self.receives == 1:
+            raise ConnectionError("local AWS unreachable")
+        return super().receive_message(**kwargs)
+
+
+def test_a_round_that_raises_is_logged_counted_and_the_timer_keeps_running(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = FlakyQueue(["a"])
+    rounds = threading.Semaphore(0)
+    failures: list[tuple[str, int]] = []
+    schedule = runner(queue, lambda _: {})
+    schedule._on_round = lambda report: rounds.release()
+    schedule._on_round_failed = lambda error, count: failures.append((type(error).__name__, count))
+    schedule.interval_seconds = 0.01
+    with caplog.at_level("ERROR", logger="local.schedule"):
+        schedule.start()
+        try:
+            # Then the round after the failing one runs and drains the queue
+            assert rounds.acquire(timeout=10), "the timer died with the failing round"
+        finally:
+            schedule.stop()
+    assert schedule._thread is not None and not schedule._thread.is_alive()
+    assert schedule.failed_rounds == 1 and failures == [("ConnectionError", 1)]
+    assert queue.messages == {}
+    [record] = [r for r in caplog.records if "schedule round failed" in r.getMessage()]
+    assert record.exc_info is not None and "1 failed round(s)" in record.getMessage()
+
+
+def test_run_now_counts_a_failed_round_and_raises_to_its_caller() -> None:
+    schedule = runner(FlakyQueue([]), lambda _: {})
+    with pytest.raises(ConnectionError):
+        schedule.run_now()
+    assert schedule.failed_rounds == 1
+    assert schedule.run_now().errors == [] and schedule.failed_rounds == 1
