@@ -487,6 +487,8 @@ class EmulatorServer:
         return self.emulator.endpoints_json(self.base_url)
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        # shutdown() waits for serve_forever to acknowledge: only ask a thread that is serving.
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
         self._httpd.server_close()
-        self._thread.join(timeout=5)

@@ -283,7 +283,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         local_action = config.local_actions.get((method, path)) if path.startswith(LOCAL_PREFIX) else None
         if local_action is not None:
-            answer = local_action(body)
+            try:
+                answer = local_action(body)
+            except Exception as error:
+                log.exception("local action %s %s failed", method, path)
+                answer = json_answer(
+                    500, {"message": "local action failed", "error_type": type(error).__name__}
+                )
         else:
             answer, label = self._stack_route(method, body)
         self._write(answer, head_only=method == "HEAD")
