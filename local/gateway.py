@@ -286,6 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 answer = local_action(body)
             except Exception as error:
+                # Answered and logged: a raised action would otherwise drop the caller's connection.
                 log.exception("local action %s %s failed", method, path)
                 answer = json_answer(
                     500, {"message": "local action failed", "error_type": type(error).__name__}
