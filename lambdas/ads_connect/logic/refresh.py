@@ -16,7 +16,9 @@ pause is set, only the scheduler's probe and forced (admin) refreshes call Amazo
 
 Before any of this, two checks that write nothing: a paused, non-probe, non-forced refresh is
 skipped; with too little time left for one whole token call, ``DeadlineTooCloseError`` is raised
-(the worker's message goes back to the queue) instead of taking the lease.
+(the worker's message goes back to the queue) instead of taking the lease. Every later call
+that could be cut off by the deadline (the token call itself, its retries, retries of the
+rotated-token write) starts only while the whole call still fits (``logic/deadlines.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ads_connect.logic.backoff import backoff_delay
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
@@ -64,16 +67,20 @@ CLIENT_INVALID_EVENT = "Client Credentials Invalid"
 LEASE_SECONDS = 180
 TOKEN_CALL_ATTEMPTS = 4
 # A rotated refresh token exists only in this process until it is stored: keep trying (the
-# usual cause is the 50 writes/s account quota, which clears within seconds) for up to six
-# attempts (~8 s of jittered waits on average), never past the Lambda's deadline.
+# usual cause is Secrets Manager throttling, which clears within seconds) for up to six
+# attempts, each retry only while one whole AWS call still fits before the deadline.
 SECRET_WRITE_ATTEMPTS = 6
-# Stop retrying when less than this remains before the deadline (room to record the outcome).
+# Room kept after the last call to record the outcome (the handlers' own 5 s safety margin
+# comes on top: ``remaining_seconds`` already excludes it).
 DEADLINE_MARGIN_SECONDS = 5.0
-# Do not take the lease with less than this left: one token call may take 13.05 s (the LWA
-# client's 3.05 s connect + 10 s read timeouts) and the outcome then needs DEADLINE_MARGIN_SECONDS
-# to be stored. A Lambda killed mid-call would leave the lease held for LEASE_SECONDS and could
-# lose a refresh token Amazon had already rotated; waiting for redelivery costs nothing.
-MIN_SECONDS_FOR_REFRESH = 20.0
+# The lease write and the refresh-token read before the token call, at normal latency.
+LEASE_AND_READ_SECONDS = 1.0
+# Do not take the lease with less than this left: the first token call must fit whole, with the
+# margin after it (logic/deadlines.py). A Lambda killed mid-call would leave the lease held for
+# LEASE_SECONDS and could lose a refresh token Amazon had already rotated; waiting for
+# redelivery costs nothing. Every later call (token retries, rotated-token write retries)
+# checks the same rule again.
+MIN_SECONDS_FOR_REFRESH = AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS + LEASE_AND_READ_SECONDS
 
 
 class DeadlineTooCloseError(Exception):
@@ -231,13 +238,19 @@ def _refresh_under_lease(
 def _call_token_endpoint(
     context: RefreshContext, region: Region, stored: StoredRefreshToken, credentials: ClientCredentials
 ) -> TokenGrant:
+    seconds_left = context.time_left()
+    if not time_for_call(seconds_left, AMAZON_CALL_SECONDS, margin=DEADLINE_MARGIN_SECONDS):
+        # The lease write and the read were slow: defer (the caller releases the lease).
+        raise DeadlineTooCloseError(f"{region.value}: {seconds_left:.1f} s left before the token call")
     attempt = 1
     while True:
         try:
             return context.lwa.refresh(region, refresh_token=stored.refresh_token, credentials=credentials)
         except TransientAmazonError as error:
             delay = backoff_delay(attempt, retry_after=error.retry_after)
-            if attempt >= TOKEN_CALL_ATTEMPTS or context.time_left() - delay < DEADLINE_MARGIN_SECONDS:
+            if attempt >= TOKEN_CALL_ATTEMPTS or not time_for_call(
+                context.time_left(), AMAZON_CALL_SECONDS, wait=delay, margin=DEADLINE_MARGIN_SECONDS
+            ):
                 raise
             logger.info(
                 "token endpoint transient failure, retrying",
@@ -272,7 +285,9 @@ def _write_rotated_refresh_token(
                 },
             )
             delay = backoff_delay(attempt)
-            if attempt == SECRET_WRITE_ATTEMPTS or context.time_left() - delay < DEADLINE_MARGIN_SECONDS:
+            if attempt == SECRET_WRITE_ATTEMPTS or not time_for_call(
+                context.time_left(), AWS_CALL_SECONDS, wait=delay, margin=DEADLINE_MARGIN_SECONDS
+            ):
                 break
             context.sleep(delay)
     metrics.add_metric(name="RotatedTokenPersistFailed", unit=MetricUnit.Count, value=1)

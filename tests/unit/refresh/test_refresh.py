@@ -16,9 +16,12 @@ from ads_connect.logic.ports import (
     StoredRefreshToken,
     TransientAmazonError,
 )
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS
 from ads_connect.logic.refresh import (
+    DEADLINE_MARGIN_SECONDS,
     LEASE_SECONDS,
     MIN_SECONDS_FOR_REFRESH,
+    SECRET_WRITE_ATTEMPTS,
     ClientCredentialsPauseCache,
     DeadlineTooCloseError,
     RotatedTokenNotPersistedError,
@@ -42,8 +45,9 @@ def _storm(count: int, status: int = 503, retry_after: float | None = None) -> l
 
 
 def _time_runs_out(seconds_left: float) -> Callable[[], float]:
-    """Just enough time when the refresh starts, then only ``seconds_left`` (a slow first call)."""
-    readings = iter([MIN_SECONDS_FOR_REFRESH])
+    """Just enough time when the refresh starts and before its first token call, then only
+    ``seconds_left`` (a slow first call)."""
+    readings = iter([MIN_SECONDS_FOR_REFRESH, MIN_SECONDS_FOR_REFRESH])
     return lambda: next(readings, seconds_left)
 
 
@@ -318,6 +322,48 @@ def test_retries_stop_when_the_lambda_is_about_to_time_out(world: RefreshWorld) 
     assert len(world.lwa.refreshes) == 1 and world.sleeps == []
 
 
+@pytest.mark.parametrize(
+    ("seconds_left", "retried"),
+    [
+        # After the 5 s Retry-After wait, one whole token call (14 s) plus the 5 s margin must fit.
+        (5 + AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS, True),
+        (5 + AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1, False),
+    ],
+    ids=["a-whole-call-fits", "the-call-would-be-cut-off"],
+)
+def test_a_token_retry_starts_only_when_a_whole_call_still_fits(
+    world: RefreshWorld, seconds_left: float, retried: bool
+) -> None:
+    # Given a 429 asking for 5 s, and this much of the invocation left after the first call
+    world.remaining = _time_runs_out(seconds_left)
+    world.connect()
+    world.lwa.refresh_script = _storm(1, status=429, retry_after=5)
+    # When the worker refreshes
+    attempt = world.refresh()
+    # Then it retries only if the retry could run to its timeout and still leave the margin
+    assert len(world.lwa.refreshes) == (2 if retried else 1)
+    assert world.sleeps == ([5.0] if retried else [])
+    assert attempt.outcome is (RefreshOutcome.SUCCEEDED if retried else RefreshOutcome.TRANSIENT_FAILURE)
+
+
+def test_a_slow_lease_write_defers_the_refresh_before_the_token_call(world: RefreshWorld) -> None:
+    # Given enough time to start, but the lease write and the token read took 1.1 s too long
+    world.connect()
+    before = world.connection()
+    readings = iter([MIN_SECONDS_FOR_REFRESH, AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1])
+    world.remaining = lambda: next(readings)
+    # When the refresh reaches the token call, Then it defers instead of risking the deadline
+    with pytest.raises(DeadlineTooCloseError):
+        world.refresh()
+    # And Amazon was not called, the lease is free again and nothing was recorded
+    assert world.lwa.refreshes == [] and world.store.leases == {}
+    assert world.store.attempts == [] and world.connection() == before
+
+
+def test_the_minimum_to_start_covers_a_whole_token_call_and_the_margin() -> None:
+    assert MIN_SECONDS_FOR_REFRESH >= AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS
+
+
 def test_an_aws_failure_after_the_token_call_releases_the_lease_and_propagates(world: RefreshWorld) -> None:
     # Given publishing the access token fails (Secrets Manager down) after Amazon answered
     world.connect()
@@ -353,6 +399,31 @@ def test_rotated_token_writes_are_retried_up_to_six_times(world: RefreshWorld) -
     world.vault.failures["write_refresh_token"] = [RuntimeError("throttled")] * 5
     assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
     assert world.vault.calls["write_refresh_token"] == 6
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "writes"),
+    [
+        # Each retry waits at most 8 s (backoff cap) and must leave one whole AWS call + margin.
+        (8 + AWS_CALL_SECONDS + DEADLINE_MARGIN_SECONDS, SECRET_WRITE_ATTEMPTS),
+        # Room for a short write, but not for a Secrets Manager call that runs to its timeouts.
+        (AWS_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1, 1),
+    ],
+    ids=["a-whole-call-fits-every-time", "a-slow-call-would-be-cut-off"],
+)
+def test_a_rotated_token_write_is_retried_only_while_a_whole_aws_call_fits(
+    world: RefreshWorld, seconds_left: float, writes: int
+) -> None:
+    # Given Amazon rotates, every write fails, and this much time is left after the token call
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.remaining = _time_runs_out(seconds_left)
+    world.vault.failures["write_refresh_token"] = [RuntimeError("throttled")] * 10
+    # When the worker refreshes, Then it retries only while a retry cannot be cut off mid-call
+    with pytest.raises(RotatedTokenNotPersistedError):
+        world.refresh()
+    assert world.vault.calls["write_refresh_token"] == writes
+    assert len(world.sleeps) == writes - 1
 
 
 def test_rotated_token_write_retries_stop_at_the_lambda_deadline(world: RefreshWorld) -> None:
