@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ads_connect.logic.ports import (
     Lease,
+    NotDueError,
     PublishedAccessToken,
     StaleGrantError,
     StoredRefreshToken,
@@ -39,9 +40,19 @@ class MemoryConnectionStore(MemoryStore):
             raise self.failures[method].pop(0)
 
     def acquire_lease_and_read(
-        self, tenant_id: str, region: Region, *, owner: str, seconds: int
+        self, tenant_id: str, region: Region, *, owner: str, seconds: int, due_by: datetime | None = None
     ) -> tuple[Lease, Connection | None]:
         self._fail_if_scripted("acquire_lease_and_read")
+        if due_by is not None:
+            # Like the DynamoDB condition: active (on the due index) and due, before the lease.
+            current = self.connections.get((tenant_id, region))
+            if (
+                current is None
+                or current.status is not ConnectionStatus.ACTIVE
+                or current.refresh_due_at is None
+                or current.refresh_due_at > due_by
+            ):
+                raise NotDueError(f"{tenant_id}/{region.value}", connection=current)
         return super().acquire_lease_and_read(tenant_id, region, owner=owner, seconds=seconds)
 
     def release_lease(self, lease: Lease) -> None:

@@ -8,12 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
+import botocore.client
 import pytest
 from ads_connect.adapters.events import EventBridgePublisher
 from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.work_queue import SqsWorkQueue
+from ads_connect.clock import SystemClock
 from ads_connect.handlers import refresh_scheduler, refresh_worker
-from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER
+from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, LeaseHeldError, NotDueError
 from ads_connect.logic.refresh import RotatedTokenNotPersistedError, refresh_connection
 from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
@@ -147,6 +149,88 @@ def test_scheduler_enqueues_only_due_connections_and_the_worker_refreshes_them(c
     assert connected.amazon.emu.token_calls(grant_type="refresh_token") == 2
     attempts = connected.store.list_refresh_attempts("acme", limit=5)
     assert attempts[0].outcome is RefreshOutcome.SUCCEEDED and attempts[0].latency_ms >= 0
+
+
+def _count_aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS call made from now on, as ``service:Operation``."""
+    calls: list[str] = []
+    current = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation_name: str, api_params: Any) -> Any:
+        calls.append(f"{self.meta.service_model.service_name}:{operation_name}")
+        return current(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return calls
+
+
+def _work_record(tenant: str, region: Region, message_id: str = "1") -> dict[str, Any]:
+    body = {"kind": "refresh", "tenant_id": tenant, "region": region.value, "trigger": "schedule"}
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"r{message_id}",
+        "body": json.dumps(body),
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "x",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
+        "awsRegion": "us-east-1",
+    }
+
+
+def test_a_duplicate_message_for_a_refreshed_connection_costs_one_refused_write(
+    connected: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a due connection the worker has just refreshed
+    refresh_worker.reset()
+    _make_due(connected, "acme", Region.NA)
+    event = {"Records": [_work_record("acme", Region.NA)]}
+    assert refresh_worker.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    token_calls = connected.amazon.emu.token_calls(grant_type="refresh_token")
+    # When a duplicate of its message arrives (a later schedule run, an SQS redelivery)
+    calls = _count_aws_calls(monkeypatch)
+    assert refresh_worker.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    # Then it costs the invocation's pause read and one refused conditional write: no lease
+    # taken and released, no secret read, no token call
+    assert calls == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == token_calls
+
+
+def test_the_due_condition_tells_not_due_from_lease_held_and_creates_no_item(connected: Product) -> None:
+    store = connected.store
+    now = SystemClock().now()
+    # Not due yet: refused, whoever holds the lease, and the stored connection comes back
+    stored = store.get_connection("acme", Region.NA)
+    with pytest.raises(NotDueError) as not_due:
+        store.acquire_lease_and_read("acme", Region.NA, owner="w1", seconds=180, due_by=now)
+    assert not_due.value.connection == stored
+    # Due: the first owner gets it, a second one is told the lease is held
+    _make_due(connected, "acme", Region.NA)
+    lease, connection = store.acquire_lease_and_read("acme", Region.NA, owner="w1", seconds=180, due_by=now)
+    assert connection is not None and connection.refresh_due_at is not None and connection.refresh_due_at <= now
+    with pytest.raises(LeaseHeldError):
+        store.acquire_lease_and_read("acme", Region.NA, owner="w2", seconds=180, due_by=now)
+    store.release_lease(lease)
+    # Not active (out of the due index): not due, even with a due time in the past
+    revoked = store.get_connection("globex", Region.EU)
+    assert revoked is not None
+    store.save_connection(
+        revoked.model_copy(
+            update={"status": ConnectionStatus.REAUTHORIZATION_REQUIRED, "refresh_due_at": now - timedelta(hours=1)}
+        ),
+        expected_grant_version=revoked.grant_version,
+    )
+    with pytest.raises(NotDueError) as inactive:
+        store.acquire_lease_and_read("globex", Region.EU, owner="w3", seconds=180, due_by=now)
+    assert inactive.value.connection is not None
+    assert inactive.value.connection.status is ConnectionStatus.REAUTHORIZATION_REQUIRED
+    # An unknown key: not due, and the refused write leaves no item behind
+    with pytest.raises(NotDueError) as unknown:
+        store.acquire_lease_and_read("nobody", Region.NA, owner="w4", seconds=180, due_by=now)
+    assert unknown.value.connection is None
+    table = boto3.resource("dynamodb", region_name=connected.aws.region).Table(connected.aws.table_name)
+    assert "Item" not in table.get_item(Key={"pk": "TENANT#nobody", "sk": "CONN#NA"})
 
 
 def test_a_malformed_work_message_fails_alone(connected: Product) -> None:

@@ -49,6 +49,7 @@ from ads_connect.logic.ports import (
     Lease,
     LeaseHeldError,
     LwaClient,
+    NotDueError,
     OperatorPause,
     StaleGrantError,
     StoredRefreshToken,
@@ -179,20 +180,30 @@ def refresh_connection(
         raise DeadlineTooCloseError(f"{tenant_id}/{region.value}: {seconds_left:.1f} s left")
     owner = f"{trigger}-{uuid.uuid4().hex[:12]}"
     try:
+        # Unless forced, the lease write itself requires the connection to be due: a duplicate
+        # message (SQS redelivery, a later schedule run, a backlog) costs one failed write.
         lease, connection = store.acquire_lease_and_read(
-            tenant_id, region, owner=owner, seconds=LEASE_SECONDS
+            tenant_id, region, owner=owner, seconds=LEASE_SECONDS, due_by=None if force else now
         )
     except LeaseHeldError:
         return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_LEASE_HELD, trigger, started)
+    except NotDueError as not_due:
+        stored_connection = not_due.connection
+        inactive = stored_connection is None or stored_connection.status is not ConnectionStatus.ACTIVE
+        return _attempt(
+            tenant_id,
+            region,
+            now,
+            RefreshOutcome.SKIPPED_NOT_DUE,
+            trigger,
+            started,
+            "not_active" if inactive else None,
+        )
     if connection is None or connection.status is not ConnectionStatus.ACTIVE:
         store.release_lease(lease)
         return _attempt(
             tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started, "not_active"
         )
-    if not force and connection.refresh_due_at is not None and connection.refresh_due_at > now:
-        # SQS redelivery or a second schedule run: another refresh already moved it on.
-        store.release_lease(lease)
-        return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started)
     try:
         return _refresh_under_lease(context, connection, lease, trigger, started)
     except RotatedTokenNotPersistedError:

@@ -142,8 +142,38 @@ def test_a_connection_no_longer_due_is_skipped_without_a_token_call(world: Refre
     # SQS redelivery after another worker already refreshed it
     world.connect(due_in=timedelta(minutes=40))
     attempt = world.refresh()
-    assert attempt.outcome is RefreshOutcome.SKIPPED_NOT_DUE
+    assert attempt.outcome is RefreshOutcome.SKIPPED_NOT_DUE and attempt.error_code is None
     assert world.lwa.refreshes == [] and world.store.leases == {}
+    # And the duplicate cost one refused lease write: no lease taken, so none to release
+    assert world.store.calls["acquire_lease_and_read"] == 1 and world.store.calls["release_lease"] == 0
+
+
+def test_a_duplicate_for_a_connection_being_refreshed_is_not_due_only_once_it_moved_on(
+    world: RefreshWorld,
+) -> None:
+    # Given a due connection whose lease another worker holds
+    world.connect()
+    world.store.leases[("acme", Region.NA)] = Lease(
+        "acme", Region.NA, "other-worker", world.clock.now() + timedelta(seconds=LEASE_SECONDS)
+    )
+    # Then a duplicate sees the lease while the connection is still due ...
+    assert world.refresh().outcome is RefreshOutcome.SKIPPED_LEASE_HELD
+    # ... and "not due" once the other worker moved it on, even before its lease is gone
+    world.store.connections[("acme", Region.NA)] = world.connection().model_copy(
+        update={"refresh_due_at": world.clock.now() + timedelta(minutes=45)}
+    )
+    assert world.refresh().outcome is RefreshOutcome.SKIPPED_NOT_DUE
+    assert world.lwa.refreshes == [] and world.store.leases[("acme", Region.NA)].owner == "other-worker"
+
+
+@pytest.mark.parametrize("status", [ConnectionStatus.REAUTHORIZATION_REQUIRED, ConnectionStatus.DISCONNECTED])
+def test_a_queued_refresh_of_an_inactive_connection_takes_no_lease(
+    world: RefreshWorld, status: ConnectionStatus
+) -> None:
+    world.connect(status=status)
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.SKIPPED_NOT_DUE and attempt.error_code == "not_active"
+    assert world.store.leases == {} and world.store.calls["release_lease"] == 0
 
 
 def test_a_connection_due_exactly_now_is_refreshed_and_one_second_later_is_not(world: RefreshWorld) -> None:
