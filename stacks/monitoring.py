@@ -202,7 +202,9 @@ class Monitoring(Construct):
             counts_graph(
                 "Grants", "ConnectionsAuthorized", "ReauthorizationRequired", "ClientCredentialsInvalid"
             ),
-            counts_graph("Work enqueued by the scheduler", "RefreshesEnqueued", "ProfileSyncsEnqueued"),
+            counts_graph(
+                "Work enqueued by the scheduler", "RefreshesEnqueued", "RefreshBacklog", "ProfileSyncsEnqueued"
+            ),
             counts_graph(
                 "Rotated-token writes and event publishes that failed",
                 "RotatedTokenPersistFailed",

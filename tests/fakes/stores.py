@@ -10,7 +10,7 @@ Calls are counted so a test can assert "exactly one secret write".
 from __future__ import annotations
 
 import collections
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from ads_connect.logic.ports import (
@@ -81,6 +81,12 @@ class MemoryConnectionStore(MemoryStore):
             del self.leases[key]
         if clear_operator_pause is not None:
             self.pauses.pop(clear_operator_pause, None)
+
+    def iter_due_pages(self, *, now: datetime, page_size: int = 1000) -> Iterator[list[tuple[str, Region]]]:
+        # Oldest due first, as the due index sorts them.
+        due = sorted(self.due_connections(now=now), key=lambda k: self.connections[k].refresh_due_at or now)
+        for start in range(0, len(due), page_size):
+            yield due[start : start + page_size]
 
     def profile_sync_due(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]:
         due = [

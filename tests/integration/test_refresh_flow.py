@@ -19,7 +19,7 @@ from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, Lea
 from ads_connect.logic.refresh import RotatedTokenNotPersistedError, refresh_connection
 from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
-from ads_connect.models.settings import RefreshSettings
+from ads_connect.models.settings import ENV_MAX_REFRESHES_PER_RUN, RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.regions import Region
 
@@ -208,7 +208,9 @@ def test_the_due_condition_tells_not_due_from_lease_held_and_creates_no_item(con
     # Due: the first owner gets it, a second one is told the lease is held
     _make_due(connected, "acme", Region.NA)
     lease, connection = store.acquire_lease_and_read("acme", Region.NA, owner="w1", seconds=180, due_by=now)
-    assert connection is not None and connection.refresh_due_at is not None and connection.refresh_due_at <= now
+    assert (
+        connection is not None and connection.refresh_due_at is not None and connection.refresh_due_at <= now
+    )
     with pytest.raises(LeaseHeldError):
         store.acquire_lease_and_read("acme", Region.NA, owner="w2", seconds=180, due_by=now)
     store.release_lease(lease)
@@ -217,7 +219,10 @@ def test_the_due_condition_tells_not_due_from_lease_held_and_creates_no_item(con
     assert revoked is not None
     store.save_connection(
         revoked.model_copy(
-            update={"status": ConnectionStatus.REAUTHORIZATION_REQUIRED, "refresh_due_at": now - timedelta(hours=1)}
+            update={
+                "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
+                "refresh_due_at": now - timedelta(hours=1),
+            }
         ),
         expected_grant_version=revoked.grant_version,
     )
@@ -231,6 +236,35 @@ def test_the_due_condition_tells_not_due_from_lease_held_and_creates_no_item(con
     assert unknown.value.connection is None
     table = boto3.resource("dynamodb", region_name=connected.aws.region).Table(connected.aws.table_name)
     assert "Item" not in table.get_item(Key={"pk": "TENANT#nobody", "sk": "CONN#NA"})
+
+
+def test_a_capped_schedule_run_sends_the_oldest_due_first_and_reports_the_backlog(
+    connected: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given all six connections due, each one minute more overdue than the last
+    keys = [(tenant, region) for tenant in ("acme", "globex") for region in (Region.NA, Region.EU, Region.FE)]
+    for minutes, (tenant, region) in enumerate(keys, start=1):
+        connection = connected.store.get_connection(tenant, region)
+        assert connection is not None
+        connected.store.save_connection(
+            connection.model_copy(
+                update={"refresh_due_at": connection.connected_at - timedelta(minutes=minutes)}
+            ),
+            expected_grant_version=connection.grant_version,
+        )
+    # And a scheduler whose workers drain four refreshes per interval
+    monkeypatch.setenv(ENV_MAX_REFRESHES_PER_RUN, "4")
+    refresh_scheduler.reset()
+    # When it runs
+    summary = refresh_scheduler.handler({}, FakeLambdaContext())
+    # Then it enqueued the four most overdue and reported the other two as backlog
+    assert summary["refreshes_enqueued"] == 4 and summary["refreshes_backlog"] == 2
+    sent = {
+        (json.loads(r["body"])["tenant_id"], Region(json.loads(r["body"])["region"]))
+        for r in _drain_queue(connected)
+    }
+    assert sent == set(keys[2:])
+    refresh_scheduler.reset()
 
 
 def test_a_malformed_work_message_fails_alone(connected: Product) -> None:

@@ -325,7 +325,9 @@ class DynamoConnectionStore:
                 raise NotDueError(
                     f"connection {tenant_id}/{region.value} is not due", connection=connection_from_item(old)
                 ) from None
-            raise LeaseHeldError(f"connection {tenant_id}/{region.value} is being refreshed elsewhere") from None
+            raise LeaseHeldError(
+                f"connection {tenant_id}/{region.value} is being refreshed elsewhere"
+            ) from None
         lease = Lease(tenant_id=tenant_id, region=region, owner=owner, expires_at=expires_at)
         return lease, connection_from_item(response.get("Attributes", {}))
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     PROBE_TRIGGER,
@@ -16,7 +17,6 @@ from ads_connect.logic.ports import (
     StoredRefreshToken,
     TransientAmazonError,
 )
-from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS
 from ads_connect.logic.refresh import (
     DEADLINE_MARGIN_SECONDS,
     LEASE_SECONDS,
