@@ -22,6 +22,7 @@ from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.secrets import SecretsManagerVault
 from ads_connect.clock import SystemClock
 from ads_connect.handlers.deadline import remaining_seconds_of
+from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import LeaseHeldError
 from ads_connect.logic.profiles import resync_connection_profiles
 from ads_connect.logic.refresh import ClientCredentialsPauseCache, refresh_connection
@@ -36,6 +37,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def _dependencies() -> dict[str, Any]:
     settings = RefreshSettings.from_environment()
     clock = SystemClock()
+    pace = settings.secret_writes_per_second
     return {
         "store": DynamoConnectionStore(settings.table_name, clock=clock),
         "vault": SecretsManagerVault(settings),
@@ -44,6 +46,9 @@ def _dependencies() -> dict[str, Any]:
         "events": EventBridgePublisher(settings.event_bus_name, clock=clock),
         "clock": clock,
         "settings": settings,
+        # One per execution environment (one invocation at a time), kept across invocations:
+        # this worker's share of the account's Secrets Manager write budget.
+        "secret_write_pacer": WritePacer(pace) if pace is not None else None,
     }
 
 

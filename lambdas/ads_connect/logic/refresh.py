@@ -35,6 +35,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ads_connect.logic.backoff import backoff_delay
 from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
+from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     PROBE_TRIGGER,
@@ -105,9 +106,18 @@ class RefreshContext:
     sleep: Callable[[float], None] = time.sleep
     # Seconds left before the caller must stop (the Lambda's remaining time); None = no limit.
     remaining_seconds: Callable[[], float] | None = None
+    # The worker's share of the Secrets Manager write budget; None = not paced (admin API).
+    secret_write_pacer: WritePacer | None = None
 
     def time_left(self) -> float:
         return float("inf") if self.remaining_seconds is None else self.remaining_seconds()
+
+    def before_secret_write(self) -> None:
+        if self.secret_write_pacer is not None:
+            self.secret_write_pacer.wait()
+
+    def longest_pacing_wait(self) -> float:
+        return 0.0 if self.secret_write_pacer is None else self.secret_write_pacer.interval
 
 
 class ClientCredentialsPauseCache:
@@ -147,13 +157,17 @@ def refresh_connection(
     sleep: Callable[[float], None] = time.sleep,
     remaining_seconds: Callable[[], float] | None = None,
     refreshes_paused: Callable[[], bool] | None = None,
+    secret_write_pacer: WritePacer | None = None,
     **_unused: Any,
 ) -> RefreshAttempt:
     """Refresh one connection now (``force``) or if it is due. Never raises for Amazon's
     answers (they become the attempt's outcome); AWS failures propagate (SQS retries), and so
     does ``DeadlineTooCloseError``. ``refreshes_paused`` answers whether the client-credentials
-    pause is set (the worker passes a per-invocation cache); by default the store is read."""
-    context = RefreshContext(store, vault, lwa, events, clock, settings, sleep, remaining_seconds)
+    pause is set (the worker passes a per-invocation cache); by default the store is read.
+    ``secret_write_pacer`` (the worker's) paces every Secrets Manager write of the refresh."""
+    context = RefreshContext(
+        store, vault, lwa, events, clock, settings, sleep, remaining_seconds, secret_write_pacer
+    )
     started = time.monotonic()
     now = clock.now()
     if not force and trigger != PROBE_TRIGGER:
@@ -281,6 +295,7 @@ def _write_rotated_refresh_token(
 ) -> None:
     for attempt in range(1, SECRET_WRITE_ATTEMPTS + 1):
         try:
+            context.before_secret_write()
             context.vault.write_refresh_token(
                 connection.tenant_id, connection.region, refresh_token=token, grant_version=version
             )
@@ -296,8 +311,9 @@ def _write_rotated_refresh_token(
                 },
             )
             delay = backoff_delay(attempt)
+            wait = delay + context.longest_pacing_wait()
             if attempt == SECRET_WRITE_ATTEMPTS or not time_for_call(
-                context.time_left(), AWS_CALL_SECONDS, wait=delay, margin=DEADLINE_MARGIN_SECONDS
+                context.time_left(), AWS_CALL_SECONDS, wait=wait, margin=DEADLINE_MARGIN_SECONDS
             ):
                 break
             context.sleep(delay)
@@ -326,6 +342,7 @@ def _store_refreshed(
         version += 1
         _write_rotated_refresh_token(context, connection, grant.refresh_token, version)
     expires_at = access_token_expiry(now, grant)
+    context.before_secret_write()
     publish_access_token(
         context.vault,
         tenant_id=connection.tenant_id,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import ClientCredentials, StoredRefreshToken
 from ads_connect.logic.refresh import refresh_connection
 from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt
@@ -98,6 +99,26 @@ class RefreshWorld:
             sleep=self.sleeps.append,
             remaining_seconds=self.remaining,
             refreshes_paused=refreshes_paused,
+        )
+
+    def refresh_paced(
+        self, pacer: WritePacer, tenant: str = "acme", region: Region = Region.NA
+    ) -> RefreshAttempt:
+        """A queued refresh as the worker makes it: its secret writes go through ``pacer``."""
+        return refresh_connection(
+            tenant,
+            region,
+            force=False,
+            trigger="schedule",
+            store=self.store,
+            vault=self.vault,
+            lwa=self.lwa,
+            events=self.events,
+            clock=self.clock,
+            settings=self.settings,
+            sleep=self.sleeps.append,
+            remaining_seconds=self.remaining,
+            secret_write_pacer=pacer,
         )
 
     def connection(self, tenant: str = "acme", region: Region = Region.NA) -> Connection:
