@@ -189,6 +189,7 @@ def test_product_alarms_watch_the_documented_metrics_with_their_thresholds(synth
         "ClientCredentialsInvalidAlarm": ("ClientCredentialsInvalid", 1, "Sum"),
         "RefreshFailuresAlarm": ("RefreshFailed", 10, "Sum"),
         "RotatedTokenPersistFailedAlarm": ("RotatedTokenPersistFailed", 1, "Sum"),
+        "RefreshFailingPersistentlyAlarm": ("RefreshFailingPersistently", 1, "Sum"),
         "EventPublishFailedAlarm": ("EventPublishFailed", 1, "Sum"),
         "StaleTokenAlarm": ("OldestTokenAgeSeconds", 3300, "Maximum"),
     }

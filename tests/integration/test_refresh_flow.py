@@ -16,7 +16,11 @@ from ads_connect.adapters.work_queue import SqsWorkQueue
 from ads_connect.clock import SystemClock
 from ads_connect.handlers import refresh_scheduler, refresh_worker
 from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, LeaseHeldError, NotDueError
-from ads_connect.logic.refresh import RotatedTokenNotPersistedError, refresh_connection
+from ads_connect.logic.refresh import (
+    ESCALATE_AFTER_FAILURES,
+    RotatedTokenNotPersistedError,
+    refresh_connection,
+)
 from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import ENV_MAX_REFRESHES_PER_RUN, RefreshSettings
@@ -539,12 +543,24 @@ def test_after_the_secret_is_fixed_the_probe_resumes_the_whole_due_set(connected
     assert not summary.paused and summary.refreshes_enqueued == 6
 
 
-def test_an_unexpected_4xx_from_the_token_endpoint_never_revokes_a_tenant(connected: Product) -> None:
-    connected.amazon.emu.faults.add("token", status=404)
-    attempt = _refresh(connected, "acme", Region.NA)
-    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+@pytest.mark.parametrize("status", [400, 403, 404])
+def test_a_4xx_other_than_invalid_grant_never_revokes_a_tenant_however_long_it_lasts(
+    connected: Product, status: int
+) -> None:
+    # Given the token endpoint answering every refresh with a 4xx that is not invalid_grant
+    connected.amazon.emu.faults.add("token", status=status, count=None)
+    # When the connection is retried past the escalation mark
+    for _ in range(ESCALATE_AFTER_FAILURES + 1):
+        assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.TRANSIENT_FAILURE
+    # Then it is still active, every failure counted and logged, and it heals once Amazon does
     connection = connected.store.get_connection("acme", Region.NA)
     assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.consecutive_failures == ESCALATE_AFTER_FAILURES + 1
+    assert connection.last_refresh_error_code == "invalid_request"
+    attempts = connected.store.list_refresh_attempts("acme", limit=20)
+    assert [a.outcome for a in attempts] == [RefreshOutcome.TRANSIENT_FAILURE] * (ESCALATE_AFTER_FAILURES + 1)
+    connected.amazon.emu.faults.clear()
+    assert _refresh(connected, "acme", Region.NA).outcome is RefreshOutcome.SUCCEEDED
 
 
 def test_while_paused_only_the_probe_calls_amazon_and_queued_refreshes_leave_the_queue(

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -83,6 +83,13 @@ LEASE_AND_READ_SECONDS = 1.0
 # redelivery costs nothing. Every later call (token retries, rotated-token write retries)
 # checks the same rule again.
 MIN_SECONDS_FOR_REFRESH = AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS + LEASE_AND_READ_SECONDS
+# Only invalid_grant ever costs a tenant its grant. Every other failure (5xx, timeouts, and the
+# 4xx answers that point at the product or the app, not the tenant: invalid_request,
+# invalid_scope, unsupported_grant_type, an unexpected status) is retried on every run, for
+# ever; past either mark below each further failure is escalated (RefreshFailingPersistently
+# and its alarm), so a connection never fails quietly while its consumers hold no valid token.
+ESCALATE_AFTER_FAILURES = 6
+ESCALATE_AFTER_EXPIRED = timedelta(minutes=30)
 
 
 class DeadlineTooCloseError(Exception):
@@ -467,16 +474,28 @@ def _transient_failure(
         context, connection, lease, trigger, started, error_code, RefreshOutcome.TRANSIENT_FAILURE
     )
     metrics.add_metric(name="RefreshFailed", unit=MetricUnit.Count, value=1)
-    logger.warning(
-        "refresh failed, will retry on a later run",
-        extra={
-            "tenant_id": connection.tenant_id,
-            "region": connection.region.value,
-            "error_code": error_code,
-            "consecutive_failures": updated.consecutive_failures,
-        },
-    )
+    where = {
+        "tenant_id": connection.tenant_id,
+        "region": connection.region.value,
+        "error_code": error_code,
+        "consecutive_failures": updated.consecutive_failures,
+    }
+    expired_for = _expired_for(updated, attempt.attempted_at)
+    if updated.consecutive_failures >= ESCALATE_AFTER_FAILURES or expired_for >= ESCALATE_AFTER_EXPIRED:
+        metrics.add_metric(name="RefreshFailingPersistently", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "refresh keeps failing; the connection stays active and is retried every run",
+            extra={**where, "access_token_expired_seconds": int(expired_for.total_seconds())},
+        )
+    else:
+        logger.warning("refresh failed, will retry on a later run", extra=where)
     return attempt
+
+
+def _expired_for(connection: Connection, now: datetime) -> timedelta:
+    """How long the consumers' access token has been expired (zero while it is valid)."""
+    expires_at = connection.access_token_expires_at
+    return max(timedelta(0), now - expires_at) if expires_at is not None else timedelta(0)
 
 
 def _client_credentials_invalid(

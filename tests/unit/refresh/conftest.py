@@ -14,6 +14,7 @@ from ads_connect.logic.ports import ClientCredentials, StoredRefreshToken
 from ads_connect.logic.refresh import refresh_connection
 from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt
 from ads_connect.models.settings import CoreSettings
+from ads_connect.observability import metrics
 from ads_connect.regions import Region
 
 from tests.fakes.amazon import FAKE_REFRESH_TOKEN, FakeLwa, fake_grant
@@ -130,6 +131,18 @@ class RefreshWorld:
 @pytest.fixture
 def world() -> RefreshWorld:
     return RefreshWorld()
+
+
+@pytest.fixture
+def emitted_metrics(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the product metrics emitted during the test, in order."""
+    names: list[str] = []
+
+    def record(*, name: str, **_kwargs: object) -> None:
+        names.append(name)
+
+    monkeypatch.setattr(metrics, "add_metric", record)
+    return names
 
 
 __all__ = ["CLIENT", "FAKE_REFRESH_TOKEN", "STORED_TOKEN", "RefreshWorld", "core_settings"]

@@ -10,6 +10,7 @@ from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     PROBE_TRIGGER,
+    AmazonRequestRejectedError,
     InvalidClientError,
     InvalidGrantError,
     Lease,
@@ -19,6 +20,8 @@ from ads_connect.logic.ports import (
 )
 from ads_connect.logic.refresh import (
     DEADLINE_MARGIN_SECONDS,
+    ESCALATE_AFTER_EXPIRED,
+    ESCALATE_AFTER_FAILURES,
     LEASE_SECONDS,
     MIN_SECONDS_FOR_REFRESH,
     SECRET_WRITE_ATTEMPTS,
@@ -340,6 +343,70 @@ def test_a_long_storm_is_recorded_and_the_connection_stays_due(world: RefreshWor
     assert connection.status is ConnectionStatus.ACTIVE
     assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
     assert world.vault.secret_writes == 0 and world.store.leases == {}
+
+
+@pytest.mark.parametrize(
+    ("error_code", "status"),
+    [("invalid_request", 400), ("invalid_scope", 400), ("unsupported_grant_type", 400), ("http_404", 404)],
+)
+def test_a_non_grant_4xx_is_a_counted_failure_that_never_revokes_the_tenant(
+    world: RefreshWorld, emitted_metrics: list[str], error_code: str, status: int
+) -> None:
+    # Given Amazon refuses the refresh request with something other than invalid_grant
+    world.connect(consecutive_failures=1)
+    world.lwa.refresh_script = [AmazonRequestRejectedError("rejected", error_code=error_code, status=status)]
+    # When the worker refreshes
+    attempt = world.refresh()
+    # Then it is a transient failure, counted and recorded, not retried within the run
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE and attempt.error_code == error_code
+    assert len(world.lwa.refreshes) == 1 and world.sleeps == []
+    connection = world.connection()
+    assert connection.consecutive_failures == 2 and connection.last_refresh_error_code == error_code
+    # And the tenant keeps its grant and stays due (the next run retries), no event fires
+    assert connection.status is ConnectionStatus.ACTIVE
+    assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
+    assert world.events.published == []
+    assert emitted_metrics == ["RefreshFailed"]
+
+
+def test_failures_escalate_from_the_sixth_in_a_row(world: RefreshWorld, emitted_metrics: list[str]) -> None:
+    # Given a connection that has failed four times in a row, and Amazon still refusing it
+    world.connect(consecutive_failures=ESCALATE_AFTER_FAILURES - 2)
+    world.lwa.refresh_script = [
+        AmazonRequestRejectedError("rejected", error_code="invalid_request", status=400) for _ in range(3)
+    ]
+    # When the fifth failure comes, Then it is only counted
+    world.refresh()
+    assert emitted_metrics == ["RefreshFailed"]
+    # And from the sixth on, every further failure is escalated
+    world.refresh()
+    world.refresh()
+    assert emitted_metrics == ["RefreshFailed"] + ["RefreshFailed", "RefreshFailingPersistently"] * 2
+    assert world.connection().consecutive_failures == ESCALATE_AFTER_FAILURES + 1
+    assert world.connection().status is ConnectionStatus.ACTIVE
+
+
+def test_a_failure_while_the_token_has_long_expired_escalates_at_once(
+    world: RefreshWorld, emitted_metrics: list[str]
+) -> None:
+    # Given a connection whose consumers' token expired 30 minutes ago (first counted failure)
+    lead = timedelta(seconds=world.settings.refresh_lead_seconds)
+    world.connect(due_in=-(lead + ESCALATE_AFTER_EXPIRED))
+    world.lwa.refresh_script = _storm(10)
+    # When its refresh fails again, Then it is escalated although the count is low
+    world.refresh()
+    assert world.connection().consecutive_failures == 1
+    assert emitted_metrics == ["RefreshFailed", "RefreshFailingPersistently"]
+
+
+def test_a_failure_shortly_after_expiry_is_not_yet_escalated(
+    world: RefreshWorld, emitted_metrics: list[str]
+) -> None:
+    lead = timedelta(seconds=world.settings.refresh_lead_seconds)
+    world.connect(due_in=-(lead + ESCALATE_AFTER_EXPIRED) + timedelta(seconds=1))
+    world.lwa.refresh_script = _storm(10)
+    world.refresh()
+    assert emitted_metrics == ["RefreshFailed"]
 
 
 def test_retries_stop_when_the_lambda_is_about_to_time_out(world: RefreshWorld) -> None:
