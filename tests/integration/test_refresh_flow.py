@@ -26,6 +26,7 @@ from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import ENV_MAX_REFRESHES_PER_RUN, RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.regions import Region
+from botocore.exceptions import ClientError
 
 from emulator import seller_profile
 from tests.fakes.browser import Browser
@@ -348,6 +349,13 @@ def test_when_the_rotated_token_cannot_be_stored_nothing_is_published(connected:
     with pytest.raises(RotatedTokenNotPersistedError):
         _refresh(connected, "acme", Region.NA)
     assert _consumer_token(connected, "acme", "NA") == before
+    # The attempt is logged and counted, and the lease is still held (by a write that kept it)
+    [attempt] = connected.store.list_refresh_attempts("acme", limit=1)
+    assert attempt.error_code == "rotated_token_not_persisted"
+    connection = connected.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.consecutive_failures == 1
+    with pytest.raises(LeaseHeldError):
+        connected.store.acquire_lease("acme", Region.NA, owner="another-worker", seconds=60)
 
 
 def test_two_workers_and_a_forced_refresh_race_to_one_token_call(connected: Product) -> None:
@@ -497,17 +505,25 @@ def test_a_failure_between_the_token_call_and_the_publish_loses_nothing(connecte
     real_publish = connected.vault.publish_access_token
 
     def publish_fails(*_a: Any, **_k: Any) -> None:
-        raise RuntimeError("simulated crash after the token call")
+        raise ClientError({"Error": {"Code": "InternalServiceError", "Message": "x"}}, "PutSecretValue")
 
-    # When the worker dies after Amazon rotated the token but before publishing
+    # When the publish fails after Amazon rotated the token
     connected.vault.publish_access_token = publish_fails  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ClientError):
         _refresh(connected, "acme", Region.EU)
     connected.vault.publish_access_token = real_publish  # type: ignore[method-assign]
-    # Then the rotated token was stored first, the lease is free, and the retry succeeds with it
+    # Then the rotated token was stored first, the attempt is logged, and the connection counts
+    # from the stored token's version
     stored = connected.vault.read_refresh_token("acme", Region.EU)
     assert stored is not None and stored.grant_version == 2
     assert _consumer_token(connected, "acme", "EU") == before
+    [failed] = connected.store.list_refresh_attempts("acme", limit=1)
+    assert (
+        failed.outcome is RefreshOutcome.TRANSIENT_FAILURE and failed.error_code == "aws_InternalServiceError"
+    )
+    recorded = connected.store.get_connection("acme", Region.EU)
+    assert recorded is not None and recorded.grant_version == 2 and recorded.consecutive_failures == 1
+    # And the lease is free, and the retry succeeds with the stored token
     attempt = _refresh(connected, "acme", Region.EU)
     assert attempt.outcome is RefreshOutcome.SUCCEEDED
     assert _consumer_token(connected, "acme", "EU") != before

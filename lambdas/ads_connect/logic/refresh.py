@@ -23,6 +23,7 @@ rotated-token write) starts only while the whole call still fits (``logic/deadli
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -64,6 +65,9 @@ from ads_connect.observability import logger, metrics
 from ads_connect.regions import Region
 
 REAUTHORIZATION_EVENT = "Connection Reauthorization Required"
+# The error code of an attempt whose rotated refresh token could not be stored.
+ROTATED_NOT_PERSISTED = "rotated_token_not_persisted"
+_UNSAFE_IN_CODE = re.compile(r"[^A-Za-z0-9_.-]")
 CLIENT_INVALID_EVENT = "Client Credentials Invalid"
 # Longer than the worker's timeout (60 s) so a lease never expires under a live worker.
 LEASE_SECONDS = 180
@@ -225,19 +229,44 @@ def refresh_connection(
         return _attempt(
             tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started, "not_active"
         )
+    progress = _Progress(connection)
     try:
-        return _refresh_under_lease(context, connection, lease, trigger, started)
+        return _refresh_under_lease(context, progress, lease, trigger, started)
     except RotatedTokenNotPersistedError:
+        # The lease stays held until it expires, so no other refresh spends the old token
+        # meanwhile (with reuse detection that would revoke the grant). The attempt is still
+        # logged and counted, by a write conditioned on the grant version that keeps the lease.
+        _record_unfinished(context, progress.connection, None, trigger, started, ROTATED_NOT_PERSISTED)
+        raise
+    except Exception as error:
+        # An AWS failure mid-way. Once Amazon was asked, the attempt is logged and counted (the
+        # record also releases the lease); otherwise, or if that fails, the lease is freed so
+        # the retry need not wait for it to expire. The original error propagates either way.
+        recorded = progress.asked_amazon and _record_unfinished(
+            context, progress.connection, lease, trigger, started, _aws_error_code(error)
+        )
+        if not recorded:
+            _release_quietly(store, lease)
         raise
     except BaseException:
-        # An AWS failure mid-way: free the lease so the retry need not wait for it to expire.
         _release_quietly(store, lease)
         raise
 
 
+@dataclass
+class _Progress:
+    """How far one refresh under its lease got: what recording a failure midway needs."""
+
+    # As read under the lease; its grant version follows a rotated refresh token once stored.
+    connection: Connection
+    # The token endpoint was called: from here on, an attempt is logged however it ends.
+    asked_amazon: bool = False
+
+
 def _refresh_under_lease(
-    context: RefreshContext, connection: Connection, lease: Lease, trigger: str, started: float
+    context: RefreshContext, progress: _Progress, lease: Lease, trigger: str, started: float
 ) -> RefreshAttempt:
+    connection = progress.connection
     stored = context.vault.read_refresh_token(connection.tenant_id, connection.region)
     if stored is None:
         # Active but without a refresh token: nothing can refresh it; a new consent restores it.
@@ -250,6 +279,12 @@ def _refresh_under_lease(
         return _client_credentials_invalid(
             context, connection, lease, trigger, started, "client_credentials_missing"
         )
+    seconds_left = context.time_left()
+    if not time_for_call(seconds_left, AMAZON_CALL_SECONDS, margin=DEADLINE_MARGIN_SECONDS):
+        # The lease write and the reads were slow: defer (the caller releases the lease).
+        where = f"{connection.tenant_id}/{connection.region.value}"
+        raise DeadlineTooCloseError(f"{where}: {seconds_left:.1f} s left before the token call")
+    progress.asked_amazon = True
     try:
         grant = _call_token_endpoint(context, connection.region, stored, credentials)
     except InvalidGrantError as error:
@@ -264,16 +299,12 @@ def _refresh_under_lease(
         return _client_credentials_invalid(context, connection, lease, trigger, started, error.error_code)
     except TransientAmazonError as error:
         return _transient_failure(context, connection, lease, trigger, started, error.error_code)
-    return _store_refreshed(context, connection, lease, stored, grant, credentials, trigger, started)
+    return _store_refreshed(context, progress, lease, stored, grant, credentials, trigger, started)
 
 
 def _call_token_endpoint(
     context: RefreshContext, region: Region, stored: StoredRefreshToken, credentials: ClientCredentials
 ) -> TokenGrant:
-    seconds_left = context.time_left()
-    if not time_for_call(seconds_left, AMAZON_CALL_SECONDS, margin=DEADLINE_MARGIN_SECONDS):
-        # The lease write and the read were slow: defer (the caller releases the lease).
-        raise DeadlineTooCloseError(f"{region.value}: {seconds_left:.1f} s left before the token call")
     attempt = 1
     while True:
         try:
@@ -334,7 +365,7 @@ def _write_rotated_refresh_token(
 
 def _store_refreshed(
     context: RefreshContext,
-    connection: Connection,
+    progress: _Progress,
     lease: Lease,
     stored: StoredRefreshToken,
     grant: TokenGrant,
@@ -342,12 +373,15 @@ def _store_refreshed(
     trigger: str,
     started: float,
 ) -> RefreshAttempt:
+    connection = progress.connection
     now = context.clock.now()
     rotated = grant.refresh_token is not None and grant.refresh_token != stored.refresh_token
     version = connection.grant_version
     if rotated and grant.refresh_token is not None:
         version += 1
         _write_rotated_refresh_token(context, connection, grant.refresh_token, version)
+        # Stored: whatever fails next, the connection's record must count from this version.
+        progress.connection = connection.model_copy(update={"grant_version": version})
     expires_at = access_token_expiry(now, grant)
     context.before_secret_write()
     publish_access_token(
@@ -423,7 +457,7 @@ def _dead_grant(
 def _failed(
     context: RefreshContext,
     connection: Connection,
-    lease: Lease,
+    lease: Lease | None,
     trigger: str,
     started: float,
     error_code: str,
@@ -465,7 +499,7 @@ def _reauthorization_required(
 def _transient_failure(
     context: RefreshContext,
     connection: Connection,
-    lease: Lease,
+    lease: Lease | None,
     trigger: str,
     started: float,
     error_code: str,
@@ -531,11 +565,51 @@ def _client_credentials_invalid(
     return attempt
 
 
+def _record_unfinished(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease | None,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> bool:
+    """Best effort, before the original error propagates: log the attempt that reached Amazon
+    but could not finish on AWS, and count it against the connection (which stays due). With
+    ``lease`` the record releases it; without, the lease is kept and the write is conditioned
+    on the grant version. Returns whether the record was made; its own failure is logged and
+    swallowed, because the original error is the one SQS must see."""
+    try:
+        _transient_failure(context, connection, lease, trigger, started, error_code)
+    except Exception as error:  # noqa: BLE001 - logged here; the caller re-raises the original
+        logger.error(
+            "a failed refresh attempt could not be recorded either",
+            extra={
+                "tenant_id": connection.tenant_id,
+                "region": connection.region.value,
+                "error_code": error_code,
+                "record_error_type": type(error).__name__,
+            },
+        )
+        return False
+    return True
+
+
+def _aws_error_code(error: Exception) -> str:
+    """``aws_<code>`` for an AWS failure (botocore's ClientError carries the service's error
+    code, its other errors are named by their type), ``internal_<type>`` for anything else.
+    Never the message: it may quote the request."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    from_aws = bool(code) or type(error).__module__.split(".")[0] in ("botocore", "boto3")
+    name = _UNSAFE_IN_CODE.sub("_", str(code or type(error).__name__))[:64]
+    return f"{'aws' if from_aws else 'internal'}_{name}"
+
+
 def _record(
     context: RefreshContext,
     connection: Connection,
     attempt: RefreshAttempt,
-    lease: Lease,
+    lease: Lease | None,
     *,
     clear_operator_pause: str | None = None,
 ) -> None:
@@ -544,10 +618,11 @@ def _record(
             connection, attempt, lease=lease, clear_operator_pause=clear_operator_pause
         )
     except StaleGrantError:
-        # Our lease expired and someone else took over; the tokens we wrote are valid and the
-        # newer writer's record wins. Nothing is lost: the next run sees the current state.
+        # Our lease expired and someone else took over (or, for a record that keeps the lease,
+        # the grant version moved); the tokens we wrote are valid and the newer writer's record
+        # wins. Nothing is lost: the next run sees the current state.
         logger.warning(
-            "refresh outcome not recorded: lease lost",
+            "refresh outcome not recorded: a newer writer holds the connection",
             extra={"tenant_id": connection.tenant_id, "region": connection.region.value},
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -31,6 +32,7 @@ from ads_connect.logic.refresh import (
 )
 from ads_connect.models.records import ConnectionStatus, RefreshAttempt, RefreshOutcome
 from ads_connect.regions import Region
+from botocore.exceptions import ClientError
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, fake_grant
 from tests.unit.refresh.conftest import STORED_TOKEN, RefreshWorld
@@ -133,12 +135,22 @@ def test_an_unstorable_rotated_token_is_never_published_and_the_lease_is_kept(wo
     with pytest.raises(RotatedTokenNotPersistedError) as raised:
         world.refresh()
     assert ROTATED not in str(raised.value)
-    # And nothing was published or recorded as success; the lease stays (no one else uses the
-    # old token while it is held) and the connection is unchanged (still due: SQS retries)
+    # And nothing was published; the lease stays (no one else uses the old token while it is
+    # held) and the connection keeps its grant version and stays due (SQS retries)
     assert world.vault.calls["publish_access_token"] == 0
-    assert world.store.attempts == []
     assert ("acme", Region.NA) in world.store.leases
-    assert world.connection() == before
+    connection = world.connection()
+    assert connection.grant_version == before.grant_version == 1
+    assert connection.refresh_due_at == before.refresh_due_at
+    # But the attempt is logged and counted against the connection
+    [attempt] = world.store.attempts
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+    assert attempt.error_code == "rotated_token_not_persisted"
+    assert connection.consecutive_failures == 1
+    assert connection.last_refresh_error_code == "rotated_token_not_persisted"
+    # And while the lease runs, a duplicate does not spend the old token
+    assert world.refresh().outcome is RefreshOutcome.SKIPPED_LEASE_HELD
+    assert len(world.lwa.refreshes) == 1
 
 
 def test_a_connection_no_longer_due_is_skipped_without_a_token_call(world: RefreshWorld) -> None:
@@ -461,18 +473,99 @@ def test_the_minimum_to_start_covers_a_whole_token_call_and_the_margin() -> None
     assert MIN_SECONDS_FOR_REFRESH >= AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS
 
 
-def test_an_aws_failure_after_the_token_call_releases_the_lease_and_propagates(world: RefreshWorld) -> None:
-    # Given publishing the access token fails (Secrets Manager down) after Amazon answered
+def _aws_error(code: str, operation: str = "PutSecretValue") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "Atzr|never-in-a-code"}}, operation)
+
+
+def test_an_aws_failure_after_the_token_call_is_recorded_releases_the_lease_and_propagates(
+    world: RefreshWorld, emitted_metrics: list[str]
+) -> None:
+    # Given publishing the access token fails (Secrets Manager throttling) after Amazon answered
     world.connect()
-    world.vault.failures["publish_access_token"] = [RuntimeError("secrets manager unavailable")]
-    # When the worker refreshes, Then the failure reaches SQS (the message is retried)
-    with pytest.raises(RuntimeError):
+    failure = _aws_error("ThrottlingException")
+    world.vault.failures["publish_access_token"] = [failure]
+    # When the worker refreshes, Then the same failure reaches SQS (the message is retried)
+    with pytest.raises(ClientError) as raised:
         world.refresh()
-    # And the lease is free for the retry; the connection is still due; no success recorded
-    assert world.store.leases == {} and world.store.attempts == []
+    assert raised.value is failure
+    # And the attempt is logged with the AWS error code and counted; the record freed the lease
+    [attempt] = world.store.attempts
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+    assert attempt.error_code == "aws_ThrottlingException"
+    assert world.connection().consecutive_failures == 1
+    assert world.store.leases == {} and world.store.calls["release_lease"] == 0
+    assert emitted_metrics == ["RefreshFailed"]
+    # And the connection is still due, and the retry succeeds (the token did not rotate)
     assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
-    # And the retry succeeds (the refresh token did not rotate, so it is still valid)
     assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert world.connection().consecutive_failures == 0
+
+
+def test_a_failed_outcome_record_is_followed_by_a_best_effort_one(world: RefreshWorld) -> None:
+    # Given the success transaction fails (a DynamoDB error, not a lost condition)
+    world.connect()
+    world.store.failures["record_refresh"] = [_aws_error("InternalServerError", "TransactWriteItems")]
+    with pytest.raises(ClientError):
+        world.refresh()
+    # Then a failure is recorded instead (the connection stays due, so the next run refreshes)
+    [attempt] = world.store.attempts
+    assert attempt.error_code == "aws_InternalServerError"
+    assert world.store.calls["record_refresh"] == 2 and world.store.leases == {}
+
+
+def test_a_rotated_token_stored_before_a_failed_publish_is_counted_from(world: RefreshWorld) -> None:
+    # Given Amazon rotates, the new token is stored, and then the publish fails
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.vault.failures["publish_access_token"] = [_aws_error("ServiceUnavailable")]
+    with pytest.raises(ClientError):
+        world.refresh()
+    # Then the recorded connection carries the stored token's version, not the one it was read at
+    assert world.vault.refresh_tokens[("acme", Region.NA)].grant_version == 2
+    assert world.connection().grant_version == 2
+    # And the retry refreshes with the stored token and counts on from there
+    world.lwa.default = fake_grant(refresh_token="Atzr|fake-rotated-again")
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert world.vault.refresh_tokens[("acme", Region.NA)].grant_version == 3
+    assert world.lwa.refreshes[-1] == (Region.NA, ROTATED)
+
+
+def test_when_the_best_effort_record_fails_too_it_is_logged_and_the_original_error_wins(
+    world: RefreshWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given DynamoDB refuses every write after Amazon answered and the publish failed
+    world.connect()
+    failure = _aws_error("ServiceUnavailable")
+    world.vault.failures["publish_access_token"] = [failure]
+    world.store.failures["record_refresh"] = [_aws_error("ProvisionedThroughputExceededException")]
+    # When the worker refreshes, Then the original error propagates, not the record's
+    with caplog.at_level(logging.ERROR), pytest.raises(ClientError) as raised:
+        world.refresh()
+    assert raised.value is failure
+    # And the record's failure is logged (no token in it), and the lease is released instead
+    [logged] = [r for r in caplog.records if "could not be recorded" in r.getMessage()]
+    assert logged.__dict__["record_error_type"] == "ClientError"
+    assert logged.__dict__["error_code"] == "aws_ServiceUnavailable"
+    assert "Atzr|" not in caplog.text
+    assert world.store.attempts == [] and world.store.leases == {}
+    assert world.store.calls["release_lease"] == 1
+
+
+def test_a_failure_before_amazon_was_asked_records_nothing(world: RefreshWorld) -> None:
+    world.connect()
+    world.vault.failures["read_refresh_token"] = [_aws_error("ThrottlingException", "GetSecretValue")]
+    with pytest.raises(ClientError):
+        world.refresh()
+    assert world.store.attempts == [] and world.store.leases == {}
+    assert world.connection().consecutive_failures == 0 and world.lwa.refreshes == []
+
+
+def test_a_non_aws_failure_is_named_as_internal(world: RefreshWorld) -> None:
+    world.connect()
+    world.vault.failures["publish_access_token"] = [KeyError("api_base")]
+    with pytest.raises(KeyError):
+        world.refresh()
+    assert [a.error_code for a in world.store.attempts] == ["internal_KeyError"]
 
 
 def test_a_lost_lease_does_not_overwrite_the_newer_record(world: RefreshWorld) -> None:
