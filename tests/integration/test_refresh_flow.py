@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import botocore.client
 import pytest
+from ads_connect.adapters.connection_store import DynamoConnectionStore
 from ads_connect.adapters.events import EventBridgePublisher
 from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.work_queue import SqsWorkQueue
@@ -18,6 +19,7 @@ from ads_connect.handlers import refresh_scheduler, refresh_worker
 from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, LeaseHeldError, NotDueError
 from ads_connect.logic.refresh import (
     ESCALATE_AFTER_FAILURES,
+    LEASE_SECONDS,
     RotatedTokenNotPersistedError,
     refresh_connection,
 )
@@ -358,19 +360,121 @@ def test_when_the_rotated_token_cannot_be_stored_nothing_is_published(connected:
         connected.store.acquire_lease("acme", Region.NA, owner="another-worker", seconds=60)
 
 
-def test_two_workers_and_a_forced_refresh_race_to_one_token_call(connected: Product) -> None:
-    connected.amazon.emu.faults.add("token", status=200, delay_seconds=0.5)  # hold the first call open
-    outcomes: list[RefreshOutcome] = []
+def test_two_queued_refreshes_and_a_forced_one_race_to_one_token_call(
+    connected: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given reuse detection (a second use of a rotated-away refresh token revokes the whole
+    # grant) and a due connection
+    connected.amazon.emu.rotation = "rotate_reuse_detection"
+    _make_due(connected, "globex", Region.NA)
+    refresh_worker.reset()
+    refresh_worker._dependencies()  # the worker's cold start, before the race
+    calls_before = connected.amazon.emu.token_calls(grant_type="refresh_token")
+    # And a token endpoint that holds whichever refresh reaches it until the other two have
+    # finished: the race is decided by the lease alone, not by timing
+    finished = threading.Condition()
+    done: list[str] = []
+    real_refresh = HttpLwaClient.refresh
+
+    def refresh_after_the_others(self: HttpLwaClient, region: Region, **kwargs: Any) -> Any:
+        with finished:
+            finished.wait_for(lambda: len(done) >= 2, timeout=10)
+        return real_refresh(self, region, **kwargs)
+
+    monkeypatch.setattr(HttpLwaClient, "refresh", refresh_after_the_others)
+    start = threading.Barrier(3, timeout=10)
+    results: dict[str, Any] = {}
+
+    def racer(name: str, run: Any) -> None:
+        start.wait()
+        try:
+            results[name] = run()
+        finally:
+            with finished:
+                done.append(name)
+                finished.notify_all()
+
+    def worker(message_id: str) -> Any:
+        event = {"Records": [_work_record("globex", Region.NA, message_id)]}
+        return refresh_worker.handler(event, FakeLambdaContext())
+
     threads = [
-        threading.Thread(target=lambda: outcomes.append(_refresh(connected, "globex", Region.NA).outcome))
-        for _ in range(3)
+        threading.Thread(target=racer, args=("worker-1", lambda: worker("1"))),
+        threading.Thread(target=racer, args=("worker-2", lambda: worker("2"))),
+        threading.Thread(
+            target=racer, args=("admin", lambda: _refresh(connected, "globex", Region.NA).outcome)
+        ),
     ]
+    # When two workers (the scheduled, non-forced path) and an admin refresh-now start at once
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == sorted([RefreshOutcome.SUCCEEDED] + [RefreshOutcome.SKIPPED_LEASE_HELD] * 2)
-    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == 1
+        thread.join(timeout=30)
+    # Then every message succeeded, Amazon was asked exactly once, and one refresh was recorded
+    assert sorted(done) == ["admin", "worker-1", "worker-2"]
+    assert results["worker-1"] == results["worker-2"] == {"batchItemFailures": []}
+    assert results["admin"] in (RefreshOutcome.SUCCEEDED, RefreshOutcome.SKIPPED_LEASE_HELD)
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == calls_before + 1
+    attempts = [a for a in connected.store.list_refresh_attempts("globex", limit=10) if a.region is Region.NA]
+    assert [a.outcome for a in attempts] == [RefreshOutcome.SUCCEEDED]
+    # And the grant survived: the old token was never replayed, the rotated one works
+    connection = connected.store.get_connection("globex", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.grant_version == 2
+    monkeypatch.setattr(HttpLwaClient, "refresh", real_refresh)
+    assert _refresh(connected, "globex", Region.NA).outcome is RefreshOutcome.SUCCEEDED
+
+
+def test_a_rotated_token_lost_to_failed_writes_is_recovered_after_the_lease_under_grace_rotation(
+    connected: Product,
+) -> None:
+    # Given grace-period rotation (a rotated-away token keeps working for 300 s), one clock for
+    # the product and Amazon, and a due connection
+    connected.amazon.emu.rotation = "rotate_grace"
+    clock = FakeClock(SystemClock().now())
+    connected.amazon.emu.clock = lambda: clock.now().timestamp()
+    store = DynamoConnectionStore(connected.aws.table_name, clock=clock)
+    _make_due(connected, "acme", Region.NA)
+    old = connected.vault.read_refresh_token("acme", Region.NA)
+    assert old is not None
+    real_write = connected.vault.write_refresh_token
+
+    def throttled(*_a: Any, **_k: Any) -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "PutSecretValue")
+
+    # When Amazon rotates and every write of the new refresh token fails
+    connected.vault.write_refresh_token = throttled  # type: ignore[method-assign]
+    with pytest.raises(RotatedTokenNotPersistedError):
+        _refresh(connected, "acme", Region.NA, force=False, clock=clock, store=store)
+    connected.vault.write_refresh_token = real_write  # type: ignore[method-assign]
+    # Then the stored token is still the old one, and a run while the lease holds does not use it
+    stored = connected.vault.read_refresh_token("acme", Region.NA)
+    assert stored is not None and stored.refresh_token == old.refresh_token
+    clock.advance(seconds=60)
+    assert (
+        _refresh(connected, "acme", Region.NA, force=False, clock=clock, store=store).outcome
+        is RefreshOutcome.SKIPPED_LEASE_HELD
+    )
+    # When the clock moves past the lease (still inside Amazon's grace period)
+    clock.advance(seconds=LEASE_SECONDS)
+    attempt = _refresh(connected, "acme", Region.NA, force=False, clock=clock, store=store)
+    # Then the next run refreshes with the old token, stores the new rotation, and the tenant
+    # never had to consent again
+    assert attempt.outcome is RefreshOutcome.SUCCEEDED and attempt.rotated
+    connection = store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.consecutive_failures == 0 and connection.grant_version == 2
+    outcomes = [(a.outcome, a.error_code) for a in store.list_refresh_attempts("acme", limit=5)]
+    assert outcomes[:2] == [
+        (RefreshOutcome.SUCCEEDED, None),
+        (RefreshOutcome.TRANSIENT_FAILURE, "rotated_token_not_persisted"),
+    ]
+    assert not [e for e in connected.aws.lifecycle_events() if "Reauthorization" in str(e["detail-type"])]
+    # And the newly stored token is the live one: past the grace period it still refreshes
+    clock.advance(seconds=3600)
+    assert (
+        _refresh(connected, "acme", Region.NA, clock=clock, store=store).outcome is RefreshOutcome.SUCCEEDED
+    )
 
 
 def test_revocation_marks_reauthorization_required_and_emits_an_event(connected: Product) -> None:
