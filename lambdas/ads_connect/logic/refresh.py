@@ -1,13 +1,15 @@
 """Flow 5 and 6: refresh one connection's access token, under its lease.
 
 The order of writes is the product's promise:
-1. lease + current connection (one conditional write);
+1. lease + current connection (one conditional write; unless forced it also requires the
+   connection to be active and due, so a duplicate message costs just that refused write);
 2. the private refresh token is read; LWA is called at the connection's own region, with
    backoff and full jitter on 5xx / 429 (Retry-After honoured) / timeouts, inside a deadline;
 3. a rotated refresh token is written FIRST (retried); only then
 4. the access token is published for consumers; then
 5. the connection's new state and the attempt log entry are written in one transaction that
-   also releases the lease.
+   also releases the lease. If an AWS call fails after Amazon was asked, a best-effort failure
+   record is written before the error propagates (``_record_unfinished``).
 
 ``invalid_grant`` is concluded only after re-reading the stored refresh token (another writer
 may have rotated it: a race, not a revocation). ``invalid_client`` and a missing client secret
@@ -65,10 +67,10 @@ from ads_connect.observability import logger, metrics
 from ads_connect.regions import Region
 
 REAUTHORIZATION_EVENT = "Connection Reauthorization Required"
+CLIENT_INVALID_EVENT = "Client Credentials Invalid"
 # The error code of an attempt whose rotated refresh token could not be stored.
 ROTATED_NOT_PERSISTED = "rotated_token_not_persisted"
 _UNSAFE_IN_CODE = re.compile(r"[^A-Za-z0-9_.-]")
-CLIENT_INVALID_EVENT = "Client Credentials Invalid"
 # Longer than the worker's timeout (60 s) so a lease never expires under a live worker.
 LEASE_SECONDS = 180
 TOKEN_CALL_ATTEMPTS = 4
@@ -97,8 +99,9 @@ ESCALATE_AFTER_EXPIRED = timedelta(minutes=30)
 
 
 class DeadlineTooCloseError(Exception):
-    """Too little time is left to refresh safely: nothing was written and Amazon was not called.
-    The worker lets the message fail so SQS delivers it again later (to a fresh invocation)."""
+    """Too little time is left to refresh safely: Amazon was not called and nothing stays written
+    (a lease already taken is released). The worker lets the message fail so SQS delivers it
+    again later (to a fresh invocation)."""
 
 
 class RotatedTokenNotPersistedError(Exception):
