@@ -216,7 +216,10 @@ class Monitoring(Construct):
                 "Grants", "ConnectionsAuthorized", "ReauthorizationRequired", "ClientCredentialsInvalid"
             ),
             counts_graph(
-                "Work enqueued by the scheduler", "RefreshesEnqueued", "RefreshBacklog", "ProfileSyncsEnqueued"
+                "Work enqueued by the scheduler",
+                "RefreshesEnqueued",
+                "RefreshBacklog",
+                "ProfileSyncsEnqueued",
             ),
             counts_graph(
                 "Rotated-token writes and event publishes that failed",
