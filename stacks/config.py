@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import UnionType
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
-from ads_connect.models.settings import CoreSettings
+from ads_connect.models.settings import MIN_WORKER_SECRET_WRITES_PER_SECOND, CoreSettings
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -99,10 +99,16 @@ class AdsConnectConfig(BaseModel):
     # Public routes: steady requests per second and burst for the whole stage.
     api_throttle_rate: int = Field(default=50, ge=1, le=10000)
     api_throttle_burst: int = Field(default=100, ge=1, le=5000)
-    # Refresh workers running at once. Each refresh writes one or two secrets; Secrets Manager
-    # allows 50 PutSecretValue/CreateSecret per second per account and region, shared with
-    # everything else in the account, so the default leaves head-room.
+    # Refresh workers running at once (reserved concurrency and the SQS event source's maximum).
     worker_concurrency: int = Field(default=5, ge=2, le=20)
+    # Secrets Manager writes per second all refresh workers together may make. The account and
+    # region allow 50 (PutSecretValue, CreateSecret, ... combined, not adjustable), shared with
+    # the callback, the admin API and everything else in the account: the default leaves 10.
+    # Each worker paces itself at this divided by worker_concurrency (docs/refresh.md).
+    secret_write_budget_per_second: float = Field(default=40, ge=1, le=50)
+    # Refreshes one worker completes per second (each takes ~0.3 s against real AWS and LWA;
+    # bench/bench_refresh.py measures it). Sizes how much one schedule run enqueues.
+    worker_refreshes_per_second: float = Field(default=3, ge=0.1, le=20)
     # Alarm when the most overdue connection's token is this old (seconds since it was issued;
     # access tokens live 3600 s): the default fires with five minutes of life left.
     stale_token_age_seconds: int = Field(default=3300, ge=600, le=3599)
@@ -156,9 +162,30 @@ class AdsConnectConfig(BaseModel):
                 "stale_token_age_seconds: must exceed the age a token reaches in normal operation "
                 f"(3600 - refresh_lead_seconds + one schedule period = {normal_max_age} s), below 3600"
             )
+        share = self.worker_secret_writes_per_second
+        if share < MIN_WORKER_SECRET_WRITES_PER_SECOND:
+            raise ValueError(
+                "worker_concurrency: each worker's share of secret_write_budget_per_second must be at "
+                f"least {MIN_WORKER_SECRET_WRITES_PER_SECOND:g} write/s "
+                f"({self.secret_write_budget_per_second:g} / {self.worker_concurrency} = {share:.2f}): "
+                "lower worker_concurrency or raise the budget"
+            )
         if self.api_throttle_burst < self.api_throttle_rate // 10:
             raise ValueError("api_throttle_burst: must be at least a tenth of api_throttle_rate")
         return self
+
+    @property
+    def worker_secret_writes_per_second(self) -> float:
+        """Each worker's pace: together they never exceed the account budget."""
+        return self.secret_write_budget_per_second / self.worker_concurrency
+
+    @property
+    def refreshes_per_schedule_run(self) -> int:
+        """What the workers drain in one schedule interval, the most one run enqueues: each
+        worker is bound by its own speed and by its write pace (one write per refresh; two when
+        Amazon rotates, which halves the real drain)."""
+        per_worker = min(self.worker_refreshes_per_second, self.worker_secret_writes_per_second)
+        return int(self.worker_concurrency * self.schedule_rate_minutes * 60 * per_worker)
 
     @property
     def log_retention(self) -> logs.RetentionDays:

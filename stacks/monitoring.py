@@ -169,6 +169,15 @@ class Monitoring(Construct):
             evaluation_periods=3,
         )
         alarm(
+            "RefreshFailingPersistentlyAlarm",
+            product_metric("RefreshFailingPersistently"),
+            1,
+            "A connection keeps failing to refresh (6 failures in a row, or its access token expired "
+            "30+ minutes ago) with an error that never revokes it: a 4xx other than invalid_grant "
+            "(invalid_request, invalid_scope, ...) or a lasting outage. The log names the tenant; "
+            "python -m cli tenants show <tenant> shows the error code (docs/refresh.md, Outcomes).",
+        )
+        alarm(
             "StaleTokenAlarm",
             product_metric("OldestTokenAgeSeconds", statistic="Maximum"),
             config.stale_token_age_seconds,
@@ -213,14 +222,23 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Refreshes",
-                left=[product_metric("RefreshSucceeded"), product_metric("RefreshFailed")],
+                left=[
+                    product_metric("RefreshSucceeded"),
+                    product_metric("RefreshFailed"),
+                    product_metric("RefreshFailingPersistently"),
+                ],
                 right=[product_metric("RefreshLatency", statistic="p90")],
                 width=12,
             ),
             counts_graph(
                 "Grants", "ConnectionsAuthorized", "ReauthorizationRequired", "ClientCredentialsInvalid"
             ),
-            counts_graph("Work enqueued by the scheduler", "RefreshesEnqueued", "ProfileSyncsEnqueued"),
+            counts_graph(
+                "Work enqueued by the scheduler",
+                "RefreshesEnqueued",
+                "RefreshBacklog",
+                "ProfileSyncsEnqueued",
+            ),
             counts_graph(
                 "Rotated-token writes and event publishes that failed",
                 "RotatedTokenPersistFailed",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from ads_connect.models.settings import ENV_MAX_REFRESHES_PER_RUN, ENV_SECRET_WRITES_PER_SECOND
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -60,9 +61,16 @@ class RefreshPipeline(Construct):
             "refresh schedule (cdk-nag only recognises SQS redrive policies).",
         )
 
-    def connect(self, *, scheduler_function: lambda_.IFunction, worker_function: lambda_.IFunction) -> None:
-        """Wire the schedule and the queue to the functions (they need the queue URL first)."""
+    def connect(self, *, scheduler_function: lambda_.Function, worker_function: lambda_.Function) -> None:
+        """Wire the schedule and the queue to the functions (they need the queue URL first), and
+        tell each how much it may do: the scheduler its per-run cap, the worker its write pace."""
         stack = Stack.of(self)
+        scheduler_function.add_environment(
+            ENV_MAX_REFRESHES_PER_RUN, str(self.config.refreshes_per_schedule_run)
+        )
+        worker_function.add_environment(
+            ENV_SECRET_WRITES_PER_SECOND, f"{self.config.worker_secret_writes_per_second:g}"
+        )
         self.schedule_role = iam.Role(
             self,
             "ScheduleRole",
@@ -91,8 +99,9 @@ class RefreshPipeline(Construct):
             "Added by the LambdaInvoke target: the function's versions and aliases (function ARN + :*).",
         )
         # max_concurrency bounds the pollers' invocations; the function's reserved concurrency
-        # (same number) keeps anything else from adding more. Together they bound Secrets Manager
-        # writes: concurrency x batch writes per second stays far under 50/s (docs/decisions.md).
+        # (same number) keeps anything else from adding more. With each worker pacing its secret
+        # writes at budget / concurrency, the workers together stay within the budget
+        # (secret_write_budget_per_second, under the account's 50/s; docs/decisions.md).
         worker_function.add_event_source(
             sources.SqsEventSource(
                 self.work_queue,

@@ -10,11 +10,12 @@ Calls are counted so a test can assert "exactly one secret write".
 from __future__ import annotations
 
 import collections
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from ads_connect.logic.ports import (
     Lease,
+    NotDueError,
     PublishedAccessToken,
     StaleGrantError,
     StoredRefreshToken,
@@ -39,9 +40,19 @@ class MemoryConnectionStore(MemoryStore):
             raise self.failures[method].pop(0)
 
     def acquire_lease_and_read(
-        self, tenant_id: str, region: Region, *, owner: str, seconds: int
+        self, tenant_id: str, region: Region, *, owner: str, seconds: int, due_by: datetime | None = None
     ) -> tuple[Lease, Connection | None]:
         self._fail_if_scripted("acquire_lease_and_read")
+        if due_by is not None:
+            # Like the DynamoDB condition: active (on the due index) and due, before the lease.
+            current = self.connections.get((tenant_id, region))
+            if (
+                current is None
+                or current.status is not ConnectionStatus.ACTIVE
+                or current.refresh_due_at is None
+                or current.refresh_due_at > due_by
+            ):
+                raise NotDueError(f"{tenant_id}/{region.value}", connection=current)
         return super().acquire_lease_and_read(tenant_id, region, owner=owner, seconds=seconds)
 
     def release_lease(self, lease: Lease) -> None:
@@ -70,6 +81,12 @@ class MemoryConnectionStore(MemoryStore):
             del self.leases[key]
         if clear_operator_pause is not None:
             self.pauses.pop(clear_operator_pause, None)
+
+    def iter_due_pages(self, *, now: datetime, page_size: int = 1000) -> Iterator[list[tuple[str, Region]]]:
+        # Oldest due first, as the due index sorts them.
+        due = sorted(self.due_connections(now=now), key=lambda k: self.connections[k].refresh_due_at or now)
+        for start in range(0, len(due), page_size):
+            yield due[start : start + page_size]
 
     def profile_sync_due(self, *, now: datetime, limit: int | None = None) -> Sequence[tuple[str, Region]]:
         due = [

@@ -19,6 +19,8 @@ from tests.infrastructure.conftest import REPO_ROOT, Synthesized, synthesize
 from tests.infrastructure.helpers import as_list, describe, role_permissions
 
 KINDS = ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker")
+# Writes per second per account and region (PutSecretValue, CreateSecret, ...; not adjustable).
+SECRETS_MANAGER_WRITE_QUOTA = 50
 
 
 def function(synthesized: Synthesized, kind: str) -> dict:
@@ -94,9 +96,43 @@ def test_worker_concurrency_respects_the_secrets_manager_write_quota(synthesized
     props = mapping["Properties"]
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["ScalingConfig"]["MaximumConcurrency"] == worker["ReservedConcurrentExecutions"] == 5
-    # 5 workers x at most ~2 secret writes per refresh x a few refreshes/s each < 50 writes/s.
-    assert worker["ReservedConcurrentExecutions"] * 2 * 4 < 50
-    assert function(synthesized, "refresh_scheduler")["ReservedConcurrentExecutions"] == 1
+    # Each worker paces its secret writes at its share of the 40 writes/s budget: together they
+    # stay within it, under the account's 50/s, however many refreshes rotate.
+    pace = float(worker["Environment"]["Variables"][env.ENV_SECRET_WRITES_PER_SECOND])
+    assert pace == 8
+    assert worker["ReservedConcurrentExecutions"] * pace <= SECRETS_MANAGER_WRITE_QUOTA - 10
+    scheduler = function(synthesized, "refresh_scheduler")
+    assert scheduler["ReservedConcurrentExecutions"] == 1
+    # One schedule run enqueues what the workers drain before the next: 5 x 300 s x 3/s.
+    assert scheduler["Environment"]["Variables"][env.ENV_MAX_REFRESHES_PER_RUN] == str(5 * 300 * 3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pace", "per_run"),
+    [
+        # 150,000 connections at lead 300 s need ~45.5 writes/s: the whole quota but 4, 16 workers.
+        (
+            {
+                "secret_write_budget_per_second": 46,
+                "worker_concurrency": 16,
+                "refresh_lead_seconds": 300,
+                "schedule_rate_minutes": 2,
+                "stale_token_age_seconds": 3500,
+            },
+            46 / 16,
+            int(16 * 120 * 46 / 16),
+        ),
+        # Workers slower than their write pace: the run is sized by their speed.
+        ({"worker_refreshes_per_second": 2}, 8, 5 * 300 * 2),
+    ],
+    ids=["150k-connections", "speed-bound"],
+)
+def test_the_write_pace_and_the_run_cap_follow_the_config(overrides, pace, per_run):
+    from stacks.config import AdsConnectConfig
+
+    config = AdsConnectConfig.from_context(overrides)
+    assert config.worker_secret_writes_per_second == pytest.approx(pace)
+    assert config.refreshes_per_schedule_run == per_run
 
 
 def test_work_queue_is_encrypted_tls_only_with_dlq_and_long_enough_visibility(synthesized):
@@ -156,6 +192,7 @@ def test_product_alarms_watch_the_documented_metrics_with_their_thresholds(synth
         "ClientCredentialsInvalidAlarm": ("ClientCredentialsInvalid", 1, "Sum"),
         "RefreshFailuresAlarm": ("RefreshFailed", 10, "Sum"),
         "RotatedTokenPersistFailedAlarm": ("RotatedTokenPersistFailed", 1, "Sum"),
+        "RefreshFailingPersistentlyAlarm": ("RefreshFailingPersistently", 1, "Sum"),
         "EventPublishFailedAlarm": ("EventPublishFailed", 1, "Sum"),
         "StaleTokenAlarm": ("OldestTokenAgeSeconds", 3300, "Maximum"),
     }
@@ -320,6 +357,7 @@ def test_grant_tenant_read_rejects_patterns_in_tenant_ids(grants, bad):
         ("secret_prefix", "bad prefix*", "letters, digits"),
         ("allowed_return_urls", ["http://insecure.example"], "https://"),
         ("worker_concurrency", 50, "2..20"),
+        ("secret_write_budget_per_second", 60, "1..50"),
         ("no_such_setting", 1, "allowed keys"),
     ],
 )
@@ -394,6 +432,14 @@ def test_cross_field_rule_names_its_key(tmp_path):
 
     with pytest.raises(ConfigError, match=r"'ads-connect\.schedule_rate_minutes'.*refresh_lead_seconds"):
         AdsConnectConfig.from_context({"schedule_rate_minutes": 10, "refresh_lead_seconds": 900})
+
+
+def test_a_write_budget_too_small_for_the_workers_stops_synth():
+    from stacks.config import AdsConnectConfig
+
+    # 20 workers sharing 10 writes/s would each wait 2 s per write: a batch could not finish.
+    with pytest.raises(ConfigError, match=r"'ads-connect\.worker_concurrency'.*10 / 20 = 0\.50"):
+        AdsConnectConfig.from_context({"worker_concurrency": 20, "secret_write_budget_per_second": 10})
 
 
 def test_alarm_email_and_custom_domain_reach_the_template(tmp_path):

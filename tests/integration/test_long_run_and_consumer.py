@@ -1,9 +1,9 @@
 """48 simulated hours: several tenants in all three regions, the schedule every 5 minutes,
-random rotation, and a consumer reading through the helper at every step gets a valid token."""
+Amazon's rotation mode changing every 6 hours, and one long-lived consumer session per
+connection reading every connection every 200 s always gets a valid token."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import boto3
@@ -21,9 +21,9 @@ from ads_connect.consumer import (
 )
 from ads_connect.logic.refresh import refresh_connection
 from ads_connect.logic.scheduler import run_schedule
-from ads_connect.models.records import RefreshOutcome
+from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import RefreshSettings
-from ads_connect.models.work import WorkMessage
+from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.regions import Region
 
 from emulator import seller_profile
@@ -58,11 +58,24 @@ def fleet(product: Product) -> Product:
     return product
 
 
+SIMULATED_SECONDS = 48 * 3600
+TICK_SECONDS = 50
+SCHEDULE_SECONDS = 300
+# Consumers read out of step with the schedule, so their 5-minute caches hold tokens across
+# refreshes: some reads come just before a run, some just after, some from the cache.
+READ_EVERY_SECONDS = 200
+READ_OFFSET_SECONDS = 50
+# Amazon's rotation behaviour changes every 6 simulated hours, through every mode twice.
+ROTATION_PHASES = ("rotate_grace", "rotate_strict", "rotate_reuse_detection", "never")
+PHASE_SECONDS = 6 * 3600
+PROFILE_IDS = {"NA": "1000", "EU": "1001", "FE": "1002"}
+
+
 def test_48_simulated_hours_every_consumer_read_is_valid(fleet: Product) -> None:
-    rng = random.Random(7)
+    # Given six connections, one clock for the product, Amazon and the consumers
     start = fleet.store.get_connection("acme", Region.NA).connected_at  # type: ignore[union-attr]
     clock = FakeClock(start)
-    fleet.amazon.emu.clock = lambda: clock.now().timestamp()  # the emulator follows the same clock
+    fleet.amazon.emu.clock = lambda: clock.now().timestamp()
     store = DynamoConnectionStore(fleet.aws.table_name, clock=clock)
     settings = RefreshSettings.from_environment()
     deps: dict[str, Any] = {
@@ -75,28 +88,54 @@ def test_48_simulated_hours_every_consumer_read_is_valid(fleet: Product) -> None
         "sleep": lambda _s: None,
     }
     secrets_client = boto3.client("secretsmanager", region_name=fleet.aws.region)
-    refreshes = 0
-    for _step in range(int(48 * 60 / 5)):
-        clock.advance(minutes=5)
-        queue = _ListQueue()
-        run_schedule(store=store, queue=queue, clock=clock, settings=settings)
-        for message in queue.messages:
-            attempt = refresh_connection(
-                message.tenant_id, message.region, force=False, trigger="sim", **deps
-            )
-            assert attempt.outcome in (RefreshOutcome.SUCCEEDED, RefreshOutcome.SKIPPED_NOT_DUE)
-            refreshes += attempt.outcome is RefreshOutcome.SUCCEEDED
-        tenant, region = rng.choice(TENANTS), rng.choice(("NA", "EU", "FE"))
-        cache = AccessTokenCache(
-            access_secret_name("ads-connect", tenant, region),
-            secrets_client=secrets_client,
-            clock=lambda: clock.now().timestamp(),
+    # And one long-lived consumer session per connection, as a consuming service keeps it
+    sessions = {
+        (tenant, region): AdsApiSession(
+            AccessTokenCache(
+                access_secret_name("ads-connect", tenant, region),
+                secrets_client=secrets_client,
+                clock=lambda: clock.now().timestamp(),
+            ),
+            PROFILE_IDS[region],
         )
-        profile_id = {"NA": "1000", "EU": "1001", "FE": "1002"}[region]
-        response = AdsApiSession(cache, profile_id).get("/v2/sp/campaigns")
-        assert response.status_code == 200, (tenant, region, clock.now())
-    # 6 connections refreshed about every 45 minutes for 48 hours
+        for tenant in TENANTS
+        for region in PROFILE_IDS
+    }
+    refreshes = 0
+    modes_seen: set[str] = set()
+    # When 48 hours pass: the schedule every 5 minutes, every consumer reading every 200 s
+    for elapsed in range(TICK_SECONDS, SIMULATED_SECONDS + 1, TICK_SECONDS):
+        clock.advance(seconds=TICK_SECONDS)
+        fleet.amazon.emu.rotation = ROTATION_PHASES[(elapsed // PHASE_SECONDS) % len(ROTATION_PHASES)]  # type: ignore[assignment]
+        if elapsed % SCHEDULE_SECONDS == 0:
+            queue = _ListQueue()
+            run_schedule(store=store, queue=queue, clock=clock, settings=settings)
+            # (Profile re-syncs are not this test's subject: only the refreshes are worked.)
+            for message in (m for m in queue.messages if m.kind is WorkKind.REFRESH):
+                attempt = refresh_connection(
+                    message.tenant_id, message.region, force=False, trigger="sim", **deps
+                )
+                assert attempt.outcome is RefreshOutcome.SUCCEEDED, (message, attempt)
+                refreshes += 1
+                modes_seen.add(fleet.amazon.emu.rotation)
+        if elapsed % READ_EVERY_SECONDS == READ_OFFSET_SECONDS:
+            # Then every read of every connection succeeds
+            for key, session in sessions.items():
+                response = session.get("/v2/sp/campaigns")
+                assert response.status_code == 200, (key, clock.now())
+    # And never only thanks to the helper's re-read after a 401: no first try was refused
+    refused = [
+        e for e in fleet.amazon.emu.received_requests() if e["endpoint"] == "campaigns" and e["status"] != 200
+    ]
+    assert refused == []
+    # And every connection was refreshed about every 45 minutes, under every rotation mode
     assert refreshes >= 6 * 60
+    assert modes_seen == set(ROTATION_PHASES)
+    for tenant in TENANTS:
+        for region in Region:
+            connection = store.get_connection(tenant, region)
+            assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+            assert connection.consecutive_failures == 0
 
 
 def test_consumer_helper_sets_headers_and_reads_the_mappings(fleet: Product) -> None:

@@ -15,10 +15,11 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from ads_connect import table_schema as schema
@@ -28,6 +29,7 @@ from ads_connect.logic.ports import (
     InvalidPageTokenError,
     Lease,
     LeaseHeldError,
+    NotDueError,
     OperatorPause,
     Page,
     StaleGrantError,
@@ -95,6 +97,24 @@ def _is_condition_failure(error: ClientError) -> bool:
         reasons = error.response.get("CancellationReasons", [])
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
     return False
+
+
+_DESERIALIZER = TypeDeserializer()
+
+
+def _deserialize_item(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An item in DynamoDB's wire format (as an error response carries it) as plain values."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in (raw or {}).items()}
+
+
+def _is_due(item: Mapping[str, Any], due_by: datetime) -> bool:
+    """What the lease condition's due clause checks, on the item it saw."""
+    due = item.get(schema.DUE_INDEX_SORT_KEY)
+    return (
+        item.get(schema.DUE_INDEX_PARTITION_KEY) == schema.DUE_BUCKET_VALUE
+        and due is not None
+        and int(due) <= _epoch(due_by)
+    )
 
 
 def connection_to_item(connection: Connection) -> dict[str, Any]:
@@ -268,31 +288,46 @@ class DynamoConnectionStore:
         return self.acquire_lease_and_read(tenant_id, region, owner=owner, seconds=seconds)[0]
 
     def acquire_lease_and_read(
-        self, tenant_id: str, region: Region, *, owner: str, seconds: int
+        self, tenant_id: str, region: Region, *, owner: str, seconds: int, due_by: datetime | None = None
     ) -> tuple[Lease, Connection | None]:
-        """The lease and the connection as it stands, in one write (the worker's first call)."""
+        """The lease and the connection as it stands, in one write (the worker's first call).
+
+        With ``due_by`` the condition also requires the due-index key (only active connections
+        carry it) and ``refresh_due_at <= due_by``, so a duplicate work message for a connection
+        another worker already refreshed costs one failed conditional write, and never creates
+        an item for a key that has none. On failure the item as it was comes back with the
+        error (``ReturnValuesOnConditionCheckFailure``), which tells "not due" from "lease held"
+        without a second call."""
         now = self._clock.now()
         expires_at = now + timedelta(seconds=seconds)
+        condition = "(attribute_not_exists(#owner) OR #expires < :now OR #owner = :owner)"
+        names = {"#owner": "lease_owner", "#expires": "lease_expires_at"}
+        values: dict[str, Any] = {":owner": owner, ":expires": _epoch(expires_at), ":now": _epoch(now)}
+        if due_by is not None:
+            names |= {"#bucket": schema.DUE_INDEX_PARTITION_KEY, "#due": schema.DUE_INDEX_SORT_KEY}
+            values |= {":bucket": schema.DUE_BUCKET_VALUE, ":due_by": _epoch(due_by)}
+            condition = f"#bucket = :bucket AND #due <= :due_by AND {condition}"
         try:
             response = self._table.update_item(
                 Key=self._connection_key(tenant_id, region),
-                UpdateExpression="SET lease_owner = :owner, lease_expires_at = :expires",
-                ConditionExpression=(
-                    "attribute_not_exists(lease_owner) OR lease_expires_at < :now OR lease_owner = :owner"
-                ),
-                ExpressionAttributeValues={
-                    ":owner": owner,
-                    ":expires": _epoch(expires_at),
-                    ":now": _epoch(now),
-                },
+                UpdateExpression="SET #owner = :owner, #expires = :expires",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _is_condition_failure(error):
-                raise LeaseHeldError(
-                    f"connection {tenant_id}/{region.value} is being refreshed elsewhere"
+            if not _is_condition_failure(error):
+                raise
+            old = _deserialize_item(cast("Mapping[str, Any] | None", error.response.get("Item")))
+            if due_by is not None and not _is_due(old, due_by):
+                raise NotDueError(
+                    f"connection {tenant_id}/{region.value} is not due", connection=connection_from_item(old)
                 ) from None
-            raise
+            raise LeaseHeldError(
+                f"connection {tenant_id}/{region.value} is being refreshed elsewhere"
+            ) from None
         lease = Lease(tenant_id=tenant_id, region=region, owner=owner, expires_at=expires_at)
         return lease, connection_from_item(response.get("Attributes", {}))
 

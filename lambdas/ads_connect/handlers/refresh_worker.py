@@ -3,11 +3,13 @@ fails the batch; failed records return to the queue and, after five receives, th
 
 A refresh reached with too little of the invocation left fails its record on purpose
 (``DeadlineTooCloseError``): SQS delivers it again to a fresh invocation. The client-credentials
-pause is read at most once per invocation (``ClientCredentialsPauseCache``)."""
+pause is read at most once per invocation (``ClientCredentialsPauseCache``). Per-invocation
+state lives in one ``_Invocation`` handed to each record, so two invocations never share it."""
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -22,6 +24,7 @@ from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.secrets import SecretsManagerVault
 from ads_connect.clock import SystemClock
 from ads_connect.handlers.deadline import remaining_seconds_of
+from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import LeaseHeldError
 from ads_connect.logic.profiles import resync_connection_profiles
 from ads_connect.logic.refresh import ClientCredentialsPauseCache, refresh_connection
@@ -29,13 +32,12 @@ from ads_connect.models.settings import RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 @cache
 def _dependencies() -> dict[str, Any]:
     settings = RefreshSettings.from_environment()
     clock = SystemClock()
+    pace = settings.secret_writes_per_second
     return {
         "store": DynamoConnectionStore(settings.table_name, clock=clock),
         "vault": SecretsManagerVault(settings),
@@ -44,6 +46,9 @@ def _dependencies() -> dict[str, Any]:
         "events": EventBridgePublisher(settings.event_bus_name, clock=clock),
         "clock": clock,
         "settings": settings,
+        # One per execution environment (one invocation at a time), kept across invocations:
+        # this worker's share of the account's Secrets Manager write budget.
+        "secret_write_pacer": WritePacer(pace) if pace is not None else None,
     }
 
 
@@ -51,32 +56,36 @@ def reset() -> None:
     _dependencies.cache_clear()
 
 
+@dataclass
 class _Invocation:
+    """What one invocation shares between its records, and nothing else does: its deadline and
+    its client-credentials pause cache (created by its first refresh record, so one pause read
+    per batch). Kept per invocation, never in module state."""
+
     context: LambdaContext | None = None
-    # Created by the first refresh record of each invocation: one pause read per batch.
     pause: ClientCredentialsPauseCache | None = None
 
+    def remaining_seconds(self) -> float:
+        return remaining_seconds_of(self.context)()
 
-def _remaining_seconds() -> float:
-    return remaining_seconds_of(_Invocation.context)()
 
-
-def handle_record(record: SQSRecord) -> None:
+def handle_record(record: SQSRecord, invocation: _Invocation | None = None) -> None:
+    invocation = invocation or _Invocation()
     message = WorkMessage.model_validate_json(record.body)
     deps = _dependencies()
     if message.kind is WorkKind.REFRESH:
-        if _Invocation.pause is None:
-            _Invocation.pause = ClientCredentialsPauseCache(deps["store"])
+        if invocation.pause is None:
+            invocation.pause = ClientCredentialsPauseCache(deps["store"])
         attempt = refresh_connection(
             message.tenant_id,
             message.region,
             force=False,
             trigger=message.trigger,
-            remaining_seconds=_remaining_seconds,
-            refreshes_paused=_Invocation.pause.is_paused,
+            remaining_seconds=invocation.remaining_seconds,
+            refreshes_paused=invocation.pause.is_paused,
             **deps,
         )
-        _Invocation.pause.observe(attempt)
+        invocation.pause.observe(attempt)
         logger.info(
             "refresh attempt",
             extra={
@@ -101,8 +110,11 @@ def handle_record(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    _Invocation.context = context
-    _Invocation.pause = None
+    invocation = _Invocation(context)
+    # A processor per invocation too: it holds the batch's records and results.
     return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
+        event=event,
+        record_handler=partial(handle_record, invocation=invocation),
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
     )

@@ -127,6 +127,15 @@ class LeaseHeldError(Exception):
     """Another worker holds the connection's refresh lease."""
 
 
+class NotDueError(Exception):
+    """A lease asked for only if the connection is due found it not due, not active or absent:
+    nothing was written. ``connection`` is the stored one (None when there is none)."""
+
+    def __init__(self, message: str, *, connection: Connection | None) -> None:
+        super().__init__(message)
+        self.connection = connection
+
+
 class StaleGrantError(Exception):
     """A conditional write lost against a newer grant version."""
 
@@ -283,9 +292,12 @@ class ConnectionStore(Protocol):
         ...
 
     def acquire_lease_and_read(
-        self, tenant_id: str, region: Region, *, owner: str, seconds: int
+        self, tenant_id: str, region: Region, *, owner: str, seconds: int, due_by: datetime | None = None
     ) -> tuple[Lease, Connection | None]:
-        """``acquire_lease`` that also returns the connection as stored (one round trip)."""
+        """``acquire_lease`` that also returns the connection as stored (one round trip). With
+        ``due_by``, the same single conditional write also requires the connection to be active
+        and due by then, and raises ``NotDueError`` when it is not (checked before the lease:
+        a connection that is not due is reported as such even while a lease is held)."""
         ...
 
     def iter_due_pages(

@@ -1,13 +1,15 @@
 """Flow 5 and 6: refresh one connection's access token, under its lease.
 
 The order of writes is the product's promise:
-1. lease + current connection (one conditional write);
+1. lease + current connection (one conditional write; unless forced it also requires the
+   connection to be active and due, so a duplicate message costs just that refused write);
 2. the private refresh token is read; LWA is called at the connection's own region, with
    backoff and full jitter on 5xx / 429 (Retry-After honoured) / timeouts, inside a deadline;
 3. a rotated refresh token is written FIRST (retried); only then
 4. the access token is published for consumers; then
 5. the connection's new state and the attempt log entry are written in one transaction that
-   also releases the lease.
+   also releases the lease. If an AWS call fails after Amazon was asked, a best-effort failure
+   record is written before the error propagates (``_record_unfinished``).
 
 ``invalid_grant`` is concluded only after re-reading the stored refresh token (another writer
 may have rotated it: a race, not a revocation). ``invalid_client`` and a missing client secret
@@ -16,22 +18,27 @@ pause is set, only the scheduler's probe and forced (admin) refreshes call Amazo
 
 Before any of this, two checks that write nothing: a paused, non-probe, non-forced refresh is
 skipped; with too little time left for one whole token call, ``DeadlineTooCloseError`` is raised
-(the worker's message goes back to the queue) instead of taking the lease.
+(the worker's message goes back to the queue) instead of taking the lease. Every later call
+that could be cut off by the deadline (the token call itself, its retries, retries of the
+rotated-token write) starts only while the whole call still fits (``logic/deadlines.py``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ads_connect.logic.backoff import backoff_delay
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
+from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     PROBE_TRIGGER,
@@ -46,6 +53,7 @@ from ads_connect.logic.ports import (
     Lease,
     LeaseHeldError,
     LwaClient,
+    NotDueError,
     OperatorPause,
     StaleGrantError,
     StoredRefreshToken,
@@ -60,25 +68,40 @@ from ads_connect.regions import Region
 
 REAUTHORIZATION_EVENT = "Connection Reauthorization Required"
 CLIENT_INVALID_EVENT = "Client Credentials Invalid"
+# The error code of an attempt whose rotated refresh token could not be stored.
+ROTATED_NOT_PERSISTED = "rotated_token_not_persisted"
+_UNSAFE_IN_CODE = re.compile(r"[^A-Za-z0-9_.-]")
 # Longer than the worker's timeout (60 s) so a lease never expires under a live worker.
 LEASE_SECONDS = 180
 TOKEN_CALL_ATTEMPTS = 4
 # A rotated refresh token exists only in this process until it is stored: keep trying (the
-# usual cause is the 50 writes/s account quota, which clears within seconds) for up to six
-# attempts (~8 s of jittered waits on average), never past the Lambda's deadline.
+# usual cause is Secrets Manager throttling, which clears within seconds) for up to six
+# attempts, each retry only while one whole AWS call still fits before the deadline.
 SECRET_WRITE_ATTEMPTS = 6
-# Stop retrying when less than this remains before the deadline (room to record the outcome).
+# Room kept after the last call to record the outcome (the handlers' own 5 s safety margin
+# comes on top: ``remaining_seconds`` already excludes it).
 DEADLINE_MARGIN_SECONDS = 5.0
-# Do not take the lease with less than this left: one token call may take 13.05 s (the LWA
-# client's 3.05 s connect + 10 s read timeouts) and the outcome then needs DEADLINE_MARGIN_SECONDS
-# to be stored. A Lambda killed mid-call would leave the lease held for LEASE_SECONDS and could
-# lose a refresh token Amazon had already rotated; waiting for redelivery costs nothing.
-MIN_SECONDS_FOR_REFRESH = 20.0
+# The lease write and the refresh-token read before the token call, at normal latency.
+LEASE_AND_READ_SECONDS = 1.0
+# Do not take the lease with less than this left: the first token call must fit whole, with the
+# margin after it (logic/deadlines.py). A Lambda killed mid-call would leave the lease held for
+# LEASE_SECONDS and could lose a refresh token Amazon had already rotated; waiting for
+# redelivery costs nothing. Every later call (token retries, rotated-token write retries)
+# checks the same rule again.
+MIN_SECONDS_FOR_REFRESH = AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS + LEASE_AND_READ_SECONDS
+# Only invalid_grant ever costs a tenant its grant. Every other failure (5xx, timeouts, and the
+# 4xx answers that point at the product or the app, not the tenant: invalid_request,
+# invalid_scope, unsupported_grant_type, an unexpected status) is retried on every run, for
+# ever; past either mark below each further failure is escalated (RefreshFailingPersistently
+# and its alarm), so a connection never fails quietly while its consumers hold no valid token.
+ESCALATE_AFTER_FAILURES = 6
+ESCALATE_AFTER_EXPIRED = timedelta(minutes=30)
 
 
 class DeadlineTooCloseError(Exception):
-    """Too little time is left to refresh safely: nothing was written and Amazon was not called.
-    The worker lets the message fail so SQS delivers it again later (to a fresh invocation)."""
+    """Too little time is left to refresh safely: Amazon was not called and nothing stays written
+    (a lease already taken is released). The worker lets the message fail so SQS delivers it
+    again later (to a fresh invocation)."""
 
 
 class RotatedTokenNotPersistedError(Exception):
@@ -97,9 +120,18 @@ class RefreshContext:
     sleep: Callable[[float], None] = time.sleep
     # Seconds left before the caller must stop (the Lambda's remaining time); None = no limit.
     remaining_seconds: Callable[[], float] | None = None
+    # The worker's share of the Secrets Manager write budget; None = not paced (admin API).
+    secret_write_pacer: WritePacer | None = None
 
     def time_left(self) -> float:
         return float("inf") if self.remaining_seconds is None else self.remaining_seconds()
+
+    def before_secret_write(self) -> None:
+        if self.secret_write_pacer is not None:
+            self.secret_write_pacer.wait()
+
+    def longest_pacing_wait(self) -> float:
+        return 0.0 if self.secret_write_pacer is None else self.secret_write_pacer.interval
 
 
 class ClientCredentialsPauseCache:
@@ -139,13 +171,17 @@ def refresh_connection(
     sleep: Callable[[float], None] = time.sleep,
     remaining_seconds: Callable[[], float] | None = None,
     refreshes_paused: Callable[[], bool] | None = None,
+    secret_write_pacer: WritePacer | None = None,
     **_unused: Any,
 ) -> RefreshAttempt:
     """Refresh one connection now (``force``) or if it is due. Never raises for Amazon's
     answers (they become the attempt's outcome); AWS failures propagate (SQS retries), and so
     does ``DeadlineTooCloseError``. ``refreshes_paused`` answers whether the client-credentials
-    pause is set (the worker passes a per-invocation cache); by default the store is read."""
-    context = RefreshContext(store, vault, lwa, events, clock, settings, sleep, remaining_seconds)
+    pause is set (the worker passes a per-invocation cache); by default the store is read.
+    ``secret_write_pacer`` (the worker's) paces every Secrets Manager write of the refresh."""
+    context = RefreshContext(
+        store, vault, lwa, events, clock, settings, sleep, remaining_seconds, secret_write_pacer
+    )
     started = time.monotonic()
     now = clock.now()
     if not force and trigger != PROBE_TRIGGER:
@@ -172,33 +208,68 @@ def refresh_connection(
         raise DeadlineTooCloseError(f"{tenant_id}/{region.value}: {seconds_left:.1f} s left")
     owner = f"{trigger}-{uuid.uuid4().hex[:12]}"
     try:
+        # Unless forced, the lease write itself requires the connection to be due: a duplicate
+        # message (SQS redelivery, a later schedule run, a backlog) costs one failed write.
         lease, connection = store.acquire_lease_and_read(
-            tenant_id, region, owner=owner, seconds=LEASE_SECONDS
+            tenant_id, region, owner=owner, seconds=LEASE_SECONDS, due_by=None if force else now
         )
     except LeaseHeldError:
         return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_LEASE_HELD, trigger, started)
+    except NotDueError as not_due:
+        stored_connection = not_due.connection
+        inactive = stored_connection is None or stored_connection.status is not ConnectionStatus.ACTIVE
+        return _attempt(
+            tenant_id,
+            region,
+            now,
+            RefreshOutcome.SKIPPED_NOT_DUE,
+            trigger,
+            started,
+            "not_active" if inactive else None,
+        )
     if connection is None or connection.status is not ConnectionStatus.ACTIVE:
         store.release_lease(lease)
         return _attempt(
             tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started, "not_active"
         )
-    if not force and connection.refresh_due_at is not None and connection.refresh_due_at > now:
-        # SQS redelivery or a second schedule run: another refresh already moved it on.
-        store.release_lease(lease)
-        return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started)
+    progress = _Progress(connection)
     try:
-        return _refresh_under_lease(context, connection, lease, trigger, started)
+        return _refresh_under_lease(context, progress, lease, trigger, started)
     except RotatedTokenNotPersistedError:
+        # The lease stays held until it expires, so no other refresh spends the old token
+        # meanwhile (with reuse detection that would revoke the grant). The attempt is still
+        # logged and counted, by a write conditioned on the grant version that keeps the lease.
+        _record_unfinished(context, progress.connection, None, trigger, started, ROTATED_NOT_PERSISTED)
+        raise
+    except Exception as error:
+        # An AWS failure mid-way. Once Amazon was asked, the attempt is logged and counted (the
+        # record also releases the lease); otherwise, or if that fails, the lease is freed so
+        # the retry need not wait for it to expire. The original error propagates either way.
+        recorded = progress.asked_amazon and _record_unfinished(
+            context, progress.connection, lease, trigger, started, _aws_error_code(error)
+        )
+        if not recorded:
+            _release_quietly(store, lease)
         raise
     except BaseException:
-        # An AWS failure mid-way: free the lease so the retry need not wait for it to expire.
         _release_quietly(store, lease)
         raise
 
 
+@dataclass
+class _Progress:
+    """How far one refresh under its lease got: what recording a failure midway needs."""
+
+    # As read under the lease; its grant version follows a rotated refresh token once stored.
+    connection: Connection
+    # The token endpoint was called: from here on, an attempt is logged however it ends.
+    asked_amazon: bool = False
+
+
 def _refresh_under_lease(
-    context: RefreshContext, connection: Connection, lease: Lease, trigger: str, started: float
+    context: RefreshContext, progress: _Progress, lease: Lease, trigger: str, started: float
 ) -> RefreshAttempt:
+    connection = progress.connection
     stored = context.vault.read_refresh_token(connection.tenant_id, connection.region)
     if stored is None:
         # Active but without a refresh token: nothing can refresh it; a new consent restores it.
@@ -211,6 +282,12 @@ def _refresh_under_lease(
         return _client_credentials_invalid(
             context, connection, lease, trigger, started, "client_credentials_missing"
         )
+    seconds_left = context.time_left()
+    if not time_for_call(seconds_left, AMAZON_CALL_SECONDS, margin=DEADLINE_MARGIN_SECONDS):
+        # The lease write and the reads were slow: defer (the caller releases the lease).
+        where = f"{connection.tenant_id}/{connection.region.value}"
+        raise DeadlineTooCloseError(f"{where}: {seconds_left:.1f} s left before the token call")
+    progress.asked_amazon = True
     try:
         grant = _call_token_endpoint(context, connection.region, stored, credentials)
     except InvalidGrantError as error:
@@ -225,7 +302,7 @@ def _refresh_under_lease(
         return _client_credentials_invalid(context, connection, lease, trigger, started, error.error_code)
     except TransientAmazonError as error:
         return _transient_failure(context, connection, lease, trigger, started, error.error_code)
-    return _store_refreshed(context, connection, lease, stored, grant, credentials, trigger, started)
+    return _store_refreshed(context, progress, lease, stored, grant, credentials, trigger, started)
 
 
 def _call_token_endpoint(
@@ -237,7 +314,9 @@ def _call_token_endpoint(
             return context.lwa.refresh(region, refresh_token=stored.refresh_token, credentials=credentials)
         except TransientAmazonError as error:
             delay = backoff_delay(attempt, retry_after=error.retry_after)
-            if attempt >= TOKEN_CALL_ATTEMPTS or context.time_left() - delay < DEADLINE_MARGIN_SECONDS:
+            if attempt >= TOKEN_CALL_ATTEMPTS or not time_for_call(
+                context.time_left(), AMAZON_CALL_SECONDS, wait=delay, margin=DEADLINE_MARGIN_SECONDS
+            ):
                 raise
             logger.info(
                 "token endpoint transient failure, retrying",
@@ -257,6 +336,7 @@ def _write_rotated_refresh_token(
 ) -> None:
     for attempt in range(1, SECRET_WRITE_ATTEMPTS + 1):
         try:
+            context.before_secret_write()
             context.vault.write_refresh_token(
                 connection.tenant_id, connection.region, refresh_token=token, grant_version=version
             )
@@ -272,7 +352,10 @@ def _write_rotated_refresh_token(
                 },
             )
             delay = backoff_delay(attempt)
-            if attempt == SECRET_WRITE_ATTEMPTS or context.time_left() - delay < DEADLINE_MARGIN_SECONDS:
+            wait = delay + context.longest_pacing_wait()
+            if attempt == SECRET_WRITE_ATTEMPTS or not time_for_call(
+                context.time_left(), AWS_CALL_SECONDS, wait=wait, margin=DEADLINE_MARGIN_SECONDS
+            ):
                 break
             context.sleep(delay)
     metrics.add_metric(name="RotatedTokenPersistFailed", unit=MetricUnit.Count, value=1)
@@ -285,7 +368,7 @@ def _write_rotated_refresh_token(
 
 def _store_refreshed(
     context: RefreshContext,
-    connection: Connection,
+    progress: _Progress,
     lease: Lease,
     stored: StoredRefreshToken,
     grant: TokenGrant,
@@ -293,13 +376,17 @@ def _store_refreshed(
     trigger: str,
     started: float,
 ) -> RefreshAttempt:
+    connection = progress.connection
     now = context.clock.now()
     rotated = grant.refresh_token is not None and grant.refresh_token != stored.refresh_token
     version = connection.grant_version
     if rotated and grant.refresh_token is not None:
         version += 1
         _write_rotated_refresh_token(context, connection, grant.refresh_token, version)
+        # Stored: whatever fails next, the connection's record must count from this version.
+        progress.connection = connection.model_copy(update={"grant_version": version})
     expires_at = access_token_expiry(now, grant)
+    context.before_secret_write()
     publish_access_token(
         context.vault,
         tenant_id=connection.tenant_id,
@@ -373,7 +460,7 @@ def _dead_grant(
 def _failed(
     context: RefreshContext,
     connection: Connection,
-    lease: Lease,
+    lease: Lease | None,
     trigger: str,
     started: float,
     error_code: str,
@@ -415,7 +502,7 @@ def _reauthorization_required(
 def _transient_failure(
     context: RefreshContext,
     connection: Connection,
-    lease: Lease,
+    lease: Lease | None,
     trigger: str,
     started: float,
     error_code: str,
@@ -424,16 +511,28 @@ def _transient_failure(
         context, connection, lease, trigger, started, error_code, RefreshOutcome.TRANSIENT_FAILURE
     )
     metrics.add_metric(name="RefreshFailed", unit=MetricUnit.Count, value=1)
-    logger.warning(
-        "refresh failed, will retry on a later run",
-        extra={
-            "tenant_id": connection.tenant_id,
-            "region": connection.region.value,
-            "error_code": error_code,
-            "consecutive_failures": updated.consecutive_failures,
-        },
-    )
+    where = {
+        "tenant_id": connection.tenant_id,
+        "region": connection.region.value,
+        "error_code": error_code,
+        "consecutive_failures": updated.consecutive_failures,
+    }
+    expired_for = _expired_for(updated, attempt.attempted_at)
+    if updated.consecutive_failures >= ESCALATE_AFTER_FAILURES or expired_for >= ESCALATE_AFTER_EXPIRED:
+        metrics.add_metric(name="RefreshFailingPersistently", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "refresh keeps failing; the connection stays active and is retried every run",
+            extra={**where, "access_token_expired_seconds": int(expired_for.total_seconds())},
+        )
+    else:
+        logger.warning("refresh failed, will retry on a later run", extra=where)
     return attempt
+
+
+def _expired_for(connection: Connection, now: datetime) -> timedelta:
+    """How long the consumers' access token has been expired (zero while it is valid)."""
+    expires_at = connection.access_token_expires_at
+    return max(timedelta(0), now - expires_at) if expires_at is not None else timedelta(0)
 
 
 def _client_credentials_invalid(
@@ -469,11 +568,51 @@ def _client_credentials_invalid(
     return attempt
 
 
+def _record_unfinished(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease | None,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> bool:
+    """Best effort, before the original error propagates: log the attempt that reached Amazon
+    but could not finish on AWS, and count it against the connection (which stays due). With
+    ``lease`` the record releases it; without, the lease is kept and the write is conditioned
+    on the grant version. Returns whether the record was made; its own failure is logged and
+    swallowed, because the original error is the one SQS must see."""
+    try:
+        _transient_failure(context, connection, lease, trigger, started, error_code)
+    except Exception as error:  # noqa: BLE001 - logged here; the caller re-raises the original
+        logger.error(
+            "a failed refresh attempt could not be recorded either",
+            extra={
+                "tenant_id": connection.tenant_id,
+                "region": connection.region.value,
+                "error_code": error_code,
+                "record_error_type": type(error).__name__,
+            },
+        )
+        return False
+    return True
+
+
+def _aws_error_code(error: Exception) -> str:
+    """``aws_<code>`` for an AWS failure (botocore's ClientError carries the service's error
+    code, its other errors are named by their type), ``internal_<type>`` for anything else.
+    Never the message: it may quote the request."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    from_aws = bool(code) or type(error).__module__.split(".")[0] in ("botocore", "boto3")
+    name = _UNSAFE_IN_CODE.sub("_", str(code or type(error).__name__))[:64]
+    return f"{'aws' if from_aws else 'internal'}_{name}"
+
+
 def _record(
     context: RefreshContext,
     connection: Connection,
     attempt: RefreshAttempt,
-    lease: Lease,
+    lease: Lease | None,
     *,
     clear_operator_pause: str | None = None,
 ) -> None:
@@ -482,10 +621,11 @@ def _record(
             connection, attempt, lease=lease, clear_operator_pause=clear_operator_pause
         )
     except StaleGrantError:
-        # Our lease expired and someone else took over; the tokens we wrote are valid and the
-        # newer writer's record wins. Nothing is lost: the next run sees the current state.
+        # Our lease expired and someone else took over (or, for a record that keeps the lease,
+        # the grant version moved); the tokens we wrote are valid and the newer writer's record
+        # wins. Nothing is lost: the next run sees the current state.
         logger.warning(
-            "refresh outcome not recorded: lease lost",
+            "refresh outcome not recorded: a newer writer holds the connection",
             extra={"tenant_id": connection.tenant_id, "region": connection.region.value},
         )
 

@@ -27,6 +27,12 @@ ENV_WORK_QUEUE_URL = "ADS_CONNECT_WORK_QUEUE_URL"
 ENV_PRIVATE_SECRET_KMS_KEY_ID = "ADS_CONNECT_PRIVATE_SECRET_KMS_KEY_ID"
 ENV_PRIVATE_SECRET_READER_ARNS = "ADS_CONNECT_PRIVATE_SECRET_READER_ARNS"
 ENV_INCLUDE_PROFILE_SCOPE = "ADS_CONNECT_INCLUDE_PROFILE_SCOPE"
+ENV_MAX_REFRESHES_PER_RUN = "ADS_CONNECT_MAX_REFRESHES_PER_RUN"
+ENV_SECRET_WRITES_PER_SECOND = "ADS_CONNECT_SECRET_WRITES_PER_SECOND"
+
+# Below this a worker's batch of 10 refreshes (up to 20 secret writes with rotation) would spend
+# more than 20 s of its 60 s waiting for its own pacing; stacks/config.py enforces it at synth.
+MIN_WORKER_SECRET_WRITES_PER_SECOND = 1.0
 
 
 class SettingsError(ValueError):
@@ -133,9 +139,18 @@ class RefreshSettings(CoreSettings):
 
     ENV_NAMES: ClassVar[dict[str, str]] = {
         "work_queue_url": ENV_WORK_QUEUE_URL,
+        "max_refreshes_per_run": ENV_MAX_REFRESHES_PER_RUN,
+        "secret_writes_per_second": ENV_SECRET_WRITES_PER_SECOND,
     }
 
     work_queue_url: str | None = None
+    # Scheduler: refreshes one run enqueues at most (oldest due first): what the workers drain
+    # before the next run (stacks/config.py refreshes_per_schedule_run). None: no cap (only
+    # where no stack sets it, e.g. a test calling the scheduler directly).
+    max_refreshes_per_run: int | None = Field(default=None, ge=1)
+    # Worker: Secrets Manager writes per second this one worker may make (the account budget
+    # divided by worker concurrency). None: not paced (same caveat).
+    secret_writes_per_second: float | None = Field(default=None, ge=MIN_WORKER_SECRET_WRITES_PER_SECOND)
 
 
 class AdminSettings(PagesSettings, RefreshSettings):

@@ -9,10 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import ClientCredentials, StoredRefreshToken
 from ads_connect.logic.refresh import refresh_connection
 from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt
 from ads_connect.models.settings import CoreSettings
+from ads_connect.observability import metrics
 from ads_connect.regions import Region
 
 from tests.fakes.amazon import FAKE_REFRESH_TOKEN, FakeLwa, fake_grant
@@ -100,6 +102,26 @@ class RefreshWorld:
             refreshes_paused=refreshes_paused,
         )
 
+    def refresh_paced(
+        self, pacer: WritePacer, tenant: str = "acme", region: Region = Region.NA
+    ) -> RefreshAttempt:
+        """A queued refresh as the worker makes it: its secret writes go through ``pacer``."""
+        return refresh_connection(
+            tenant,
+            region,
+            force=False,
+            trigger="schedule",
+            store=self.store,
+            vault=self.vault,
+            lwa=self.lwa,
+            events=self.events,
+            clock=self.clock,
+            settings=self.settings,
+            sleep=self.sleeps.append,
+            remaining_seconds=self.remaining,
+            secret_write_pacer=pacer,
+        )
+
     def connection(self, tenant: str = "acme", region: Region = Region.NA) -> Connection:
         connection = self.store.get_connection(tenant, region)
         assert connection is not None
@@ -109,6 +131,18 @@ class RefreshWorld:
 @pytest.fixture
 def world() -> RefreshWorld:
     return RefreshWorld()
+
+
+@pytest.fixture
+def emitted_metrics(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the product metrics emitted during the test, in order."""
+    names: list[str] = []
+
+    def record(*, name: str, **_kwargs: object) -> None:
+        names.append(name)
+
+    monkeypatch.setattr(metrics, "add_metric", record)
+    return names
 
 
 __all__ = ["CLIENT", "FAKE_REFRESH_TOKEN", "STORED_TOKEN", "RefreshWorld", "core_settings"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     PROBE_TRIGGER,
+    AmazonRequestRejectedError,
     InvalidClientError,
     InvalidGrantError,
     Lease,
@@ -17,14 +20,19 @@ from ads_connect.logic.ports import (
     TransientAmazonError,
 )
 from ads_connect.logic.refresh import (
+    DEADLINE_MARGIN_SECONDS,
+    ESCALATE_AFTER_EXPIRED,
+    ESCALATE_AFTER_FAILURES,
     LEASE_SECONDS,
     MIN_SECONDS_FOR_REFRESH,
+    SECRET_WRITE_ATTEMPTS,
     ClientCredentialsPauseCache,
     DeadlineTooCloseError,
     RotatedTokenNotPersistedError,
 )
 from ads_connect.models.records import ConnectionStatus, RefreshAttempt, RefreshOutcome
 from ads_connect.regions import Region
+from botocore.exceptions import ClientError
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, fake_grant
 from tests.unit.refresh.conftest import STORED_TOKEN, RefreshWorld
@@ -42,8 +50,9 @@ def _storm(count: int, status: int = 503, retry_after: float | None = None) -> l
 
 
 def _time_runs_out(seconds_left: float) -> Callable[[], float]:
-    """Just enough time when the refresh starts, then only ``seconds_left`` (a slow first call)."""
-    readings = iter([MIN_SECONDS_FOR_REFRESH])
+    """Just enough time when the refresh starts and before its first token call, then only
+    ``seconds_left`` (a slow first call)."""
+    readings = iter([MIN_SECONDS_FOR_REFRESH, MIN_SECONDS_FOR_REFRESH])
     return lambda: next(readings, seconds_left)
 
 
@@ -126,20 +135,60 @@ def test_an_unstorable_rotated_token_is_never_published_and_the_lease_is_kept(wo
     with pytest.raises(RotatedTokenNotPersistedError) as raised:
         world.refresh()
     assert ROTATED not in str(raised.value)
-    # And nothing was published or recorded as success; the lease stays (no one else uses the
-    # old token while it is held) and the connection is unchanged (still due: SQS retries)
+    # And nothing was published; the lease stays (no one else uses the old token while it is
+    # held) and the connection keeps its grant version and stays due (SQS retries)
     assert world.vault.calls["publish_access_token"] == 0
-    assert world.store.attempts == []
     assert ("acme", Region.NA) in world.store.leases
-    assert world.connection() == before
+    connection = world.connection()
+    assert connection.grant_version == before.grant_version == 1
+    assert connection.refresh_due_at == before.refresh_due_at
+    # But the attempt is logged and counted against the connection
+    [attempt] = world.store.attempts
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+    assert attempt.error_code == "rotated_token_not_persisted"
+    assert connection.consecutive_failures == 1
+    assert connection.last_refresh_error_code == "rotated_token_not_persisted"
+    # And while the lease runs, a duplicate does not spend the old token
+    assert world.refresh().outcome is RefreshOutcome.SKIPPED_LEASE_HELD
+    assert len(world.lwa.refreshes) == 1
 
 
 def test_a_connection_no_longer_due_is_skipped_without_a_token_call(world: RefreshWorld) -> None:
     # SQS redelivery after another worker already refreshed it
     world.connect(due_in=timedelta(minutes=40))
     attempt = world.refresh()
-    assert attempt.outcome is RefreshOutcome.SKIPPED_NOT_DUE
+    assert attempt.outcome is RefreshOutcome.SKIPPED_NOT_DUE and attempt.error_code is None
     assert world.lwa.refreshes == [] and world.store.leases == {}
+    # And the duplicate cost one refused lease write: no lease taken, so none to release
+    assert world.store.calls["acquire_lease_and_read"] == 1 and world.store.calls["release_lease"] == 0
+
+
+def test_a_duplicate_for_a_connection_being_refreshed_is_not_due_only_once_it_moved_on(
+    world: RefreshWorld,
+) -> None:
+    # Given a due connection whose lease another worker holds
+    world.connect()
+    world.store.leases[("acme", Region.NA)] = Lease(
+        "acme", Region.NA, "other-worker", world.clock.now() + timedelta(seconds=LEASE_SECONDS)
+    )
+    # Then a duplicate sees the lease while the connection is still due ...
+    assert world.refresh().outcome is RefreshOutcome.SKIPPED_LEASE_HELD
+    # ... and "not due" once the other worker moved it on, even before its lease is gone
+    world.store.connections[("acme", Region.NA)] = world.connection().model_copy(
+        update={"refresh_due_at": world.clock.now() + timedelta(minutes=45)}
+    )
+    assert world.refresh().outcome is RefreshOutcome.SKIPPED_NOT_DUE
+    assert world.lwa.refreshes == [] and world.store.leases[("acme", Region.NA)].owner == "other-worker"
+
+
+@pytest.mark.parametrize("status", [ConnectionStatus.REAUTHORIZATION_REQUIRED, ConnectionStatus.DISCONNECTED])
+def test_a_queued_refresh_of_an_inactive_connection_takes_no_lease(
+    world: RefreshWorld, status: ConnectionStatus
+) -> None:
+    world.connect(status=status)
+    attempt = world.refresh()
+    assert attempt.outcome is RefreshOutcome.SKIPPED_NOT_DUE and attempt.error_code == "not_active"
+    assert world.store.leases == {} and world.store.calls["release_lease"] == 0
 
 
 def test_a_connection_due_exactly_now_is_refreshed_and_one_second_later_is_not(world: RefreshWorld) -> None:
@@ -308,6 +357,70 @@ def test_a_long_storm_is_recorded_and_the_connection_stays_due(world: RefreshWor
     assert world.vault.secret_writes == 0 and world.store.leases == {}
 
 
+@pytest.mark.parametrize(
+    ("error_code", "status"),
+    [("invalid_request", 400), ("invalid_scope", 400), ("unsupported_grant_type", 400), ("http_404", 404)],
+)
+def test_a_non_grant_4xx_is_a_counted_failure_that_never_revokes_the_tenant(
+    world: RefreshWorld, emitted_metrics: list[str], error_code: str, status: int
+) -> None:
+    # Given Amazon refuses the refresh request with something other than invalid_grant
+    world.connect(consecutive_failures=1)
+    world.lwa.refresh_script = [AmazonRequestRejectedError("rejected", error_code=error_code, status=status)]
+    # When the worker refreshes
+    attempt = world.refresh()
+    # Then it is a transient failure, counted and recorded, not retried within the run
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE and attempt.error_code == error_code
+    assert len(world.lwa.refreshes) == 1 and world.sleeps == []
+    connection = world.connection()
+    assert connection.consecutive_failures == 2 and connection.last_refresh_error_code == error_code
+    # And the tenant keeps its grant and stays due (the next run retries), no event fires
+    assert connection.status is ConnectionStatus.ACTIVE
+    assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
+    assert world.events.published == []
+    assert emitted_metrics == ["RefreshFailed"]
+
+
+def test_failures_escalate_from_the_sixth_in_a_row(world: RefreshWorld, emitted_metrics: list[str]) -> None:
+    # Given a connection that has failed four times in a row, and Amazon still refusing it
+    world.connect(consecutive_failures=ESCALATE_AFTER_FAILURES - 2)
+    world.lwa.refresh_script = [
+        AmazonRequestRejectedError("rejected", error_code="invalid_request", status=400) for _ in range(3)
+    ]
+    # When the fifth failure comes, Then it is only counted
+    world.refresh()
+    assert emitted_metrics == ["RefreshFailed"]
+    # And from the sixth on, every further failure is escalated
+    world.refresh()
+    world.refresh()
+    assert emitted_metrics == ["RefreshFailed"] + ["RefreshFailed", "RefreshFailingPersistently"] * 2
+    assert world.connection().consecutive_failures == ESCALATE_AFTER_FAILURES + 1
+    assert world.connection().status is ConnectionStatus.ACTIVE
+
+
+def test_a_failure_while_the_token_has_long_expired_escalates_at_once(
+    world: RefreshWorld, emitted_metrics: list[str]
+) -> None:
+    # Given a connection whose consumers' token expired 30 minutes ago (first counted failure)
+    lead = timedelta(seconds=world.settings.refresh_lead_seconds)
+    world.connect(due_in=-(lead + ESCALATE_AFTER_EXPIRED))
+    world.lwa.refresh_script = _storm(10)
+    # When its refresh fails again, Then it is escalated although the count is low
+    world.refresh()
+    assert world.connection().consecutive_failures == 1
+    assert emitted_metrics == ["RefreshFailed", "RefreshFailingPersistently"]
+
+
+def test_a_failure_shortly_after_expiry_is_not_yet_escalated(
+    world: RefreshWorld, emitted_metrics: list[str]
+) -> None:
+    lead = timedelta(seconds=world.settings.refresh_lead_seconds)
+    world.connect(due_in=-(lead + ESCALATE_AFTER_EXPIRED) + timedelta(seconds=1))
+    world.lwa.refresh_script = _storm(10)
+    world.refresh()
+    assert emitted_metrics == ["RefreshFailed"]
+
+
 def test_retries_stop_when_the_lambda_is_about_to_time_out(world: RefreshWorld) -> None:
     # Given only 6 seconds left in the invocation after the first token call
     world.remaining = _time_runs_out(6.0)
@@ -318,18 +431,141 @@ def test_retries_stop_when_the_lambda_is_about_to_time_out(world: RefreshWorld) 
     assert len(world.lwa.refreshes) == 1 and world.sleeps == []
 
 
-def test_an_aws_failure_after_the_token_call_releases_the_lease_and_propagates(world: RefreshWorld) -> None:
-    # Given publishing the access token fails (Secrets Manager down) after Amazon answered
+@pytest.mark.parametrize(
+    ("seconds_left", "retried"),
+    [
+        # After the 5 s Retry-After wait, one whole token call (14 s) plus the 5 s margin must fit.
+        (5 + AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS, True),
+        (5 + AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1, False),
+    ],
+    ids=["a-whole-call-fits", "the-call-would-be-cut-off"],
+)
+def test_a_token_retry_starts_only_when_a_whole_call_still_fits(
+    world: RefreshWorld, seconds_left: float, retried: bool
+) -> None:
+    # Given a 429 asking for 5 s, and this much of the invocation left after the first call
+    world.remaining = _time_runs_out(seconds_left)
     world.connect()
-    world.vault.failures["publish_access_token"] = [RuntimeError("secrets manager unavailable")]
-    # When the worker refreshes, Then the failure reaches SQS (the message is retried)
-    with pytest.raises(RuntimeError):
+    world.lwa.refresh_script = _storm(1, status=429, retry_after=5)
+    # When the worker refreshes
+    attempt = world.refresh()
+    # Then it retries only if the retry could run to its timeout and still leave the margin
+    assert len(world.lwa.refreshes) == (2 if retried else 1)
+    assert world.sleeps == ([5.0] if retried else [])
+    assert attempt.outcome is (RefreshOutcome.SUCCEEDED if retried else RefreshOutcome.TRANSIENT_FAILURE)
+
+
+def test_a_slow_lease_write_defers_the_refresh_before_the_token_call(world: RefreshWorld) -> None:
+    # Given enough time to start, but the lease write and the token read took 1.1 s too long
+    world.connect()
+    before = world.connection()
+    readings = iter([MIN_SECONDS_FOR_REFRESH, AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1])
+    world.remaining = lambda: next(readings)
+    # When the refresh reaches the token call, Then it defers instead of risking the deadline
+    with pytest.raises(DeadlineTooCloseError):
         world.refresh()
-    # And the lease is free for the retry; the connection is still due; no success recorded
-    assert world.store.leases == {} and world.store.attempts == []
+    # And Amazon was not called, the lease is free again and nothing was recorded
+    assert world.lwa.refreshes == [] and world.store.leases == {}
+    assert world.store.attempts == [] and world.connection() == before
+
+
+def test_the_minimum_to_start_covers_a_whole_token_call_and_the_margin() -> None:
+    assert MIN_SECONDS_FOR_REFRESH >= AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS
+
+
+def _aws_error(code: str, operation: str = "PutSecretValue") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "Atzr|never-in-a-code"}}, operation)
+
+
+def test_an_aws_failure_after_the_token_call_is_recorded_releases_the_lease_and_propagates(
+    world: RefreshWorld, emitted_metrics: list[str]
+) -> None:
+    # Given publishing the access token fails (Secrets Manager throttling) after Amazon answered
+    world.connect()
+    failure = _aws_error("ThrottlingException")
+    world.vault.failures["publish_access_token"] = [failure]
+    # When the worker refreshes, Then the same failure reaches SQS (the message is retried)
+    with pytest.raises(ClientError) as raised:
+        world.refresh()
+    assert raised.value is failure
+    # And the attempt is logged with the AWS error code and counted; the record freed the lease
+    [attempt] = world.store.attempts
+    assert attempt.outcome is RefreshOutcome.TRANSIENT_FAILURE
+    assert attempt.error_code == "aws_ThrottlingException"
+    assert world.connection().consecutive_failures == 1
+    assert world.store.leases == {} and world.store.calls["release_lease"] == 0
+    assert emitted_metrics == ["RefreshFailed"]
+    # And the connection is still due, and the retry succeeds (the token did not rotate)
     assert ("acme", Region.NA) in world.store.due_connections(now=world.clock.now())
-    # And the retry succeeds (the refresh token did not rotate, so it is still valid)
     assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert world.connection().consecutive_failures == 0
+
+
+def test_a_failed_outcome_record_is_followed_by_a_best_effort_one(world: RefreshWorld) -> None:
+    # Given the success transaction fails (a DynamoDB error, not a lost condition)
+    world.connect()
+    world.store.failures["record_refresh"] = [_aws_error("InternalServerError", "TransactWriteItems")]
+    with pytest.raises(ClientError):
+        world.refresh()
+    # Then a failure is recorded instead (the connection stays due, so the next run refreshes)
+    [attempt] = world.store.attempts
+    assert attempt.error_code == "aws_InternalServerError"
+    assert world.store.calls["record_refresh"] == 2 and world.store.leases == {}
+
+
+def test_a_rotated_token_stored_before_a_failed_publish_is_counted_from(world: RefreshWorld) -> None:
+    # Given Amazon rotates, the new token is stored, and then the publish fails
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.vault.failures["publish_access_token"] = [_aws_error("ServiceUnavailable")]
+    with pytest.raises(ClientError):
+        world.refresh()
+    # Then the recorded connection carries the stored token's version, not the one it was read at
+    assert world.vault.refresh_tokens[("acme", Region.NA)].grant_version == 2
+    assert world.connection().grant_version == 2
+    # And the retry refreshes with the stored token and counts on from there
+    world.lwa.default = fake_grant(refresh_token="Atzr|fake-rotated-again")
+    assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
+    assert world.vault.refresh_tokens[("acme", Region.NA)].grant_version == 3
+    assert world.lwa.refreshes[-1] == (Region.NA, ROTATED)
+
+
+def test_when_the_best_effort_record_fails_too_it_is_logged_and_the_original_error_wins(
+    world: RefreshWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given DynamoDB refuses every write after Amazon answered and the publish failed
+    world.connect()
+    failure = _aws_error("ServiceUnavailable")
+    world.vault.failures["publish_access_token"] = [failure]
+    world.store.failures["record_refresh"] = [_aws_error("ProvisionedThroughputExceededException")]
+    # When the worker refreshes, Then the original error propagates, not the record's
+    with caplog.at_level(logging.ERROR), pytest.raises(ClientError) as raised:
+        world.refresh()
+    assert raised.value is failure
+    # And the record's failure is logged (no token in it), and the lease is released instead
+    [logged] = [r for r in caplog.records if "could not be recorded" in r.getMessage()]
+    assert logged.__dict__["record_error_type"] == "ClientError"
+    assert logged.__dict__["error_code"] == "aws_ServiceUnavailable"
+    assert "Atzr|" not in caplog.text
+    assert world.store.attempts == [] and world.store.leases == {}
+    assert world.store.calls["release_lease"] == 1
+
+
+def test_a_failure_before_amazon_was_asked_records_nothing(world: RefreshWorld) -> None:
+    world.connect()
+    world.vault.failures["read_refresh_token"] = [_aws_error("ThrottlingException", "GetSecretValue")]
+    with pytest.raises(ClientError):
+        world.refresh()
+    assert world.store.attempts == [] and world.store.leases == {}
+    assert world.connection().consecutive_failures == 0 and world.lwa.refreshes == []
+
+
+def test_a_non_aws_failure_is_named_as_internal(world: RefreshWorld) -> None:
+    world.connect()
+    world.vault.failures["publish_access_token"] = [KeyError("api_base")]
+    with pytest.raises(KeyError):
+        world.refresh()
+    assert [a.error_code for a in world.store.attempts] == ["internal_KeyError"]
 
 
 def test_a_lost_lease_does_not_overwrite_the_newer_record(world: RefreshWorld) -> None:
@@ -353,6 +589,31 @@ def test_rotated_token_writes_are_retried_up_to_six_times(world: RefreshWorld) -
     world.vault.failures["write_refresh_token"] = [RuntimeError("throttled")] * 5
     assert world.refresh().outcome is RefreshOutcome.SUCCEEDED
     assert world.vault.calls["write_refresh_token"] == 6
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "writes"),
+    [
+        # Each retry waits at most 8 s (backoff cap) and must leave one whole AWS call + margin.
+        (8 + AWS_CALL_SECONDS + DEADLINE_MARGIN_SECONDS, SECRET_WRITE_ATTEMPTS),
+        # Room for a short write, but not for a Secrets Manager call that runs to its timeouts.
+        (AWS_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1, 1),
+    ],
+    ids=["a-whole-call-fits-every-time", "a-slow-call-would-be-cut-off"],
+)
+def test_a_rotated_token_write_is_retried_only_while_a_whole_aws_call_fits(
+    world: RefreshWorld, seconds_left: float, writes: int
+) -> None:
+    # Given Amazon rotates, every write fails, and this much time is left after the token call
+    world.connect()
+    world.lwa.default = fake_grant(refresh_token=ROTATED)
+    world.remaining = _time_runs_out(seconds_left)
+    world.vault.failures["write_refresh_token"] = [RuntimeError("throttled")] * 10
+    # When the worker refreshes, Then it retries only while a retry cannot be cut off mid-call
+    with pytest.raises(RotatedTokenNotPersistedError):
+        world.refresh()
+    assert world.vault.calls["write_refresh_token"] == writes
+    assert len(world.sleeps) == writes - 1
 
 
 def test_rotated_token_write_retries_stop_at_the_lambda_deadline(world: RefreshWorld) -> None:

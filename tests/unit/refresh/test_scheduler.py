@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, OperatorPause
-from ads_connect.logic.scheduler import run_schedule
+from ads_connect.logic.scheduler import ScheduleSummary, run_schedule
 from ads_connect.models.records import ConnectionStatus
+from ads_connect.models.settings import RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.regions import Region
 
@@ -33,8 +34,9 @@ class ListQueue:
         return [m for batch in self.batches for m in batch]
 
 
-def _run(world: RefreshWorld, queue: ListQueue):  # type: ignore[no-untyped-def]
-    return run_schedule(store=world.store, queue=queue, clock=world.clock, settings=world.settings)
+def _run(world: RefreshWorld, queue: ListQueue, *, cap: int | None = None) -> ScheduleSummary:
+    settings = RefreshSettings.model_validate({**world.settings.model_dump(), "max_refreshes_per_run": cap})
+    return run_schedule(store=world.store, queue=queue, clock=world.clock, settings=settings)
 
 
 def test_only_due_active_connections_are_enqueued_with_profile_resyncs(world: RefreshWorld) -> None:
@@ -110,3 +112,49 @@ def test_an_enqueue_failure_fails_the_run_so_the_schedule_retries(world: Refresh
         world.connect(f"t{i}", due_in=timedelta(minutes=-1))
     with pytest.raises(RuntimeError):
         _run(world, ListQueue(fail_after=2))
+
+
+def test_one_run_enqueues_at_most_its_cap_oldest_due_first_and_reports_the_rest(world: RefreshWorld) -> None:
+    # Given a backlog of 250 due connections, due one minute apart, and a cap of 100 per run
+    for i in range(250):
+        world.connect(f"t{i:03d}", due_in=timedelta(minutes=-i))
+    queue = ListQueue()
+    # When the schedule runs
+    summary = _run(world, queue, cap=100)
+    # Then it sends the 100 most overdue, once each, and counts the 150 it left for later runs
+    sent = [m.tenant_id for m in queue.messages]
+    assert sorted(sent) == [f"t{i:03d}" for i in range(150, 250)]
+    assert len(set(sent)) == 100
+    assert summary.refreshes_enqueued == 100 and summary.refreshes_backlog == 150
+    assert summary.oldest_token_age_seconds == pytest.approx((60 - 15 + 249) * 60)
+
+
+def test_runs_over_a_backlog_never_send_more_than_the_cap_each(world: RefreshWorld) -> None:
+    # Given more due than one run may send, and workers that drain nothing in between
+    for i in range(30):
+        world.connect(f"t{i:02d}", due_in=timedelta(minutes=-1 - i))
+    sent_per_run = []
+    for _ in range(4):
+        queue = ListQueue()
+        _run(world, queue, cap=12)
+        world.clock.advance(minutes=5)
+        sent_per_run.append(len(queue.messages))
+    # Then the duplicates stay bounded by the cap (without it: 4 x 30 messages)
+    assert sent_per_run == [12, 12, 12, 12]
+
+
+def test_without_a_cap_the_whole_due_set_is_sent_and_nothing_is_left(world: RefreshWorld) -> None:
+    for i in range(25):
+        world.connect(f"t{i}", due_in=timedelta(minutes=-1))
+    summary = _run(world, ListQueue())
+    assert summary.refreshes_enqueued == 25 and summary.refreshes_backlog == 0
+
+
+def test_while_paused_the_waiting_due_set_is_reported_as_backlog(world: RefreshWorld) -> None:
+    for i in range(7):
+        world.connect(f"t{i}", due_in=timedelta(minutes=-1))
+    world.store.set_operator_pause(
+        OperatorPause(CLIENT_CREDENTIALS_PAUSE, world.clock.now(), "invalid_client")
+    )
+    summary = _run(world, ListQueue(), cap=100)
+    assert summary.refreshes_enqueued == 1 and summary.refreshes_backlog == 6
