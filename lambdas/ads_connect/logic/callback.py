@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
 from ads_connect.logic.ids import id_hash, looks_like_id, new_id
 from ads_connect.logic.ports import (
@@ -74,9 +75,6 @@ MAX_EXCHANGE_RETRY_DELAY = 2.0
 # (500, 502, 504) may come from behind a front end that already redeemed the code.
 _NOT_PROCESSED_STATUSES = frozenset({429, 503})
 MAX_PARAMETER_LENGTH = 4096
-# The longest one Amazon call can take: the adapters' connect + read timeouts (adapters/http.py),
-# rounded up. No call (exchange retry, profile listing) starts with less time than this left.
-AMAZON_CALL_SECONDS = 14.0
 REASON_DISCOVERING = (
     "Your advertising profiles are still being discovered. They will be checked again "
     "automatically in a few minutes; there is nothing more to do."
@@ -136,7 +134,8 @@ class DeadlineBoundAdsApi:
         client_id: str,
         access_level: AccessLevel | None = None,
     ) -> Sequence[dict[str, Any]]:
-        if self.remaining_seconds() < AMAZON_CALL_SECONDS:
+        # remaining_seconds already excludes the handler's margin (handlers/deadline.py).
+        if not time_for_call(self.remaining_seconds(), AMAZON_CALL_SECONDS, margin=0.0):
             raise ProfileDiscoveryOutOfTimeError(region.value)
         return self.ads.list_profiles(
             region, access_token=access_token, client_id=client_id, access_level=access_level
@@ -206,7 +205,7 @@ def exchange_code(
             if (
                 attempt == EXCHANGE_ATTEMPTS
                 or delay > MAX_EXCHANGE_RETRY_DELAY
-                or remaining_seconds() - delay < AMAZON_CALL_SECONDS
+                or not time_for_call(remaining_seconds(), AMAZON_CALL_SECONDS, wait=delay, margin=0.0)
             ):
                 raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE) from None
             deps.sleep(delay)

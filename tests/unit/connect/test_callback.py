@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from ads_connect.logic.callback import (
-    AMAZON_CALL_SECONDS,
     CONNECTED_EVENT,
     EXCHANGE_ATTEMPTS,
     LEASE_WAIT_SECONDS,
@@ -24,6 +23,7 @@ from ads_connect.logic.callback import (
 )
 from ads_connect.logic.consent import start_consent
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS
 from ads_connect.logic.ids import id_hash
 from ads_connect.logic.ports import (
     AdsApiForbiddenError,
