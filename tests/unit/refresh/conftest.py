@@ -85,7 +85,10 @@ class RefreshWorld:
         force: bool = False,
         trigger: str = "schedule",
         refreshes_paused: Callable[[], bool] | None = None,
+        secret_write_pacer: WritePacer | None = None,
     ) -> RefreshAttempt:
+        """A refresh as the worker (or, with ``force``, the admin API) makes it; with a
+        ``secret_write_pacer`` its secret writes go through it."""
         return refresh_connection(
             tenant,
             region,
@@ -100,26 +103,7 @@ class RefreshWorld:
             sleep=self.sleeps.append,
             remaining_seconds=self.remaining,
             refreshes_paused=refreshes_paused,
-        )
-
-    def refresh_paced(
-        self, pacer: WritePacer, tenant: str = "acme", region: Region = Region.NA
-    ) -> RefreshAttempt:
-        """A queued refresh as the worker makes it: its secret writes go through ``pacer``."""
-        return refresh_connection(
-            tenant,
-            region,
-            force=False,
-            trigger="schedule",
-            store=self.store,
-            vault=self.vault,
-            lwa=self.lwa,
-            events=self.events,
-            clock=self.clock,
-            settings=self.settings,
-            sleep=self.sleeps.append,
-            remaining_seconds=self.remaining,
-            secret_write_pacer=pacer,
+            secret_write_pacer=secret_write_pacer,
         )
 
     def connection(self, tenant: str = "acme", region: Region = Region.NA) -> Connection:

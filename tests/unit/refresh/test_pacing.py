@@ -94,7 +94,7 @@ def test_every_secret_write_of_a_refresh_waits_for_its_slot_first(world: Refresh
     world.connect()
     world.lwa.default = fake_grant(refresh_token="Atzr|fake-rotated")
     # When it refreshes
-    attempt = world.refresh_paced(pacer)
+    attempt = world.refresh(secret_write_pacer=pacer)
     # Then each of the two writes waited for the pacer, and the second one a whole interval
     assert attempt.outcome is RefreshOutcome.SUCCEEDED
     assert order == ["wait", "refresh", "wait", "access"]
