@@ -8,7 +8,6 @@ and the reference is logged with it; nothing here ever answers with a stack trac
 from __future__ import annotations
 
 import re
-import traceback
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -26,6 +25,7 @@ from pydantic import BaseModel
 
 from ads_connect.clock import SystemClock
 from ads_connect.handlers.deadline import remaining_seconds_of
+from ads_connect.handlers.failures import failure_cause, failure_stack
 from ads_connect.logic.admin import AdminService, ConnectionBusyError
 from ads_connect.logic.connect_session import ConnectSessionRequestError
 from ads_connect.logic.ports import (
@@ -263,45 +263,15 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
 )
 
 
-def _cause(exc: BaseException) -> dict[str, Any]:
-    """What the log line says about the failure behind an error answer: types and codes only.
-
-    Never a message: botocore's can quote request parameters (``ParamValidationError`` repeats
-    their values, and a Secrets Manager write carries the secret), AWS's own text is free-form,
-    and Amazon's ``error_description`` is not even kept on ``AmazonError``."""
-    cause: dict[str, Any] = {"error_type": type(exc).__name__}
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        metadata = exc.response.get("ResponseMetadata", {})
-        cause["aws_operation"] = exc.operation_name
-        cause["aws_error_code"] = error.get("Code")
-        cause["aws_http_status"] = metadata.get("HTTPStatusCode")
-        cause["aws_request_id"] = metadata.get("RequestId")
-    elif isinstance(exc, AmazonError):
-        cause["amazon_error_code"] = exc.error_code
-        cause["amazon_status"] = exc.status
-    return cause
-
-
-def _stack(exc: BaseException) -> list[str]:
-    """``file:line in function`` for each frame of the traceback, innermost last, and the types of
-    the exceptions it was raised from: a traceback without the exception messages (or locals)."""
-    frames = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
-    chained = exc.__cause__ or exc.__context__
-    if chained is not None:
-        frames.append(f"raised while handling {type(chained).__name__}")
-    return frames
-
-
 def _error(status: HTTPStatus, code: str, message: str, *, exc: BaseException | None = None) -> Response[str]:
     """The one error answer; its reference is logged in the same line as the failure's cause."""
     reference = uuid.uuid4().hex[:16]
     extra: dict[str, Any] = {"status": int(status), "code": code, "reference": reference}
     if exc is not None:
-        extra.update(_cause(exc))
+        extra.update(failure_cause(exc))
     if status == HTTPStatus.INTERNAL_SERVER_ERROR and exc is not None:
         # A bug: where it happened goes to the log (with the reference), never into the answer.
-        extra["stack"] = _stack(exc)
+        extra["stack"] = failure_stack(exc)
         logger.error("admin request failed", extra=extra)
     elif status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         logger.error("admin request failed", extra=extra)

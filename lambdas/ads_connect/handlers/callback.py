@@ -77,5 +77,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise ConsentFlowError(FailureKind.NOT_FOUND)
     except ConsentFlowError as error:
         return web.failure_response(error)
-    except Exception:  # noqa: BLE001 - last resort: logged with a reference, friendly page shown
-        return web.unexpected_failure_response()
+    except Exception as error:  # noqa: BLE001 - last resort: logged with a reference, friendly page shown
+        return web.unexpected_failure_response(error)

@@ -11,6 +11,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ads_connect.handlers.failures import failure_cause, failure_stack
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.models.settings import PagesSettings
 from ads_connect.observability import logger
@@ -152,9 +153,13 @@ def failure_response(error: ConsentFlowError) -> dict[str, Any]:
     return html_response(failure_page(error, reference))
 
 
-def unexpected_failure_response() -> dict[str, Any]:
-    """Last resort: the exception is logged with its traceback and a reference; the browser
-    gets the generic page, never a stack trace."""
+def unexpected_failure_response(error: BaseException) -> dict[str, Any]:
+    """Last resort: the failure's type, codes and frames are logged with a reference (never its
+    message: handlers/failures.py says why); the browser gets the generic page, never a stack
+    trace."""
     reference = new_reference()
-    logger.exception("unexpected failure in a public handler", extra={"reference": reference})
+    logger.error(
+        "unexpected failure in a public handler",
+        extra={"reference": reference, **failure_cause(error), "stack": failure_stack(error)},
+    )
     return html_response(failure_page(ConsentFlowError(FailureKind.INTERNAL), reference))
