@@ -36,7 +36,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ads_connect.logic.backoff import backoff_delay
-from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS, time_for_call
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
 from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import (
@@ -81,14 +81,18 @@ SECRET_WRITE_ATTEMPTS = 6
 # Room kept after the last call to record the outcome (the handlers' own 5 s safety margin
 # comes on top: ``remaining_seconds`` already excludes it).
 DEADLINE_MARGIN_SECONDS = 5.0
-# The lease write and the refresh-token read before the token call, at normal latency.
+# The lease write and the refresh-token read before the token call, and one rotated-token write
+# after it, at normal latency.
 LEASE_AND_READ_SECONDS = 1.0
+ROTATED_WRITE_SECONDS = 1.0
 # Do not take the lease with less than this left: the first token call must fit whole, with the
 # margin after it (logic/deadlines.py). A Lambda killed mid-call would leave the lease held for
 # LEASE_SECONDS and could lose a refresh token Amazon had already rotated; waiting for
 # redelivery costs nothing. Every later call (token retries, rotated-token write retries)
 # checks the same rule again.
-MIN_SECONDS_FOR_REFRESH = AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS + LEASE_AND_READ_SECONDS
+MIN_SECONDS_FOR_REFRESH = (
+    LEASE_AND_READ_SECONDS + AMAZON_CALL_SECONDS + ROTATED_WRITE_SECONDS + DEADLINE_MARGIN_SECONDS
+)
 # Only invalid_grant ever costs a tenant its grant. Every other failure (5xx, timeouts, and the
 # 4xx answers that point at the product or the app, not the tenant: invalid_request,
 # invalid_scope, unsupported_grant_type, an unexpected status) is retried on every run, for
@@ -353,9 +357,11 @@ def _write_rotated_refresh_token(
             )
             delay = backoff_delay(attempt)
             wait = delay + context.longest_pacing_wait()
-            if attempt == SECRET_WRITE_ATTEMPTS or not time_for_call(
-                context.time_left(), AWS_CALL_SECONDS, wait=wait, margin=DEADLINE_MARGIN_SECONDS
-            ):
+            # Unlike every other call, this one is tried again even when a whole AWS call might
+            # not fit: the rotated token lives only in this process, so a write cut off by the
+            # timeout loses nothing that giving up would not lose for certain. Only the room to
+            # record the failure and raise the alarm is kept.
+            if attempt == SECRET_WRITE_ATTEMPTS or context.time_left() - wait < DEADLINE_MARGIN_SECONDS:
                 break
             context.sleep(delay)
     metrics.add_metric(name="RotatedTokenPersistFailed", unit=MetricUnit.Count, value=1)
@@ -559,12 +565,14 @@ def _client_credentials_invalid(
         started,
         error_code,
     )
-    # The tenant's state is untouched (no failure counted): only the attempt is logged.
-    _record(context, connection, attempt, lease)
+    # Announced before the attempt is recorded: only the creator of the pause announces it, so
+    # a failing record (retried later) must not swallow the one operator event.
     metrics.add_metric(name="ClientCredentialsInvalid", unit=MetricUnit.Count, value=1)
     logger.error("LWA rejected the client credentials; refreshes paused", extra={"error_code": error_code})
     if created:
         context.events.publish(CLIENT_INVALID_EVENT, {"error_code": error_code, "paused_at": now.isoformat()})
+    # The tenant's state is untouched (no failure counted): only the attempt is logged.
+    _record(context, connection, attempt, lease)
     return attempt
 
 
