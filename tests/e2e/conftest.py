@@ -145,7 +145,13 @@ def walk_consent_headless(consent_url: str, region: str | None = None) -> reques
     http = requests.Session()
     landing = http.get(consent_url, timeout=15)
     assert landing.status_code == 200, landing.status_code
-    start = http.post(consent_url, data={"region": region or "NA"}, allow_redirects=False, timeout=15)
+    start = http.post(
+        consent_url,
+        data={"region": region or "NA"},
+        headers={"Sec-Fetch-Site": "same-origin"},  # as a browser submitting the page's own form
+        allow_redirects=False,
+        timeout=15,
+    )
     assert start.status_code == 302, start.text[:500]
     binding = start.cookies.get(BINDING_COOKIE)
     assert binding, "the consent start sets the browser-binding cookie"

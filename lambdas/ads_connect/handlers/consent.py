@@ -11,7 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.dependencies import public_dependencies
-from ads_connect.logic.consent import require_same_origin_form, start_consent, usable_session
+from ads_connect.logic.consent import (
+    browser_binding,
+    form_token,
+    require_same_origin_form,
+    start_consent,
+    usable_session,
+)
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.observability import logger, metrics, tracer
 from ads_connect.pages.views import landing_page
@@ -21,12 +27,14 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     deps = public_dependencies().callback
     session = usable_session(deps.consent_store, session_id, deps.clock.now())
     tenant = session.display_name or session.tenant_id
+    binding, new_binding = browser_binding(web.binding_cookie(event))
     page = landing_page(
         app_name=deps.settings.app_name,
         tenant_label=tenant,
         action=f"{web.public_base_url(event, deps.settings)}/connect/{session_id}",
         fixed_region=session.region,
         expires=session.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        form_token=form_token(binding, session_id),
     )
     # Chromium applies form-action to the redirect that follows the POST: allow Amazon's hosts.
     authorization_origins = tuple(
@@ -37,18 +45,20 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
             }
         )
     )
-    return web.html_response(page, form_targets=authorization_origins)
+    cookies = [web.binding_set_cookie(binding)] if new_binding else None
+    return web.html_response(page, cookies=cookies, form_targets=authorization_origins)
 
 
 def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     deps = public_dependencies().callback
     base_url = web.public_base_url(event, deps.settings)
+    form = web.form_params(event)
     require_same_origin_form(
         sec_fetch_site=web.header(event, "sec-fetch-site"),
-        origin=web.header(event, "origin"),
-        public_base_url=base_url,
+        submitted_token=form.get("form_token"),
+        binding=web.binding_cookie(event),
+        session_id=session_id,
     )
-    form = web.form_params(event)
     started = start_consent(
         session_id,
         region_choice=form.get("region"),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.logic.ids import id_hash, looks_like_id, new_id, pkce_pair
@@ -36,25 +37,42 @@ def usable_session(consent_store: ConsentStore, session_id: str, now: datetime) 
     return session
 
 
-def require_same_origin_form(*, sec_fetch_site: str | None, origin: str | None, public_base_url: str) -> None:
+def browser_binding(existing: str | None) -> tuple[str, bool]:
+    """The browser's binding value, reused when it has a well-formed one (so two tabs do not
+    invalidate each other), else a new one; second value: whether it is new (to be set)."""
+    if existing and looks_like_id(existing):
+        return existing, False
+    return new_id(), True
+
+
+def form_token(binding: str, session_id: str) -> str:
+    """The landing page form's anti-forgery token: derived from the browser's binding cookie
+    (``__Host-``, HttpOnly: another site can neither read nor set it) and the session."""
+    return id_hash(f"consent-form:{session_id}:{binding}")
+
+
+def require_same_origin_form(
+    *, sec_fetch_site: str | None, submitted_token: str | None, binding: str | None, session_id: str
+) -> None:
     """Cross-site request forgery guard for the start of a flow: only the landing page's own
     form may start one. Without it another site could submit the form for a session of its
     choosing, skipping the page that names the tenant, and connect the visitor's Amazon account
     to that tenant. ``Sec-Fetch-Site`` decides where the browser sends it (every current one
-    does); otherwise ``Origin`` must be this site's. A request with neither is refused: browsers
-    send at least one of them with every form POST."""
+    does). A browser without fetch metadata must return the form's token, which only a page
+    read with this browser's binding cookie carries. (``Origin`` cannot serve: under this site's
+    ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` with form posts.)"""
     if sec_fetch_site is not None:
         if sec_fetch_site.strip().lower() == "same-origin":
             return
         raise ConsentFlowError(FailureKind.CROSS_SITE_REQUEST)
-    if origin is not None and origin.strip().rstrip("/") == _origin_of(public_base_url):
+    if (
+        binding
+        and looks_like_id(binding)
+        and submitted_token is not None
+        and hmac.compare_digest(submitted_token, form_token(binding, session_id))
+    ):
         return
     raise ConsentFlowError(FailureKind.CROSS_SITE_REQUEST)
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def callback_uri(public_base_url: str) -> str:
@@ -90,8 +108,7 @@ def start_consent(
         client_id = vault.read_client_credentials().client_id
     except ClientCredentialsMissingError:
         raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED) from None
-    # Reuse the browser's binding so two tabs of one browser do not invalidate each other.
-    binding = existing_binding if existing_binding and looks_like_id(existing_binding) else new_id()
+    binding, _ = browser_binding(existing_binding)
     state = new_id()
     verifier, challenge = pkce_pair()
     redirect_uri = callback_uri(public_base_url)

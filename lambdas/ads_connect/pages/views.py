@@ -28,7 +28,8 @@ _LANDING = Template(
     "<p>You will sign in on Amazon's own page and approve access there. $app never sees your "
     "Amazon password or payment details, and you can remove its access in your Amazon account "
     "at any time.</p>"
-    '<form method="post" action="$action">$choice'
+    '<form method="post" action="$action">'
+    '<input type="hidden" name="form_token" value="$form_token">$choice'
     '<button type="submit">Continue to Amazon</button></form>'
     '<p class="note">This link expires at $expires.</p>'
 )
@@ -42,7 +43,13 @@ _FIXED_REGION = Template(
 
 
 def landing_page(
-    *, app_name: str, tenant_label: str, action: str, fixed_region: Region | None, expires: str
+    *,
+    app_name: str,
+    tenant_label: str,
+    action: str,
+    fixed_region: Region | None,
+    expires: str,
+    form_token: str,
 ) -> HtmlPage:
     if fixed_region is not None:
         choice = render(_FIXED_REGION, label=REGION_LABELS[fixed_region], value=fixed_region.value)
@@ -57,7 +64,15 @@ def landing_page(
             for region in Region
         )
         choice = render(_REGION_CHOICE, options=options)
-    body = render(_LANDING, app=app_name, tenant=tenant_label, action=action, choice=choice, expires=expires)
+    body = render(
+        _LANDING,
+        app=app_name,
+        tenant=tenant_label,
+        action=action,
+        choice=choice,
+        expires=expires,
+        form_token=form_token,
+    )
     return HtmlPage(200, page(f"Connect Amazon Ads to {app_name}", body))
 
 

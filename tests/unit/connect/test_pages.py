@@ -28,7 +28,12 @@ def test_every_substitution_is_escaped_unless_marked_safe() -> None:
 
 def test_the_landing_page_names_the_app_and_tenant_escaped_and_offers_every_region() -> None:
     page = landing_page(
-        app_name=HOSTILE, tenant_label=HOSTILE, action="/connect/x", fixed_region=None, expires="soon"
+        app_name=HOSTILE,
+        tenant_label=HOSTILE,
+        action="/connect/x",
+        fixed_region=None,
+        expires="soon",
+        form_token="t" * 64,
     )
     assert page.status == 200 and "<script>" not in page.body
     assert page.body.count("&lt;script&gt;") >= 3  # title, app, tenant
@@ -39,7 +44,9 @@ def test_the_landing_page_names_the_app_and_tenant_escaped_and_offers_every_regi
 
 
 def test_a_fixed_region_is_shown_not_offered() -> None:
-    page = landing_page(app_name="A", tenant_label="T", action="/c", fixed_region=Region.FE, expires="e")
+    page = landing_page(
+        app_name="A", tenant_label="T", action="/c", fixed_region=Region.FE, expires="e", form_token="t"
+    )
     assert 'type="radio"' not in page.body and 'type="hidden" name="region" value="FE"' in page.body
 
 
@@ -98,7 +105,9 @@ def test_security_headers_hash_the_one_inline_style_and_allow_no_script() -> Non
 
 
 def test_pages_carry_no_script_and_no_third_party_resource() -> None:
-    page = landing_page(app_name="A", tenant_label="T", action="/c", fixed_region=None, expires="e")
+    page = landing_page(
+        app_name="A", tenant_label="T", action="/c", fixed_region=None, expires="e", form_token="t"
+    )
     assert "<script" not in page.body and not re.search(r"(src|href)=\"https?://", page.body)
     # the style in the page is exactly the hashed one
     (inline,) = re.findall(r"<style>(.*?)</style>", page.body, re.S)

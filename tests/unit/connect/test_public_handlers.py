@@ -52,32 +52,65 @@ def _post(
     return consent.handler(event, FakeLambdaContext())
 
 
+def _landing_form(session_id: str, cookies: list[str] | None = None) -> tuple[str, list[str]]:
+    """GET the landing page as a browser: (the form's token, the cookies the browser now has)."""
+    landing = _get(f"/connect/{session_id}", cookies=cookies, session_id=session_id)
+    token = landing["body"].split('name="form_token" value="', 1)[1].split('"', 1)[0]
+    kept = cookies or [c.split(";", 1)[0] for c in landing.get("cookies", [])]
+    return token, kept
+
+
 @pytest.mark.parametrize(
     "headers",
     [
         {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
         {"sec-fetch-site": "same-site", "origin": "https://sub.connect.example.test"},
         {"sec-fetch-site": "cross-site", "origin": PUBLIC_BASE},  # the browser's word wins
-        {"origin": "https://evil.example"},
         {"origin": "null"},
         {},
     ],
-    ids=["cross-site", "same-site", "forged-origin", "other-origin", "null-origin", "no-headers"],
+    ids=["cross-site", "same-site", "forged-origin", "null-origin", "no-headers"],
 )
 def test_a_flow_started_from_another_sites_form_starts_nothing(wired: World, headers: dict[str, str]) -> None:
+    # Given another site's form posting for a session, with the visitor's own binding cookie
     session_id = wired.session()
-    page = _post(session_id, urlencode({"region": "NA"}), headers=headers)
+    _, cookies = _landing_form(session_id)
+    page = _post(session_id, urlencode({"region": "NA"}), cookies=cookies, headers=headers)
     assert page["statusCode"] == 403 and "Please start from the connection page" in page["body"]
     assert "cookies" not in page and wired.consent_store.states == {}
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [{"sec-fetch-site": "same-origin"}, {"origin": PUBLIC_BASE}],
-    ids=["fetch-metadata", "origin-only"],
-)
-def test_the_landing_pages_own_form_starts_the_flow(wired: World, headers: dict[str, str]) -> None:
-    started = _post(wired.session(), urlencode({"region": "NA"}), headers=headers)
+def test_without_fetch_metadata_only_the_pages_own_token_for_this_browser_is_accepted(
+    wired: World,
+) -> None:
+    session_id, other_session = wired.session(), wired.session()
+    token, cookies = _landing_form(session_id)
+    other_token, other_cookies = _landing_form(session_id)  # another browser's page
+    wrong = [
+        ({"region": "NA"}, cookies),  # no token
+        ({"region": "NA", "form_token": other_token}, cookies),  # another browser's token
+        ({"region": "NA", "form_token": token}, other_cookies),  # this token, another browser
+        ({"region": "NA", "form_token": token}, []),  # no binding cookie
+        ({"region": "NA", "form_token": _landing_form(other_session, cookies)[0]}, cookies),
+    ]
+    for form, jar in wrong:
+        assert _post(session_id, urlencode(form), cookies=jar, headers={})["statusCode"] == 403
+    assert wired.consent_store.states == {}
+    started = _post(session_id, urlencode({"region": "NA", "form_token": token}), cookies=cookies, headers={})
+    assert started["statusCode"] == 302 and len(wired.consent_store.states) == 1
+
+
+def test_the_landing_page_binds_the_browser_once(wired: World) -> None:
+    session_id = wired.session()
+    first = _get(f"/connect/{session_id}", session_id=session_id)
+    (cookie,) = first["cookies"]
+    assert cookie.startswith("__Host-") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    again = _get(f"/connect/{session_id}", cookies=[cookie.split(";", 1)[0]], session_id=session_id)
+    assert "cookies" not in again  # an existing binding is kept (two tabs stay valid)
+
+
+def test_the_landing_pages_own_form_starts_the_flow(wired: World) -> None:
+    started = _post(wired.session(), urlencode({"region": "NA"}), headers={"sec-fetch-site": "same-origin"})
     assert started["statusCode"] == 302 and len(wired.consent_store.states) == 1
 
 
