@@ -69,8 +69,7 @@ class _Invocation:
         return remaining_seconds_of(self.context)()
 
 
-def handle_record(record: SQSRecord, invocation: _Invocation | None = None) -> None:
-    invocation = invocation or _Invocation()
+def handle_record(record: SQSRecord, invocation: _Invocation) -> None:
     message = WorkMessage.model_validate_json(record.body)
     deps = _dependencies()
     if message.kind is WorkKind.REFRESH:

@@ -469,7 +469,10 @@ def _release_claim(consent_store: ConsentStore, session_hash: str, claim_id: str
     except Exception as error:  # noqa: BLE001 - must not mask the failure being handled
         logger.warning(
             "connect session claim not released; it lapses by itself",
-            extra={"error_type": type(error).__name__, "lapses_after_seconds": SESSION_CLAIM.seconds},
+            extra={
+                "error_type": type(error).__name__,
+                "lapses_after_seconds": int(SESSION_CLAIM.total_seconds()),
+            },
         )
 
 
