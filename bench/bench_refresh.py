@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from _harness import AWS_CALLS, moto_server, print_table
 
+from local.schedule import sqs_event
+
 CONNECTIONS = 30
 ROUNDS = 3
 BATCH = 10  # the worker's SQS batch size (stacks/refresh.py WORKER_BATCH_SIZE)
@@ -158,24 +160,16 @@ def main() -> None:
                 )
 
         def sqs_batch(chunk: list[str]) -> dict[str, object]:
-            return {
-                "Records": [
-                    {
-                        "messageId": f"m-{tenant}",
-                        "receiptHandle": f"r-{tenant}",
-                        "body": json.dumps(
-                            {"kind": "refresh", "tenant_id": tenant, "region": "NA", "trigger": "schedule"}
-                        ),
-                        "attributes": {},
-                        "messageAttributes": {},
-                        "md5OfBody": "x",
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
-                        "awsRegion": "us-east-1",
-                    }
-                    for tenant in chunk
-                ]
-            }
+            body = {"kind": "refresh", "region": "NA", "trigger": "schedule"}
+            messages = [
+                {
+                    "MessageId": f"m-{t}",
+                    "ReceiptHandle": f"r-{t}",
+                    "Body": json.dumps({**body, "tenant_id": t}),
+                }
+                for t in chunk
+            ]
+            return sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:ads-connect-work")
 
         batches = [sqs_batch(tenants[i : i + BATCH]) for i in range(0, len(tenants), BATCH)]
 

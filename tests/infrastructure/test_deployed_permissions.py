@@ -28,6 +28,7 @@ from ads_connect.handlers import admin, callback, consent, dependencies, refresh
 from ads_connect.regions import ENDPOINTS_ENV_VAR, Region
 
 from emulator import seller_profile
+from local.schedule import sqs_event
 from tests.fakes.browser import Browser
 from tests.fakes.http_api import FakeLambdaContext, http_event
 from tests.fixtures.amazon import RunningEmulator
@@ -331,20 +332,7 @@ class Flows:
         while batch := sqs.receive_message(QueueUrl=self.aws.work_queue_url, MaxNumberOfMessages=10).get(
             "Messages", []
         ):
-            records += [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": _queue_arn(self.aws.work_queue_url),
-                    "awsRegion": REGION,
-                }
-                for m in batch
-            ]
+            records += sqs_event(batch, _queue_arn(self.aws.work_queue_url))["Records"]
             for m in batch:
                 sqs.delete_message(QueueUrl=self.aws.work_queue_url, ReceiptHandle=m["ReceiptHandle"])
         result = refresh_worker.handler({"Records": records}, FakeLambdaContext())  # type: ignore[arg-type]

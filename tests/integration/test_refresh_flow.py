@@ -31,10 +31,13 @@ from ads_connect.regions import Region
 from botocore.exceptions import ClientError
 
 from emulator import seller_profile
+from local.schedule import sqs_event
 from tests.fakes.browser import Browser
 from tests.fakes.clock import FakeClock
 from tests.fakes.http_api import FakeLambdaContext
 from tests.integration.conftest import Product
+
+WORK_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ads-connect-work"
 
 
 @pytest.fixture
@@ -97,20 +100,7 @@ def _drain_queue(product: Product) -> list[dict[str, Any]]:
         )
         if not messages:
             return records
-        records += [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
+        records += sqs_event(messages, WORK_QUEUE_ARN)["Records"]
 
 
 def test_scheduler_enqueues_only_due_connections_and_the_worker_refreshes_them(connected: Product) -> None:
@@ -132,22 +122,7 @@ def test_scheduler_enqueues_only_due_connections_and_the_worker_refreshes_them(c
     # Then the worker refreshes exactly those, from SQS, with no failures
     sqs = boto3.client("sqs", region_name=connected.aws.region)
     messages = sqs.receive_message(QueueUrl=connected.aws.work_queue_url, MaxNumberOfMessages=10)["Messages"]
-    event = {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
+    event = {"Records": sqs_event(messages, WORK_QUEUE_ARN)["Records"]}
     assert refresh_worker.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
     assert _consumer_token(connected, "acme", "NA") != old_token
     assert connected.amazon.emu.token_calls(grant_type="refresh_token") == 2
@@ -173,17 +148,9 @@ def _count_aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _work_record(tenant: str, region: Region, message_id: str = "1") -> dict[str, Any]:
     body = {"kind": "refresh", "tenant_id": tenant, "region": region.value, "trigger": "schedule"}
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"r{message_id}",
-        "body": json.dumps(body),
-        "attributes": {},
-        "messageAttributes": {},
-        "md5OfBody": "x",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
-        "awsRegion": "us-east-1",
-    }
+    message = {"MessageId": message_id, "ReceiptHandle": f"r{message_id}", "Body": json.dumps(body)}
+    record: dict[str, Any] = sqs_event([message], WORK_QUEUE_ARN)["Records"][0]
+    return record
 
 
 def test_a_duplicate_message_for_a_refreshed_connection_costs_one_refused_write(
@@ -277,30 +244,11 @@ def test_a_capped_schedule_run_sends_the_oldest_due_first_and_reports_the_backlo
 def test_a_malformed_work_message_fails_alone(connected: Product) -> None:
     refresh_worker.reset()
     good = {"kind": "refresh", "tenant_id": "acme", "region": "NA", "trigger": "test"}
-    records = [
-        {
-            "messageId": "1",
-            "receiptHandle": "r1",
-            "body": "not json",
-            "attributes": {},
-            "messageAttributes": {},
-            "md5OfBody": "x",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-            "awsRegion": "us-east-1",
-        },
-        {
-            "messageId": "2",
-            "receiptHandle": "r2",
-            "body": json.dumps(good),
-            "attributes": {},
-            "messageAttributes": {},
-            "md5OfBody": "x",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-            "awsRegion": "us-east-1",
-        },
+    messages = [
+        {"MessageId": "1", "ReceiptHandle": "r1", "Body": "not json"},
+        {"MessageId": "2", "ReceiptHandle": "r2", "Body": json.dumps(good)},
     ]
+    records = sqs_event(messages, WORK_QUEUE_ARN)["Records"]
     assert refresh_worker.handler({"Records": records}, FakeLambdaContext()) == {
         "batchItemFailures": [{"itemIdentifier": "1"}]
     }

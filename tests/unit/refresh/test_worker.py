@@ -20,6 +20,7 @@ from ads_connect.logic.ports import (
 from ads_connect.models.records import RefreshOutcome
 from ads_connect.regions import Region
 
+from local.schedule import sqs_event
 from tests.fakes.amazon import FakeAdsApi
 from tests.fakes.http_api import FakeLambdaContext
 from tests.unit.refresh.conftest import RefreshWorld
@@ -40,21 +41,16 @@ class CountdownContext(FakeLambdaContext):
         return self.remaining_ms
 
 
+WORK_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ads-connect-work"
+
+
 def _record(
     message_id: str, tenant: str, *, trigger: str = "schedule", kind: str = "refresh"
 ) -> dict[str, Any]:
     body = {"kind": kind, "tenant_id": tenant, "region": "NA", "trigger": trigger}
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"receipt-{message_id}",
-        "body": json.dumps(body),
-        "attributes": {},
-        "messageAttributes": {},
-        "md5OfBody": "x",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ads-connect-work",
-        "awsRegion": "us-east-1",
-    }
+    message = {"MessageId": message_id, "ReceiptHandle": f"receipt-{message_id}", "Body": json.dumps(body)}
+    record: dict[str, Any] = sqs_event([message], WORK_QUEUE_ARN)["Records"][0]
+    return record
 
 
 def _failed_ids(response: Any) -> list[str]:
