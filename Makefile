@@ -73,7 +73,8 @@ infra: dev
 e2e: dev
 	$(PY) -m pytest tests/e2e -q
 
-test: lint typecheck unit integration infra synth e2e
+# synth before infra: the packaging tests then check the layer the synth really built.
+test: lint typecheck unit integration synth infra e2e
 
 # `cdk synth` through the pinned CLI exactly as a deploy runs it, with every AWS credential
 # source switched off: synthesis must never need an account. cdk-nag AwsSolutions runs inside
