@@ -101,7 +101,11 @@ def main() -> None:
                 },
             ).json()
             vault.write_refresh_token(
-                tenant, Region.NA, refresh_token=grant["refresh_token"], grant_version=1
+                tenant,
+                Region.NA,
+                refresh_token=grant["refresh_token"],
+                grant_version=1,
+                client_id=TEST_CLIENT_ID,
             )
             store.save_connection(
                 Connection(

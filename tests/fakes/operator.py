@@ -16,6 +16,7 @@ from typing import Any
 from ads_connect.logic.ports import (
     ClientCredentials,
     ClientCredentialsMissingError,
+    ClientKeyring,
     ConnectionStore,
     InvalidClientError,
     InvalidGrantError,
@@ -172,10 +173,20 @@ class MemoryStore:
     def clear_operator_pause(self, name: str) -> bool:
         return self.pauses.pop(name, None) is not None
 
+    def count_grants_by_client(self) -> dict[str | None, int]:
+        counts: dict[str | None, int] = {}
+        for connection in self.connections.values():
+            if connection.status is ConnectionStatus.ACTIVE:
+                counts[connection.client_id] = counts.get(connection.client_id, 0) + 1
+        return counts
+
 
 class MemoryVault:
     def __init__(self, credentials: ClientCredentials | None = None) -> None:
         self.credentials = credentials
+        # The other stored clients (kept for their grants) and the owner of unrecorded grants.
+        self.previous: tuple[ClientCredentials, ...] = ()
+        self.unrecorded_grants_client_id: str | None = None
         # What a warm container's five-minute cache still holds after another container wrote
         # new credentials: handed out by a cached read, replaced by a fresh one.
         self.stale_cache: ClientCredentials | None = None
@@ -185,26 +196,37 @@ class MemoryVault:
         self.access_tokens: dict[tuple[str, Region], PublishedAccessToken] = {}
 
     def read_client_credentials(self, *, fresh: bool = False) -> ClientCredentials:
+        return self.read_client_keyring(fresh=fresh).current
+
+    def read_client_keyring(self, *, fresh: bool = False) -> ClientKeyring:
         self.credential_reads.append(fresh)
         if self.stale_cache is not None and not fresh:
-            return self.stale_cache
+            return ClientKeyring(self.stale_cache, self.previous, self.unrecorded_grants_client_id)
         self.stale_cache = None
         if self.credentials is None:
             raise ClientCredentialsMissingError("client credentials not set")
-        return self.credentials
+        return ClientKeyring(self.credentials, self.previous, self.unrecorded_grants_client_id)
 
-    def write_client_credentials(self, credentials: ClientCredentials) -> None:
-        self.credentials = credentials
+    def write_client_keyring(self, keyring: ClientKeyring) -> None:
+        self.credentials = keyring.current
+        self.previous = keyring.previous
+        self.unrecorded_grants_client_id = keyring.unrecorded_grants_client_id
         self.stale_cache = None
 
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None:
         return self.refresh_tokens.get((tenant_id, region))
 
     def write_refresh_token(
-        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
+        self,
+        tenant_id: str,
+        region: Region,
+        *,
+        refresh_token: str,
+        grant_version: int,
+        client_id: str | None = None,
     ) -> None:
         self.refresh_tokens[(tenant_id, region)] = StoredRefreshToken(
-            refresh_token, grant_version, datetime.now()
+            refresh_token, grant_version, datetime.now(), client_id
         )
 
     def publish_access_token(self, token: PublishedAccessToken) -> None:

@@ -121,11 +121,17 @@ class MemoryTokenVault(MemoryVault):
         return super().read_refresh_token(tenant_id, region)
 
     def write_refresh_token(
-        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
+        self,
+        tenant_id: str,
+        region: Region,
+        *,
+        refresh_token: str,
+        grant_version: int,
+        client_id: str | None = None,
     ) -> None:
         self._fail_if_scripted("write_refresh_token")
         self.refresh_tokens[(tenant_id, region)] = StoredRefreshToken(
-            refresh_token, grant_version, self.clock.now()
+            refresh_token, grant_version, self.clock.now(), client_id
         )
 
     def publish_access_token(self, token: PublishedAccessToken) -> None:

@@ -107,7 +107,7 @@ class Stack:
             region, code=code, redirect_uri=TEST_REDIRECT_URI, code_verifier=verifier, credentials=credentials
         )
         self.service.vault.write_refresh_token(
-            tenant, region, refresh_token=grant.refresh_token, grant_version=1
+            tenant, region, refresh_token=grant.refresh_token, grant_version=1, client_id=TEST_CLIENT_ID
         )
         now = self.service.clock.now()
         self.service.store.save_connection(
@@ -158,7 +158,12 @@ def test_put_credentials_writes_the_lwa_secret(stack: Stack) -> None:
         body={"client_id": TEST_CLIENT_ID, "client_secret": "rotated-fake-secret"},
     )
     assert status == 200 and body["client_id"] == TEST_CLIENT_ID
-    assert read_lwa_secret(stack.aws) == {"client_id": TEST_CLIENT_ID, "client_secret": "rotated-fake-secret"}
+    assert read_lwa_secret(stack.aws) == {
+        "client_id": TEST_CLIENT_ID,
+        "client_secret": "rotated-fake-secret",
+        "previous_clients": [],
+        "unrecorded_grants_client_id": TEST_CLIENT_ID,
+    }
     assert "rotated-fake-secret" not in json.dumps(body)
 
 
@@ -492,7 +497,9 @@ class Moto:
     def connect(self, tenant: str, region: Region = Region.NA, **updates: Any) -> Connection:
         connection = make_connection(tenant, region, clock=self.clock, **updates)
         self.store.save_connection(connection, expected_grant_version=None)
-        self.vault.write_refresh_token(tenant, region, refresh_token=f"Atzr|fake-{tenant}", grant_version=1)
+        self.vault.write_refresh_token(
+            tenant, region, refresh_token=f"Atzr|fake-{tenant}", grant_version=1, client_id=TEST_CLIENT_ID
+        )
         return connection
 
 

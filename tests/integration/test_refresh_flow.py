@@ -35,6 +35,7 @@ from local.schedule import sqs_event
 from tests.fakes.browser import Browser
 from tests.fakes.clock import FakeClock
 from tests.fakes.http_api import FakeLambdaContext
+from tests.fixtures.aws import TEST_CLIENT_ID
 from tests.integration.conftest import Product
 
 WORK_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ads-connect-work"
@@ -455,7 +456,11 @@ def test_a_refresh_token_replaced_during_the_call_is_a_race_not_a_revocation(con
     assert stored is not None
     connected.amazon.emu.revoke("adv")  # the old token dies ...
     connected.vault.write_refresh_token(
-        "acme", Region.NA, refresh_token="Atzr|replaced-by-reconsent", grant_version=9
+        "acme",
+        Region.NA,
+        refresh_token="Atzr|replaced-by-reconsent",
+        grant_version=9,
+        client_id=TEST_CLIENT_ID,
     )
     real_read = connected.vault.read_refresh_token
     reads = {"n": 0}

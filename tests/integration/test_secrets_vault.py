@@ -10,7 +10,12 @@ from typing import Any
 import boto3
 import pytest
 from ads_connect.adapters.secrets import SecretsManagerVault, access_secret_name, refresh_secret_name
-from ads_connect.logic.ports import ClientCredentials, ClientCredentialsMissingError, PublishedAccessToken
+from ads_connect.logic.ports import (
+    ClientCredentials,
+    ClientCredentialsMissingError,
+    ClientKeyring,
+    PublishedAccessToken,
+)
 from ads_connect.models.settings import CoreSettings
 from ads_connect.regions import Region
 from botocore.exceptions import ClientError
@@ -87,7 +92,7 @@ def test_written_client_credentials_are_what_this_container_caches(
     vault = SecretsManagerVault(settings, client=secrets_client, monotonic=_Ticker())
     vault.read_client_credentials()
     new = ClientCredentials("amzn1.application-oa2-client.new", "new-fixture-secret")
-    vault.write_client_credentials(new)
+    vault.write_client_keyring(ClientKeyring(new))
     before = len(reads)
     # The cached value is the one just written, without another read
     assert vault.read_client_credentials() == new
@@ -100,7 +105,9 @@ def test_a_fresh_read_skips_the_cache_and_refreshes_it(settings: CoreSettings, s
     ticker = _Ticker()
     warm = SecretsManagerVault(settings, client=secrets_client, monotonic=ticker)
     assert warm.read_client_credentials().client_secret == TEST_CLIENT_SECRET
-    SecretsManagerVault(settings).write_client_credentials(ClientCredentials(TEST_CLIENT_ID, "set-elsewhere"))
+    SecretsManagerVault(settings).write_client_keyring(
+        ClientKeyring(ClientCredentials(TEST_CLIENT_ID, "set-elsewhere"))
+    )
     assert warm.read_client_credentials().client_secret == TEST_CLIENT_SECRET  # the 5-minute cache
     # Then a fresh read returns what is stored, and the cache holds it from then on
     assert warm.read_client_credentials(fresh=True).client_secret == "set-elsewhere"
@@ -117,8 +124,12 @@ def test_refresh_token_secret_is_created_private_then_overwritten(
 ) -> None:  # type: ignore[no-untyped-def]
     vault = SecretsManagerVault(settings)
     assert vault.read_refresh_token("acme", Region.EU) is None
-    vault.write_refresh_token("acme", Region.EU, refresh_token="Atzr|fixture-1", grant_version=1)
-    vault.write_refresh_token("acme", Region.EU, refresh_token="Atzr|fixture-2", grant_version=2)
+    vault.write_refresh_token(
+        "acme", Region.EU, refresh_token="Atzr|fixture-1", grant_version=1, client_id=TEST_CLIENT_ID
+    )
+    vault.write_refresh_token(
+        "acme", Region.EU, refresh_token="Atzr|fixture-2", grant_version=2, client_id=TEST_CLIENT_ID
+    )
     stored = vault.read_refresh_token("acme", Region.EU)
     assert stored is not None and (stored.refresh_token, stored.grant_version) == ("Atzr|fixture-2", 2)
     assert "fixture-2" not in repr(stored)
@@ -179,7 +190,7 @@ def test_a_new_private_secret_gets_its_policy_before_its_value(
     name = refresh_secret_name("ads-connect", "acme", Region.NA)
     with pytest.raises(ClientError):
         SecretsManagerVault(settings, client=recording).write_refresh_token(
-            "acme", Region.NA, refresh_token="Atzr|fixture-1", grant_version=1
+            "acme", Region.NA, refresh_token="Atzr|fixture-1", grant_version=1, client_id=TEST_CLIENT_ID
         )
     # Then the secret was created without a value, and the policy came before any value
     assert recording.operations() == ["create_secret", "put_resource_policy", "put_secret_value"]
@@ -189,7 +200,7 @@ def test_a_new_private_secret_gets_its_policy_before_its_value(
     assert SecretsManagerVault(settings).read_refresh_token("acme", Region.NA) is None
     # When the consent is retried (another process: nothing remembered in memory)
     SecretsManagerVault(settings).write_refresh_token(
-        "acme", Region.NA, refresh_token="Atzr|fixture-2", grant_version=1
+        "acme", Region.NA, refresh_token="Atzr|fixture-2", grant_version=1, client_id=TEST_CLIENT_ID
     )
     # Then the write completes it: value and policy
     stored = SecretsManagerVault(settings).read_refresh_token("acme", Region.NA)
@@ -206,14 +217,14 @@ def test_a_create_interrupted_before_its_policy_is_completed_by_a_retried_consen
     name = refresh_secret_name("ads-connect", "acme", Region.EU)
     with pytest.raises(ClientError):
         SecretsManagerVault(settings, client=recording).write_refresh_token(
-            "acme", Region.EU, refresh_token="Atzr|fixture-1", grant_version=1
+            "acme", Region.EU, refresh_token="Atzr|fixture-1", grant_version=1, client_id=TEST_CLIENT_ID
         )
     # Then no token was written to the unprotected secret
     assert not _has_policy(secrets_client, name) and not _has_value(secrets_client, name)
     # When the consent is retried by a fresh process (its first grant again)
     retry = _Recording(secrets_client)
     SecretsManagerVault(settings, client=retry).write_refresh_token(
-        "acme", Region.EU, refresh_token="Atzr|fixture-2", grant_version=1
+        "acme", Region.EU, refresh_token="Atzr|fixture-2", grant_version=1, client_id=TEST_CLIENT_ID
     )
     # Then the policy is attached before the value goes in
     assert retry.operations() == ["create_secret", "put_resource_policy", "put_secret_value"]
@@ -228,16 +239,22 @@ def test_the_same_process_attaches_a_missing_policy_before_its_next_write(
     vault = SecretsManagerVault(settings, client=recording)
     recording.fail_next = {"put_resource_policy"}
     with pytest.raises(ClientError):
-        vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-1", grant_version=2)
+        vault.write_refresh_token(
+            "acme", Region.FE, refresh_token="Atzr|fixture-1", grant_version=2, client_id=TEST_CLIENT_ID
+        )
     # When the refresh retries the write in the same process
     recording.calls.clear()
-    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-1", grant_version=2)
+    vault.write_refresh_token(
+        "acme", Region.FE, refresh_token="Atzr|fixture-1", grant_version=2, client_id=TEST_CLIENT_ID
+    )
     # Then it attaches the policy first, then writes the value
     assert recording.operations() == ["create_secret", "put_resource_policy", "put_secret_value"]
     assert _has_policy(secrets_client, refresh_secret_name("ads-connect", "acme", Region.FE))
     # And from then on a write is a single PutSecretValue again
     recording.calls.clear()
-    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-2", grant_version=3)
+    vault.write_refresh_token(
+        "acme", Region.FE, refresh_token="Atzr|fixture-2", grant_version=3, client_id=TEST_CLIENT_ID
+    )
     assert recording.operations() == ["put_secret_value"]
 
 
@@ -245,7 +262,9 @@ def test_steady_state_writes_are_one_put_each_and_the_private_secret_holds_only_
     settings: CoreSettings, secrets_client: Any
 ) -> None:
     vault = SecretsManagerVault(settings)
-    vault.write_refresh_token("acme", Region.NA, refresh_token="Atzr|fixture-1", grant_version=1)
+    vault.write_refresh_token(
+        "acme", Region.NA, refresh_token="Atzr|fixture-1", grant_version=1, client_id=TEST_CLIENT_ID
+    )
     token = PublishedAccessToken(
         "acme", Region.NA, "Atza|fixture", datetime.now(UTC) + timedelta(hours=1), "https://a", "cid", 1
     )
@@ -253,7 +272,9 @@ def test_steady_state_writes_are_one_put_each_and_the_private_secret_holds_only_
     recording = _Recording(secrets_client)
     vault = SecretsManagerVault(settings, client=recording)
     # A rotation (version 2) and a publish: one PutSecretValue each, nothing else
-    vault.write_refresh_token("acme", Region.NA, refresh_token="Atzr|fixture-2", grant_version=2)
+    vault.write_refresh_token(
+        "acme", Region.NA, refresh_token="Atzr|fixture-2", grant_version=2, client_id=TEST_CLIENT_ID
+    )
     vault.publish_access_token(token)
     assert recording.operations() == ["put_secret_value", "put_secret_value"]
     body = json.loads(
@@ -269,7 +290,9 @@ def test_access_token_secret_has_the_consumer_shape_and_no_refresh_token(
 ) -> None:  # type: ignore[no-untyped-def]
     vault = SecretsManagerVault(settings)
     expires = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
-    vault.write_refresh_token("acme", Region.NA, refresh_token="Atzr|fixture", grant_version=1)
+    vault.write_refresh_token(
+        "acme", Region.NA, refresh_token="Atzr|fixture", grant_version=1, client_id=TEST_CLIENT_ID
+    )
     vault.publish_access_token(
         PublishedAccessToken("acme", Region.NA, "Atza|fixture", expires, "https://ads.example", "cid", 1)
     )
@@ -320,14 +343,18 @@ def test_disconnect_deletes_both_secrets_and_reconsent_restores_them(
     settings: CoreSettings, secrets_client: Any
 ) -> None:
     vault = SecretsManagerVault(settings, client=_RealDeletionSemantics(secrets_client))
-    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture", grant_version=1)
+    vault.write_refresh_token(
+        "acme", Region.FE, refresh_token="Atzr|fixture", grant_version=1, client_id=TEST_CLIENT_ID
+    )
     vault.publish_access_token(
         PublishedAccessToken("acme", Region.FE, "Atza|f", datetime.now(UTC) + timedelta(hours=1), "u", "c", 1)
     )
     vault.delete_connection_secrets("acme", Region.FE, recovery_window_days=7)
     vault.delete_connection_secrets("acme", Region.FE, recovery_window_days=7)  # idempotent
     assert vault.read_refresh_token("acme", Region.FE) is None
-    vault.write_refresh_token("acme", Region.FE, refresh_token="Atzr|fixture-new", grant_version=2)
+    vault.write_refresh_token(
+        "acme", Region.FE, refresh_token="Atzr|fixture-new", grant_version=2, client_id=TEST_CLIENT_ID
+    )
     stored = vault.read_refresh_token("acme", Region.FE)
     assert stored is not None and stored.refresh_token == "Atzr|fixture-new"
     assert _has_policy(secrets_client, refresh_secret_name("ads-connect", "acme", Region.FE))
@@ -340,4 +367,4 @@ def test_missing_lwa_secret_reads_as_missing_and_other_failures_propagate(
     with pytest.raises(ClientCredentialsMissingError):
         SecretsManagerVault(settings).read_client_credentials()
     with pytest.raises(ClientError):
-        SecretsManagerVault(settings).write_client_credentials(ClientCredentials("a", "b"))
+        SecretsManagerVault(settings).write_client_keyring(ClientKeyring(ClientCredentials("a", "b")))

@@ -626,7 +626,7 @@ def test_an_unexpected_error_logs_its_type_and_stack_under_the_reference_without
         (
             "PUT",
             "/admin/client-credentials",
-            {"client_id": "cid", "client_secret": FAKE_SECRET},
+            {"client_id": "cid", "client_secret": FAKE_SECRET, "add_client": True},
             "write_client_credentials",
             None,
         ),

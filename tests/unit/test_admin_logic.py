@@ -19,6 +19,7 @@ from ads_connect.logic.ports import (
     AmazonRequestRejectedError,
     ClientCredentials,
     ClientCredentialsMissingError,
+    ClientKeyring,
     ConnectionDisconnectedError,
     ConnectionNeedsReauthorizationError,
     ConnectionNotFoundError,
@@ -201,7 +202,7 @@ def test_a_secret_written_while_the_check_runs_voids_its_verdict(
     world.vault.credentials = RIGHT if written is WRONG else WRONG
 
     def concurrent_set() -> None:
-        world.vault.write_client_credentials(written)
+        world.vault.write_client_keyring(ClientKeyring(written))
 
     world.lwa.during_call = concurrent_set
 

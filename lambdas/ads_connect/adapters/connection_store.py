@@ -468,6 +468,22 @@ class DynamoConnectionStore:
         last = response.get("LastEvaluatedKey")
         return Page(items=connections, next_token=self._encode_token(last, status) if last else None)
 
+    def count_grants_by_client(self) -> dict[str | None, int]:
+        """Active connections per ``client_id``: the status index's ``active`` partition read
+        whole, projecting only that attribute (admin ``credentials set``/``check`` only; about
+        one 1 MB page per few thousand connections)."""
+        counts: dict[str | None, int] = {}
+        items = self._query_all(
+            IndexName=schema.STATUS_INDEX,
+            KeyConditionExpression=Key(schema.STATUS_INDEX_PARTITION_KEY).eq(ConnectionStatus.ACTIVE.value),
+            ProjectionExpression="client_id",
+        )
+        for item in items:
+            client = item.get("client_id")
+            key = str(client) if client else None
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
     # --- operator pauses -----------------------------------------------------------------------
 
     def get_operator_pause(self, name: str) -> OperatorPause | None:

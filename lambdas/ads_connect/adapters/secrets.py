@@ -1,9 +1,11 @@
 """TokenVault on Secrets Manager: the LWA client secret and the two secrets of each connection.
 
 Names and JSON shapes are the consumer contract (docs/architecture.md, docs/consumers.md):
-- ``<prefix>/lwa-client``: ``{"client_id", "client_secret"}`` (stack functions only)
-- ``<prefix>/refresh/<tenant>/<region>``: ``{"refresh_token", "grant_version", "updated_at"}``,
-  only what a refresh needs (stack functions only: a customer-managed KMS key and a resource
+- ``<prefix>/lwa-client``: ``{"client_id", "client_secret"}`` of the current client, plus
+  ``"previous_clients": [{"client_id", "client_secret"}, ...]`` kept for the grants they obtained
+  and ``"unrecorded_grants_client_id"`` (logic/clients.py) (stack functions only)
+- ``<prefix>/refresh/<tenant>/<region>``: ``{"refresh_token", "grant_version", "updated_at",
+  "client_id"}``, only what a refresh needs (stack functions only: a customer-managed KMS key and a resource
   policy that denies every other principal)
 - ``<prefix>/access/<tenant>/<region>``: the access token consumers read (never the refresh
   token or the client secret)
@@ -28,6 +30,7 @@ from ads_connect.logic.grants import FIRST_GRANT_VERSION
 from ads_connect.logic.ports import (
     ClientCredentials,
     ClientCredentialsMissingError,
+    ClientKeyring,
     PublishedAccessToken,
     StoredRefreshToken,
 )
@@ -67,6 +70,63 @@ def private_secret_policy(reader_arns: tuple[str, ...]) -> str:
     )
 
 
+def client_keyring_json(keyring: ClientKeyring) -> str:
+    """The LWA client secret's JSON: the current client's ``client_id``/``client_secret`` at the
+    top level (as before several clients could be stored), the others under ``previous_clients``."""
+    return json.dumps(
+        {
+            "client_id": keyring.current.client_id,
+            "client_secret": keyring.current.client_secret,
+            "previous_clients": [
+                {"client_id": c.client_id, "client_secret": c.client_secret} for c in keyring.previous
+            ],
+            "unrecorded_grants_client_id": keyring.unrecorded_grants_client_id,
+        }
+    )
+
+
+def current_client_id(raw: str) -> str:
+    """The current client's id from the LWA client secret's JSON (what new consents use)."""
+    return parse_client_keyring(raw).current.client_id
+
+
+def parse_client_keyring(raw: str) -> ClientKeyring:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ClientCredentialsMissingError("the LWA client secret is not JSON") from None
+    if not isinstance(data, dict):
+        raise ClientCredentialsMissingError("the LWA client secret is not a JSON object")
+    current = _parse_client(data)
+    if current is None:
+        raise ClientCredentialsMissingError(
+            "the LWA client id and secret have not been filled in (the stack creates a placeholder)"
+        )
+    listed = data.get("previous_clients")
+    previous = tuple(
+        client
+        for client in (_parse_client(entry) for entry in (listed if isinstance(listed, list) else []))
+        if client is not None and client.client_id != current.client_id
+    )
+    unrecorded = data.get("unrecorded_grants_client_id")
+    return ClientKeyring(
+        current, previous, unrecorded if isinstance(unrecorded, str) and unrecorded else None
+    )
+
+
+def _parse_client(data: object) -> ClientCredentials | None:
+    client_id = data.get("client_id") if isinstance(data, dict) else None
+    client_secret = data.get("client_secret") if isinstance(data, dict) else None
+    if (
+        not isinstance(client_id, str)
+        or not client_id
+        or not isinstance(client_secret, str)
+        or not client_secret
+    ):
+        return None
+    return ClientCredentials(client_id=client_id, client_secret=client_secret)
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -88,7 +148,7 @@ class SecretsManagerVault:
         self._reader_arns = settings.private_secret_reader_arns
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._credentials: ClientCredentials | None = None
+        self._keyring: ClientKeyring | None = None
         self._credentials_read_at = 0.0
         # Private secrets this process created (or restored) whose deny policy is not attached
         # yet: a failed attempt leaves the name here and the next write attaches it first.
@@ -97,6 +157,10 @@ class SecretsManagerVault:
     # --- client credentials -----------------------------------------------------------------
 
     def read_client_credentials(self, *, fresh: bool = False) -> ClientCredentials:
+        """The current client (new consents use it); see ``read_client_keyring``."""
+        return self.read_client_keyring(fresh=fresh).current
+
+    def read_client_keyring(self, *, fresh: bool = False) -> ClientKeyring:
         """Cached for five minutes: a rotated secret is picked up without a redeploy.
 
         ``fresh`` skips the cache, reads Secrets Manager now and caches what it read: the admin
@@ -105,56 +169,32 @@ class SecretsManagerVault:
         if not fresh:
             with self._lock:
                 cached_for = self._monotonic() - self._credentials_read_at
-                if self._credentials is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
-                    return self._credentials
+                if self._keyring is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
+                    return self._keyring
         try:
             raw = self._client.get_secret_value(SecretId=self._lwa_secret_id)["SecretString"]
         except ClientError as error:
             if _error_code(error) == "ResourceNotFoundException":
                 raise ClientCredentialsMissingError("the LWA client secret does not exist yet") from None
             raise
-        credentials = self._parse_credentials(raw)
-        self._remember_credentials(credentials)
-        return credentials
+        keyring = parse_client_keyring(raw)
+        self._remember_keyring(keyring)
+        return keyring
 
-    def write_client_credentials(self, credentials: ClientCredentials) -> None:
-        self._client.put_secret_value(
-            SecretId=self._lwa_secret_id,
-            SecretString=json.dumps(
-                {"client_id": credentials.client_id, "client_secret": credentials.client_secret}
-            ),
-        )
+    def write_client_keyring(self, keyring: ClientKeyring) -> None:
+        self._client.put_secret_value(SecretId=self._lwa_secret_id, SecretString=client_keyring_json(keyring))
         # What was just stored is what this container uses from now on (not the old value).
-        self._remember_credentials(credentials)
+        self._remember_keyring(keyring)
 
-    def _remember_credentials(self, credentials: ClientCredentials) -> None:
+    def _remember_keyring(self, keyring: ClientKeyring) -> None:
         with self._lock:
-            self._credentials = credentials
+            self._keyring = keyring
             self._credentials_read_at = self._monotonic()
 
     def forget_client_credentials(self) -> None:
         """Drop the cache (after ``invalid_client``: the operator may just have fixed it)."""
         with self._lock:
-            self._credentials = None
-
-    @staticmethod
-    def _parse_credentials(raw: str) -> ClientCredentials:
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ClientCredentialsMissingError("the LWA client secret is not JSON") from None
-        client_id = data.get("client_id") if isinstance(data, dict) else None
-        client_secret = data.get("client_secret") if isinstance(data, dict) else None
-        if (
-            not isinstance(client_id, str)
-            or not client_id
-            or not isinstance(client_secret, str)
-            or not client_secret
-        ):
-            raise ClientCredentialsMissingError(
-                "the LWA client id and secret have not been filled in (the stack creates a placeholder)"
-            )
-        return ClientCredentials(client_id=client_id, client_secret=client_secret)
+            self._keyring = None
 
     # --- per-connection secrets ---------------------------------------------------------------
 
@@ -169,14 +209,16 @@ class SecretsManagerVault:
                 return None
             raise
         data = json.loads(raw)
+        client_id = data.get("client_id")
         return StoredRefreshToken(
             refresh_token=str(data["refresh_token"]),
             grant_version=int(data["grant_version"]),
             updated_at=datetime.fromisoformat(str(data["updated_at"])),
+            client_id=client_id if isinstance(client_id, str) and client_id else None,
         )
 
     def write_refresh_token(
-        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
+        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int, client_id: str
     ) -> None:
         name = refresh_secret_name(self._prefix, tenant_id, region)
         # Only what a refresh reads; tenant and region are in the name.
@@ -185,6 +227,7 @@ class SecretsManagerVault:
                 "refresh_token": refresh_token,
                 "grant_version": grant_version,
                 "updated_at": datetime.now(UTC).isoformat(),
+                "client_id": client_id,
             }
         )
         with self._lock:

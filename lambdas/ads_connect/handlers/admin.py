@@ -27,6 +27,7 @@ from ads_connect.clock import SystemClock
 from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.failures import failure_cause, failure_stack
 from ads_connect.logic.admin import AdminService, ConnectionBusyError
+from ads_connect.logic.clients import ClientChangeRefusedError
 from ads_connect.logic.connect_session import ConnectSessionRequestError
 from ads_connect.logic.ports import (
     AmazonError,
@@ -326,6 +327,11 @@ def _not_found(_: NotFoundError) -> Response[str]:
     return _error(HTTPStatus.NOT_FOUND, "unknown_route", "There is no admin API route at this path.")
 
 
+def _client_change_refused(exc: ClientChangeRefusedError) -> Response[str]:
+    # The message names client ids (not secrets) and grant counts, built by logic/clients.py.
+    return _error(HTTPStatus.CONFLICT, "client_change_refused", str(exc))
+
+
 def _domain_or_unexpected(exc: Exception) -> Response[str]:
     for klass, status, code, message in _ERROR_MAP:
         if isinstance(exc, klass):
@@ -341,6 +347,7 @@ def _domain_or_unexpected(exc: Exception) -> Response[str]:
 # Registered by call, not decorator: the decorator is untyped and would erase these signatures.
 app.exception_handler(AdminRequestError)(_admin_request_error)
 app.exception_handler(InvalidPageTokenError)(_page_token_error)
+app.exception_handler(ClientChangeRefusedError)(_client_change_refused)
 app.exception_handler(ConnectSessionRequestError)(_session_request_error)
 app.exception_handler(RequestValidationError)(_validation_error)
 app.exception_handler(NotFoundError)(_not_found)
@@ -403,7 +410,12 @@ def _iam_context(event: dict[str, Any]) -> dict[str, Any] | None:
 @_route("PUT", "/admin/client-credentials")
 def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) -> Response[str]:
     _log_action("write_client_credentials")
-    written = service().write_client_credentials(body.client_id, body.client_secret.get_secret_value())
+    written = service().write_client_credentials(
+        body.client_id,
+        body.client_secret.get_secret_value(),
+        add_client=body.add_client,
+        replace_client=body.replace_client,
+    )
     logger.info("client credentials written", extra={"client_id": body.client_id, "actor": _actor()})
     return _ok(written)
 

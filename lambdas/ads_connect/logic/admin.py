@@ -16,10 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ads_connect.logic.clients import ClientChange, named_counts, plan_client_change, uncovered_grants
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
+    CLIENT_MISMATCH_PAUSE,
     AmazonRequestRejectedError,
     ClientCredentials,
+    ClientCredentialsMissingError,
+    ClientKeyring,
     Clock,
     ConnectionDisconnectedError,
     ConnectionNeedsReauthorizationError,
@@ -116,14 +120,43 @@ class AdminService:
 
     # -- client credentials ----------------------------------------------------------------
 
-    def write_client_credentials(self, client_id: str, client_secret: str) -> ClientCredentialsWritten:
-        self.vault.write_client_credentials(
-            ClientCredentials(client_id=client_id, client_secret=client_secret)
+    def write_client_credentials(
+        self, client_id: str, client_secret: str, *, add_client: bool = False, replace_client: bool = False
+    ) -> ClientCredentialsWritten:
+        """Store ``client_id`` as the current client (``logic/clients.py`` decides what happens
+        to the others; ``ClientChangeRefusedError`` when it holds none of the active grants and
+        neither choice was made). The pause of grants without their client is lifted once the
+        stored clients cover every active grant."""
+        new = ClientCredentials(client_id=client_id, client_secret=client_secret)
+        try:
+            stored: ClientKeyring | None = self.vault.read_client_keyring(fresh=True)
+        except ClientCredentialsMissingError:
+            stored = None
+        counts = self.store.count_grants_by_client()
+        plan = plan_client_change(stored, new, counts, add_client=add_client, replace_client=replace_client)
+        self.vault.write_client_keyring(plan.keyring)
+        uncovered = uncovered_grants(plan.keyring, counts)
+        cleared = not uncovered and self.store.clear_operator_pause(CLIENT_MISMATCH_PAUSE)
+        message = _CHANGE_MESSAGES[plan.change]
+        if uncovered:
+            message += (
+                f" {sum(uncovered.values())} active grant(s) belong to clients no longer stored: their "
+                "refreshes pause (client_mismatch, nothing revoked) until their client is stored again."
+            )
+        return ClientCredentialsWritten(
+            client_id=client_id,
+            updated_at=self.clock.now(),
+            change=plan.change.value,
+            stored_client_ids=list(plan.keyring.client_ids),
+            grants_by_client=named_counts(counts),
+            uncovered_grants=uncovered,
+            mismatch_pause_cleared=cleared,
+            message=message,
         )
-        return ClientCredentialsWritten(client_id=client_id, updated_at=self.clock.now())
 
     def check_client_credentials(self) -> CredentialsCheck:
-        """Probe Amazon with the client id and secret stored right now.
+        """Probe Amazon with the current client id and secret stored right now, and say whether
+        the stored clients cover every active grant (a grant refreshes only with its own client).
 
         Both reads bypass the vault's cache: the ``credentials set`` before this call may have
         run in another warm container, and a check of the previous secret would report on the
@@ -133,22 +166,39 @@ class AdminService:
 
         Raises ``ClientCredentialsMissingError`` when none are stored, ``TransientAmazonError``
         when Amazon could not answer (nothing is concluded then)."""
-        credentials = self.vault.read_client_credentials(fresh=True)
+        keyring = self.vault.read_client_keyring(fresh=True)
+        credentials = keyring.current
         result, error_code = self._probe(credentials)
-        changed = self.vault.read_client_credentials(fresh=True) != credentials
+        changed = self.vault.read_client_keyring(fresh=True) != keyring
         if changed:
             result = CredentialsCheckResult.INCONCLUSIVE
         pause_cleared = False
         if result is CredentialsCheckResult.ACCEPTED:
             pause_cleared = self.store.clear_operator_pause(CLIENT_CREDENTIALS_PAUSE)
+        counts = self.store.count_grants_by_client()
+        uncovered = uncovered_grants(keyring, counts)
+        if not uncovered and not changed:
+            self.store.clear_operator_pause(CLIENT_MISMATCH_PAUSE)
         message = _CHANGED_DURING_CHECK if changed else _CHECK_MESSAGES[result]
+        if pause_cleared:
+            message += " Refreshes resume."
+        if uncovered:
+            message += (
+                f" {sum(uncovered.values())} active grant(s) belong to clients that are not stored "
+                f"({', '.join(sorted(uncovered))}): they are paused until their client is stored "
+                "again (`credentials set --add-client`)."
+            )
         return CredentialsCheck(
             client_id=credentials.client_id,
             result=result,
             valid=result is CredentialsCheckResult.ACCEPTED,
             amazon_error_code=error_code,
             pause_cleared=pause_cleared,
-            message=message + (" Refreshes resume." if pause_cleared else ""),
+            message=message,
+            stored_client_ids=list(keyring.client_ids),
+            grants_by_client=named_counts(counts),
+            uncovered_grants=uncovered,
+            covers_all_grants=not uncovered,
         )
 
     def _probe(self, credentials: ClientCredentials) -> tuple[CredentialsCheckResult, str | None]:
@@ -415,6 +465,14 @@ _CHECK_MESSAGES = {
         "Amazon rejected the client id or secret: copy both again from the LWA Security Profile."
     ),
     CredentialsCheckResult.INCONCLUSIVE: "Amazon's answer did not say whether the client id and secret work.",
+}
+_CHANGE_MESSAGES = {
+    ClientChange.ROTATE_SECRET: "Stored the new secret of the current client.",
+    ClientChange.ADD_CLIENT: (
+        "Stored as the current client (new consents use it); every other stored client is kept for "
+        "the grants it obtained."
+    ),
+    ClientChange.REPLACE_CLIENT: "Stored as the only client.",
 }
 _CHANGED_DURING_CHECK = (
     "The stored client id or secret changed while they were being checked (another `credentials "

@@ -274,7 +274,11 @@ def install_grant(
         version = existing.grant_version + 1 if existing else 1
         now = deps.clock.now()
         deps.vault.write_refresh_token(
-            record.tenant_id, record.region, refresh_token=grant.refresh_token, grant_version=version
+            record.tenant_id,
+            record.region,
+            refresh_token=grant.refresh_token,
+            grant_version=version,
+            client_id=credentials.client_id,
         )
         expires_at = access_token_expiry(now, grant)
         publish_access_token(
@@ -293,6 +297,7 @@ def install_grant(
             status=ConnectionStatus.ACTIVE,
             display_name=display_name or (existing.display_name if existing else None),
             grant_version=version,
+            client_id=credentials.client_id,
             connected_at=existing.connected_at if existing else now,
             consented_at=now,
             access_token_expires_at=expires_at,

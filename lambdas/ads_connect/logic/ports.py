@@ -37,6 +37,36 @@ class ClientCredentials:
 
 
 @dataclass(frozen=True)
+class ClientKeyring:
+    """Every LWA client the operator has stored: ``current`` (new consents use it) and the
+    ``previous`` ones kept so the grants they obtained keep refreshing with their own client (a
+    refresh token is bound to the client it was issued to; docs/refresh.md "Client of a grant")."""
+
+    current: ClientCredentials
+    previous: tuple[ClientCredentials, ...] = ()
+    # The client that obtained the grants stored before grants recorded their client: the
+    # current client when credentials were first stored by a version that records it. None
+    # (never written by such a version) means the current client.
+    unrecorded_grants_client_id: str | None = None
+
+    @property
+    def owner_of_unrecorded_grants(self) -> str:
+        return self.unrecorded_grants_client_id or self.current.client_id
+
+    @property
+    def clients(self) -> tuple[ClientCredentials, ...]:
+        return (self.current, *self.previous)
+
+    @property
+    def client_ids(self) -> tuple[str, ...]:
+        return tuple(client.client_id for client in self.clients)
+
+    def for_client(self, client_id: str) -> ClientCredentials | None:
+        """The stored credentials of ``client_id``; None when that client is not stored."""
+        return next((c for c in self.clients if c.client_id == client_id), None)
+
+
+@dataclass(frozen=True)
 class TokenGrant:
     """A successful token-endpoint answer."""
 
@@ -52,6 +82,9 @@ class StoredRefreshToken:
     refresh_token: str = field(repr=False)
     grant_version: int
     updated_at: datetime
+    # The LWA client that obtained the grant; None on grants stored before it was recorded
+    # (logic/clients.py: such a grant is taken to belong to the current client).
+    client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,16 +246,23 @@ class TokenVault(Protocol):
         check must test what is stored, not what this process read earlier."""
         ...
 
-    def write_client_credentials(self, credentials: ClientCredentials) -> None:
-        """Store the operator's LWA client id + secret (admin API ``PUT /admin/client-credentials``);
-        a cache of this process then holds the new value."""
+    def read_client_keyring(self, *, fresh: bool = False) -> ClientKeyring:
+        """Every stored client (current first); cached like ``read_client_credentials``."""
+        ...
+
+    def write_client_keyring(self, keyring: ClientKeyring) -> None:
+        """Store the operator's LWA clients (admin API ``PUT /admin/client-credentials``; the
+        current client's id and secret stay where they always were in the secret's JSON); a
+        cache of this process then holds the new value."""
         ...
 
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None: ...
 
     def write_refresh_token(
-        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int
-    ) -> None: ...
+        self, tenant_id: str, region: Region, *, refresh_token: str, grant_version: int, client_id: str
+    ) -> None:
+        """Store a grant's refresh token with the client id that obtained it."""
+        ...
 
     def publish_access_token(self, token: PublishedAccessToken) -> None: ...
 
@@ -254,6 +294,10 @@ class Lease:
 # The one operator pause the product knows: ``invalid_client`` from LWA stops every refresh
 # until the operator fixes the client secret (admin ``credentials check`` clears it).
 CLIENT_CREDENTIALS_PAUSE = "client-credentials-invalid"
+# Set when a grant's own client is no longer among the stored clients: those refreshes are not
+# sent to LWA with another client (every one would answer invalid_grant). One alarm and event
+# when it is set; cleared by ``credentials set``/``check`` once every active grant is covered.
+CLIENT_MISMATCH_PAUSE = "client-mismatch"
 # The work-message trigger of the scheduler's one refresh per run while that pause is set: the
 # worker lets it (and forced admin refreshes) through and skips every other queued refresh.
 PROBE_TRIGGER = "probe"
@@ -365,6 +409,11 @@ class ConnectionStore(Protocol):
 
     def clear_operator_pause(self, name: str) -> bool:
         """Remove the pause; True when one was set."""
+        ...
+
+    def count_grants_by_client(self) -> dict[str | None, int]:
+        """Active connections per recorded client id (None: not recorded yet), from the status
+        index (never a scan)."""
         ...
 
 

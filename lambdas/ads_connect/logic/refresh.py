@@ -36,15 +36,18 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ads_connect.logic.backoff import backoff_delay
+from ads_connect.logic.clients import grant_client_id
 from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
 from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
+    CLIENT_MISMATCH_PAUSE,
     PROBE_TRIGGER,
     AmazonRequestRejectedError,
     ClientCredentials,
     ClientCredentialsMissingError,
+    ClientKeyring,
     Clock,
     ConnectionStore,
     EventPublisher,
@@ -68,6 +71,12 @@ from ads_connect.regions import Region
 
 REAUTHORIZATION_EVENT = "Connection Reauthorization Required"
 CLIENT_INVALID_EVENT = "Client Credentials Invalid"
+CLIENT_MISMATCH_EVENT = "Client Credentials Mismatch"
+CLIENT_MISMATCH = "client_mismatch"
+# A grant whose client is not stored is looked at again after this long (not every schedule
+# run): it keeps its place out of the oldest-first due order, so it never crowds out the grants
+# that can refresh, and it is back within this time once its client is stored again.
+CLIENT_MISMATCH_RECHECK = timedelta(minutes=15)
 # The error code of an attempt whose rotated refresh token could not be stored.
 ROTATED_NOT_PERSISTED = "rotated_token_not_persisted"
 _UNSAFE_IN_CODE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -281,11 +290,16 @@ def _refresh_under_lease(
             context, connection, lease, trigger, started, "refresh_token_missing"
         )
     try:
-        credentials = context.vault.read_client_credentials()
+        keyring = context.vault.read_client_keyring()
     except ClientCredentialsMissingError:
         return _client_credentials_invalid(
             context, connection, lease, trigger, started, "client_credentials_missing"
         )
+    client_id = grant_client_id(stored.client_id, connection.client_id, keyring)
+    credentials = keyring.for_client(client_id)
+    if credentials is None:
+        # Any other client would get invalid_grant, which is what a revocation looks like.
+        return _client_mismatch(context, connection, lease, trigger, started, client_id, keyring)
     seconds_left = context.time_left()
     if not time_for_call(seconds_left, AMAZON_CALL_SECONDS, margin=DEADLINE_MARGIN_SECONDS):
         # The lease write and the reads were slow: defer (the caller releases the lease).
@@ -336,13 +350,17 @@ def _call_token_endpoint(
 
 
 def _write_rotated_refresh_token(
-    context: RefreshContext, connection: Connection, token: str, version: int
+    context: RefreshContext, connection: Connection, token: str, version: int, client_id: str
 ) -> None:
     for attempt in range(1, SECRET_WRITE_ATTEMPTS + 1):
         try:
             context.before_secret_write()
             context.vault.write_refresh_token(
-                connection.tenant_id, connection.region, refresh_token=token, grant_version=version
+                connection.tenant_id,
+                connection.region,
+                refresh_token=token,
+                grant_version=version,
+                client_id=client_id,
             )
             return
         except Exception as error:  # noqa: BLE001 - every failure is retried, then surfaced below
@@ -388,7 +406,7 @@ def _store_refreshed(
     version = connection.grant_version
     if rotated and grant.refresh_token is not None:
         version += 1
-        _write_rotated_refresh_token(context, connection, grant.refresh_token, version)
+        _write_rotated_refresh_token(context, connection, grant.refresh_token, version, credentials.client_id)
         # Stored: whatever fails next, the connection's record must count from this version.
         progress.connection = connection.model_copy(update={"grant_version": version})
     expires_at = access_token_expiry(now, grant)
@@ -406,6 +424,8 @@ def _store_refreshed(
     updated = connection.model_copy(
         update={
             "grant_version": version,
+            # Proven by this refresh (and recorded here for grants from before it was recorded).
+            "client_id": credentials.client_id,
             "access_token_expires_at": expires_at,
             "refresh_due_at": refresh_due_at(expires_at, now, context.settings.refresh_lead_seconds),
             "last_refresh_success_at": now,
@@ -574,6 +594,60 @@ def _client_credentials_invalid(
     # The tenant's state is untouched (no failure counted): only the attempt is logged.
     _record(context, connection, attempt, lease)
     return attempt
+
+
+def _client_mismatch(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    trigger: str,
+    started: float,
+    client_id: str,
+    keyring: ClientKeyring,
+) -> RefreshAttempt:
+    """The grant's client is not stored: LWA is not called and the tenant is not marked (its
+    refresh token is as good as ever). The connection is looked at again after
+    ``CLIENT_MISMATCH_RECHECK``; the first such grant sets the pause, raises the alarm and
+    publishes the one event; ``credentials set``/``check`` clears the pause once covered."""
+    now = context.clock.now()
+    paused = connection.model_copy(
+        update={
+            "client_id": client_id,
+            "last_refresh_error_code": CLIENT_MISMATCH,
+            "refresh_due_at": now + CLIENT_MISMATCH_RECHECK,
+        }
+    )
+    where = {
+        "tenant_id": connection.tenant_id,
+        "region": connection.region.value,
+        "grant_client_id": client_id,
+    }
+    logger.warning("the grant's client is not among the stored clients; refresh paused", extra=where)
+    created = context.store.set_operator_pause(OperatorPause(CLIENT_MISMATCH_PAUSE, now, CLIENT_MISMATCH))
+    if created:
+        metrics.add_metric(name="ClientMismatch", unit=MetricUnit.Count, value=1)
+        context.events.publish(
+            CLIENT_MISMATCH_EVENT,
+            {
+                **where,
+                "stored_client_ids": list(keyring.client_ids),
+                "occurred_at": now.isoformat(),
+            },
+        )
+    try:
+        context.store.save_connection(paused, expected_grant_version=connection.grant_version, lease=lease)
+    except StaleGrantError:
+        logger.warning("client mismatch not recorded: a newer writer holds the connection", extra=where)
+    context.store.release_lease(lease)
+    return _attempt(
+        connection.tenant_id,
+        connection.region,
+        now,
+        RefreshOutcome.CLIENT_MISMATCH,
+        trigger,
+        started,
+        CLIENT_MISMATCH,
+    )
 
 
 def _record_unfinished(

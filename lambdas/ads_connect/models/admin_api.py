@@ -48,6 +48,10 @@ class ClientCredentialsRequest(_Request):
 
     client_id: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._:-]+$")
     client_secret: SecretStr = Field(min_length=1, max_length=512)
+    # Storing a client that holds none of the active grants is refused unless one is chosen
+    # (logic/clients.py): keep the other clients for their grants, or drop them.
+    add_client: bool = False
+    replace_client: bool = False
 
     @field_validator("client_secret")
     @classmethod
@@ -75,6 +79,16 @@ class ConnectSessionRequest(_Request):
 class ClientCredentialsWritten(_Response):
     client_id: str
     updated_at: datetime
+    # rotate_secret | add_client | replace_client (logic/clients.py ClientChange)
+    change: str
+    # Current client first; the others are kept for the grants they obtained.
+    stored_client_ids: list[str]
+    # Active grants per client id ("unrecorded": obtained before grants recorded their client).
+    grants_by_client: dict[str, int]
+    # Active grants whose client is no longer stored: they pause (client_mismatch), nothing revoked.
+    uncovered_grants: dict[str, int]
+    mismatch_pause_cleared: bool
+    message: str
 
 
 class CredentialsCheckResult(StrEnum):
@@ -90,6 +104,11 @@ class CredentialsCheck(_Response):
     amazon_error_code: str | None
     pause_cleared: bool
     message: str
+    stored_client_ids: list[str]
+    grants_by_client: dict[str, int]
+    # Active grants whose client is not stored; empty when the stored clients cover them all.
+    uncovered_grants: dict[str, int]
+    covers_all_grants: bool
 
 
 class ConnectSessionCreated(_Response):
@@ -104,6 +123,7 @@ class ConnectionView(_Response):
     region: Region
     status: ConnectionStatus
     display_name: str | None
+    client_id: str | None
     connected_at: datetime
     profile_count: int
     profiles_state: ProfilesState
@@ -125,6 +145,7 @@ class ConnectionView(_Response):
             region=connection.region,
             status=connection.status,
             display_name=connection.display_name,
+            client_id=connection.client_id,
             connected_at=connection.connected_at,
             profile_count=connection.profile_count,
             profiles_state=connection.profiles_state,

@@ -64,6 +64,8 @@ class RefreshOutcome(StrEnum):
     SKIPPED_NOT_DUE = "skipped_not_due"
     # Refreshes are paused (client credentials invalid) and this was not the probe: no call made.
     SKIPPED_PAUSED = "skipped_paused"
+    # The grant's own client is not among the stored clients: LWA was not called, nothing marked.
+    CLIENT_MISMATCH = "client_mismatch"
 
 
 class Connection(BaseModel):
@@ -78,6 +80,9 @@ class Connection(BaseModel):
     # Bumped on every stored grant change (re-consent, rotated refresh token); a writer that
     # read an older version loses its conditional write.
     grant_version: int = Field(ge=1)
+    # The LWA client that obtained the grant (a refresh token works only with it). None on
+    # connections stored before it was recorded: their first successful refresh records it.
+    client_id: str | None = None
     connected_at: datetime
     # The latest consent (first connection or re-consent): a just-linked profile can take an hour
     # to appear, counted from here. None on connections stored before the field existed.
