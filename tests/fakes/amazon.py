@@ -47,6 +47,8 @@ class FakeLwa:
     default: TokenGrant = field(default_factory=fake_grant)
     exchanges: list[ExchangeCall] = field(default_factory=list)
     refreshes: list[tuple[Region, str]] = field(default_factory=list)
+    # The client id each refresh was sent with.
+    refresh_clients: list[str] = field(default_factory=list)
 
     def exchange_code(
         self,
@@ -62,6 +64,7 @@ class FakeLwa:
 
     def refresh(self, region: Region, *, refresh_token: str, credentials: ClientCredentials) -> TokenGrant:
         self.refreshes.append((region, refresh_token))
+        self.refresh_clients.append(credentials.client_id)
         return _answer(self.refresh_script, self.default)
 
 

@@ -282,7 +282,8 @@ def test_steady_state_writes_are_one_put_each_and_the_private_secret_holds_only_
             "SecretString"
         ]
     )
-    assert set(body) == {"refresh_token", "grant_version", "updated_at"}
+    assert set(body) == {"refresh_token", "grant_version", "updated_at", "client_id"}
+    assert body["client_id"] == TEST_CLIENT_ID
 
 
 def test_access_token_secret_has_the_consumer_shape_and_no_refresh_token(

@@ -1,0 +1,208 @@
+"""No operator mistake costs a tenant its grant (issue 11), on moto and the emulator, whose
+refresh tokens are bound to the client that obtained them, as Amazon's are."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from ads_connect.handlers import admin, refresh_scheduler, refresh_worker
+from ads_connect.logic.ports import CLIENT_MISMATCH_PAUSE
+from ads_connect.models.records import ConnectionStatus
+from ads_connect.regions import Region
+
+from emulator import seller_profile
+from local.schedule import sqs_event
+from tests.fakes.browser import Browser
+from tests.fakes.http_api import FakeLambdaContext, http_event
+from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from tests.fixtures.leak_guard import record_response
+from tests.integration.conftest import Product
+
+WORK_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ads-connect-work"
+DEV_CLIENT_ID = "amzn1.application-oa2-client.dev-fixture"
+DEV_CLIENT_SECRET = "dev-fixture-client-secret"
+TENANTS = ("acme", "globex", "initech")
+REGIONS = (Region.NA, Region.EU, Region.FE)
+
+
+@pytest.fixture
+def connected(product: Product, monkeypatch: pytest.MonkeyPatch) -> Iterator[Product]:
+    """Nine real grants (three tenants x three regions) obtained by the production client, and
+    a second valid Security Profile (dev) registered at the emulator."""
+    product.amazon.emu.add_client(DEV_CLIENT_ID, DEV_CLIENT_SECRET, tuple(product.amazon.emu.redirect_uris))
+    for number, tenant in enumerate(TENANTS):
+        product.amazon.emu.add_user(
+            f"adv-{tenant}",
+            profiles={
+                r.value: [seller_profile(200 + 10 * number + i, c)]
+                for i, (r, c) in enumerate(((Region.NA, "US"), (Region.EU, "DE"), (Region.FE, "JP")))
+            },
+        )
+        product.amazon.emu.sign_in(f"adv-{tenant}")
+        for region in REGIONS:
+            assert Browser().connect(product.session(tenant), region.value)["statusCode"] == 200
+    product.aws.lifecycle_events()
+    refresh_worker.reset()
+    refresh_scheduler.reset()
+    monkeypatch.setattr(admin, "_service", admin.build_service())
+    yield product
+    refresh_worker.reset()
+    refresh_scheduler.reset()
+
+
+def _admin(product: Product, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    response = record_response(admin.handler(http_event(method, path, **kwargs), FakeLambdaContext()))  # type: ignore[arg-type]
+    for issued in product.amazon.emu.issued_secrets():
+        assert issued not in response["body"], "a secret leaked into an admin response"
+    return response["statusCode"], json.loads(response["body"])
+
+
+def _all_due(product: Product) -> None:
+    for tenant in TENANTS:
+        for region in REGIONS:
+            connection = product.store.get_connection(tenant, region)
+            assert connection is not None
+            product.store.save_connection(
+                connection.model_copy(
+                    update={"refresh_due_at": connection.connected_at - timedelta(hours=1)}
+                ),
+                expected_grant_version=connection.grant_version,
+            )
+
+
+def _past_the_credential_cache() -> None:
+    """The worker's five-minute cache of the client credentials has run out."""
+    vault = refresh_worker._dependencies()["vault"]
+    vault._credentials_read_at -= 301
+
+
+def _run_schedule(product: Product) -> dict[str, Any]:
+    summary = refresh_scheduler.handler({}, FakeLambdaContext())
+    sqs = boto3.client("sqs", region_name=product.aws.region)
+    while True:
+        messages = sqs.receive_message(QueueUrl=product.aws.work_queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not messages:
+            return summary
+        event = {"Records": sqs_event(messages, WORK_QUEUE_ARN)["Records"]}
+        assert refresh_worker.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+def _statuses(product: Product) -> list[ConnectionStatus]:
+    return [c.status for t in TENANTS for c in product.store.list_connections(t)]
+
+
+def _events(product: Product, detail_type: str) -> list[dict[str, Any]]:
+    return [e for e in product.aws.lifecycle_events() if e["detail-type"] == detail_type]
+
+
+def test_storing_another_valid_client_is_refused_with_the_grant_counts(connected: Product) -> None:
+    # When the operator stores the dev Security Profile's id and secret (a valid client!)
+    status, body = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET},
+    )
+    # Then it is refused, saying who holds the grants and what to do; nothing was stored
+    assert status == 409 and body["error"]["code"] == "client_change_refused"
+    assert f"9 with {TEST_CLIENT_ID}" in body["error"]["message"]
+    assert "--add-client" in body["error"]["message"]
+    stored = json.loads(
+        boto3.client("secretsmanager", region_name=connected.aws.region).get_secret_value(
+            SecretId=connected.aws.lwa_secret_id
+        )["SecretString"]
+    )
+    assert stored["client_id"] == TEST_CLIENT_ID
+
+
+def test_swapping_to_another_valid_client_loses_no_tenant_and_restoring_brings_every_one_back(
+    connected: Product,
+) -> None:
+    # Given the worker has the production client cached (a warm Lambda)
+    _all_due(connected)
+    assert len(_run_schedule(connected)) > 0
+    calls_before = connected.amazon.emu.token_calls(grant_type="refresh_token")
+    assert calls_before == 9
+    # When the operator confirms storing the dev client in its place
+    status, body = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "replace_client": True},
+    )
+    assert status == 200 and body["uncovered_grants"] == {TEST_CLIENT_ID: 9}
+    # And `credentials check` says Amazon accepts it, but that it covers none of the grants
+    status, check = _admin(connected, "POST", "/admin/client-credentials/check")
+    assert check["result"] == "accepted" and check["covers_all_grants"] is False
+    calls_before = connected.amazon.emu.token_calls(grant_type="refresh_token")  # + the check's probe
+    # And the schedule runs past the worker's credential cache
+    _past_the_credential_cache()
+    _all_due(connected)
+    _run_schedule(connected)
+    # Then Amazon was not asked with the wrong client, 0 connections are lost, one alarm/event
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == calls_before
+    assert _statuses(connected) == [ConnectionStatus.ACTIVE] * 9
+    assert len(_events(connected, "Client Credentials Mismatch")) == 1
+    assert _events(connected, "Connection Reauthorization Required") == []
+    assert connected.store.get_operator_pause(CLIENT_MISMATCH_PAUSE) is not None
+    # When the operator stores the production client again (no flag needed: it holds the grants)
+    status, body = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET},
+    )
+    assert status == 200 and body["uncovered_grants"] == {} and body["mismatch_pause_cleared"] is True
+    _past_the_credential_cache()
+    _all_due(connected)  # the paused grants' recheck time (15 minutes) has come
+    _run_schedule(connected)
+    # Then every connection refreshes, with its own client
+    assert connected.amazon.emu.token_calls(grant_type="refresh_token") == calls_before + 9
+    assert _statuses(connected) == [ConnectionStatus.ACTIVE] * 9
+    for tenant in TENANTS:
+        for connection in connected.store.list_connections(tenant):
+            assert connection.last_refresh_error_code is None and connection.client_id == TEST_CLIENT_ID
+
+
+def test_a_migration_keeps_old_grants_on_their_client_and_new_consents_use_the_new_one(
+    connected: Product,
+) -> None:
+    # When the operator moves to the dev client explicitly (--add-client)
+    status, body = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "add_client": True},
+    )
+    assert status == 200 and body["stored_client_ids"] == [DEV_CLIENT_ID, TEST_CLIENT_ID]
+    assert body["uncovered_grants"] == {}
+    # And a new tenant consents (with the dev client)
+    connected.amazon.emu.add_user("adv-new", profiles={"NA": [seller_profile(900, "US")]})
+    connected.amazon.emu.sign_in("adv-new")
+    refresh_worker.reset()
+    from ads_connect.handlers import dependencies
+
+    dependencies.reset()
+    assert Browser().connect(connected.session("newco"), "NA")["statusCode"] == 200
+    newco = connected.store.get_connection("newco", Region.NA)
+    assert newco is not None and newco.client_id == DEV_CLIENT_ID
+    # Then every grant, old and new, refreshes with its own client
+    _all_due(connected)
+    product_connection = connected.store.get_connection("newco", Region.NA)
+    assert product_connection is not None
+    connected.store.save_connection(
+        product_connection.model_copy(update={"refresh_due_at": product_connection.connected_at}),
+        expected_grant_version=product_connection.grant_version,
+    )
+    _run_schedule(connected)
+    assert _statuses(connected) == [ConnectionStatus.ACTIVE] * 9
+    refreshed = connected.store.get_connection("newco", Region.NA)
+    assert refreshed is not None and refreshed.last_refresh_success_at is not None
+    assert refreshed.client_id == DEV_CLIENT_ID
