@@ -17,7 +17,9 @@ from constructs import Construct
 from stacks import nag
 from stacks.config import AdsConnectConfig
 
-WORKER_TIMEOUT: Final = Duration.seconds(60)
+# A refresh starts only while its token call and a whole rotated-token write fit (59 s,
+# logic/refresh.py MIN_SECONDS_FOR_REFRESH); 120 s leaves a batch of 10 about a minute of that.
+WORKER_TIMEOUT: Final = Duration.seconds(120)
 SCHEDULER_TIMEOUT: Final = Duration.seconds(120)
 # AWS's guidance for SQS-triggered functions: visibility at least six times the function
 # timeout, so retries of throttled batches do not make a message visible twice in flight.

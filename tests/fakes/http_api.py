@@ -16,9 +16,11 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ads-connect-admin"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    # A fresh invocation of the admin function (90 s timeout, stacks/ads_connect.py).
+    remaining_millis: int = 90_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.remaining_millis
 
 
 def http_event(

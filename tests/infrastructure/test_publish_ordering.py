@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import ads_connect
-from ads_connect.logic import callback, refresh
+from ads_connect.handlers.deadline import SAFETY_MARGIN_MS
+from ads_connect.logic import admin, callback, refresh
 
 from stacks.ads_connect import SPECS
 
@@ -21,6 +22,18 @@ def test_every_lease_held_while_publishing_outlives_its_function() -> None:
         assert SPECS[function].timeout.to_seconds() < refresh.LEASE_SECONDS, function
     # Grant install on the OAuth callback
     assert SPECS["callback"].timeout.to_seconds() < callback.LEASE_SECONDS
+
+
+def test_every_refreshing_function_can_start_a_refresh_whose_rotated_token_write_fits() -> None:
+    # A fresh invocation must hold the token call plus a whole rotated-token write, or no
+    # refresh could ever start there.
+    for function in ("refresh_worker", "admin"):
+        usable = SPECS[function].timeout.to_seconds() - SAFETY_MARGIN_MS / 1000
+        assert usable >= refresh.MIN_SECONDS_FOR_REFRESH, function
+
+
+def test_the_disconnect_lease_outlives_the_admin_function() -> None:
+    assert SPECS["admin"].timeout.to_seconds() < admin.DISCONNECT_LEASE_SECONDS
 
 
 def test_only_the_lease_holding_flows_publish_the_access_token() -> None:

@@ -119,7 +119,8 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
             events=events,
             clock=clock,
             settings=settings,
-            # API Gateway gives up at ~29 s: retries stop in time to record the outcome and answer.
+            # The function outlives API Gateway's 30 s (stacks/ads_connect.py ADMIN_TIMEOUT): retries and
+            # the token call start only while a rotated-token write still fits before its own end.
             remaining_seconds=remaining_seconds_of(app.lambda_context),
         )
 

@@ -70,8 +70,8 @@ CREDENTIALS_PROBE_REGION = Region.NA
 # Each disconnect call takes the lease under its own owner (``admin-disconnect-<random>``), as
 # a refresh does: a shared owner would let two calls, or a stale one, act as the same holder.
 DISCONNECT_TRIGGER = "admin-disconnect"
-# Longer than the admin function's 29 s timeout: the lease never expires under a live call.
-DISCONNECT_LEASE_SECONDS = 60
+# Longer than the admin function's 90 s timeout: the lease never expires under a live call.
+DISCONNECT_LEASE_SECONDS = 120
 TENANT_ATTEMPT_LIMIT = 20
 # Store reads one tenants page may spend (index pages + one read per tenant met): at least one
 # full page always fits, so every call moves the listing on, and a page that skips many tenants

@@ -37,7 +37,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ads_connect.logic.backoff import backoff_delay
 from ads_connect.logic.clients import grant_client_id
-from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, time_for_call
+from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
 from ads_connect.logic.pacing import WritePacer
 from ads_connect.logic.ports import (
@@ -90,15 +90,17 @@ SECRET_WRITE_ATTEMPTS = 6
 # Room kept after the last call to record the outcome (the handlers' own 5 s safety margin
 # comes on top: ``remaining_seconds`` already excludes it).
 DEADLINE_MARGIN_SECONDS = 5.0
-# The lease write and the refresh-token read before the token call, and one rotated-token write
-# after it, at normal latency.
+# The lease write and the refresh-token read before the token call, at normal latency.
 LEASE_AND_READ_SECONDS = 1.0
-ROTATED_WRITE_SECONDS = 1.0
-# Do not take the lease with less than this left: the first token call must fit whole, with the
-# margin after it (logic/deadlines.py). A Lambda killed mid-call would leave the lease held for
-# LEASE_SECONDS and could lose a refresh token Amazon had already rotated; waiting for
-# redelivery costs nothing. Every later call (token retries, rotated-token write retries)
-# checks the same rule again.
+# One whole rotated-token write (one PutSecretValue) at the AWS call bound: if Amazon rotates the
+# refresh token, the new one exists only in this process until that write returns, so the
+# deadline must hold it whole before the token call may start (not a typical-latency guess).
+ROTATED_WRITE_SECONDS = AWS_CALL_SECONDS
+# Do not take the lease with less than this left: the first token call and a whole rotated-token
+# write must fit, with the margin after them (logic/deadlines.py). A Lambda killed mid-call would
+# leave the lease held for LEASE_SECONDS and could lose a refresh token Amazon had already
+# rotated; waiting for redelivery costs nothing. Every token call (the first, after the lease,
+# and each retry) checks the same rule again, with the write pace's wait included.
 MIN_SECONDS_FOR_REFRESH = (
     LEASE_AND_READ_SECONDS + AMAZON_CALL_SECONDS + ROTATED_WRITE_SECONDS + DEADLINE_MARGIN_SECONDS
 )
@@ -301,7 +303,7 @@ def _refresh_under_lease(
         # Any other client would get invalid_grant, which is what a revocation looks like.
         return _client_mismatch(context, connection, lease, trigger, started, client_id, keyring)
     seconds_left = context.time_left()
-    if not time_for_call(seconds_left, AMAZON_CALL_SECONDS, margin=DEADLINE_MARGIN_SECONDS):
+    if not _token_call_fits(context, seconds_left):
         # The lease write and the reads were slow: defer (the caller releases the lease).
         where = f"{connection.tenant_id}/{connection.region.value}"
         raise DeadlineTooCloseError(f"{where}: {seconds_left:.1f} s left before the token call")
@@ -323,6 +325,15 @@ def _refresh_under_lease(
     return _store_refreshed(context, progress, lease, stored, grant, credentials, trigger, started)
 
 
+def _token_call_fits(context: RefreshContext, seconds_left: float, *, wait: float = 0.0) -> bool:
+    """Whether a token call may start: after ``wait``, the time left must hold the whole call and,
+    should Amazon rotate the refresh token, the write pace's wait and one whole write of it."""
+    after_call = context.longest_pacing_wait() + ROTATED_WRITE_SECONDS
+    return time_for_call(
+        seconds_left, AMAZON_CALL_SECONDS + after_call, wait=wait, margin=DEADLINE_MARGIN_SECONDS
+    )
+
+
 def _call_token_endpoint(
     context: RefreshContext, region: Region, stored: StoredRefreshToken, credentials: ClientCredentials
 ) -> TokenGrant:
@@ -332,8 +343,8 @@ def _call_token_endpoint(
             return context.lwa.refresh(region, refresh_token=stored.refresh_token, credentials=credentials)
         except TransientAmazonError as error:
             delay = backoff_delay(attempt, retry_after=error.retry_after)
-            if attempt >= TOKEN_CALL_ATTEMPTS or not time_for_call(
-                context.time_left(), AMAZON_CALL_SECONDS, wait=delay, margin=DEADLINE_MARGIN_SECONDS
+            if attempt >= TOKEN_CALL_ATTEMPTS or not _token_call_fits(
+                context, context.time_left(), wait=delay
             ):
                 raise
             logger.info(

@@ -23,8 +23,10 @@ from ads_connect.logic.refresh import (
     DEADLINE_MARGIN_SECONDS,
     ESCALATE_AFTER_EXPIRED,
     ESCALATE_AFTER_FAILURES,
+    LEASE_AND_READ_SECONDS,
     LEASE_SECONDS,
     MIN_SECONDS_FOR_REFRESH,
+    ROTATED_WRITE_SECONDS,
     SECRET_WRITE_ATTEMPTS,
     ClientCredentialsPauseCache,
     DeadlineTooCloseError,
@@ -447,9 +449,10 @@ def test_retries_stop_when_the_lambda_is_about_to_time_out(world: RefreshWorld) 
 @pytest.mark.parametrize(
     ("seconds_left", "retried"),
     [
-        # After the 5 s Retry-After wait, one whole token call (14 s) plus the 5 s margin must fit.
-        (5 + AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS, True),
-        (5 + AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1, False),
+        # After the 5 s Retry-After wait, one whole token call (14 s), a whole rotated-token write
+        # (39 s, should Amazon rotate) and the 5 s margin must fit.
+        (5 + AMAZON_CALL_SECONDS + ROTATED_WRITE_SECONDS + DEADLINE_MARGIN_SECONDS, True),
+        (5 + AMAZON_CALL_SECONDS + ROTATED_WRITE_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1, False),
     ],
     ids=["a-whole-call-fits", "the-call-would-be-cut-off"],
 )
@@ -472,7 +475,7 @@ def test_a_slow_lease_write_defers_the_refresh_before_the_token_call(world: Refr
     # Given enough time to start, but the lease write and the token read took 1.1 s too long
     world.connect()
     before = world.connection()
-    readings = iter([MIN_SECONDS_FOR_REFRESH, AMAZON_CALL_SECONDS + DEADLINE_MARGIN_SECONDS - 0.1])
+    readings = iter([MIN_SECONDS_FOR_REFRESH, MIN_SECONDS_FOR_REFRESH - LEASE_AND_READ_SECONDS - 0.1])
     world.remaining = lambda: next(readings)
     # When the refresh reaches the token call, Then it defers instead of risking the deadline
     with pytest.raises(DeadlineTooCloseError):

@@ -27,7 +27,7 @@ from tests.unit.refresh.conftest import RefreshWorld
 
 # An LWA call as slow as the worst case the HTTP client allows (3.05 s connect + 10 s read), and
 # then some: after one such call plus the handler's safety margin, the next refresh cannot start.
-SLOW_TOKEN_CALL_MS = 40_000
+SLOW_TOKEN_CALL_MS = 60_000
 
 
 @dataclass
@@ -35,7 +35,7 @@ class CountdownContext(FakeLambdaContext):
     """A Lambda context whose remaining time the test spends (a slow token call)."""
 
     function_name: str = "ads-connect-refresh-worker"
-    remaining_ms: int = 60_000
+    remaining_ms: int = 120_000  # a fresh worker invocation (stacks/refresh.py WORKER_TIMEOUT)
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
