@@ -87,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cred_set.add_argument("--client-id", required=True, help="the Security Profile's client id")
     cred_set.add_argument("--check", action="store_true", help="check them against Amazon afterwards")
+    change = cred_set.add_mutually_exclusive_group()
+    change.add_argument(
+        "--add-client",
+        action="store_true",
+        help="make this client current for new consents and keep the stored ones for their grants "
+        "(moving to another Security Profile)",
+    )
+    change.add_argument(
+        "--replace-client",
+        action="store_true",
+        help="keep only this client: grants of the others pause (client_mismatch) until it is stored again",
+    )
     credentials.add_parser("check", help="check the stored client id and secret against Amazon")
 
     sessions = groups.add_parser("sessions", help="connect sessions").add_subparsers(
@@ -115,6 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
         command = connections.add_parser(name, help=help_text)
         command.add_argument("tenant")
         command.add_argument("connection_region", metavar="REGION", type=str.upper, choices=REGIONS)
+    reactivate = connections.add_parser(
+        "reactivate",
+        help="one refresh with the grant's own client: a reauthorization_required connection whose "
+        "refresh token still works becomes active again",
+    )
+    reactivate.add_argument("tenant", nargs="?")
+    reactivate.add_argument("connection_region", metavar="REGION", nargs="?", type=str.upper, choices=REGIONS)
+    reactivate.add_argument(
+        "--all", action="store_true", help="every connection in --status (default reauthorization_required)"
+    )
+    reactivate.add_argument("--status", choices=STATUSES, default="reauthorization_required")
     disconnect = connections.add_parser(
         "disconnect", help="stop refreshing and delete the connection's secrets"
     )
@@ -178,6 +201,10 @@ def _validate(args: argparse.Namespace) -> None:
             raise CliError(ExitCode.USAGE, "--all and --next-token cannot be combined")
     if args.group == "sessions" and args.url_only and args.json:
         raise CliError(ExitCode.USAGE, "--url-only and --json cannot be combined")
+    if args.group == "connections" and args.command == "reactivate":
+        one = args.tenant is not None and args.connection_region is not None
+        if one == args.all or (args.tenant is None) != (args.connection_region is None):
+            raise CliError(ExitCode.USAGE, "give TENANT REGION, or --all (with --status), not both")
     if args.group == "connections" and args.command == "disconnect" and not 7 <= args.recovery_days <= 30:
         raise CliError(ExitCode.USAGE, "--recovery-days must be between 7 and 30")
 
@@ -190,6 +217,7 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
         ("connections", "list"): _connections_list,
         ("connections", "refresh"): _connections_refresh,
         ("connections", "resync"): _connections_resync,
+        ("connections", "reactivate"): _connections_reactivate,
         ("connections", "disconnect"): _connections_disconnect,
         ("tenants", "list"): _tenants_list,
         ("tenants", "show"): _tenants_show,
@@ -218,13 +246,19 @@ def _credentials_set(args: argparse.Namespace, io: Io, client_factory: ClientFac
     client = client_factory(args, io)
     client.check_credentials()
     secret = _read_secret(io)
-    written = client.request(
-        "PUT", ("client-credentials",), body={"client_id": args.client_id, "client_secret": secret}
-    ).body
+    body = {
+        "client_id": args.client_id,
+        "client_secret": secret,
+        "add_client": args.add_client,
+        "replace_client": args.replace_client,
+    }
+    written = client.request("PUT", ("client-credentials",), body=body).body
     if args.json and not args.check:
         io.print(output.as_json(written))
     elif not args.json:
         io.print(f"Stored the client secret for client id {output.cell(written.get('client_id'))}.")
+        io.print(output.cell(written.get("message")))
+        io.print(output.clients_text(written))
     if args.check:
         return _show_check(client, args, io)
     io.note("Run `python -m cli credentials check` to check them against Amazon.")
@@ -244,7 +278,10 @@ def _show_check(client: AdminClient, args: argparse.Namespace, io: Io) -> int:
         io.print(f"Credentials check {verdict}: {output.cell(check.get('message'))}")
         if check.get("amazon_error_code"):
             io.print(f"Amazon answered {output.cell(check.get('amazon_error_code'))} to the probe.")
-    return int(ExitCode.OK if check.get("valid") else ExitCode.API_ERROR)
+        io.print(output.clients_text(check))
+    # Accepted by Amazon is not enough: a stored client must exist for every active grant.
+    ok = check.get("valid") and check.get("covers_all_grants", True)
+    return int(ExitCode.OK if ok else ExitCode.API_ERROR)
 
 
 def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
@@ -350,6 +387,27 @@ def _connections_resync(args: argparse.Namespace, io: Io, client_factory: Client
     )
     io.print(output.as_json(result) if args.json else output.resync_text(result))
     return int(ExitCode.OK)
+
+
+def _connections_reactivate(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    client = client_factory(args, io)
+    if args.all:
+        listed, _ = _fetch_pages(
+            client, "connections", status=args.status, limit=MAX_PAGE_SIZE, token=None, every_page=True
+        )
+        targets = [(str(c.get("tenant_id")), str(c.get("region"))) for c in listed]
+    else:
+        targets = [(args.tenant, args.connection_region)]
+    results = [
+        client.request("POST", ("tenants", tenant, "connections", region, "reactivate")).body
+        for tenant, region in targets
+    ]
+    if args.json:
+        io.print(output.as_json(results if args.all else results[0]))
+    else:
+        io.print(output.reactivation_text(results))
+    failed = [r for r in results if not r.get("reactivated") and r.get("outcome") != "already_active"]
+    return int(ExitCode.API_ERROR if failed else ExitCode.OK)
 
 
 def _connections_disconnect(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:

@@ -199,3 +199,33 @@ def tenants_table(tenants: Sequence[dict[str, Any]]) -> str:
     return table(
         ("tenant", "status", "connections", "profiles", "token expires", "last refresh", "failures"), rows
     )
+
+
+def clients_text(answer: dict[str, Any]) -> str:
+    """The stored clients and whose grants they cover (``credentials set`` / ``check``)."""
+    stored = answer.get("stored_client_ids") or []
+    lines = [f"Stored clients (current first): {', '.join(cell(c) for c in stored) or '-'}"]
+    grants = answer.get("grants_by_client") or {}
+    uncovered = answer.get("uncovered_grants") or {}
+    if grants:
+        rows = [
+            [client, count, "no: paused" if client in uncovered else "yes"]
+            for client, count in grants.items()
+        ]
+        lines.append(table(("client", "active grants", "stored"), rows))
+    if uncovered:
+        lines.append(
+            f"{sum(uncovered.values())} active grant(s) have no stored client: they are paused "
+            "(client_mismatch), not revoked. Store their client again with `credentials set --add-client`."
+        )
+    return "\n".join(lines)
+
+
+def reactivation_text(results: Sequence[dict[str, Any]]) -> str:
+    if not results:
+        return "No connections to reactivate."
+    rows = [
+        [r.get("tenant_id"), r.get("region"), r.get("reactivated"), r.get("outcome"), r.get("message")]
+        for r in results
+    ]
+    return table(("tenant", "region", "reactivated", "outcome", "message"), rows)

@@ -148,6 +148,22 @@ class Monitoring(Construct):
             "Fix with python -m cli credentials set --check.",
         )
         alarm(
+            "ClientMismatchAlarm",
+            product_metric("ClientMismatch"),
+            1,
+            "Grants whose LWA client is no longer stored are paused (client_mismatch; no tenant marked): "
+            "python -m cli credentials check lists them; store their client again with "
+            "python -m cli credentials set --add-client (docs/operator-cli.md).",
+        )
+        alarm(
+            "RevocationsHeldAlarm",
+            product_metric("RevocationsHeld"),
+            1,
+            "Many connections answered invalid_grant at once: further revocations are held "
+            "(revocation_held). python -m cli revocations list; confirm or wait for refreshes to clear "
+            "them (docs/operator-cli.md).",
+        )
+        alarm(
             "RotatedTokenPersistFailedAlarm",
             product_metric("RotatedTokenPersistFailed"),
             1,
@@ -233,6 +249,7 @@ class Monitoring(Construct):
             counts_graph(
                 "Grants", "ConnectionsAuthorized", "ReauthorizationRequired", "ClientCredentialsInvalid"
             ),
+            counts_graph("Grants protected (paused, not revoked)", "ClientMismatch", "RevocationsHeld"),
             counts_graph(
                 "Work enqueued by the scheduler",
                 "RefreshesEnqueued",

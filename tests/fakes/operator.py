@@ -300,6 +300,9 @@ class FakeFlows:
     resync_error: Exception | None = None
     session_error: Exception | None = None
     refresh_calls: list[tuple[str, Region]] = field(default_factory=list)
+    # What the reactivation's one refresh answers (the real flow: logic/refresh.py).
+    reactivate_outcome: RefreshOutcome = RefreshOutcome.SUCCEEDED
+    reactivate_calls: list[tuple[str, Region]] = field(default_factory=list)
     resync_calls: list[tuple[str, Region]] = field(default_factory=list)
     session_calls: list[tuple[str, ConnectSessionRequest]] = field(default_factory=list)
 
@@ -325,6 +328,26 @@ class FakeFlows:
                     "access_token_expires_at": self.clock.now() + timedelta(hours=1),
                     "consecutive_failures": 0,
                 }
+            )
+        self.store.record_refresh(connection, attempt, lease=None)
+        return attempt
+
+    def reactivate_now(self, tenant_id: str, region: Region) -> RefreshAttempt:
+        self.reactivate_calls.append((tenant_id, region))
+        succeeded = self.reactivate_outcome is RefreshOutcome.SUCCEEDED
+        attempt = RefreshAttempt(
+            tenant_id=tenant_id,
+            region=region,
+            attempted_at=self.clock.now(),
+            outcome=self.reactivate_outcome,
+            error_code=None if succeeded else "invalid_grant",
+            trigger="admin-reactivate",
+        )
+        connection = self.store.get_connection(tenant_id, region)
+        assert connection is not None
+        if succeeded:
+            connection = connection.model_copy(
+                update={"status": ConnectionStatus.ACTIVE, "reauthorization_required_at": None}
             )
         self.store.record_refresh(connection, attempt, lease=None)
         return attempt

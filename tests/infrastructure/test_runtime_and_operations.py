@@ -191,6 +191,8 @@ def test_product_alarms_watch_the_documented_metrics_with_their_thresholds(synth
     expected = {
         "ReauthorizationRequiredAlarm": ("ReauthorizationRequired", 1, "Sum"),
         "ClientCredentialsInvalidAlarm": ("ClientCredentialsInvalid", 1, "Sum"),
+        "ClientMismatchAlarm": ("ClientMismatch", 1, "Sum"),
+        "RevocationsHeldAlarm": ("RevocationsHeld", 1, "Sum"),
         "RefreshFailuresAlarm": ("RefreshFailed", 10, "Sum"),
         "RotatedTokenPersistFailedAlarm": ("RotatedTokenPersistFailed", 1, "Sum"),
         "RefreshFailingPersistentlyAlarm": ("RefreshFailingPersistently", 1, "Sum"),

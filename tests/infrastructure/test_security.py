@@ -232,13 +232,13 @@ def test_lwa_secret_starts_unconfigured_is_retained_and_only_functions_read_it(s
 
 
 def test_placeholder_secret_is_what_the_vault_reads_as_not_configured():
-    from ads_connect.adapters.secrets import SecretsManagerVault
+    from ads_connect.adapters.secrets import parse_client_keyring
     from ads_connect.logic.ports import ClientCredentialsMissingError
 
     from stacks.secrets import LWA_PLACEHOLDER
 
     with pytest.raises(ClientCredentialsMissingError):
-        SecretsManagerVault._parse_credentials(json.dumps({**LWA_PLACEHOLDER, "placeholder": "x1"}))
+        parse_client_keyring(json.dumps({**LWA_PLACEHOLDER, "placeholder": "x1"}))
 
 
 # --- data ---------------------------------------------------------------------------------------

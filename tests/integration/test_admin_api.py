@@ -380,7 +380,15 @@ def gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Gateway]
     lwa = ScriptedLwa()
     flows = FakeFlows(store, clock)
     service = AdminService(
-        store, vault, lwa, RecordingEvents(), clock, flows.refresh_now, flows.resync, flows.create_session
+        store,
+        vault,
+        lwa,
+        RecordingEvents(),
+        clock,
+        flows.refresh_now,
+        flows.resync,
+        flows.create_session,
+        flows.reactivate_now,
     )
     monkeypatch.setattr(admin, "_service", service)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SigV4Gateway)
@@ -517,7 +525,15 @@ def moto_api(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mot
     flows = FakeFlows(store, clock)
     events = EventBridgePublisher(settings.event_bus_name, clock=clock)
     service = AdminService(
-        store, vault, lwa, events, clock, flows.refresh_now, flows.resync, flows.create_session
+        store,
+        vault,
+        lwa,
+        events,
+        clock,
+        flows.refresh_now,
+        flows.resync,
+        flows.create_session,
+        flows.reactivate_now,
     )
     monkeypatch.setattr(admin, "_service", service)
     yield Moto(aws, store, vault, lwa, flows, clock)
@@ -568,6 +584,7 @@ def test_moto_set_then_check_on_another_warm_container_checks_the_new_secret(
         moto_api.flows.refresh_now,
         moto_api.flows.resync,
         moto_api.flows.create_session,
+        moto_api.flows.reactivate_now,
     )
     monkeypatch.setattr(admin, "_service", container_b)
     status, _ = moto_api.call(

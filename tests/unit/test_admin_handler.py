@@ -67,7 +67,15 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     events = RecordingEvents()
     flows = FakeFlows(store, clock)
     service = AdminService(
-        store, vault, lwa, events, clock, flows.refresh_now, flows.resync, flows.create_session
+        store,
+        vault,
+        lwa,
+        events,
+        clock,
+        flows.refresh_now,
+        flows.resync,
+        flows.create_session,
+        flows.reactivate_now,
     )
     monkeypatch.setattr(admin, "_service", service)
     yield Api(store, vault, lwa, events, flows, clock)

@@ -73,7 +73,15 @@ def world() -> World:
     events = RecordingEvents()
     flows = FakeFlows(store, clock)
     service = AdminService(
-        store, vault, lwa, events, clock, flows.refresh_now, flows.resync, flows.create_session
+        store,
+        vault,
+        lwa,
+        events,
+        clock,
+        flows.refresh_now,
+        flows.resync,
+        flows.create_session,
+        flows.reactivate_now,
     )
     return World(clock, store, vault, lwa, events, flows, service)
 

@@ -41,7 +41,11 @@ from ads_connect.logic.ports import (
     TenantNotFoundError,
     TransientAmazonError,
 )
-from ads_connect.logic.refresh import DeadlineTooCloseError, RotatedTokenNotPersistedError
+from ads_connect.logic.refresh import (
+    DeadlineTooCloseError,
+    RotatedTokenNotPersistedError,
+    reactivate_connection,
+)
 from ads_connect.models.admin_api import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_RECOVERY_DAYS,
@@ -124,6 +128,19 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
             remaining_seconds=remaining_seconds_of(app.lambda_context),
         )
 
+    def reactivate_now(tenant_id: str, region: Region) -> RefreshAttempt:
+        return reactivate_connection(
+            tenant_id,
+            region,
+            store=store,
+            vault=vault,
+            lwa=lwa,
+            events=events,
+            clock=clock,
+            settings=settings,
+            remaining_seconds=remaining_seconds_of(app.lambda_context),
+        )
+
     def resync(connection: Connection) -> Connection:
         return resync_connection_profiles(
             connection, trigger="admin", store=store, vault=vault, ads_api=ads_api, events=events, clock=clock
@@ -156,6 +173,7 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
         events=events,
         clock=clock,
         refresh_now=refresh_now,
+        reactivate_now=reactivate_now,
         resync=resync,
         create_session=create_session,
     )
@@ -466,6 +484,13 @@ def refresh_connection(tenant_id: str, region: str) -> Response[str]:
     tenant, where = _tenant(tenant_id), _region(region)
     _log_action("refresh_connection", tenant, where)
     return _ok(service().refresh_connection(tenant, where))
+
+
+@_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/reactivate")
+def reactivate_connection_route(tenant_id: str, region: str) -> Response[str]:
+    tenant, where = _tenant(tenant_id), _region(region)
+    _log_action("reactivate_connection", tenant, where)
+    return _ok(service().reactivate(tenant, where))
 
 
 @_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/resync-profiles")

@@ -50,6 +50,7 @@ from ads_connect.models.admin_api import (
     Disconnected,
     ProfileResyncResult,
     ProfileView,
+    Reactivation,
     RefreshAttemptView,
     RefreshResult,
     TenantDetail,
@@ -85,6 +86,7 @@ LISTING_ORDER = (
 )
 
 EVENT_DISCONNECTED = "Connection Disconnected"
+EVENT_REACTIVATED = "Connection Reactivated"
 
 
 class ConnectionBusyError(Exception):
@@ -94,6 +96,12 @@ class ConnectionBusyError(Exception):
 
 class RefreshNow(Protocol):
     """The refresh flow, forced and attributed to the operator (raises ``LeaseHeldError``)."""
+
+    def __call__(self, tenant_id: str, region: Region) -> RefreshAttempt: ...
+
+
+class ReactivateNow(Protocol):
+    """The refresh flow's reactivation of one ``reauthorization_required`` connection."""
 
     def __call__(self, tenant_id: str, region: Region) -> RefreshAttempt: ...
 
@@ -117,6 +125,7 @@ class AdminService:
     refresh_now: RefreshNow
     resync: ResyncProfiles
     create_session: CreateSession
+    reactivate_now: ReactivateNow
 
     # -- client credentials ----------------------------------------------------------------
 
@@ -332,6 +341,44 @@ class AdminService:
             connection=ConnectionView.of(after) if after else None,
         )
 
+    def reactivate(self, tenant_id: str, region: Region) -> Reactivation:
+        """Undo a ``reauthorization_required`` mark: one refresh with the grant's own client (the
+        refresh flow's lease, version checks and records); ``active`` again on success, with a
+        ``Connection Reactivated`` event and an audit record. An active connection is left as it
+        is; a disconnected one is refused; without a stored refresh token only a new consent helps."""
+        connection = self.store.get_connection(tenant_id, region)
+        if connection is None:
+            raise ConnectionNotFoundError(f"{tenant_id}/{region.value}")
+        if connection.status is ConnectionStatus.DISCONNECTED:
+            raise ConnectionDisconnectedError(f"{tenant_id}/{region.value}")
+        if connection.status is ConnectionStatus.ACTIVE:
+            return self._reactivation(connection, False, "already_active", None)
+        if self.vault.read_refresh_token(tenant_id, region) is None:
+            return self._reactivation(connection, False, "no_refresh_token", None)
+        attempt = self.reactivate_now(tenant_id, region)
+        after = self.store.get_connection(tenant_id, region)
+        reactivated = attempt.outcome is RefreshOutcome.SUCCEEDED
+        if reactivated:
+            now = self.clock.now()
+            detail = {"tenant_id": tenant_id, "region": region.value, "occurred_at": now.isoformat()}
+            self.store.append_audit(tenant_id, "connection_reactivated", detail)
+            self.events.publish(EVENT_REACTIVATED, detail)
+        return self._reactivation(after or connection, reactivated, attempt.outcome.value, attempt.error_code)
+
+    @staticmethod
+    def _reactivation(
+        connection: Connection, reactivated: bool, outcome: str, error_code: str | None
+    ) -> Reactivation:
+        return Reactivation(
+            tenant_id=connection.tenant_id,
+            region=connection.region,
+            reactivated=reactivated,
+            outcome=outcome,
+            error_code=error_code,
+            message=_REACTIVATION_MESSAGES.get(outcome, _REACTIVATION_NOT_NOW),
+            connection=ConnectionView.of(connection),
+        )
+
     def resync_profiles(self, tenant_id: str, region: Region) -> ProfileResyncResult:
         connection = self.resync(self._live_connection(tenant_id, region))
         profiles = self.store.list_profiles(tenant_id, region)
@@ -466,6 +513,29 @@ _CHECK_MESSAGES = {
     ),
     CredentialsCheckResult.INCONCLUSIVE: "Amazon's answer did not say whether the client id and secret work.",
 }
+_REACTIVATION_MESSAGES = {
+    RefreshOutcome.SUCCEEDED.value: "Refreshed with the grant's own client: the connection is active again.",
+    "already_active": "The connection is active; nothing to do.",
+    "no_refresh_token": (
+        "No refresh token is stored for this connection: only a new consent restores it (`sessions create`)."
+    ),
+    RefreshOutcome.REAUTHORIZATION_REQUIRED.value: (
+        "Amazon answered invalid_grant: the grant is really dead (revoked by the advertiser). It stays "
+        "reauthorization_required; send the tenant a new connect session (`sessions create`)."
+    ),
+    RefreshOutcome.CLIENT_MISMATCH.value: (
+        "The grant's client is not among the stored clients: store it again (`credentials set "
+        "--add-client`) and repeat. Nothing changed."
+    ),
+    RefreshOutcome.CLIENT_CREDENTIALS_INVALID.value: (
+        "Amazon rejected the stored client credentials (invalid_client): fix them (`credentials set`, "
+        "`credentials check`) and repeat. Nothing changed."
+    ),
+}
+_REACTIVATION_NOT_NOW = (
+    "Amazon could not answer for this grant now (see error_code); it stays reauthorization_required. "
+    "Try again later."
+)
 _CHANGE_MESSAGES = {
     ClientChange.ROTATE_SECRET: "Stored the new secret of the current client.",
     ClientChange.ADD_CLIENT: (

@@ -72,6 +72,8 @@ from ads_connect.regions import Region
 REAUTHORIZATION_EVENT = "Connection Reauthorization Required"
 CLIENT_INVALID_EVENT = "Client Credentials Invalid"
 CLIENT_MISMATCH_EVENT = "Client Credentials Mismatch"
+# The operator's "connections reactivate": one refresh of a reauthorization_required connection.
+REACTIVATE_TRIGGER = "admin-reactivate"
 CLIENT_MISMATCH = "client_mismatch"
 # A grant whose client is not stored is looked at again after this long (not every schedule
 # run): it keeps its place out of the oldest-first due order, so it never crowds out the grants
@@ -247,7 +249,57 @@ def refresh_connection(
         return _attempt(
             tenant_id, region, now, RefreshOutcome.SKIPPED_NOT_DUE, trigger, started, "not_active"
         )
-    progress = _Progress(connection)
+    return _run_under_lease(context, _Progress(connection), lease, trigger, started)
+
+
+def reactivate_connection(
+    tenant_id: str,
+    region: Region,
+    *,
+    store: ConnectionStore,
+    vault: TokenVault,
+    lwa: LwaClient,
+    events: EventPublisher,
+    clock: Clock,
+    settings: CoreSettings,
+    sleep: Callable[[float], None] = time.sleep,
+    remaining_seconds: Callable[[], float] | None = None,
+    **_unused: Any,
+) -> RefreshAttempt:
+    """One refresh of a ``reauthorization_required`` connection whose refresh token is still
+    stored, with the grant's own client, under the lease like any refresh: on success it is
+    ``active`` again (back in the due index); on ``invalid_grant`` it stays as it was (no second
+    event); on anything else it stays too, and the attempt says why. ``LeaseHeldError`` while
+    another flow holds the connection; ``DeadlineTooCloseError`` as for a refresh. An attempt
+    ``skipped_not_due`` (``not_reauthorization_required``) when the connection is in another
+    status by the time the lease is taken."""
+    context = RefreshContext(store, vault, lwa, events, clock, settings, sleep, remaining_seconds, None)
+    started = time.monotonic()
+    now = clock.now()
+    seconds_left = context.time_left()
+    if seconds_left < MIN_SECONDS_FOR_REFRESH:
+        raise DeadlineTooCloseError(f"{tenant_id}/{region.value}: {seconds_left:.1f} s left")
+    lease, connection = store.acquire_lease_and_read(
+        tenant_id, region, owner=f"{REACTIVATE_TRIGGER}-{uuid.uuid4().hex[:12]}", seconds=LEASE_SECONDS
+    )
+    if connection is None or connection.status is not ConnectionStatus.REAUTHORIZATION_REQUIRED:
+        store.release_lease(lease)
+        return _attempt(
+            tenant_id,
+            region,
+            now,
+            RefreshOutcome.SKIPPED_NOT_DUE,
+            REACTIVATE_TRIGGER,
+            started,
+            "not_reauthorization_required",
+        )
+    return _run_under_lease(context, _Progress(connection), lease, REACTIVATE_TRIGGER, started)
+
+
+def _run_under_lease(
+    context: RefreshContext, progress: _Progress, lease: Lease, trigger: str, started: float
+) -> RefreshAttempt:
+    store = context.store
     try:
         return _refresh_under_lease(context, progress, lease, trigger, started)
     except RotatedTokenNotPersistedError:
@@ -434,6 +486,9 @@ def _store_refreshed(
     )
     updated = connection.model_copy(
         update={
+            # A refresh that works proves the grant alive (a reactivation makes it active again).
+            "status": ConnectionStatus.ACTIVE,
+            "reauthorization_required_at": None,
             "grant_version": version,
             # Proven by this refresh (and recorded here for grants from before it was recorded).
             "client_id": credentials.client_id,
@@ -511,7 +566,11 @@ def _failed(
         "consecutive_failures": connection.consecutive_failures + 1,
     }
     if outcome is RefreshOutcome.REAUTHORIZATION_REQUIRED:
-        update |= {"status": ConnectionStatus.REAUTHORIZATION_REQUIRED, "reauthorization_required_at": now}
+        update |= {
+            "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
+            # A reactivation that met invalid_grant again keeps the first time.
+            "reauthorization_required_at": connection.reauthorization_required_at or now,
+        }
     updated = connection.model_copy(update=update)
     attempt = _attempt(connection.tenant_id, connection.region, now, outcome, trigger, started, error_code)
     _record(context, updated, attempt, lease)
@@ -526,9 +585,13 @@ def _reauthorization_required(
     started: float,
     error_code: str,
 ) -> RefreshAttempt:
+    already = connection.status is ConnectionStatus.REAUTHORIZATION_REQUIRED
     _, attempt = _failed(
         context, connection, lease, trigger, started, error_code, RefreshOutcome.REAUTHORIZATION_REQUIRED
     )
+    if already:
+        # A reactivation that met invalid_grant: the tenant was announced already.
+        return attempt
     metrics.add_metric(name="ReauthorizationRequired", unit=MetricUnit.Count, value=1)
     where = {"tenant_id": connection.tenant_id, "region": connection.region.value, "error_code": error_code}
     logger.warning("connection needs re-authorization", extra=where)

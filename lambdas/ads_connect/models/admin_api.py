@@ -257,6 +257,20 @@ class RefreshResult(_Response):
     connection: ConnectionView | None
 
 
+class Reactivation(_Response):
+    """``POST /admin/tenants/{tenant_id}/connections/{region}/reactivate``: whether one refresh with
+    the grant's own client brought a ``reauthorization_required`` connection back."""
+
+    tenant_id: str
+    region: Region
+    reactivated: bool
+    # succeeded | already_active | no_refresh_token | the refresh attempt's outcome
+    outcome: str
+    error_code: str | None
+    message: str
+    connection: ConnectionView | None
+
+
 class ProfileResyncResult(_Response):
     tenant_id: str
     region: Region

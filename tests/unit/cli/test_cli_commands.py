@@ -61,7 +61,12 @@ def test_secret_is_read_from_piped_stdin(cli: Cli) -> None:
     run = cli.run("credentials", "set", "--client-id", "cid", stdin=SECRET + "\n")
 
     assert run.code == ExitCode.OK
-    assert cli.http.json_body() == {"client_id": "cid", "client_secret": SECRET}
+    assert cli.http.json_body() == {
+        "client_id": "cid",
+        "client_secret": SECRET,
+        "add_client": False,
+        "replace_client": False,
+    }
     assert cli.http.sent[0].method == "PUT"
     assert urlsplit(cli.http.sent[0].url).path == "/admin/client-credentials"
     assert SECRET not in run.out + run.err and SECRET not in cli.http.sent[0].url
