@@ -14,8 +14,10 @@ from ads_connect.logic.admin import (
     AdminService,
     ConnectionBusyError,
 )
+from ads_connect.logic.clients import ClientChangeRefusedError
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
+    CLIENT_MISMATCH_PAUSE,
     AmazonRequestRejectedError,
     ClientCredentials,
     ClientCredentialsMissingError,
@@ -719,3 +721,67 @@ def test_refresh_and_resync_of_a_dead_grant_ask_for_a_new_consent(world: World) 
     assert world.flows.refresh_calls == [] and world.flows.resync_calls == []
     # Disconnecting it is still allowed
     assert world.service.disconnect("t1", Region.NA).status is ConnectionStatus.DISCONNECTED
+
+
+# -- reactivate -------------------------------------------------------------------------------
+
+
+def test_reactivate_brings_a_working_grant_back_with_an_event_and_an_audit(world: World) -> None:
+    world.add("t1", status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+    world.vault.write_refresh_token("t1", Region.NA, refresh_token="Atzr|fake", grant_version=1)
+    result = world.service.reactivate("t1", Region.NA)
+    assert result.reactivated and result.outcome == "succeeded"
+    assert result.connection is not None and result.connection.status is ConnectionStatus.ACTIVE
+    assert [t for t, _ in world.events.published] == ["Connection Reactivated"]
+    assert [a for _, a, _ in world.store.audit] == ["connection_reactivated"]
+
+
+def test_reactivate_says_when_the_grant_is_really_dead(world: World) -> None:
+    world.add("t1", status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+    world.vault.write_refresh_token("t1", Region.NA, refresh_token="Atzr|fake", grant_version=1)
+    world.flows.reactivate_outcome = RefreshOutcome.REAUTHORIZATION_REQUIRED
+    result = world.service.reactivate("t1", Region.NA)
+    assert not result.reactivated and result.outcome == "reauthorization_required"
+    assert "invalid_grant" in result.message and "sessions create" in result.message
+    assert world.events.published == [] and world.store.audit == []
+
+
+def test_reactivate_without_a_stored_token_or_of_an_active_one_calls_nothing(world: World) -> None:
+    world.add("t1", status=ConnectionStatus.REAUTHORIZATION_REQUIRED)
+    world.add("t2")
+    assert world.service.reactivate("t1", Region.NA).outcome == "no_refresh_token"
+    assert world.service.reactivate("t2", Region.NA).outcome == "already_active"
+    assert world.flows.reactivate_calls == []
+
+
+def test_reactivate_refuses_a_disconnected_or_unknown_connection(world: World) -> None:
+    world.add("t1", status=ConnectionStatus.DISCONNECTED)
+    with pytest.raises(ConnectionDisconnectedError):
+        world.service.reactivate("t1", Region.NA)
+    with pytest.raises(ConnectionNotFoundError):
+        world.service.reactivate("nobody", Region.NA)
+
+
+# -- client credentials: several clients ---------------------------------------------------------
+
+
+def test_storing_a_client_that_holds_none_of_the_grants_is_refused_and_nothing_is_written(
+    world: World,
+) -> None:
+    world.add("t1", client_id="amzn1.application-oa2-client.fake")
+    with pytest.raises(ClientChangeRefusedError):
+        world.service.write_client_credentials("amzn1.application-oa2-client.dev", "dev-fake-secret")
+    assert world.vault.credentials == ClientCredentials("amzn1.application-oa2-client.fake", "fake-secret")
+
+
+def test_storing_the_grants_client_again_lifts_the_mismatch_pause(world: World) -> None:
+    world.add("t1", client_id="amzn1.application-oa2-client.fake")
+    world.vault.credentials = ClientCredentials("amzn1.application-oa2-client.dev", "dev-fake-secret")
+    world.store.set_operator_pause(OperatorPause(CLIENT_MISMATCH_PAUSE, world.clock.now(), "client_mismatch"))
+    written = world.service.write_client_credentials("amzn1.application-oa2-client.fake", "fake-secret")
+    assert written.uncovered_grants == {} and written.mismatch_pause_cleared
+    assert CLIENT_MISMATCH_PAUSE not in world.store.pauses
+    assert written.stored_client_ids == [
+        "amzn1.application-oa2-client.fake",
+        "amzn1.application-oa2-client.dev",
+    ]
