@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from cli import output
 from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
@@ -114,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--url-only", action="store_true", help="print only the consent URL (for scripts: URL=$(...))"
     )
 
+    sessions_list = sessions.add_parser(
+        "list", help="a tenant's connect sessions (open, used, revoked, expired)"
+    )
+    sessions_list.add_argument("tenant")
+    revoke = sessions.add_parser("revoke", help="withdraw a connect session: its link stops working")
+    revoke.add_argument("session", help="the reference `sessions list` shows, or the consent URL itself")
+
     connections = groups.add_parser("connections", help="connections").add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
@@ -194,12 +204,12 @@ def main(
 def _validate(args: argparse.Namespace) -> None:
     if args.timeout <= 0:
         raise CliError(ExitCode.USAGE, "--timeout must be positive")
-    if args.command == "list":
+    if args.command == "list" and args.group != "sessions":
         if not 1 <= args.limit <= MAX_PAGE_SIZE:
             raise CliError(ExitCode.USAGE, f"--limit must be between 1 and {MAX_PAGE_SIZE}")
         if args.all and args.next_token:
             raise CliError(ExitCode.USAGE, "--all and --next-token cannot be combined")
-    if args.group == "sessions" and args.url_only and args.json:
+    if args.group == "sessions" and args.command == "create" and args.url_only and args.json:
         raise CliError(ExitCode.USAGE, "--url-only and --json cannot be combined")
     if args.group == "connections" and args.command == "reactivate":
         one = args.tenant is not None and args.connection_region is not None
@@ -214,6 +224,8 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
         ("credentials", "set"): _credentials_set,
         ("credentials", "check"): _credentials_check,
         ("sessions", "create"): _sessions_create,
+        ("sessions", "list"): _sessions_list,
+        ("sessions", "revoke"): _sessions_revoke,
         ("connections", "list"): _connections_list,
         ("connections", "refresh"): _connections_refresh,
         ("connections", "resync"): _connections_resync,
@@ -311,6 +323,42 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
     io.print("Consent URL (send it to the advertiser; it works once):")
     # Alone on its line so a terminal's click/copy picks exactly the URL.
     io.print(str(created.get("consent_url")))
+    return int(ExitCode.OK)
+
+
+def _sessions_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    listed = client_factory(args, io).request("GET", ("tenants", args.tenant, "connect-sessions")).body
+    io.print(output.as_json(listed) if args.json else output.sessions_table(listed.get("items") or []))
+    return int(ExitCode.OK)
+
+
+def session_ref(value: str) -> str:
+    """The reference of a session: given as such, or computed from its consent URL (the SHA-256
+    of the id in its last path segment, as the product stores it), so an operator can withdraw
+    a link straight from the e-mail it went out in; the URL itself never leaves this machine."""
+    value = value.strip()
+    if re.fullmatch(r"[0-9a-f]{64}", value):
+        return value
+    session_id = urlsplit(value).path.rstrip("/").rsplit("/", 1)[-1]
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", session_id):
+        raise CliError(ExitCode.USAGE, "give the session reference from `sessions list` or the consent URL")
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _sessions_revoke(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    ref = session_ref(args.session)
+    result = client_factory(args, io).request("DELETE", ("connect-sessions", ref)).body
+    if args.json:
+        io.print(output.as_json(result))
+    elif result.get("revoked"):
+        io.print(
+            f"Withdrew session {ref[:12]}… of {output.cell(result.get('tenant_id'))}: "
+            "its link no longer works."
+        )
+    else:
+        io.print(
+            f"Session {ref[:12]}… was not open (it is {output.cell(result.get('state'))}); nothing changed."
+        )
     return int(ExitCode.OK)
 
 
@@ -438,6 +486,7 @@ def _connections_disconnect(args: argparse.Namespace, io: Io, client_factory: Cl
         io.print(
             f"{output.cell(result.get('tenant_id'))}/{output.cell(result.get('region'))} {state} at "
             f"{output.when(result.get('disconnected_at'))}; its secrets can be restored for "
-            f"{output.cell(result.get('recovery_window_days'))} days."
+            f"{output.cell(result.get('recovery_window_days'))} days. Unused connect sessions withdrawn: "
+            f"{output.cell(result.get('sessions_revoked', 0))}."
         )
     return int(ExitCode.OK)

@@ -229,3 +229,20 @@ def reactivation_text(results: Sequence[dict[str, Any]]) -> str:
         for r in results
     ]
     return table(("tenant", "region", "reactivated", "outcome", "message"), rows)
+
+
+def sessions_table(items: Sequence[dict[str, Any]]) -> str:
+    if not items:
+        return "No connect sessions (expired ones leave the table within a day)."
+    rows = [
+        [
+            s.get("session_ref"),
+            s.get("region") or "any",
+            s.get("state"),
+            when(s.get("created_at")),
+            when(s.get("expires_at")),
+            s.get("display_name"),
+        ]
+        for s in items
+    ]
+    return table(("session", "region", "state", "created", "expires", "display name"), rows)

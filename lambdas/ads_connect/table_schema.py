@@ -9,6 +9,7 @@ Single-table design. Item families (``pk`` / ``sk``):
 | refresh attempt      | ``TENANT#<tenant>``       | ``ATTEMPT#<iso time>#<region>#<id>`` |
 | audit record         | ``TENANT#<tenant>``       | ``AUDIT#<iso time>#<id>``            |
 | connect session      | ``SESSION#<sha256(id)>``  | ``SESSION``                          |
+| tenant's session ref | ``TENANT#<tenant>``       | ``SESSIONREF#<sha256(id)>``          |
 | OAuth state          | ``STATE#<sha256(state)>`` | ``STATE``                            |
 | operator status      | ``OPERATOR``              | ``<name>``                           |
 

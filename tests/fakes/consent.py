@@ -31,7 +31,7 @@ class MemoryConsentStore:
     def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
         with self._lock:
             session = self.sessions.get(session_hash)
-            if session is None or session.used_at is not None:
+            if session is None or session.used_at is not None or session.revoked_at is not None:
                 return False
             claim = self.claims.get(session_hash)
             if claim is not None and claim[1] > now:
@@ -52,6 +52,17 @@ class MemoryConsentStore:
                     update={"used_at": used_at}
                 )
                 self.claims.pop(session_hash, None)
+
+    def list_sessions(self, tenant_id: str) -> list[tuple[str, ConnectSessionRecord]]:
+        return [(h, s) for h, s in self.sessions.items() if s.tenant_id == tenant_id]
+
+    def revoke_session(self, session_hash: str, *, revoked_at: datetime) -> bool:
+        with self._lock:
+            session = self.sessions.get(session_hash)
+            if session is None or session.used_at is not None or session.revoked_at is not None:
+                return False
+            self.sessions[session_hash] = session.model_copy(update={"revoked_at": revoked_at})
+            return True
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:
         self.states[id_hash(state)] = record

@@ -43,6 +43,7 @@ from botocore.credentials import ReadOnlyCredentials
 from cli.main import Io
 from cli.main import main as cli_main
 from tests.fakes.clock import FakeClock
+from tests.fakes.consent import MemoryConsentStore
 from tests.fakes.http_api import FakeLambdaContext, http_event
 from tests.fakes.operator import (
     FakeFlows,
@@ -389,6 +390,7 @@ def gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Gateway]
         flows.resync,
         flows.create_session,
         flows.reactivate_now,
+        MemoryConsentStore(),
     )
     monkeypatch.setattr(admin, "_service", service)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SigV4Gateway)
@@ -534,6 +536,7 @@ def moto_api(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mot
         flows.resync,
         flows.create_session,
         flows.reactivate_now,
+        MemoryConsentStore(),
     )
     monkeypatch.setattr(admin, "_service", service)
     yield Moto(aws, store, vault, lwa, flows, clock)
@@ -585,6 +588,7 @@ def test_moto_set_then_check_on_another_warm_container_checks_the_new_secret(
         moto_api.flows.resync,
         moto_api.flows.create_session,
         moto_api.flows.reactivate_now,
+        MemoryConsentStore(),
     )
     monkeypatch.setattr(admin, "_service", container_b)
     status, _ = moto_api.call(

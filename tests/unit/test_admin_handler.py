@@ -24,6 +24,7 @@ from ads_connect.regions import Region
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
 from tests.fakes.clock import FakeClock
+from tests.fakes.consent import MemoryConsentStore
 from tests.fakes.http_api import CALLER_ARN, FakeLambdaContext, http_event
 from tests.fakes.operator import (
     FakeFlows,
@@ -76,6 +77,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         flows.resync,
         flows.create_session,
         flows.reactivate_now,
+        MemoryConsentStore(),
     )
     monkeypatch.setattr(admin, "_service", service)
     yield Api(store, vault, lwa, events, flows, clock)
@@ -487,7 +489,9 @@ def test_unknown_route(api: Api, path: str) -> None:
         ("POST", "/admin/tenants", "GET"),
         ("DELETE", "/admin/tenants/acme", "GET"),
         ("GET", "/admin/client-credentials/check", "POST"),
-        ("GET", "/admin/tenants/acme/connect-sessions", "POST"),
+        ("PUT", "/admin/tenants/acme/connect-sessions", "GET, POST"),
+        ("GET", "/admin/connect-sessions/abc", "DELETE"),
+        ("GET", "/admin/tenants/acme/connections/NA/reactivate", "POST"),
         ("GET", "/admin/tenants/acme/connections/NA/resync-profiles", "POST"),
         ("GET", "/admin/tenants/acme/connections/NA/refresh", "POST"),
         ("PUT", "/admin/tenants/acme/connections/NA", "DELETE"),

@@ -38,6 +38,7 @@ from ads_connect.models.records import ConnectionStatus, RefreshAttempt, Refresh
 from ads_connect.regions import Region
 
 from tests.fakes.clock import FakeClock
+from tests.fakes.consent import MemoryConsentStore
 from tests.fakes.operator import (
     FakeFlows,
     MemoryStore,
@@ -84,6 +85,7 @@ def world() -> World:
         flows.resync,
         flows.create_session,
         flows.reactivate_now,
+        MemoryConsentStore(),
     )
     return World(clock, store, vault, lwa, events, flows, service)
 

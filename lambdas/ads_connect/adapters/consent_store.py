@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ads_connect import table_schema as schema
@@ -16,6 +18,7 @@ from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
+SESSION_REF_PREFIX = "SESSIONREF#"
 # DynamoDB's TTL sweep can lag by hours: expiry is always re-checked on read by the flows.
 _TTL_GRACE_SECONDS = 3600
 # Bookkeeping the records do not model: keys, entity tag, TTL, and a callback's session claim.
@@ -29,7 +32,54 @@ class DynamoConsentStore:
         self._table: Table = table or boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
 
     def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
-        self._put("SESSION", id_hash(session_id), record.model_dump(mode="json"), record.expires_at)
+        session_hash = id_hash(session_id)
+        # The tenant's reference first: a session is never out of reach of a listing, a revoke
+        # or a disconnect (a reference whose session was never written is skipped when listed).
+        self._table.put_item(
+            Item={
+                schema.PARTITION_KEY: f"TENANT#{record.tenant_id}",
+                schema.SORT_KEY: f"{SESSION_REF_PREFIX}{session_hash}",
+                "entity": "session_ref",
+                schema.TTL_ATTRIBUTE: int(record.expires_at.timestamp()) + _TTL_GRACE_SECONDS,
+            }
+        )
+        self._put("SESSION", session_hash, record.model_dump(mode="json"), record.expires_at)
+
+    def list_sessions(self, tenant_id: str) -> Sequence[tuple[str, ConnectSessionRecord]]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key(schema.PARTITION_KEY).eq(f"TENANT#{tenant_id}")
+            & Key(schema.SORT_KEY).begins_with(SESSION_REF_PREFIX),
+            "ProjectionExpression": schema.SORT_KEY,
+        }
+        hashes: list[str] = []
+        while True:
+            response = self._table.query(**kwargs)
+            hashes += [
+                str(i[schema.SORT_KEY]).removeprefix(SESSION_REF_PREFIX) for i in response.get("Items", [])
+            ]
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        sessions = [(h, self.get_session_by_hash(h)) for h in hashes]
+        return [(h, record) for h, record in sessions if record is not None]
+
+    def revoke_session(self, session_hash: str, *, revoked_at: datetime) -> bool:
+        try:
+            self._table.update_item(
+                Key=self._session_key(session_hash),
+                UpdateExpression="SET revoked_at = :revoked",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND attribute_not_exists(used_at) "
+                    "AND attribute_not_exists(revoked_at)"
+                ),
+                ExpressionAttributeValues={":revoked": revoked_at.isoformat()},
+            )
+        except ClientError as error:
+            if _conditional_check_failed(error):
+                return False
+            raise
+        return True
 
     def get_session(self, session_id: str) -> ConnectSessionRecord | None:
         return self.get_session_by_hash(id_hash(session_id))
@@ -45,6 +95,7 @@ class DynamoConsentStore:
                 UpdateExpression="SET claim_id = :claim, claimed_until = :until",
                 ConditionExpression=(
                     "attribute_exists(pk) AND attribute_not_exists(used_at) "
+                    "AND attribute_not_exists(revoked_at) "
                     "AND (attribute_not_exists(claimed_until) OR claimed_until <= :now)"
                 ),
                 ExpressionAttributeValues={

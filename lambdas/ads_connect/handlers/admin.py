@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from ads_connect.clock import SystemClock
 from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.failures import failure_cause, failure_stack
-from ads_connect.logic.admin import AdminService, ConnectionBusyError
+from ads_connect.logic.admin import AdminService, ConnectionBusyError, SessionNotFoundError
 from ads_connect.logic.clients import ClientChangeRefusedError
 from ads_connect.logic.connect_session import ConnectSessionRequestError
 from ads_connect.logic.ports import (
@@ -174,6 +174,7 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
         clock=clock,
         refresh_now=refresh_now,
         reactivate_now=reactivate_now,
+        sessions=consent_store,
         resync=resync,
         create_session=create_session,
     )
@@ -208,6 +209,12 @@ _ERROR_MAP: tuple[tuple[type[Exception], HTTPStatus, str, str], ...] = (
         HTTPStatus.NOT_FOUND,
         "connection_not_found",
         "This tenant has no connection in this region.",
+    ),
+    (
+        SessionNotFoundError,
+        HTTPStatus.NOT_FOUND,
+        "session_not_found",
+        "No connect session has this reference (it never existed or has expired).",
     ),
     (
         ConnectionDisconnectedError,
@@ -378,6 +385,9 @@ app.exception_handler(Exception)(_domain_or_unexpected)
 # ---------------------------------------------------------------------------------------------
 
 
+_SESSION_REF = re.compile(r"^[0-9a-f]{64}$")
+
+
 def _tenant(tenant_id: str) -> str:
     if not TENANT_ID_PATTERN.fullmatch(tenant_id):
         raise AdminRequestError(
@@ -484,6 +494,23 @@ def refresh_connection(tenant_id: str, region: str) -> Response[str]:
     tenant, where = _tenant(tenant_id), _region(region)
     _log_action("refresh_connection", tenant, where)
     return _ok(service().refresh_connection(tenant, where))
+
+
+@_route("GET", "/admin/tenants/<tenant_id>/connect-sessions")
+def list_connect_sessions(tenant_id: str) -> Response[str]:
+    return _ok(service().list_sessions(_tenant(tenant_id)))
+
+
+@_route("DELETE", "/admin/connect-sessions/<session_ref>")
+def revoke_connect_session(session_ref: str) -> Response[str]:
+    if not _SESSION_REF.fullmatch(session_ref):
+        raise AdminRequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_session_ref",
+            "session_ref is the 64-hex-digit reference `sessions list` shows.",
+        )
+    _log_action("revoke_connect_session")
+    return _ok(service().revoke_session(session_ref))
 
 
 @_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/reactivate")

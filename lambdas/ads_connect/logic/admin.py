@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from ads_connect.logic.clients import ClientChange, named_counts, plan_client_change, uncovered_grants
@@ -29,6 +30,7 @@ from ads_connect.logic.ports import (
     ConnectionNeedsReauthorizationError,
     ConnectionNotFoundError,
     ConnectionStore,
+    ConsentStore,
     EventPublisher,
     InvalidClientError,
     InvalidGrantError,
@@ -53,10 +55,15 @@ from ads_connect.models.admin_api import (
     Reactivation,
     RefreshAttemptView,
     RefreshResult,
+    SessionList,
+    SessionRevoked,
+    SessionState,
+    SessionView,
     TenantDetail,
     TenantList,
     TenantSummary,
 )
+from ads_connect.models.consent import ConnectSessionRecord
 from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt, RefreshOutcome
 from ads_connect.regions import Region
 
@@ -87,6 +94,10 @@ LISTING_ORDER = (
 
 EVENT_DISCONNECTED = "Connection Disconnected"
 EVENT_REACTIVATED = "Connection Reactivated"
+
+
+class SessionNotFoundError(Exception):
+    """No connect session has this reference (never created, or expired out of the table)."""
 
 
 class ConnectionBusyError(Exception):
@@ -126,6 +137,41 @@ class AdminService:
     resync: ResyncProfiles
     create_session: CreateSession
     reactivate_now: ReactivateNow
+    sessions: ConsentStore
+
+    # -- connect sessions an operator sent -------------------------------------------------------
+
+    def list_sessions(self, tenant_id: str) -> SessionList:
+        now = self.clock.now()
+        listed = sorted(self.sessions.list_sessions(tenant_id), key=lambda s: s[1].created_at, reverse=True)
+        return SessionList(items=[_session_view(ref, record, now) for ref, record in listed])
+
+    def revoke_session(self, session_ref: str) -> SessionRevoked:
+        """Withdraw a link: the consent page and the callback refuse a revoked session (the
+        callback checks again under the connection's lease). Revoking a used, expired or already
+        revoked session changes nothing and says so."""
+        record = self.sessions.get_session_by_hash(session_ref)
+        if record is None:
+            raise SessionNotFoundError(session_ref)
+        revoked = self.sessions.revoke_session(session_ref, revoked_at=self.clock.now())
+        after = self.sessions.get_session_by_hash(session_ref) or record
+        return SessionRevoked(
+            session_ref=session_ref,
+            tenant_id=after.tenant_id,
+            revoked=revoked,
+            state=_session_state(after, self.clock.now()),
+        )
+
+    def _end_sessions(self, tenant_id: str, region: Region) -> int:
+        """Withdraw every unused session of the tenant for this region or for no region: a link
+        sent before a disconnect must not connect the tenant again afterwards."""
+        now = self.clock.now()
+        ended = 0
+        for ref, record in self.sessions.list_sessions(tenant_id):
+            if record.region not in (None, region) or _session_state(record, now) is not SessionState.OPEN:
+                continue
+            ended += self.sessions.revoke_session(ref, revoked_at=now)
+        return ended
 
     # -- client credentials ----------------------------------------------------------------
 
@@ -456,6 +502,9 @@ class AdminService:
                 }
             )
             self.store.save_connection(stopped, expected_grant_version=connection.grant_version)
+        # No link sent before the disconnect may connect the tenant again (nor one of the same
+        # tenant without a region): done under the lease, which a callback takes before installing.
+        sessions_revoked = self._end_sessions(tenant_id, region)
         # Consumers looking a profile up must not be sent to a connection without tokens.
         self.store.save_profiles(tenant_id, region, [])
         self.vault.delete_connection_secrets(tenant_id, region, recovery_window_days=recovery_window_days)
@@ -469,6 +518,7 @@ class AdminService:
                 "previous_status": connection.status.value,
                 "grant_version": connection.grant_version,
                 "recovery_window_days": recovery_window_days,
+                "sessions_revoked": sessions_revoked,
                 "resumed": resumed,
                 "at": now.isoformat(),
             },
@@ -492,6 +542,7 @@ class AdminService:
             disconnected_at=now,
             recovery_window_days=recovery_window_days,
             already_disconnected=False,
+            sessions_revoked=sessions_revoked,
         )
 
     def _live_connection(self, tenant_id: str, region: Region) -> Connection:
@@ -548,6 +599,28 @@ _CHANGED_DURING_CHECK = (
     "The stored client id or secret changed while they were being checked (another `credentials "
     "set`); nothing was concluded. Run the check again."
 )
+
+
+def _session_state(record: ConnectSessionRecord, now: datetime) -> SessionState:
+    if record.used_at is not None:
+        return SessionState.USED
+    if record.revoked_at is not None:
+        return SessionState.REVOKED
+    return SessionState.EXPIRED if record.expires_at <= now else SessionState.OPEN
+
+
+def _session_view(session_ref: str, record: ConnectSessionRecord, now: datetime) -> SessionView:
+    return SessionView(
+        session_ref=session_ref,
+        tenant_id=record.tenant_id,
+        region=record.region,
+        display_name=record.display_name,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        used_at=record.used_at,
+        revoked_at=record.revoked_at,
+        state=_session_state(record, now),
+    )
 
 
 def _summarize(tenant_id: str, connections: Sequence[Connection]) -> TenantSummary | None:

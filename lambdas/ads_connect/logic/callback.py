@@ -270,6 +270,11 @@ def install_grant(
         # The new grant is dropped (never half-stored); the session stays usable for a retry.
         raise ConsentFlowError(FailureKind.CONNECTION_BUSY) from None
     try:
+        # A disconnect revokes the tenant's sessions while it holds this lease: read afresh under
+        # the lease, a link withdrawn while this callback waited never reconnects the tenant.
+        session = deps.consent_store.get_session_by_hash(record.session_hash)
+        if session is None or session.revoked_at is not None:
+            raise ConsentFlowError(FailureKind.SESSION_REVOKED)
         existing = deps.store.get_connection(record.tenant_id, record.region)
         version = existing.grant_version + 1 if existing else 1
         now = deps.clock.now()
@@ -385,6 +390,8 @@ def handle_callback(
         raise ConsentFlowError(FailureKind.SESSION_UNKNOWN)
     if session.used_at is not None:
         raise ConsentFlowError(FailureKind.SESSION_USED)
+    if session.revoked_at is not None:
+        raise ConsentFlowError(FailureKind.SESSION_REVOKED)
     # The state was minted from this session; a mismatch means a tampered or corrupted record.
     if session.tenant_id != record.tenant_id or session.region not in (None, record.region):
         raise ConsentFlowError(FailureKind.STATE_UNKNOWN)

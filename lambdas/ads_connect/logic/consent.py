@@ -32,6 +32,8 @@ def usable_session(consent_store: ConsentStore, session_id: str, now: datetime) 
         raise ConsentFlowError(FailureKind.SESSION_UNKNOWN)
     if session.used_at is not None:
         raise ConsentFlowError(FailureKind.SESSION_USED)
+    if session.revoked_at is not None:
+        raise ConsentFlowError(FailureKind.SESSION_REVOKED)
     if session.expires_at <= now:
         raise ConsentFlowError(FailureKind.SESSION_EXPIRED)
     return session

@@ -13,6 +13,7 @@ class FailureKind(StrEnum):
     SESSION_UNKNOWN = "session_unknown"
     SESSION_EXPIRED = "session_expired"
     SESSION_USED = "session_used"
+    SESSION_REVOKED = "session_revoked"  # the operator withdrew the link or disconnected the tenant
     INVALID_REGION = "invalid_region"
     CROSS_SITE_REQUEST = "cross_site_request"  # the flow was started from another site's form
     STATE_MISSING = "state_missing"

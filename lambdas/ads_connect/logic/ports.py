@@ -441,6 +441,16 @@ class ConsentStore(Protocol):
 
     def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None: ...
 
+    def list_sessions(self, tenant_id: str) -> Sequence[tuple[str, ConnectSessionRecord]]:
+        """The tenant's connect sessions that have not expired out of the table, as (session
+        hash, record): the hash names a session without being its bearer id."""
+        ...
+
+    def revoke_session(self, session_hash: str, *, revoked_at: datetime) -> bool:
+        """Withdraw an unused session (one conditional write); False when it is unknown, used or
+        already revoked."""
+        ...
+
     def put_state(self, state: str, record: OAuthStateRecord) -> None: ...
 
     def consume_state(self, state: str) -> OAuthStateRecord | None:

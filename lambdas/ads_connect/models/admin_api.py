@@ -285,6 +285,41 @@ class Disconnected(_Response):
     disconnected_at: datetime
     recovery_window_days: int
     already_disconnected: bool
+    # Unused connect sessions of the tenant (this region or none) withdrawn by the disconnect.
+    sessions_revoked: int = 0
+
+
+class SessionState(StrEnum):
+    OPEN = "open"
+    USED = "used"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class SessionView(_Response):
+    """A connect session as the operator sees it: named by the SHA-256 of its id (``session_ref``),
+    never by the id itself, which is the bearer part of the consent URL."""
+
+    session_ref: str
+    tenant_id: str
+    region: Region | None
+    display_name: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+    state: SessionState
+
+
+class SessionList(_Response):
+    items: list[SessionView]
+
+
+class SessionRevoked(_Response):
+    session_ref: str
+    tenant_id: str
+    revoked: bool
+    state: SessionState
 
 
 class ErrorDetail(_Response):

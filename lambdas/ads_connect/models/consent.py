@@ -26,6 +26,9 @@ class ConnectSessionRecord(BaseModel):
     expires_at: datetime
     # Set when the session produced a connection; a used session starts nothing more.
     used_at: datetime | None = None
+    # Set when the operator withdrew the link (``sessions revoke``) or disconnected the tenant:
+    # a revoked session starts nothing more either.
+    revoked_at: datetime | None = None
 
 
 class OAuthStateRecord(BaseModel):

@@ -28,6 +28,12 @@ _FAILURES: dict[FailureKind, tuple[int, str, str, str | None]] = {
         "This connection link has already connected an account.",
         _ASK_FOR_NEW_LINK,
     ),
+    FailureKind.SESSION_REVOKED: (
+        410,
+        "This link was withdrawn",
+        "The provider withdrew this connection link, so it can no longer connect an account.",
+        _ASK_FOR_NEW_LINK,
+    ),
     FailureKind.INVALID_REGION: (
         400,
         "Please choose a region",

@@ -109,3 +109,40 @@ def test_reactivate_needs_a_connection_or_all_but_not_both(cli: Cli) -> None:
     assert cli.run("connections", "reactivate").code == ExitCode.USAGE
     assert cli.run("connections", "reactivate", "acme").code == ExitCode.USAGE
     assert cli.run("connections", "reactivate", "acme", "NA", "--all").code == ExitCode.USAGE
+
+
+def test_sessions_revoke_accepts_the_consent_url_and_sends_only_its_hash(cli: Cli) -> None:
+    import hashlib
+
+    session_id = "A" * 43
+    ref = hashlib.sha256(session_id.encode()).hexdigest()
+    cli.http.answers.append(
+        response(200, {"session_ref": ref, "tenant_id": "acme", "revoked": True, "state": "revoked"})
+    )
+    run = cli.run("sessions", "revoke", f"https://connect.example.com/connect/{session_id}")
+    assert run.code == ExitCode.OK
+    assert urlsplit(cli.http.sent[0].url).path == f"/admin/connect-sessions/{ref}"
+    assert session_id not in cli.http.sent[0].url and "Withdrew" in run.out
+
+
+def test_sessions_revoke_refuses_what_is_neither_a_reference_nor_a_consent_url(cli: Cli) -> None:
+    assert cli.run("sessions", "revoke", "not-a-session").code == ExitCode.USAGE
+    assert cli.http.sent == []
+
+
+def test_sessions_list_shows_states_not_links(cli: Cli) -> None:
+    item = {
+        "session_ref": "f" * 64,
+        "tenant_id": "acme",
+        "region": None,
+        "display_name": "Acme",
+        "created_at": "2026-01-01T12:00:00Z",
+        "expires_at": "2026-01-08T12:00:00Z",
+        "used_at": None,
+        "revoked_at": None,
+        "state": "open",
+    }
+    cli.http.answers.append(response(200, {"items": [item]}))
+    run = cli.run("sessions", "list", "acme")
+    assert run.code == ExitCode.OK and "open" in run.out and "any" in run.out
+    assert urlsplit(cli.http.sent[0].url).path == "/admin/tenants/acme/connect-sessions"
