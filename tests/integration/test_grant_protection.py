@@ -206,3 +206,86 @@ def test_a_migration_keeps_old_grants_on_their_client_and_new_consents_use_the_n
     refreshed = connected.store.get_connection("newco", Region.NA)
     assert refreshed is not None and refreshed.last_refresh_success_at is not None
     assert refreshed.client_id == DEV_CLIENT_ID
+
+
+def _mark_reauthorization_required(product: Product, tenant: str, region: Region) -> None:
+    connection = product.store.get_connection(tenant, region)
+    assert connection is not None
+    product.store.save_connection(
+        connection.model_copy(
+            update={
+                "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
+                "reauthorization_required_at": connection.connected_at,
+            }
+        ),
+        expected_grant_version=connection.grant_version,
+    )
+
+
+def test_reactivate_brings_back_a_grant_that_still_works_and_not_one_really_revoked(
+    connected: Product,
+) -> None:
+    # Given two connections marked reauthorization_required: acme's grant still works, globex's
+    # advertiser really removed the app at Amazon
+    _mark_reauthorization_required(connected, "acme", Region.NA)
+    _mark_reauthorization_required(connected, "globex", Region.NA)
+    connected.amazon.emu.revoke("adv-globex")
+    # When the operator reactivates both
+    status, acme = _admin(connected, "POST", "/admin/tenants/acme/connections/NA/reactivate")
+    assert status == 200, acme
+    status, globex = _admin(connected, "POST", "/admin/tenants/globex/connections/NA/reactivate")
+    # Then acme is active again (one refresh with its own client), globex stays and the answer says why
+    assert acme["reactivated"] is True and acme["connection"]["status"] == "active"
+    assert globex["reactivated"] is False and globex["outcome"] == "reauthorization_required"
+    assert "invalid_grant" in globex["message"]
+    statuses = {t: connected.store.get_connection(t, Region.NA).status for t in ("acme", "globex")}  # type: ignore[union-attr]
+    assert statuses == {
+        "acme": ConnectionStatus.ACTIVE,
+        "globex": ConnectionStatus.REAUTHORIZATION_REQUIRED,
+    }
+    assert len(_events(connected, "Connection Reactivated")) == 1
+
+
+def test_a_disconnect_withdraws_every_outstanding_link_of_the_tenant_and_region(
+    connected: Product,
+) -> None:
+    # Given links sent to acme before the disconnect: one for any region, one for NA, one for EU,
+    # and one an advertiser is in the middle of (at Amazon's consent page right now)
+    any_region = connected.session("acme")
+    na_only = connected.session("acme", Region.NA)
+    eu_only = connected.session("acme", Region.EU)
+    in_flight = connected.session("acme")
+    browser = Browser()
+    assert browser.open_connect(in_flight)["statusCode"] == 200
+    started = browser.submit_region(in_flight, "NA")
+    assert started["statusCode"] == 302
+    amazon_answer = browser.at_amazon(started["headers"]["Location"])
+    # When the operator disconnects acme in NA
+    status, body = _admin(connected, "DELETE", "/admin/tenants/acme/connections/NA")
+    assert status == 200 and body["sessions_revoked"] == 3
+    # Then none of the NA-capable links works any more, and the one at Amazon does not reconnect
+    for session in (any_region, na_only):
+        assert Browser().open_connect(session)["statusCode"] == 410
+    finished = browser.callback(amazon_answer)
+    assert finished["statusCode"] == 410 and "withdrew" in finished["body"]
+    connection = connected.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.DISCONNECTED
+    # And the EU link is untouched; the listing shows which is which
+    status, listed = _admin(connected, "GET", "/admin/tenants/acme/connect-sessions")
+    states = sorted(item["state"] for item in listed["items"])
+    assert states.count("revoked") == 3 and "open" in states
+    assert Browser().open_connect(eu_only)["statusCode"] == 200
+
+
+def test_an_operator_withdraws_one_link_by_its_reference(connected: Product) -> None:
+    import hashlib
+
+    session = connected.session("newco")
+    ref = hashlib.sha256(session.encode()).hexdigest()
+    status, body = _admin(connected, "DELETE", f"/admin/connect-sessions/{ref}")
+    assert status == 200 and body["revoked"] is True and body["tenant_id"] == "newco"
+    assert Browser().open_connect(session)["statusCode"] == 410
+    status, again = _admin(connected, "DELETE", f"/admin/connect-sessions/{ref}")
+    assert status == 200 and again["revoked"] is False and again["state"] == "revoked"
+    status, missing = _admin(connected, "DELETE", f"/admin/connect-sessions/{'0' * 64}")
+    assert status == 404 and missing["error"]["code"] == "session_not_found"
