@@ -16,6 +16,9 @@ from ads_connect.adapters.connection_store import tenant_pk
 from ads_connect.models.settings import (
     ENV_ALLOWED_RETURN_URLS,
     ENV_APP_NAME,
+    ENV_BREAKER_MIN_CONNECTIONS,
+    ENV_BREAKER_PERCENT,
+    ENV_BREAKER_WINDOW_MINUTES,
     ENV_EVENT_BUS_NAME,
     ENV_INCLUDE_PROFILE_SCOPE,
     ENV_LWA_SECRET_ID,
@@ -155,6 +158,9 @@ class AmazonAdsConnect(Construct):
             ENV_LWA_SECRET_ID: config.lwa_secret_name,
             ENV_EVENT_BUS_NAME: self.events.bus.event_bus_name,
             ENV_REFRESH_LEAD_SECONDS: str(config.refresh_lead_seconds),
+            ENV_BREAKER_MIN_CONNECTIONS: str(config.revocation_breaker_min_connections),
+            ENV_BREAKER_PERCENT: str(config.revocation_breaker_percent),
+            ENV_BREAKER_WINDOW_MINUTES: str(config.revocation_breaker_window_minutes),
             ENV_PRIVATE_SECRET_KMS_KEY_ID: self.secrets.private_key.key_arn,
             ENV_PRIVATE_SECRET_READER_ARNS: self._json_arns(private_readers),
         }

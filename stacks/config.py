@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from types import UnionType
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
-from ads_connect.models.settings import MIN_WORKER_SECRET_WRITES_PER_SECOND, CoreSettings
+from ads_connect.models.settings import (
+    DEFAULT_BREAKER_MIN_CONNECTIONS,
+    DEFAULT_BREAKER_PERCENT,
+    DEFAULT_BREAKER_WINDOW_MINUTES,
+    MIN_WORKER_SECRET_WRITES_PER_SECOND,
+    CoreSettings,
+)
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -90,6 +96,11 @@ class AdsConnectConfig(BaseModel):
     app_name: str = Field(default="Amazon Ads Connect", min_length=1, max_length=80)
     allowed_return_urls: tuple[str, ...] = ()
     refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
+    # The mass-revocation breaker: invalid_grant from this many distinct connections, or this
+    # share of the active ones (whichever is larger), within the window holds further revocations.
+    revocation_breaker_min_connections: int = Field(default=DEFAULT_BREAKER_MIN_CONNECTIONS, ge=1, le=100000)
+    revocation_breaker_percent: float = Field(default=DEFAULT_BREAKER_PERCENT, gt=0, le=100)
+    revocation_breaker_window_minutes: int = Field(default=DEFAULT_BREAKER_WINDOW_MINUTES, ge=1, le=1440)
     schedule_rate_minutes: Literal[1, 2, 5, 10] = 5
     alarm_email: str | None = None
     secret_prefix: str = "ads-connect"  # noqa: S105 (a name prefix, not a secret)

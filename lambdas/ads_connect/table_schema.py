@@ -12,6 +12,7 @@ Single-table design. Item families (``pk`` / ``sk``):
 | tenant's session ref | ``TENANT#<tenant>``       | ``SESSIONREF#<sha256(id)>``          |
 | OAuth state          | ``STATE#<sha256(state)>`` | ``STATE``                            |
 | operator status      | ``OPERATOR``              | ``<name>``                           |
+| revocation note      | ``REVOCATIONS``           | ``<iso time>#<tenant>#<region>``     |
 
 Sparse indexes: only the items that carry an index's partition-key attribute appear in it.
 """

@@ -52,6 +52,7 @@ class MemoryStore:
         self.leases: dict[tuple[str, Region], Lease] = {}
         self.pauses: dict[str, OperatorPause] = {}
         self.status_queries: list[tuple[ConnectionStatus, int, str | None]] = []
+        self.revocation_notes: list[tuple[datetime, str, Region]] = []
 
     def get_connection(self, tenant_id: str, region: Region) -> Connection | None:
         return self.connections.get((tenant_id, region))
@@ -172,6 +173,20 @@ class MemoryStore:
 
     def clear_operator_pause(self, name: str) -> bool:
         return self.pauses.pop(name, None) is not None
+
+    def note_revocation(self, tenant_id: str, region: Region, *, at: datetime, window: timedelta) -> int:
+        self.revocation_notes.append((at, tenant_id, region))
+        return len({(t, r) for when, t, r in self.revocation_notes if at - window <= when <= at})
+
+    def count_active_connections(self) -> int:
+        return sum(1 for c in self.connections.values() if c.status is ConnectionStatus.ACTIVE)
+
+    def list_revocation_held(self) -> Sequence[Connection]:
+        return [
+            c
+            for c in self.connections.values()
+            if c.status is ConnectionStatus.ACTIVE and c.revocation_held_at is not None
+        ]
 
     def count_grants_by_client(self) -> dict[str | None, int]:
         counts: dict[str | None, int] = {}

@@ -65,7 +65,7 @@ class MemoryConnectionStore(MemoryStore):
         attempt: RefreshAttempt,
         *,
         lease: Lease | None,
-        clear_operator_pause: str | None = None,
+        clear_operator_pause: str | tuple[str, ...] | None = None,
     ) -> None:
         self._fail_if_scripted("record_refresh")
         key = (connection.tenant_id, connection.region)
@@ -80,7 +80,9 @@ class MemoryConnectionStore(MemoryStore):
         if lease is not None:
             del self.leases[key]
         if clear_operator_pause is not None:
-            self.pauses.pop(clear_operator_pause, None)
+            names = (clear_operator_pause,) if isinstance(clear_operator_pause, str) else clear_operator_pause
+            for name in names:
+                self.pauses.pop(name, None)
 
     def iter_due_pages(self, *, now: datetime, page_size: int = 1000) -> Iterator[list[tuple[str, Region]]]:
         # Oldest due first, as the due index sorts them.

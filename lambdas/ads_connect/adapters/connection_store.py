@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 ATTEMPT_RETENTION = timedelta(days=30)
 OPERATOR_PK = "OPERATOR"
+REVOCATIONS_PK = "REVOCATIONS"
 _INDEX_NUMBER_FIELDS = (schema.DUE_INDEX_SORT_KEY, schema.PROFILE_SYNC_INDEX_SORT_KEY)
 # Attributes a connection item carries that are not Connection fields.
 _LEASE_ATTRIBUTES = ("lease_owner", "lease_expires_at")
@@ -234,7 +235,7 @@ class DynamoConnectionStore:
         attempt: RefreshAttempt,
         *,
         lease: Lease | None,
-        clear_operator_pause: str | None = None,
+        clear_operator_pause: str | tuple[str, ...] | None = None,
     ) -> None:
         item = connection_to_item(connection)
         remove = list(self._absent_optional_attributes(connection, item))
@@ -274,13 +275,20 @@ class DynamoConnectionStore:
                 ) from None
             raise
 
-    def _clear_pause_items(self, name: str | None) -> list[Any]:
+    def _clear_pause_items(self, names: str | tuple[str, ...] | None) -> list[Any]:
         # An unconditional Delete: a no-op when no pause is set, so the success path pays no
         # extra call to find out whether the operator pause was on.
-        if name is None:
+        if names is None:
             return []
-        key = {schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: name}
-        return [{"Delete": {"TableName": self._table.name, "Key": key}}]
+        return [
+            {
+                "Delete": {
+                    "TableName": self._table.name,
+                    "Key": {schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: n},
+                }
+            }
+            for n in ((names,) if isinstance(names, str) else names)
+        ]
 
     # --- leases ----------------------------------------------------------------------------
 
@@ -467,6 +475,50 @@ class DynamoConnectionStore:
         ]
         last = response.get("LastEvaluatedKey")
         return Page(items=connections, next_token=self._encode_token(last, status) if last else None)
+
+    def note_revocation(self, tenant_id: str, region: Region, *, at: datetime, window: timedelta) -> int:
+        """One item per ``invalid_grant`` under ``REVOCATIONS`` (kept for the window, by TTL), then
+        one query of the window: written only when a refresh meets invalid_grant, so rare."""
+        self._table.put_item(
+            Item={
+                schema.PARTITION_KEY: REVOCATIONS_PK,
+                schema.SORT_KEY: f"{at.isoformat()}#{tenant_id}#{region.value}",
+                "entity": "revocation_note",
+                schema.TTL_ATTRIBUTE: _epoch(at + window) + 3600,
+            }
+        )
+        items = self._query_all(
+            KeyConditionExpression=Key(schema.PARTITION_KEY).eq(REVOCATIONS_PK)
+            & Key(schema.SORT_KEY).between((at - window).isoformat(), f"{at.isoformat()}~"),
+            ProjectionExpression=schema.SORT_KEY,
+            ConsistentRead=True,
+        )
+        return len({str(i[schema.SORT_KEY]).split("#", 1)[1] for i in items})
+
+    def count_active_connections(self) -> int:
+        kwargs: dict[str, Any] = {
+            "IndexName": schema.STATUS_INDEX,
+            "KeyConditionExpression": Key(schema.STATUS_INDEX_PARTITION_KEY).eq(
+                ConnectionStatus.ACTIVE.value
+            ),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self._table.query(**kwargs)
+            total += int(response.get("Count", 0))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return total
+            kwargs["ExclusiveStartKey"] = last
+
+    def list_revocation_held(self) -> Sequence[Connection]:
+        items = self._query_all(
+            IndexName=schema.STATUS_INDEX,
+            KeyConditionExpression=Key(schema.STATUS_INDEX_PARTITION_KEY).eq(ConnectionStatus.ACTIVE.value),
+            FilterExpression=Attr("revocation_held_at").exists(),
+        )
+        return [c for c in (connection_from_item(i) for i in items) if c is not None]
 
     def count_grants_by_client(self) -> dict[str | None, int]:
         """Active connections per ``client_id``: the status index's ``active`` partition read

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
@@ -298,6 +298,9 @@ CLIENT_CREDENTIALS_PAUSE = "client-credentials-invalid"
 # sent to LWA with another client (every one would answer invalid_grant). One alarm and event
 # when it is set; cleared by ``credentials set``/``check`` once every active grant is covered.
 CLIENT_MISMATCH_PAUSE = "client-mismatch"
+# Set when the mass-revocation breaker first holds a revocation (one alarm and event); cleared by
+# the operator's ``revocations confirm`` or by a successful refresh of a held connection.
+REVOCATION_HOLD_PAUSE = "revocation-hold"
 # The work-message trigger of the scheduler's one refresh per run while that pause is set: the
 # worker lets it (and forced admin refreshes) through and skips every other queued refresh.
 PROBE_TRIGGER = "probe"
@@ -368,11 +371,12 @@ class ConnectionStore(Protocol):
         attempt: RefreshAttempt,
         *,
         lease: Lease | None,
-        clear_operator_pause: str | None = None,
+        clear_operator_pause: str | tuple[str, ...] | None = None,
     ) -> None:
         """Write the connection's new state and the attempt log entry in one transaction,
         releasing ``lease`` in the same write. ``clear_operator_pause`` also removes that pause
-        in the same transaction (a successful refresh proves the client credentials work)."""
+        (or those) in the same transaction (a successful refresh proves the client credentials
+        work, and a held revocation wrong)."""
         ...
 
     def list_profiles(self, tenant_id: str, region: Region | None = None) -> Sequence[ProfileMapping]: ...
@@ -409,6 +413,19 @@ class ConnectionStore(Protocol):
 
     def clear_operator_pause(self, name: str) -> bool:
         """Remove the pause; True when one was set."""
+        ...
+
+    def note_revocation(self, tenant_id: str, region: Region, *, at: datetime, window: timedelta) -> int:
+        """Record that this connection answered ``invalid_grant`` at ``at``; return how many
+        distinct connections did within ``window`` up to then, this one included."""
+        ...
+
+    def count_active_connections(self) -> int:
+        """Active connections (a count query on the status index)."""
+        ...
+
+    def list_revocation_held(self) -> Sequence[Connection]:
+        """Active connections whose revocation the breaker holds."""
         ...
 
     def count_grants_by_client(self) -> dict[str | None, int]:

@@ -36,6 +36,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ads_connect.logic.backoff import backoff_delay
+from ads_connect.logic.breaker import revocation_held
 from ads_connect.logic.clients import grant_client_id
 from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, AWS_CALL_SECONDS, time_for_call
 from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
@@ -44,6 +45,7 @@ from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     CLIENT_MISMATCH_PAUSE,
     PROBE_TRIGGER,
+    REVOCATION_HOLD_PAUSE,
     AmazonRequestRejectedError,
     ClientCredentials,
     ClientCredentialsMissingError,
@@ -72,6 +74,7 @@ from ads_connect.regions import Region
 REAUTHORIZATION_EVENT = "Connection Reauthorization Required"
 CLIENT_INVALID_EVENT = "Client Credentials Invalid"
 CLIENT_MISMATCH_EVENT = "Client Credentials Mismatch"
+REVOCATIONS_HELD_EVENT = "Revocations Held"
 # The operator's "connections reactivate": one refresh of a reauthorization_required connection.
 REACTIVATE_TRIGGER = "admin-reactivate"
 CLIENT_MISMATCH = "client_mismatch"
@@ -489,6 +492,7 @@ def _store_refreshed(
             # A refresh that works proves the grant alive (a reactivation makes it active again).
             "status": ConnectionStatus.ACTIVE,
             "reauthorization_required_at": None,
+            "revocation_held_at": None,
             "grant_version": version,
             # Proven by this refresh (and recorded here for grants from before it was recorded).
             "client_id": credentials.client_id,
@@ -510,7 +514,10 @@ def _store_refreshed(
     )
     # Success proves the client credentials: lift the operator pause in the same transaction,
     # so a probe that succeeds resumes the whole due set on the next schedule run.
-    _record(context, updated, attempt, lease, clear_operator_pause=CLIENT_CREDENTIALS_PAUSE)
+    # A held revocation that now refreshes proves the hold right: its success lifts that pause too.
+    was_held = connection.revocation_held_at is not None
+    pauses = (CLIENT_CREDENTIALS_PAUSE, REVOCATION_HOLD_PAUSE) if was_held else CLIENT_CREDENTIALS_PAUSE
+    _record(context, updated, attempt, lease, clear_operator_pause=pauses)
     metrics.add_metric(name="RefreshSucceeded", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="RefreshLatency", unit=MetricUnit.Milliseconds, value=attempt.latency_ms)
     logger.info(
@@ -546,7 +553,46 @@ def _dead_grant(
             extra={"tenant_id": connection.tenant_id, "region": connection.region.value},
         )
         return _transient_failure(context, connection, lease, trigger, started, "refresh_token_replaced")
+    if connection.status is ConnectionStatus.ACTIVE and _breaker_holds(context, connection):
+        return _revocation_held(context, connection, lease, trigger, started, error_code)
     return _reauthorization_required(context, connection, lease, trigger, started, error_code)
+
+
+def _breaker_holds(context: RefreshContext, connection: Connection) -> bool:
+    """Whether this invalid_grant is held by the mass-revocation breaker (logic/breaker.py).
+    A connection already held stays held until a refresh succeeds or the operator confirms."""
+    breaker = context.settings.revocation_breaker
+    distinct = context.store.note_revocation(
+        connection.tenant_id, connection.region, at=context.clock.now(), window=breaker.window
+    )
+    if connection.revocation_held_at is not None:
+        return True
+    if distinct < breaker.min_connections:
+        return False  # under the threshold whatever the active count: no count query
+    return revocation_held(distinct, context.store.count_active_connections(), breaker)
+
+
+def _revocation_held(
+    context: RefreshContext,
+    connection: Connection,
+    lease: Lease,
+    trigger: str,
+    started: float,
+    error_code: str,
+) -> RefreshAttempt:
+    """The connection stays active (and due: every run tries again), flagged ``revocation_held``;
+    the first hold sets the pause, raises the alarm and publishes the one event."""
+    now = context.clock.now()
+    created = context.store.set_operator_pause(OperatorPause(REVOCATION_HOLD_PAUSE, now, error_code))
+    where = {"tenant_id": connection.tenant_id, "region": connection.region.value, "error_code": error_code}
+    logger.warning("invalid_grant held by the mass-revocation breaker; the tenant is not marked", extra=where)
+    if created:
+        metrics.add_metric(name="RevocationsHeld", unit=MetricUnit.Count, value=1)
+        context.events.publish(REVOCATIONS_HELD_EVENT, {**where, "occurred_at": now.isoformat()})
+    _, attempt = _failed(
+        context, connection, lease, trigger, started, error_code, RefreshOutcome.REVOCATION_HELD
+    )
+    return attempt
 
 
 def _failed(
@@ -565,6 +611,8 @@ def _failed(
         "last_refresh_error_code": error_code,
         "consecutive_failures": connection.consecutive_failures + 1,
     }
+    if outcome is RefreshOutcome.REVOCATION_HELD:
+        update["revocation_held_at"] = connection.revocation_held_at or now
     if outcome is RefreshOutcome.REAUTHORIZATION_REQUIRED:
         update |= {
             "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
@@ -770,7 +818,7 @@ def _record(
     attempt: RefreshAttempt,
     lease: Lease | None,
     *,
-    clear_operator_pause: str | None = None,
+    clear_operator_pause: str | tuple[str, ...] | None = None,
 ) -> None:
     try:
         context.store.record_refresh(

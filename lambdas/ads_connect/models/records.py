@@ -66,6 +66,8 @@ class RefreshOutcome(StrEnum):
     SKIPPED_PAUSED = "skipped_paused"
     # The grant's own client is not among the stored clients: LWA was not called, nothing marked.
     CLIENT_MISMATCH = "client_mismatch"
+    # invalid_grant while many connections answer it at once: held by the breaker, not applied.
+    REVOCATION_HELD = "revocation_held"
 
 
 class Connection(BaseModel):
@@ -100,6 +102,9 @@ class Connection(BaseModel):
     last_refresh_error_code: str | None = None
     consecutive_failures: int = 0
     reauthorization_required_at: datetime | None = None
+    # Set while an invalid_grant of this connection is held by the mass-revocation breaker
+    # (logic/breaker.py): still active and retried; a success clears it, the operator may confirm.
+    revocation_held_at: datetime | None = None
     disconnected_at: datetime | None = None
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -29,6 +31,23 @@ ENV_PRIVATE_SECRET_READER_ARNS = "ADS_CONNECT_PRIVATE_SECRET_READER_ARNS"
 ENV_INCLUDE_PROFILE_SCOPE = "ADS_CONNECT_INCLUDE_PROFILE_SCOPE"
 ENV_MAX_REFRESHES_PER_RUN = "ADS_CONNECT_MAX_REFRESHES_PER_RUN"
 ENV_SECRET_WRITES_PER_SECOND = "ADS_CONNECT_SECRET_WRITES_PER_SECOND"
+ENV_BREAKER_MIN_CONNECTIONS = "ADS_CONNECT_REVOCATION_BREAKER_MIN_CONNECTIONS"
+ENV_BREAKER_PERCENT = "ADS_CONNECT_REVOCATION_BREAKER_PERCENT"
+ENV_BREAKER_WINDOW_MINUTES = "ADS_CONNECT_REVOCATION_BREAKER_WINDOW_MINUTES"
+
+# The mass-revocation breaker's defaults (logic/breaker.py; cdk.json overrides via stacks/config.py):
+# 3 connections or 5 % of the active ones, whichever is larger, within 15 minutes.
+DEFAULT_BREAKER_MIN_CONNECTIONS = 3
+DEFAULT_BREAKER_PERCENT = 5.0
+DEFAULT_BREAKER_WINDOW_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    min_connections: int = DEFAULT_BREAKER_MIN_CONNECTIONS
+    percent: float = DEFAULT_BREAKER_PERCENT
+    window: timedelta = timedelta(minutes=DEFAULT_BREAKER_WINDOW_MINUTES)
+
 
 # Below this a worker's batch of 10 refreshes (up to 20 secret writes with rotation) would spend
 # more than 20 s of its 60 s waiting for its own pacing; stacks/config.py enforces it at synth.
@@ -72,6 +91,9 @@ class CoreSettings(_Settings):
         "private_secret_kms_key_id": ENV_PRIVATE_SECRET_KMS_KEY_ID,
         "private_secret_reader_arns": ENV_PRIVATE_SECRET_READER_ARNS,
         "refresh_lead_seconds": ENV_REFRESH_LEAD_SECONDS,
+        "revocation_breaker_min_connections": ENV_BREAKER_MIN_CONNECTIONS,
+        "revocation_breaker_percent": ENV_BREAKER_PERCENT,
+        "revocation_breaker_window_minutes": ENV_BREAKER_WINDOW_MINUTES,
     }
 
     table_name: str = Field(min_length=3)
@@ -87,6 +109,18 @@ class CoreSettings(_Settings):
     # consumer's 5-minute cache from ever holding an expired token; the seed's 55-minute mark
     # (300 s) is the latest acceptable.
     refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
+    # The mass-revocation breaker (logic/breaker.py; set from cdk.json by stacks/config.py).
+    revocation_breaker_min_connections: int = Field(default=DEFAULT_BREAKER_MIN_CONNECTIONS, ge=1)
+    revocation_breaker_percent: float = Field(default=DEFAULT_BREAKER_PERCENT, gt=0, le=100)
+    revocation_breaker_window_minutes: int = Field(default=DEFAULT_BREAKER_WINDOW_MINUTES, ge=1, le=1440)
+
+    @property
+    def revocation_breaker(self) -> BreakerSettings:
+        return BreakerSettings(
+            self.revocation_breaker_min_connections,
+            self.revocation_breaker_percent,
+            timedelta(minutes=self.revocation_breaker_window_minutes),
+        )
 
     @field_validator("private_secret_reader_arns", mode="before")
     @classmethod
