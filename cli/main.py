@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     disconnect.add_argument("--recovery-days", type=int, default=7, help="secret recovery window, 7-30 days")
     disconnect.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    revocations = groups.add_parser(
+        "revocations", help="revocations held by the mass-revocation breaker"
+    ).add_subparsers(dest="command", required=True, parser_class=_Parser)
+    revocations.add_parser("list", help="connections whose invalid_grant is held (still active, retried)")
+    confirm = revocations.add_parser(
+        "confirm", help="the held revocations are real: mark them reauthorization_required"
+    )
+    confirm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     tenants = groups.add_parser("tenants", help="tenants").add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
@@ -204,7 +213,7 @@ def main(
 def _validate(args: argparse.Namespace) -> None:
     if args.timeout <= 0:
         raise CliError(ExitCode.USAGE, "--timeout must be positive")
-    if args.command == "list" and args.group != "sessions":
+    if args.command == "list" and args.group in ("connections", "tenants"):
         if not 1 <= args.limit <= MAX_PAGE_SIZE:
             raise CliError(ExitCode.USAGE, f"--limit must be between 1 and {MAX_PAGE_SIZE}")
         if args.all and args.next_token:
@@ -231,6 +240,8 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
         ("connections", "resync"): _connections_resync,
         ("connections", "reactivate"): _connections_reactivate,
         ("connections", "disconnect"): _connections_disconnect,
+        ("revocations", "list"): _revocations_list,
+        ("revocations", "confirm"): _revocations_confirm,
         ("tenants", "list"): _tenants_list,
         ("tenants", "show"): _tenants_show,
     }
@@ -360,6 +371,42 @@ def _sessions_revoke(args: argparse.Namespace, io: Io, client_factory: ClientFac
             f"Session {ref[:12]}… was not open (it is {output.cell(result.get('state'))}); nothing changed."
         )
     return int(ExitCode.OK)
+
+
+def _revocations_list(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    held = client_factory(args, io).request("GET", ("revocations",)).body
+    items = held.get("items") or []
+    if args.json:
+        io.print(output.as_json(held))
+    elif not items:
+        io.print("No revocation is held.")
+    else:
+        io.print(output.connections_table(items))
+        io.note(
+            "These connections answered invalid_grant while many others did: they stay active and are "
+            "retried every run (a success clears the hold). If the advertisers really revoked, run "
+            "`revocations confirm`."
+        )
+    return int(ExitCode.OK)
+
+
+def _revocations_confirm(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int:
+    if not args.yes:
+        if not io.stdin.isatty():
+            raise CliError(ExitCode.USAGE, "confirming revocations needs --yes when not run interactively")
+        io.stderr.write("Mark every held connection reauthorization_required? Type 'confirm': ")
+        io.stderr.flush()
+        if io.stdin.readline().strip() != "confirm":
+            io.note("Nothing confirmed.")
+            return int(ExitCode.USAGE)
+    result = client_factory(args, io).request("POST", ("revocations", "confirm")).body
+    if args.json:
+        io.print(output.as_json(result))
+    else:
+        io.print(f"Confirmed {len(result.get('confirmed') or [])} revocation(s).")
+        if result.get("busy"):
+            io.note(f"{result.get('busy')} connection(s) were being refreshed: run the command again.")
+    return int(ExitCode.CONFLICT if result.get("busy") else ExitCode.OK)
 
 
 def _fetch_pages(

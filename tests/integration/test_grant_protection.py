@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from ads_connect.handlers import admin, refresh_scheduler, refresh_worker
-from ads_connect.logic.ports import CLIENT_MISMATCH_PAUSE
+from ads_connect.logic.ports import CLIENT_MISMATCH_PAUSE, REVOCATION_HOLD_PAUSE
 from ads_connect.models.records import ConnectionStatus
 from ads_connect.regions import Region
 
@@ -289,3 +289,61 @@ def test_an_operator_withdraws_one_link_by_its_reference(connected: Product) -> 
     assert status == 200 and again["revoked"] is False and again["state"] == "revoked"
     status, missing = _admin(connected, "DELETE", f"/admin/connect-sessions/{'0' * 64}")
     assert status == 404 and missing["error"]["code"] == "session_not_found"
+
+
+def test_mass_invalid_grant_is_held_with_one_alarm_and_every_connection_comes_back(
+    connected: Product,
+) -> None:
+    # Given Amazon answering invalid_grant for every refresh token for a while (no advertiser
+    # revoked anything)
+    connected.amazon.emu.faults.add("token", status=400, oauth_error="invalid_grant", count=None)
+    # When the schedule runs over the nine due connections
+    _all_due(connected)
+    _run_schedule(connected)
+    # Then the first two (under the threshold of 3) are marked, the other seven are held, still active
+    statuses = _statuses(connected)
+    assert statuses.count(ConnectionStatus.REAUTHORIZATION_REQUIRED) == 2
+    assert statuses.count(ConnectionStatus.ACTIVE) == 7
+    status, held = _admin(connected, "GET", "/admin/revocations")
+    assert status == 200 and len(held["items"]) == 7
+    assert len(_events(connected, "Revocations Held")) == 1
+    assert connected.store.get_operator_pause(REVOCATION_HOLD_PAUSE) is not None
+    # When Amazon answers normally again and the next run refreshes
+    connected.amazon.emu.faults.clear()
+    _all_due(connected)
+    _run_schedule(connected)
+    # Then every held connection is clear again, and the two marked ones come back with reactivate
+    status, held = _admin(connected, "GET", "/admin/revocations")
+    assert held["items"] == []
+    assert connected.store.get_operator_pause(REVOCATION_HOLD_PAUSE) is None
+    for tenant in TENANTS:
+        for connection in connected.store.list_connections(tenant):
+            if connection.status is ConnectionStatus.REAUTHORIZATION_REQUIRED:
+                status, body = _admin(
+                    connected,
+                    "POST",
+                    f"/admin/tenants/{tenant}/connections/{connection.region.value}/reactivate",
+                )
+                assert body["reactivated"] is True
+    assert _statuses(connected) == [ConnectionStatus.ACTIVE] * 9
+
+
+def test_tenants_revoked_at_amazon_all_at_once_are_held_until_the_operator_confirms(
+    connected: Product,
+) -> None:
+    # Given all three advertisers remove the app at Amazon at once
+    for tenant in TENANTS:
+        connected.amazon.emu.revoke(f"adv-{tenant}")
+    _all_due(connected)
+    _run_schedule(connected)
+    events = [e["detail-type"] for e in connected.aws.lifecycle_events()]
+    assert events.count("Revocations Held") == 1
+    assert events.count("Connection Reauthorization Required") == 2  # under the threshold
+    # When the operator looks and confirms
+    status, held = _admin(connected, "GET", "/admin/revocations")
+    assert len(held["items"]) == 7
+    status, confirmed = _admin(connected, "POST", "/admin/revocations/confirm")
+    # Then every connection is reauthorization_required, each announced once
+    assert status == 200 and len(confirmed["confirmed"]) == 7 and confirmed["pause_cleared"] is True
+    assert _statuses(connected) == [ConnectionStatus.REAUTHORIZATION_REQUIRED] * 9
+    assert len(_events(connected, "Connection Reauthorization Required")) == 7

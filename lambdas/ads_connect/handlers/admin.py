@@ -496,6 +496,17 @@ def refresh_connection(tenant_id: str, region: str) -> Response[str]:
     return _ok(service().refresh_connection(tenant, where))
 
 
+@_route("GET", "/admin/revocations")
+def list_held_revocations() -> Response[str]:
+    return _ok(service().list_held_revocations())
+
+
+@_route("POST", "/admin/revocations/confirm")
+def confirm_revocations() -> Response[str]:
+    _log_action("confirm_revocations")
+    return _ok(service().confirm_revocations(actor=_actor()))
+
+
 @_route("GET", "/admin/tenants/<tenant_id>/connect-sessions")
 def list_connect_sessions(tenant_id: str) -> Response[str]:
     return _ok(service().list_sessions(_tenant(tenant_id)))

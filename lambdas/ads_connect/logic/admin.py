@@ -21,6 +21,7 @@ from ads_connect.logic.clients import ClientChange, named_counts, plan_client_ch
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     CLIENT_MISMATCH_PAUSE,
+    REVOCATION_HOLD_PAUSE,
     AmazonRequestRejectedError,
     ClientCredentials,
     ClientCredentialsMissingError,
@@ -55,6 +56,7 @@ from ads_connect.models.admin_api import (
     Reactivation,
     RefreshAttemptView,
     RefreshResult,
+    RevocationsConfirmed,
     SessionList,
     SessionRevoked,
     SessionState,
@@ -94,6 +96,8 @@ LISTING_ORDER = (
 
 EVENT_DISCONNECTED = "Connection Disconnected"
 EVENT_REACTIVATED = "Connection Reactivated"
+# The refresh flow's event for a dead grant; a confirmed held revocation announces itself alike.
+EVENT_REAUTHORIZATION_REQUIRED = "Connection Reauthorization Required"
 
 
 class SessionNotFoundError(Exception):
@@ -138,6 +142,63 @@ class AdminService:
     create_session: CreateSession
     reactivate_now: ReactivateNow
     sessions: ConsentStore
+
+    # -- the mass-revocation breaker ---------------------------------------------------------------
+
+    def list_held_revocations(self) -> ConnectionList:
+        held = sorted(self.store.list_revocation_held(), key=lambda c: (c.tenant_id, c.region.value))
+        return ConnectionList(items=[ConnectionView.of(c) for c in held], next_token=None)
+
+    def confirm_revocations(self, *, actor: str | None = None) -> RevocationsConfirmed:
+        """The operator says the held revocations are real: each held connection becomes
+        ``reauthorization_required`` (under its lease, as a refresh would mark it, with the
+        ``Connection Reauthorization Required`` event); the breaker's pause is lifted. A held
+        connection that refreshes meanwhile is no longer held and is left alone."""
+        confirmed: list[ConnectionView] = []
+        busy = 0
+        for listed in self.store.list_revocation_held():
+            tenant_id, region = listed.tenant_id, listed.region
+            try:
+                lease, connection = self.store.acquire_lease_and_read(
+                    tenant_id,
+                    region,
+                    owner=f"admin-confirm-{uuid.uuid4().hex[:12]}",
+                    seconds=DISCONNECT_LEASE_SECONDS,
+                )
+            except LeaseHeldError:
+                busy += 1
+                continue
+            try:
+                if (
+                    connection is None
+                    or connection.status is not ConnectionStatus.ACTIVE
+                    or connection.revocation_held_at is None
+                ):
+                    continue
+                now = self.clock.now()
+                marked = connection.model_copy(
+                    update={
+                        "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
+                        "reauthorization_required_at": now,
+                        "revocation_held_at": None,
+                    }
+                )
+                self.store.save_connection(
+                    marked, expected_grant_version=connection.grant_version, lease=lease
+                )
+                detail = {
+                    "tenant_id": tenant_id,
+                    "region": region.value,
+                    "error_code": "invalid_grant",
+                    "confirmed_by_operator": True,
+                }
+                self.store.append_audit(tenant_id, "revocation_confirmed", {**detail, "actor": actor})
+                self.events.publish(EVENT_REAUTHORIZATION_REQUIRED, detail)
+                confirmed.append(ConnectionView.of(marked))
+            finally:
+                self.store.release_lease(lease)
+        cleared = busy == 0 and self.store.clear_operator_pause(REVOCATION_HOLD_PAUSE)
+        return RevocationsConfirmed(confirmed=confirmed, busy=busy, pause_cleared=cleared)
 
     # -- connect sessions an operator sent -------------------------------------------------------
 

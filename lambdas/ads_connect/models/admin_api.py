@@ -289,6 +289,15 @@ class Disconnected(_Response):
     sessions_revoked: int = 0
 
 
+class RevocationsConfirmed(_Response):
+    """``POST /admin/revocations/confirm``: held revocations applied (each connection is now
+    ``reauthorization_required``, with its event); ``busy`` ones were being refreshed: repeat."""
+
+    confirmed: list[ConnectionView]
+    busy: int
+    pause_cleared: bool
+
+
 class SessionState(StrEnum):
     OPEN = "open"
     USED = "used"
