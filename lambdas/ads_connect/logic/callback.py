@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +37,8 @@ from ads_connect.logic.ports import (
     Lease,
     LeaseHeldError,
     LwaClient,
+    PublishedAccessToken,
+    StoredRefreshToken,
     TokenGrant,
     TokenVault,
     TransientAmazonError,
@@ -50,7 +52,13 @@ from ads_connect.logic.profiles import (
     sync_profiles,
 )
 from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
-from ads_connect.models.records import AccessLevel, Connection, ConnectionStatus, ProfilesState
+from ads_connect.models.records import (
+    AccessLevel,
+    Connection,
+    ConnectionStatus,
+    ProfileMapping,
+    ProfilesState,
+)
 from ads_connect.models.settings import PagesSettings
 from ads_connect.observability import logger
 from ads_connect.regions import Region
@@ -277,57 +285,20 @@ def install_grant(
             raise ConsentFlowError(FailureKind.SESSION_REVOKED)
         existing = deps.store.get_connection(record.tenant_id, record.region)
         version = existing.grant_version + 1 if existing else 1
-        now = deps.clock.now()
-        deps.vault.write_refresh_token(
-            record.tenant_id,
-            record.region,
-            refresh_token=grant.refresh_token,
-            grant_version=version,
-            client_id=credentials.client_id,
-        )
-        expires_at = access_token_expiry(now, grant)
-        publish_access_token(
-            deps.vault,
-            tenant_id=record.tenant_id,
-            region=record.region,
-            grant=grant,
-            expires_at=expires_at,
-            endpoints=deps.settings.amazon_endpoints[record.region],
-            client_id=credentials.client_id,
-            grant_version=version,
-        )
-        connection = Connection(
-            tenant_id=record.tenant_id,
-            region=record.region,
-            status=ConnectionStatus.ACTIVE,
-            display_name=display_name or (existing.display_name if existing else None),
-            grant_version=version,
-            client_id=credentials.client_id,
-            connected_at=existing.connected_at if existing else now,
-            consented_at=now,
-            access_token_expires_at=expires_at,
-            refresh_due_at=refresh_due_at(expires_at, now, deps.settings.refresh_lead_seconds),
-            # Until discovery below answers: the stored mappings (if any) as they are, and a
-            # re-check soon, so a crash or timeout during discovery is completed by the re-sync.
-            view_only=existing.view_only if existing else False,
-            profile_count=existing.profile_count if existing else 0,
-            profiles_state=ProfilesState.PENDING,
-            profiles_state_reason=REASON_DISCOVERING,
-            profile_sync_due_at=now + RECHECK_SOON,
-            last_refresh_success_at=existing.last_refresh_success_at if existing else None,
-            last_refresh_failure_at=existing.last_refresh_failure_at if existing else None,
-            last_refresh_error_code=existing.last_refresh_error_code if existing else None,
-        )
-        deps.store.save_connection(
-            connection, expected_grant_version=existing.grant_version if existing else None
-        )
-        result, deferred = discover_profiles(record, grant, credentials, deps, remaining_seconds)
-        checked_at = deps.clock.now()
-        connection = apply_profile_result(connection, result, checked_at)
-        if deferred:
-            # Amazon was not asked (a re-consent would otherwise wait hours): re-check soon.
-            connection = connection.model_copy(update={"profile_sync_due_at": checked_at + RECHECK_SOON})
-        deps.store.save_connection(connection, expected_grant_version=version)
+        previous = _PreviousGrant.read(deps, existing) if existing is not None else None
+        try:
+            connection, result, deferred = _install_under_lease(
+                record, grant, credentials, existing, version, display_name, deps, remaining_seconds
+            )
+        except ConsentFlowError:
+            raise
+        except Exception as error:
+            if previous is None:
+                raise
+            # A re-consent that cannot finish changes nothing: the previous grant, its tokens and
+            # its profile mappings are put back, and the page says the old connection still works.
+            previous.restore(deps, failed_version=version, error=error)
+            raise ConsentFlowError(FailureKind.RECONSENT_NOT_SAVED) from None
     finally:
         deps.store.release_lease(lease)
     shown = [
@@ -341,6 +312,150 @@ def install_grant(
         for p in result.profiles
     ]
     return InstalledGrant(connection, existing is not None, shown, deferred, result)
+
+
+@dataclass(frozen=True)
+class _PreviousGrant:
+    """What a re-consent replaces, read under the lease before anything is written: restored if
+    the re-consent fails part-way."""
+
+    connection: Connection
+    refresh_token: StoredRefreshToken | None
+    access_token: PublishedAccessToken | None
+    profiles: list[ProfileMapping]
+
+    @classmethod
+    def read(cls, deps: CallbackDependencies, connection: Connection) -> _PreviousGrant:
+        tenant_id, region = connection.tenant_id, connection.region
+        return cls(
+            connection,
+            deps.vault.read_refresh_token(tenant_id, region),
+            deps.vault.read_access_token(tenant_id, region),
+            [p for p in deps.store.list_profiles(tenant_id, region) if not p.gone],
+        )
+
+    def restore(self, deps: CallbackDependencies, *, failed_version: int, error: Exception) -> None:
+        """Best effort, each step on its own (the lease is still held): the previous refresh
+        token and connection under a version above the failed one (so no writer that saw the
+        failed version wins), the previous access token while it is still valid, the previous
+        profile mappings. A step that fails is logged; the page says what the advertiser can do."""
+        tenant_id, region = self.connection.tenant_id, self.connection.region
+        restored_version = failed_version + 1
+        steps: list[tuple[str, Callable[[], None]]] = []
+        if self.refresh_token is not None:
+            token = self.refresh_token
+            steps.append(
+                (
+                    "refresh_token",
+                    lambda: deps.vault.write_refresh_token(
+                        tenant_id,
+                        region,
+                        refresh_token=token.refresh_token,
+                        grant_version=restored_version,
+                        client_id=token.client_id or self.connection.client_id or "",
+                    ),
+                )
+            )
+        access = self.access_token
+        if access is not None and access.expires_at > deps.clock.now():
+            steps.append(
+                (
+                    "access_token",
+                    lambda: deps.vault.publish_access_token(replace(access, grant_version=restored_version)),
+                )
+            )
+        steps.append(("profiles", lambda: deps.store.save_profiles(tenant_id, region, self.profiles)))
+        steps.append(("connection", lambda: self._restore_connection(deps, restored_version)))
+        failed = []
+        for name, step in steps:
+            try:
+                step()
+            except Exception as restore_error:  # noqa: BLE001 - each step is tried; failures are logged below
+                failed.append(f"{name}:{type(restore_error).__name__}")
+        logger.error(
+            "re-consent failed after the new grant was stored; the previous grant was put back",
+            extra={
+                "tenant_id": tenant_id,
+                "region": region.value,
+                "error_type": type(error).__name__,
+                "restore_failures": failed,
+            },
+        )
+
+    def _restore_connection(self, deps: CallbackDependencies, restored_version: int) -> None:
+        stored = deps.store.get_connection(self.connection.tenant_id, self.connection.region)
+        expected = stored.grant_version if stored is not None else None
+        deps.store.save_connection(
+            self.connection.model_copy(update={"grant_version": restored_version}),
+            expected_grant_version=expected,
+        )
+
+
+def _install_under_lease(
+    record: OAuthStateRecord,
+    grant: TokenGrant,
+    credentials: ClientCredentials,
+    existing: Connection | None,
+    version: int,
+    display_name: str | None,
+    deps: CallbackDependencies,
+    remaining_seconds: Callable[[], float],
+) -> tuple[Connection, ProfileSyncResult, bool]:
+    """The writes of a grant install, in order, under the caller's lease."""
+    if grant.refresh_token is None:  # checked by install_grant; kept for the type checker
+        raise ConsentFlowError(FailureKind.AMAZON_ERROR)
+    now = deps.clock.now()
+    deps.vault.write_refresh_token(
+        record.tenant_id,
+        record.region,
+        refresh_token=grant.refresh_token,
+        grant_version=version,
+        client_id=credentials.client_id,
+    )
+    expires_at = access_token_expiry(now, grant)
+    publish_access_token(
+        deps.vault,
+        tenant_id=record.tenant_id,
+        region=record.region,
+        grant=grant,
+        expires_at=expires_at,
+        endpoints=deps.settings.amazon_endpoints[record.region],
+        client_id=credentials.client_id,
+        grant_version=version,
+    )
+    connection = Connection(
+        tenant_id=record.tenant_id,
+        region=record.region,
+        status=ConnectionStatus.ACTIVE,
+        display_name=display_name or (existing.display_name if existing else None),
+        grant_version=version,
+        client_id=credentials.client_id,
+        connected_at=existing.connected_at if existing else now,
+        consented_at=now,
+        access_token_expires_at=expires_at,
+        refresh_due_at=refresh_due_at(expires_at, now, deps.settings.refresh_lead_seconds),
+        # Until discovery below answers: the stored mappings (if any) as they are, and a
+        # re-check soon, so a crash or timeout during discovery is completed by the re-sync.
+        view_only=existing.view_only if existing else False,
+        profile_count=existing.profile_count if existing else 0,
+        profiles_state=ProfilesState.PENDING,
+        profiles_state_reason=REASON_DISCOVERING,
+        profile_sync_due_at=now + RECHECK_SOON,
+        last_refresh_success_at=existing.last_refresh_success_at if existing else None,
+        last_refresh_failure_at=existing.last_refresh_failure_at if existing else None,
+        last_refresh_error_code=existing.last_refresh_error_code if existing else None,
+    )
+    deps.store.save_connection(
+        connection, expected_grant_version=existing.grant_version if existing else None
+    )
+    result, deferred = discover_profiles(record, grant, credentials, deps, remaining_seconds)
+    checked_at = deps.clock.now()
+    connection = apply_profile_result(connection, result, checked_at)
+    if deferred:
+        # Amazon was not asked (a re-consent would otherwise wait hours): re-check soon.
+        connection = connection.model_copy(update={"profile_sync_due_at": checked_at + RECHECK_SOON})
+    deps.store.save_connection(connection, expected_grant_version=version)
+    return connection, result, deferred
 
 
 def discover_profiles(

@@ -28,6 +28,8 @@ class FailureKind(StrEnum):
     CLIENT_NOT_CONFIGURED = "client_not_configured"
     CLIENT_REJECTED = "client_rejected"
     CONNECTION_BUSY = "connection_busy"  # another writer held the connection's lease too long
+    # A re-consent failed after the new grant was stored; the previous grant was put back.
+    RECONSENT_NOT_SAVED = "reconsent_not_saved"
     SESSION_IN_PROGRESS = "session_in_progress"  # another callback of this session holds its claim
     RESULT_UNKNOWN = "result_unknown"
     BAD_REQUEST = "bad_request"

@@ -122,6 +122,13 @@ _FAILURES: dict[FailureKind, tuple[int, str, str, str | None]] = {
         "Your account is being updated by another request right now, so nothing was changed.",
         "Start again from the link you were given in a minute.",
     ),
+    FailureKind.RECONSENT_NOT_SAVED: (
+        503,
+        "Your account was not reconnected",
+        "Something failed on our side while saving the new connection. Your existing connection is "
+        "unchanged and keeps working.",
+        "Open the link again in a few minutes to finish reconnecting.",
+    ),
     FailureKind.SESSION_IN_PROGRESS: (
         409,
         "This link is already being used",

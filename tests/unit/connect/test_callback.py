@@ -691,3 +691,64 @@ def test_the_exchange_is_not_retried_past_the_deadline(world: World) -> None:
     assert kind is FailureKind.AMAZON_UNREACHABLE
     assert len(world.lwa.exchanges) == 1 and world.sleeps == []
     assert world.vault.refresh_tokens == {} and world.store.connections == {}
+
+
+@pytest.mark.parametrize("failing_step", ["publish", "profiles", "connection"])
+def test_a_reconsent_that_fails_after_the_new_token_was_stored_puts_the_previous_grant_back(
+    world: World, failing_step: str
+) -> None:
+    # Given a working connection with its profile
+    state, binding = _begin(world)
+    first = _callback(world, {"code": "c1", "state": state}, binding).connection
+    before_token = world.vault.read_refresh_token("acme", Region.NA)
+    before_access = world.vault.read_access_token("acme", Region.NA)
+    before_profiles = {p.profile_id for p in world.store.list_profiles("acme", Region.NA) if not p.gone}
+    assert before_token is not None and before_access is not None and before_profiles == {"1"}
+    # When a re-consent (another Amazon account, another profile) fails after storing the new token
+    world.lwa.exchange_script = [fake_grant(access_token="Atza|second", refresh_token="Atzr|second")]
+    world.ads.profiles = [api_profile(2, name="Other account")]
+    if failing_step == "publish":
+        world.vault.publish_access_token = _fails_once(world.vault.publish_access_token)  # type: ignore[method-assign]
+    elif failing_step == "profiles":
+        world.ads.script = [RuntimeError("the Ads API client blew up")]  # type: ignore[list-item]
+    else:
+        world.store.save_connection = _fails_on_call(world.store.save_connection, 2)  # type: ignore[method-assign]
+    state, binding = _begin(world)
+    with pytest.raises(ConsentFlowError) as failed:
+        _callback(world, {"code": "c2", "state": state}, binding)
+    # Then the page tells the truth, and the previous grant, tokens and profiles are usable as before
+    assert failed.value.kind is FailureKind.RECONSENT_NOT_SAVED
+    restored = world.vault.read_refresh_token("acme", Region.NA)
+    assert restored is not None and restored.refresh_token == before_token.refresh_token
+    access = world.vault.read_access_token("acme", Region.NA)
+    assert access is not None and access.access_token == before_access.access_token
+    assert {p.profile_id for p in world.store.list_profiles("acme", Region.NA) if not p.gone} == {"1"}
+    connection = world.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.client_id == first.client_id and connection.grant_version > first.grant_version
+    assert restored.grant_version == connection.grant_version
+    assert world.store.leases == {}
+
+
+def _fails_once(method):  # type: ignore[no-untyped-def]
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("AWS said no")
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _fails_on_call(method, number: int):  # type: ignore[no-untyped-def]
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == number:
+            raise RuntimeError("AWS said no")
+        return method(*args, **kwargs)
+
+    return wrapper
