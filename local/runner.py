@@ -11,6 +11,7 @@ import errno
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -451,6 +452,8 @@ class LocalMode:
             product_clock.SystemClock.now = now
             self._clock_installed = True
         self._clock_offset += seconds
+        if seconds >= WARM_CACHE_SECONDS:
+            _recycle_warm_functions()
         if self.emulator is not None:
             self.emulator.advance(seconds)
         self.say(f"  clock advanced by {seconds:g}s (total offset {self._clock_offset:g}s)")
@@ -655,3 +658,24 @@ def _lwa_secret_logical_id(template: dict[str, Any]) -> str | None:
             if f'"{logical_id}"' in text or (isinstance(name, str) and value == name):
                 return logical_id
     return None
+
+
+# The functions keep the LWA client credentials for five minutes (adapters/secrets.py). Moving the
+# clock past that recycles local mode's warm functions, as that much time would on AWS (a
+# container re-reads them, or a new one starts), so "run the schedule past the credential cache"
+# can be tried without waiting five real minutes.
+WARM_CACHE_SECONDS = 300.0
+
+
+def _recycle_warm_functions() -> None:
+    for name in (
+        "ads_connect.handlers.refresh_worker",
+        "ads_connect.handlers.refresh_scheduler",
+        "ads_connect.handlers.dependencies",
+    ):
+        reset = getattr(sys.modules.get(name), "reset", None)
+        if callable(reset):
+            reset()
+    admin = sys.modules.get("ads_connect.handlers.admin")
+    if admin is not None:
+        admin._service = None  # type: ignore[attr-defined]
