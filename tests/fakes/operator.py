@@ -387,6 +387,28 @@ class FakeFlows:
         )
 
 
+def admin_service(
+    store: Any, vault: Any, lwa: Any, events: Any, clock: FakeClock, flows: FakeFlows, sessions: Any = None
+) -> Any:
+    """The admin service over these ports, with the scripted flows (one place for its wiring)."""
+    from ads_connect.logic.admin import AdminService
+
+    from tests.fakes.consent import MemoryConsentStore
+
+    return AdminService(
+        store,
+        vault,
+        lwa,
+        events,
+        clock,
+        flows.refresh_now,
+        flows.resync,
+        flows.create_session,
+        flows.reactivate_now,
+        sessions if sessions is not None else MemoryConsentStore(),
+    )
+
+
 def make_connection(
     tenant_id: str,
     region: Region = Region.NA,

@@ -51,6 +51,7 @@ from tests.fakes.operator import (
     MemoryVault,
     RecordingEvents,
     ScriptedLwa,
+    admin_service,
     make_connection,
     make_profile,
 )
@@ -380,18 +381,7 @@ def gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Gateway]
     vault = MemoryVault(ClientCredentials(TEST_CLIENT_ID, TEST_CLIENT_SECRET))
     lwa = ScriptedLwa()
     flows = FakeFlows(store, clock)
-    service = AdminService(
-        store,
-        vault,
-        lwa,
-        RecordingEvents(),
-        clock,
-        flows.refresh_now,
-        flows.resync,
-        flows.create_session,
-        flows.reactivate_now,
-        MemoryConsentStore(),
-    )
+    service = admin_service(store, vault, lwa, RecordingEvents(), clock, flows)
     monkeypatch.setattr(admin, "_service", service)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SigV4Gateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -526,18 +516,7 @@ def moto_api(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mot
     lwa = ScriptedLwa()
     flows = FakeFlows(store, clock)
     events = EventBridgePublisher(settings.event_bus_name, clock=clock)
-    service = AdminService(
-        store,
-        vault,
-        lwa,
-        events,
-        clock,
-        flows.refresh_now,
-        flows.resync,
-        flows.create_session,
-        flows.reactivate_now,
-        MemoryConsentStore(),
-    )
+    service = admin_service(store, vault, lwa, events, clock, flows)
     monkeypatch.setattr(admin, "_service", service)
     yield Moto(aws, store, vault, lwa, flows, clock)
 

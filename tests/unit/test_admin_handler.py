@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from ads_connect.handlers import admin
-from ads_connect.logic.admin import AdminService
 from ads_connect.logic.ports import (
     AmazonRequestRejectedError,
     ClientCredentials,
@@ -24,7 +23,6 @@ from ads_connect.regions import Region
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
 from tests.fakes.clock import FakeClock
-from tests.fakes.consent import MemoryConsentStore
 from tests.fakes.http_api import CALLER_ARN, FakeLambdaContext, http_event
 from tests.fakes.operator import (
     FakeFlows,
@@ -32,6 +30,7 @@ from tests.fakes.operator import (
     MemoryVault,
     RecordingEvents,
     ScriptedLwa,
+    admin_service,
     make_connection,
 )
 
@@ -67,18 +66,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     lwa = ScriptedLwa()
     events = RecordingEvents()
     flows = FakeFlows(store, clock)
-    service = AdminService(
-        store,
-        vault,
-        lwa,
-        events,
-        clock,
-        flows.refresh_now,
-        flows.resync,
-        flows.create_session,
-        flows.reactivate_now,
-        MemoryConsentStore(),
-    )
+    service = admin_service(store, vault, lwa, events, clock, flows)
     monkeypatch.setattr(admin, "_service", service)
     yield Api(store, vault, lwa, events, flows, clock)
 

@@ -38,13 +38,13 @@ from ads_connect.models.records import ConnectionStatus, RefreshAttempt, Refresh
 from ads_connect.regions import Region
 
 from tests.fakes.clock import FakeClock
-from tests.fakes.consent import MemoryConsentStore
 from tests.fakes.operator import (
     FakeFlows,
     MemoryStore,
     MemoryVault,
     RecordingEvents,
     ScriptedLwa,
+    admin_service,
     make_connection,
     make_profile,
 )
@@ -75,18 +75,7 @@ def world() -> World:
     lwa = ScriptedLwa()
     events = RecordingEvents()
     flows = FakeFlows(store, clock)
-    service = AdminService(
-        store,
-        vault,
-        lwa,
-        events,
-        clock,
-        flows.refresh_now,
-        flows.resync,
-        flows.create_session,
-        flows.reactivate_now,
-        MemoryConsentStore(),
-    )
+    service = admin_service(store, vault, lwa, events, clock, flows)
     return World(clock, store, vault, lwa, events, flows, service)
 
 
