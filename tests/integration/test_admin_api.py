@@ -277,16 +277,17 @@ def test_refresh_now_keeps_to_the_admin_functions_deadline(
 ) -> None:
     stack.connect("acme")
     calls_before = stack.emu.token_calls("NA")
-    # 20 s left of the invocation: after the 5 s margin, less than one safe refresh needs
-    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", lambda _self: 20_000)
+    # 60 s left of the invocation: after the 5 s margin, less than one safe refresh needs (59 s:
+    # the token call and a whole rotated-token write)
+    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", lambda _self: 60_000)
 
     status, body = stack.call("POST", "/admin/tenants/acme/connections/NA/refresh")
 
     assert status == 503 and body["error"]["code"] == "not_enough_time"
     assert stack.emu.token_calls("NA") == calls_before  # Amazon was not called
     assert stack.service.store.list_refresh_attempts("acme", limit=5) == []
-    # Nothing held: with the usual time left the retry runs at once
-    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", lambda _self: 29_000)
+    # Nothing held: with a fresh invocation's time (90 s) the retry runs at once
+    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", lambda _self: 90_000)
     status, body = stack.call("POST", "/admin/tenants/acme/connections/NA/refresh")
     assert status == 200 and body["attempt"]["outcome"] == "succeeded"
 

@@ -30,9 +30,10 @@ def _state_record() -> OAuthStateRecord:
     )
 
 
-def _items(aws: AwsResources) -> list[dict[str, object]]:
+def _items(aws: AwsResources, prefix: str = "SESSION#") -> list[dict[str, object]]:
+    """The items under keys starting with ``prefix`` (a session also writes its tenant's reference)."""
     table = boto3.resource("dynamodb", region_name=aws.region).Table(aws.table_name)
-    return list(table.scan()["Items"])
+    return [i for i in table.scan()["Items"] if str(i["pk"]).startswith(prefix)]
 
 
 def test_sessions_are_stored_by_hash_with_a_ttl_and_marked_used(aws: AwsResources) -> None:
@@ -49,6 +50,34 @@ def test_sessions_are_stored_by_hash_with_a_ttl_and_marked_used(aws: AwsResource
     assert stored is not None and stored.used_at == NOW
     store.mark_session_used(id_hash("vanished"), used_at=NOW)  # no error, nothing created
     assert len(_items(aws)) == 1
+    # The tenant's reference names the session by its hash only, and expires with it
+    (ref,) = _items(aws, "TENANT#acme")
+    assert ref["sk"] == f"SESSIONREF#{id_hash(session_id)}" and session_id not in str(ref)
+    assert ref["expires_at_ttl"] == item["expires_at_ttl"]
+
+
+def test_a_tenant_s_sessions_are_listed_and_an_unused_one_can_be_revoked_once(aws: AwsResources) -> None:
+    store = DynamoConsentStore(aws.table_name)
+    ids = [new_id() for _ in range(3)]
+    for session_id in ids:
+        store.put_session(
+            session_id,
+            ConnectSessionRecord(tenant_id="acme", created_at=NOW, expires_at=NOW + timedelta(days=1)),
+        )
+    store.put_session(
+        new_id(), ConnectSessionRecord(tenant_id="other", created_at=NOW, expires_at=NOW + timedelta(days=1))
+    )
+    assert sorted(h for h, _ in store.list_sessions("acme")) == sorted(id_hash(i) for i in ids)
+    used, open_one, _ = (id_hash(i) for i in ids)
+    store.mark_session_used(used, used_at=NOW)
+    assert not store.revoke_session(used, revoked_at=NOW)  # a used session stays used
+    assert store.revoke_session(open_one, revoked_at=NOW)
+    assert not store.revoke_session(open_one, revoked_at=NOW)  # once
+    assert not store.revoke_session(id_hash("never"), revoked_at=NOW)  # nothing created
+    revoked = store.get_session_by_hash(open_one)
+    assert revoked is not None and revoked.revoked_at == NOW
+    # A revoked session can no longer be claimed by a callback
+    assert not store.claim_session(open_one, claim_id="late", now=NOW, until=NOW + timedelta(minutes=2))
 
 
 def test_a_session_is_claimed_by_exactly_one_callback_even_when_raced(aws: AwsResources) -> None:
