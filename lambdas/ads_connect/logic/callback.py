@@ -13,14 +13,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.logic.deadlines import AMAZON_CALL_SECONDS, time_for_call
-from ads_connect.logic.grants import access_token_expiry, publish_access_token, refresh_due_at
+from ads_connect.logic.grants import (
+    access_token_expiry,
+    publish_access_token,
+    refresh_due_at,
+    restore_access_token,
+)
 from ads_connect.logic.ids import id_hash, looks_like_id, new_id
 from ads_connect.logic.ports import (
     AdsApiClient,
@@ -361,7 +366,7 @@ class _PreviousGrant:
             steps.append(
                 (
                     "access_token",
-                    lambda: deps.vault.publish_access_token(replace(access, grant_version=restored_version)),
+                    lambda: restore_access_token(deps.vault, access, grant_version=restored_version),
                 )
             )
         steps.append(("profiles", lambda: deps.store.save_profiles(tenant_id, region, self.profiles)))

@@ -6,6 +6,7 @@ before the access token is published or the connection is updated.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ads_connect.logic.ports import PublishedAccessToken, TokenGrant, TokenVault
@@ -27,6 +28,12 @@ def access_token_expiry(now: datetime, grant: TokenGrant) -> datetime:
 def refresh_due_at(expires_at: datetime, now: datetime, lead_seconds: int) -> datetime:
     """When the scheduler must refresh: ``lead_seconds`` before expiry, and not before now."""
     return max(now, expires_at - timedelta(seconds=lead_seconds))
+
+
+def restore_access_token(vault: TokenVault, token: PublishedAccessToken, *, grant_version: int) -> None:
+    """Publish again an access token published before (a failed re-consent puts the previous grant
+    back, under the connection's lease, like every publish), under the grant version restored."""
+    vault.publish_access_token(replace(token, grant_version=grant_version))
 
 
 def publish_access_token(
