@@ -1,7 +1,7 @@
 """The one botocore configuration every AWS client of the product is built with.
 
 Without it botocore waits 60 s to connect and 60 s per read, retried in legacy mode: one stuck
-call could use up a worker's whole 60-second invocation, or the callback's 29 seconds. With it
+call could use up a worker's whole 120-second invocation, or the callback's 29 seconds. With it
 a call gives up after a few seconds and is retried in standard mode (throttling and transient
 errors, exponential backoff with jitter), at most three attempts in all.
 

@@ -85,7 +85,8 @@ CLIENT_MISMATCH_RECHECK = timedelta(minutes=15)
 # The error code of an attempt whose rotated refresh token could not be stored.
 ROTATED_NOT_PERSISTED = "rotated_token_not_persisted"
 _UNSAFE_IN_CODE = re.compile(r"[^A-Za-z0-9_.-]")
-# Longer than the worker's timeout (60 s) so a lease never expires under a live worker.
+# Longer than the worker's (120 s) and the admin function's (90 s) timeouts, so a lease never expires under
+# a live refresh.
 LEASE_SECONDS = 180
 TOKEN_CALL_ATTEMPTS = 4
 # A rotated refresh token exists only in this process until it is stored: keep trying (the

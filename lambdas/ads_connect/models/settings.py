@@ -50,7 +50,7 @@ class BreakerSettings:
 
 
 # Below this a worker's batch of 10 refreshes (up to 20 secret writes with rotation) would spend
-# more than 20 s of its 60 s waiting for its own pacing; stacks/config.py enforces it at synth.
+# more than 20 s of its 120 s waiting for its own pacing; stacks/config.py enforces it at synth.
 MIN_WORKER_SECRET_WRITES_PER_SECOND = 1.0
 
 
