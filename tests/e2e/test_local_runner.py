@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from ads_connect.regions import Region
 
 from tests.e2e.conftest import (
     REPO,
@@ -68,7 +69,7 @@ def test_make_local_prints_what_a_person_needs_and_keeps_state(
     try:
         console = console_file.read_text()
         # Then it prints a consent URL per region, the admin URL, local AWS, the emulator, how to stop
-        for region in ("NA", "EU", "FE"):
+        for region in Region:
             assert re.search(rf"^  {region}  {re.escape(ready['base_url'])}/connect/\S+$", console, re.M)
         assert ready["base_url"].startswith("http://localhost:")
         assert "Admin API (SigV4; LOCAL-ONLY IAM stand-in" in console and ready["admin_url"] in console

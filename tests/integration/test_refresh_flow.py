@@ -27,7 +27,7 @@ from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import ENV_MAX_REFRESHES_PER_RUN, RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
-from ads_connect.regions import Region
+from ads_connect.regions import REGIONS, Region
 from botocore.exceptions import ClientError
 
 from emulator import seller_profile
@@ -45,12 +45,12 @@ def connected(product: Product) -> Product:
     product.amazon.emu.add_user(
         "adv",
         profiles={
-            r: [seller_profile(100 + i, c)]
-            for i, (r, c) in enumerate((("NA", "US"), ("EU", "DE"), ("FE", "JP")))
+            region.value: [seller_profile(100 + i, info.marketplaces[0])]
+            for i, (region, info) in enumerate(REGIONS.items())
         },
     )
     for tenant in ("acme", "globex"):
-        for region in ("NA", "EU", "FE"):
+        for region in Region:
             assert Browser().connect(product.session(tenant), region)["statusCode"] == 200
     product.aws.lifecycle_events()  # drain the connected events
     return product
