@@ -12,7 +12,6 @@ import json
 from typing import Final
 
 import ads_connect.table_schema as schema
-from ads_connect.adapters.connection_store import tenant_pk
 from ads_connect.models.settings import (
     ENV_ALLOWED_RETURN_URLS,
     ENV_APP_NAME,
@@ -26,6 +25,7 @@ from ads_connect.models.settings import (
     ENV_TABLE_NAME,
     ENV_WORK_QUEUE_URL,
 )
+from ads_connect.table_schema import tenant_pk
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_

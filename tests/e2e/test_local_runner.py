@@ -18,6 +18,7 @@ import boto3
 import pytest
 import requests
 from ads_connect.regions import Region
+from ads_connect.table_schema import ConsentKind, consent_pk_pattern
 
 from tests.e2e.conftest import (
     REPO,
@@ -87,7 +88,16 @@ def test_make_local_prints_what_a_person_needs_and_keeps_state(
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
         sessions = dynamodb.scan(TableName=scan.group(2))["Items"]
-        assert len([i for i in sessions if i["pk"]["S"].startswith("SESSION#")]) == 3
+        assert (
+            len(
+                [
+                    i
+                    for i in sessions
+                    if i["pk"]["S"].startswith(consent_pk_pattern(ConsentKind.SESSION).rstrip("*"))
+                ]
+            )
+            == 3
+        )
 
         # When the demo NA consent URL is walked (the emulator answers "allow" headlessly)
         control = f"{ready['emulator_url']}/__emulator__/config"

@@ -35,6 +35,7 @@ from ads_connect.logic.ports import (
 from ads_connect.models.records import Connection, ConnectionStatus
 from ads_connect.models.settings import AdminSettings
 from ads_connect.regions import Region
+from ads_connect.table_schema import AUDIT_PREFIX, tenant_pk
 from boto3.dynamodb.conditions import Key
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -703,9 +704,9 @@ def test_moto_disconnect_end_state(moto_api: Moto) -> None:
     private = next(s for s in listed if s["Name"] == f"{moto_api.aws.secret_prefix}/refresh/acme/NA")
     assert "DeletedDate" in private
     table = boto3.resource("dynamodb", region_name=moto_api.aws.region).Table(moto_api.aws.table_name)
-    audit = table.query(KeyConditionExpression=Key("pk").eq("TENANT#acme") & Key("sk").begins_with("AUDIT#"))[
-        "Items"
-    ]
+    audit = table.query(
+        KeyConditionExpression=Key("pk").eq(tenant_pk("acme")) & Key("sk").begins_with(AUDIT_PREFIX)
+    )["Items"]
     assert len(audit) == 1 and audit[0]["action"] == "connection_disconnected"
     assert json.loads(str(audit[0]["detail"]))["actor"] == "arn:aws:iam::123456789012:user/operator"
     events = moto_api.aws.lifecycle_events()

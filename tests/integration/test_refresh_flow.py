@@ -28,6 +28,7 @@ from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import ENV_MAX_REFRESHES_PER_RUN, RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.regions import REGIONS, Region
+from ads_connect.table_schema import connection_key
 from botocore.exceptions import ClientError
 
 from emulator import seller_profile
@@ -209,7 +210,7 @@ def test_the_due_condition_tells_not_due_from_lease_held_and_creates_no_item(con
         store.acquire_lease_and_read("nobody", Region.NA, owner="w4", seconds=180, due_by=now)
     assert unknown.value.connection is None
     table = boto3.resource("dynamodb", region_name=connected.aws.region).Table(connected.aws.table_name)
-    assert "Item" not in table.get_item(Key={"pk": "TENANT#nobody", "sk": "CONN#NA"})
+    assert "Item" not in table.get_item(Key=connection_key("nobody", Region.NA))
 
 
 def test_a_capped_schedule_run_sends_the_oldest_due_first_and_reports_the_backlog(
