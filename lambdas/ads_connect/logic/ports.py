@@ -1,8 +1,10 @@
 """The small interfaces the flows depend on, and the errors they raise.
 
-``logic/`` imports only this module, ``models/`` and ``regions``: no boto3, no requests.
-Each port has one production implementation under ``adapters/`` and in-memory fakes in
-``tests/fakes.py``.
+``logic/`` imports only this module, ``models/``, ``regions`` and ``observability``: no boto3, no
+requests, no adapters (import-linter contracts in pyproject.toml, run by ``make lint``). Each
+port has one production implementation under ``adapters/`` and in-memory fakes under
+``tests/fakes/`` (``stores.py``: the stores, vault and events; ``amazon.py``: LWA and the Ads API;
+``clock.py``).
 """
 
 from __future__ import annotations
