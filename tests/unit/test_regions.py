@@ -43,6 +43,9 @@ def test_every_region_has_one_row_and_every_view_derives_from_it() -> None:
         assert info.marketplaces and all(len(c) == 2 and c.isupper() for c in info.marketplaces)
     every = [c for info in REGIONS.values() for c in info.marketplaces]
     assert len(every) == len(set(every)), "a marketplace belongs to one region"
+    # Labels list marketplaces next to region names: a region code that is also a marketplace
+    # code ("SA" is Saudi Arabia, in EU) would read ambiguously.
+    assert not set(REGION_CODES) & set(every)
 
 
 def test_only_the_region_table_spells_an_amazon_host() -> None:
