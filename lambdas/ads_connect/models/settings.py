@@ -1,7 +1,10 @@
 """Environment settings, one pydantic model per function, validated at cold start.
 
-Every environment variable the functions read is named here and nowhere else. The stack sets
-them (stacks/), local mode sets them (local/), tests set them (tests/conftest.py).
+Every environment variable the functions read is named here (``ENV_*``); the stack imports these
+names to set them (stacks/ads_connect.py). Local mode takes the functions' environment from the
+synthesized template and spells only the three it overrides (local/runner.py); the test
+fixtures spell what they set (tests/fixtures/aws.py). Defaults and bounds shared with the stack's
+cdk.json validation are the constants below.
 """
 
 from __future__ import annotations
