@@ -121,8 +121,8 @@ def test_parse_endpoints_defaults_to_amazon_and_reads_an_override() -> None:
     ("raw", "message"),
     [
         ("{", "not valid JSON"),
-        ("[]", "JSON object keyed by NA, EU, FE"),
-        (json.dumps({"NA": {}}), "missing: ['EU', 'FE']"),
+        ("[]", f"JSON object keyed by {', '.join(REGION_CODES)}"),
+        (json.dumps({"NA": {}}), f"missing: {[code for code in REGION_CODES if code != 'NA']}"),
         (_override(XX={}), "unknown: ['XX']"),
         (_override(EU={"token_url": "http://x"}), "EU must be an object with exactly"),
         (
