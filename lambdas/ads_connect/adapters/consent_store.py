@@ -14,11 +14,11 @@ from ads_connect import table_schema as schema
 from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
 from ads_connect.logic.ids import id_hash
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
+from ads_connect.table_schema import ConsentKind
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-SESSION_REF_PREFIX = "SESSIONREF#"
 # DynamoDB's TTL sweep can lag by hours: expiry is always re-checked on read by the flows.
 _TTL_GRACE_SECONDS = 3600
 # Bookkeeping the records do not model: keys, entity tag, TTL, and a callback's session claim.
@@ -37,26 +37,23 @@ class DynamoConsentStore:
         # or a disconnect (a reference whose session was never written is skipped when listed).
         self._table.put_item(
             Item={
-                schema.PARTITION_KEY: f"TENANT#{record.tenant_id}",
-                schema.SORT_KEY: f"{SESSION_REF_PREFIX}{session_hash}",
+                **schema.session_ref_key(record.tenant_id, session_hash),
                 "entity": "session_ref",
                 schema.TTL_ATTRIBUTE: int(record.expires_at.timestamp()) + _TTL_GRACE_SECONDS,
             }
         )
-        self._put("SESSION", session_hash, record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.SESSION, session_hash, record.model_dump(mode="json"), record.expires_at)
 
     def list_sessions(self, tenant_id: str) -> Sequence[tuple[str, ConnectSessionRecord]]:
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key(schema.PARTITION_KEY).eq(f"TENANT#{tenant_id}")
-            & Key(schema.SORT_KEY).begins_with(SESSION_REF_PREFIX),
+            "KeyConditionExpression": Key(schema.PARTITION_KEY).eq(schema.tenant_pk(tenant_id))
+            & Key(schema.SORT_KEY).begins_with(schema.SESSION_REF_PREFIX),
             "ProjectionExpression": schema.SORT_KEY,
         }
         hashes: list[str] = []
         while True:
             response = self._table.query(**kwargs)
-            hashes += [
-                str(i[schema.SORT_KEY]).removeprefix(SESSION_REF_PREFIX) for i in response.get("Items", [])
-            ]
+            hashes += [schema.parse_session_ref(str(i[schema.SORT_KEY])) for i in response.get("Items", [])]
             last = response.get("LastEvaluatedKey")
             if not last:
                 break
@@ -85,7 +82,7 @@ class DynamoConsentStore:
         return self.get_session_by_hash(id_hash(session_id))
 
     def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None:
-        item = self._get("SESSION", session_hash)
+        item = self._get(ConsentKind.SESSION, session_hash)
         return ConnectSessionRecord.model_validate(item) if item else None
 
     def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
@@ -138,38 +135,35 @@ class DynamoConsentStore:
 
     @staticmethod
     def _session_key(session_hash: str) -> dict[str, str]:
-        return {schema.PARTITION_KEY: f"SESSION#{session_hash}", schema.SORT_KEY: "SESSION"}
+        return schema.consent_key(ConsentKind.SESSION, session_hash)
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:
-        self._put("STATE", id_hash(state), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.STATE, id_hash(state), record.model_dump(mode="json"), record.expires_at)
 
     def consume_state(self, state: str) -> OAuthStateRecord | None:
         response = self._table.delete_item(
-            Key={schema.PARTITION_KEY: f"STATE#{id_hash(state)}", schema.SORT_KEY: "STATE"},
+            Key=schema.consent_key(ConsentKind.STATE, id_hash(state)),
             ReturnValues="ALL_OLD",
         )
         item = response.get("Attributes")
         return OAuthStateRecord.model_validate(self._fields(item)) if item else None
 
     def put_result(self, result_id: str, record: ConnectResultRecord) -> None:
-        self._put("RESULT", id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.RESULT, id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
 
     def get_result(self, result_id: str) -> ConnectResultRecord | None:
-        item = self._get("RESULT", id_hash(result_id))
+        item = self._get(ConsentKind.RESULT, id_hash(result_id))
         return ConnectResultRecord.model_validate(item) if item else None
 
-    def _put(self, kind: str, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
+    def _put(self, kind: ConsentKind, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
         item = {k: v for k, v in data.items() if v is not None}
-        item[schema.PARTITION_KEY] = f"{kind}#{key_hash}"
-        item[schema.SORT_KEY] = kind
-        item["entity"] = kind.lower()
+        item.update(schema.consent_key(kind, key_hash))
+        item["entity"] = kind.value.lower()
         item[schema.TTL_ATTRIBUTE] = int(expires_at.timestamp()) + _TTL_GRACE_SECONDS
         self._table.put_item(Item=item)
 
-    def _get(self, kind: str, key_hash: str) -> dict[str, Any] | None:
-        item = self._table.get_item(
-            Key={schema.PARTITION_KEY: f"{kind}#{key_hash}", schema.SORT_KEY: kind}, ConsistentRead=True
-        ).get("Item")
+    def _get(self, kind: ConsentKind, key_hash: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key=schema.consent_key(kind, key_hash), ConsistentRead=True).get("Item")
         return self._fields(item) if item else None
 
     @staticmethod
