@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+from ads_connect.table_schema import connection_key
 
 from tests.e2e.test_cli_local import PROFILE, cli, cli_json, walk_consent
 from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET
@@ -88,7 +89,7 @@ def test_reactivate_brings_back_a_tenant_whose_grant_still_works(local_mode: Any
     table = local.client("dynamodb")
     table.update_item(
         TableName=local.table_name,
-        Key={"pk": {"S": "TENANT#e2e-reactivate"}, "sk": {"S": "CONN#NA"}},
+        Key={name: {"S": value} for name, value in connection_key("e2e-reactivate", "NA").items()},
         UpdateExpression="SET #s = :r, connection_status = :r REMOVE due_bucket",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":r": {"S": "reauthorization_required"}},

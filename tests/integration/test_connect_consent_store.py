@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import boto3
+from ads_connect import table_schema as schema
 from ads_connect.adapters.consent_store import DynamoConsentStore
 from ads_connect.logic.ids import id_hash, new_id
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
@@ -31,8 +32,9 @@ def _state_record() -> OAuthStateRecord:
     )
 
 
-def _items(aws: AwsResources, prefix: str = "SESSION#") -> list[dict[str, object]]:
+def _items(aws: AwsResources, prefix: str | None = None) -> list[dict[str, object]]:
     """The items under keys starting with ``prefix`` (a session also writes its tenant's reference)."""
+    prefix = prefix or schema.consent_pk_pattern(ConsentKind.SESSION).rstrip("*")
     table = boto3.resource("dynamodb", region_name=aws.region).Table(aws.table_name)
     return [i for i in table.scan()["Items"] if str(i["pk"]).startswith(prefix)]
 
@@ -54,8 +56,9 @@ def test_sessions_are_stored_by_hash_with_a_ttl_and_marked_used(aws: AwsResource
     store.mark_session_used(id_hash("vanished"), used_at=NOW)  # no error, nothing created
     assert len(_items(aws)) == 1
     # The tenant's reference names the session by its hash only, and expires with it
-    (ref,) = _items(aws, "TENANT#acme")
-    assert ref["sk"] == f"SESSIONREF#{id_hash(session_id)}" and session_id not in str(ref)
+    (ref,) = _items(aws, schema.tenant_pk("acme"))
+    assert {k: ref[k] for k in ("pk", "sk")} == schema.session_ref_key("acme", id_hash(session_id))
+    assert session_id not in str(ref)
     assert ref["expires_at_ttl"] == item["expires_at_ttl"]
 
 
