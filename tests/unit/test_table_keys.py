@@ -21,6 +21,7 @@ KEY_PREFIXES = (
     schema.PROFILE_PREFIX,
     schema.ATTEMPT_PREFIX,
     schema.AUDIT_PREFIX,
+    schema.SESSION_REF_PREFIX,
     *(f"{kind.value}#" for kind in ConsentKind),
 )
 
@@ -47,6 +48,15 @@ def test_stored_key_formats_do_not_change() -> None:
         "sk": "client-credentials-invalid",
     }
     assert schema.tenant_region("acme", Region.EU) == "acme#EU"
+    assert schema.session_ref_key("acme", "h") == {"pk": "TENANT#acme", "sk": "SESSIONREF#h"}
+    assert schema.parse_session_ref("SESSIONREF#h") == "h"
+    assert schema.revocation_note_key("2026-01-01T00:00:00+00:00", "acme", "NA") == {
+        "pk": "REVOCATIONS",
+        "sk": "2026-01-01T00:00:00+00:00#acme#NA",
+    }
+    assert schema.parse_revocation_note("2026-01-01T00:00:00+00:00#acme#NA") == ("acme", "NA")
+    low, high = schema.revocation_notes_between("2026-01-01T00:00:00+00:00", "2026-01-01T00:15:00+00:00")
+    assert low <= "2026-01-01T00:15:00+00:00#acme#NA" <= high
 
 
 def test_a_connection_key_reads_back() -> None:
