@@ -215,18 +215,7 @@ def refresh_connection(
             # Every call would meet the same invalid_client. The connection stays due, so the
             # first schedule run after the probe lifts the pause enqueues it again.
             return _attempt(tenant_id, region, now, RefreshOutcome.SKIPPED_PAUSED, trigger, started)
-    seconds_left = context.time_left()
-    if seconds_left < MIN_SECONDS_FOR_REFRESH:
-        logger.info(
-            "refresh deferred: too little time left before the deadline",
-            extra={
-                "tenant_id": tenant_id,
-                "region": region.value,
-                "trigger": trigger,
-                "seconds_left": round(seconds_left, 1),
-            },
-        )
-        raise DeadlineTooCloseError(f"{tenant_id}/{region.value}: {seconds_left:.1f} s left")
+    _defer_if_too_late(context, tenant_id, region, trigger)
     owner = f"{trigger}-{uuid.uuid4().hex[:12]}"
     try:
         # Unless forced, the lease write itself requires the connection to be due: a duplicate
@@ -280,9 +269,7 @@ def reactivate_connection(
     context = RefreshContext(store, vault, lwa, events, clock, settings, sleep, remaining_seconds, None)
     started = time.monotonic()
     now = clock.now()
-    seconds_left = context.time_left()
-    if seconds_left < MIN_SECONDS_FOR_REFRESH:
-        raise DeadlineTooCloseError(f"{tenant_id}/{region.value}: {seconds_left:.1f} s left")
+    _defer_if_too_late(context, tenant_id, region, REACTIVATE_TRIGGER)
     lease, connection = store.acquire_lease_and_read(
         tenant_id, region, owner=f"{REACTIVATE_TRIGGER}-{uuid.uuid4().hex[:12]}", seconds=LEASE_SECONDS
     )
@@ -298,6 +285,22 @@ def reactivate_connection(
             "not_reauthorization_required",
         )
     return _run_under_lease(context, _Progress(connection), lease, REACTIVATE_TRIGGER, started)
+
+
+def _defer_if_too_late(context: RefreshContext, tenant_id: str, region: Region, trigger: str) -> None:
+    """``DeadlineTooCloseError`` before the lease when a whole refresh no longer fits."""
+    seconds_left = context.time_left()
+    if seconds_left < MIN_SECONDS_FOR_REFRESH:
+        logger.info(
+            "refresh deferred: too little time left before the deadline",
+            extra={
+                "tenant_id": tenant_id,
+                "region": region.value,
+                "trigger": trigger,
+                "seconds_left": round(seconds_left, 1),
+            },
+        )
+        raise DeadlineTooCloseError(f"{tenant_id}/{region.value}: {seconds_left:.1f} s left")
 
 
 def _run_under_lease(
