@@ -21,7 +21,9 @@ class DataStore(Construct):
     ``existing_table_name``: adopt the table a destroyed deployment of this stage retained
     (referenced, not created: its tenants, mappings and attempts come back with it)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, existing_table_name: str | None = None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, existing_table_name: str | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.table: dynamodb.ITable
         if existing_table_name:

@@ -158,8 +158,9 @@ class Secrets(Construct):
                 "LwaClient",
                 secret_name=f"{prefix}/lwa-client",
                 description=(
-                    "Login with Amazon client id and secret (Security Profile). Created empty: fill it with "
-                    "`python -m cli credentials set` or `aws secretsmanager put-secret-value` (docs/deploy.md)."
+                    "Login with Amazon client id and secret (Security Profile). Created empty: fill it "
+                    "with `python -m cli credentials set` or `aws secretsmanager put-secret-value` "
+                    "(docs/deploy.md)."
                 ),
                 generate_secret_string=secretsmanager.SecretStringGenerator(
                     secret_string_template=json.dumps(LWA_PLACEHOLDER),

@@ -60,7 +60,10 @@ class AmazonAdsConnectStack(Stack):
             ),
             "WorkQueueUrl": (product.refresh.work_queue.queue_url, "Refresh work queue"),
             "WorkDeadLetterQueueUrl": (product.refresh.work_dlq.queue_url, "Refresh work dead-letter queue"),
-            "ScheduleName": (product.refresh.schedule.schedule_name, "Refresh schedule (EventBridge Scheduler)"),
+            "ScheduleName": (
+                product.refresh.schedule.schedule_name,
+                "Refresh schedule (EventBridge Scheduler)",
+            ),
             "AlertTopicArn": (product.monitoring.topic.topic_arn, "Operator alerts (subscribe here)"),
         }
         for output_id, (value, description) in outputs.items():

@@ -132,7 +132,9 @@ def test_private_token_key_rotates_and_only_three_function_roles_use_it(synthesi
     # The account as principal, the roles in an aws:PrincipalArn condition (no fresh-role principal)
     assert {describe(p) for p in as_list(users[0]["Principal"]["AWS"])} == {ACCOUNT_ROOT}
     readers = {describe(a) for a in users[0]["Condition"]["StringEquals"]["aws:PrincipalArn"]}
-    assert readers == {role_arn(synthesized, ids[f"role:{k}"]) for k in ("callback", "refresh_worker", "admin")}
+    assert readers == {
+        role_arn(synthesized, ids[f"role:{k}"]) for k in ("callback", "refresh_worker", "admin")
+    }
     assert json.dumps(users[0]["Condition"]).count("secretsmanager.") == 1  # kms:ViaService
     for statement in statements:
         actions = set(as_list(statement["Action"]))
