@@ -122,14 +122,11 @@ class AwsReads:
         return SecretInfo(str(answer["ARN"]), answer.get("DeletedDate"))
 
     def table_names(self, prefix: str) -> Iterator[str]:
-        """Tables whose name starts with ``prefix`` (ListTables is alphabetical: start there)."""
-        params: dict[str, Any] = {"ExclusiveStartTableName": prefix}
+        """Tables whose name starts with ``prefix`` (every page of ListTables, filtered here)."""
+        params: dict[str, Any] = {}
         while True:
             page = self.call("dynamodb", "list_tables", **params)
-            for name in page.get("TableNames", []):
-                if not name.startswith(prefix):
-                    return
-                yield str(name)
+            yield from (str(name) for name in page.get("TableNames", []) if name.startswith(prefix))
             if not page.get("LastEvaluatedTableName"):
                 return
             params["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]

@@ -229,3 +229,41 @@ def test_adopted_roles_keep_the_arns_the_retained_key_and_secrets_admit(
 def test_bad_adoption_settings_stop_synth(setting: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=rf"ads-connect\.{setting}.*{message}"):
         AdsConnectConfig.from_context({setting: value})
+
+
+# --- preflight's inputs: the same rules as the stack -------------------------------------------
+
+
+def test_the_cli_spells_stage_names_as_the_stack_does() -> None:
+    """The CLI never imports stacks/: its copy of the naming rules must not drift."""
+    from cli import stages
+    from stacks import config
+
+    assert stages.DEFAULT_STAGE == config.DEFAULT_STAGE
+    assert stages.STAGE_PATTERN.pattern == config.STAGE_PATTERN.pattern
+    for stage in ("prod", "dev", "team-a1"):
+        assert stages.stack_name_for(stage) == config.stack_name_for(stage)
+        assert stages.secret_prefix_for(stage) == AdsConnectConfig.from_context({}, stage).secret_prefix
+
+
+def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
+    from cli.preflight import DeploymentNeeds
+    from stacks.needs import main as needs_main
+
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(
+        json.dumps({"context": settings(reserve_concurrency=True, existing_table_name=TABLE)})
+    )
+    out = tmp_path / "needs.json"
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert needs_main(["--stage", "dev", "--cdk-json", str(cdk_json)]) == 0
+    out.write_text(buffer.getvalue())
+    needs = DeploymentNeeds.from_file(out, "dev")
+    assert needs.stack_name == "AmazonAdsConnect-dev"
+    assert needs.lwa_secret_name == "ads-connect/dev/lwa-client"
+    assert needs.reserved_concurrency == 6
+    assert needs.existing_table_name == TABLE
