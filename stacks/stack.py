@@ -64,6 +64,12 @@ class AmazonAdsConnectStack(Stack):
                 product.refresh.schedule.schedule_name,
                 "Refresh schedule (EventBridge Scheduler)",
             ),
+            # For `doctor`: the capacity of the Secrets Manager write budget at this lead.
+            "RefreshLeadSeconds": (str(self.config.refresh_lead_seconds), "Refresh lead (seconds)"),
+            "SecretWriteBudget": (
+                f"{self.config.secret_write_budget_per_second:g}",
+                "Secrets Manager writes/s the refresh workers may make together",
+            ),
             "AlertTopicArn": (product.monitoring.topic.topic_arn, "Operator alerts (subscribe here)"),
         }
         for output_id, (value, description) in outputs.items():
