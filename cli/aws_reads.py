@@ -134,3 +134,59 @@ class AwsReads:
     def available_regions(self, service: str) -> list[str]:
         """The regions botocore's endpoint data lists for ``service`` (no call)."""
         return list(self.session.get_available_regions(service))
+
+    def schedule_state(self, name: str) -> str | None:
+        answer = self.call("scheduler", "get_schedule", ("ResourceNotFoundException",), Name=name)
+        return str(answer["State"]) if answer else None
+
+    def queue_depth(self, url: str) -> int | None:
+        """Messages waiting plus in flight; ``None`` when the queue does not exist."""
+        answer = self.call(
+            "sqs",
+            "get_queue_attributes",
+            ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )
+        if not answer:
+            return None
+        attributes = answer.get("Attributes", {})
+        return int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+            attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+        )
+
+    def alarms(self, name_prefix: str) -> dict[str, str]:
+        """Alarm name -> state of the alarms whose name starts with ``name_prefix``."""
+        states: dict[str, str] = {}
+        params: dict[str, Any] = {
+            "AlarmNamePrefix": name_prefix,
+            "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
+        }
+        while True:
+            page = self.call("cloudwatch", "describe_alarms", **params)
+            for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                states[str(alarm["AlarmName"])] = str(alarm["StateValue"])
+            if not page.get("NextToken"):
+                return states
+            params["NextToken"] = page["NextToken"]
+
+    def count(self, table: str, index: str, key: str, value: str) -> int | None:
+        """Items of ``index`` whose partition key ``key`` is ``value`` (Select=COUNT, every page);
+        ``None`` when the table does not exist."""
+        total = 0
+        params: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": key},
+            "ExpressionAttributeValues": {":v": {"S": value}},
+            "Select": "COUNT",
+        }
+        while True:
+            page = self.call("dynamodb", "query", ("ResourceNotFoundException",), **params)
+            if page is None:
+                return None
+            total += int(page.get("Count", 0))
+            if not page.get("LastEvaluatedKey"):
+                return total
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]

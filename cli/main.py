@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
+import requests
 
 from cli import output
 from cli.aws_reads import AwsReads
 from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
+from cli.doctor import DoctorTarget, run_doctor
 from cli.errors import CliError, ExitCode
 from cli.findings import exit_code, render_json, render_table
 from cli.preflight import DeploymentNeeds, run_preflight
-from cli.stages import STAGE_ENV, resolve_stage
+from cli.stages import STAGE_ENV, resolve_stage, stack_name_for
 
 REGIONS = ("NA", "EU", "FE")
 # The admin API's page sizes (models/admin_api.py; the CLI does not import the Lambda package).
@@ -157,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--needs", type=Path, metavar="FILE", help="what the configured stack needs (python -m stacks.needs)"
     )
     preflight.set_defaults(command="run")
+
+    doctor = groups.add_parser(
+        "doctor", help="check one deployment: a table of pass / warn / fail with the fix for each"
+    )
+    doctor.add_argument(
+        "--local", metavar="URL", help="check a local-mode deployment (make local prints its URL)"
+    )
+    doctor.set_defaults(command="run")
     return parser
 
 
@@ -187,6 +197,7 @@ def main(
     io: Io | None = None,
     client_factory: ClientFactory = default_client,
     reads_factory: ReadsFactory = default_reads,
+    http: requests.Session | None = None,
 ) -> int:
     io = io or Io()
     try:
@@ -195,6 +206,8 @@ def main(
         _validate(args)
         if args.group == "preflight":
             return _preflight(args, io, reads_factory)
+        if args.group == "doctor":
+            return _doctor(args, io, reads_factory, http or requests.Session())
         return _run(args, io, client_factory)
     except CliError as exc:
         io.note(exc.render())
@@ -236,6 +249,23 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
 # ---------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------
+
+
+def _doctor(args: argparse.Namespace, io: Io, reads_factory: ReadsFactory, http: requests.Session) -> int:
+    target = DoctorTarget(args.stage, args.stack_name or stack_name_for(args.stage), args.local)
+
+    def admin(url: str) -> AdminClient:
+        aws = AwsContext(profile=args.profile, region=args.region)
+        return AdminClient(url.rstrip("/").removesuffix("/admin"), aws, timeout=args.timeout, http=http)
+
+    findings = run_doctor(target, reads_factory(args), admin, http, args.timeout)
+    where = f" (local mode at {args.local})" if args.local else ""
+    io.print(
+        render_json(findings)
+        if args.json
+        else render_table(f"Doctor of {target.stack_name}{where}", findings)
+    )
+    return int(exit_code(findings))
 
 
 def _preflight(args: argparse.Namespace, io: Io, reads_factory: ReadsFactory) -> int:
