@@ -92,11 +92,12 @@ def _existing_stack(stack: StackInfo | None, needs: DeploymentNeeds) -> Finding:
     if stack is None:
         return passed("stack", f"{needs.stack_name} does not exist yet: the deploy creates it")
     if stack.status == "ROLLBACK_COMPLETE":
-        return failed(
+        # The CDK CLI deletes a stack that failed creation before creating it again
+        # (aws/aws-cdk#917); RetainExceptOnCreate took its retained resources with the rollback.
+        return warned(
             "stack",
-            f"{needs.stack_name} is ROLLBACK_COMPLETE (its first deploy failed)",
-            f"delete it first (cdk destroy -c stage={needs.stage}); its retained resources went with "
-            "the rollback, so the next deploy starts clean",
+            f"{needs.stack_name} is ROLLBACK_COMPLETE (its first deploy failed; nothing of it was kept)",
+            "read its events for the cause; `make deploy` deletes it and creates it again",
         )
     if stack.status.endswith("_IN_PROGRESS"):
         return failed("stack", f"{needs.stack_name} is {stack.status}", "wait until it finishes, then retry")
