@@ -74,7 +74,7 @@ def run_preflight(aws: AwsReads, needs: DeploymentNeeds) -> list[Finding]:
     stack = aws.stack(needs.stack_name)
     findings.append(_existing_stack(stack, needs))
     findings.extend(_bootstrap(aws))
-    findings.append(_concurrency(aws, needs))
+    findings.append(_concurrency(aws, needs, stack))
     findings.append(_lwa_secret(aws, needs, stack))
     findings.append(_retained_table(aws, needs, stack))
     findings.extend(_services(aws))
@@ -138,11 +138,19 @@ def _bootstrap(aws: AwsReads) -> list[Finding]:
     return [passed("CDK bootstrap", f"{BOOTSTRAP_STACK} {stack.status}, bootstrap version {version}")]
 
 
-def _concurrency(aws: AwsReads, needs: DeploymentNeeds) -> Finding:
+def _concurrency(aws: AwsReads, needs: DeploymentNeeds, stack: StackInfo | None) -> Finding:
     account = aws.lambda_concurrency()
     found = f"account limit {account.account_limit}, unreserved {account.unreserved}"
     if needs.reserved_concurrency:
         left = account.unreserved - needs.reserved_concurrency
+        if left < LAMBDA_UNRESERVED_MINIMUM and stack is not None:
+            # A deployed stack's own reservation is already outside "unreserved": counted twice.
+            return warned(
+                "Lambda concurrency",
+                f"{found}; reserve_concurrency needs {needs.reserved_concurrency} (already reserved by "
+                f"{needs.stack_name} if an earlier deploy set it)",
+                "if the deploy fails on concurrency, set reserve_concurrency to false",
+            )
         if left < LAMBDA_UNRESERVED_MINIMUM:
             return failed(
                 "Lambda concurrency",
