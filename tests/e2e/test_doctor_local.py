@@ -5,31 +5,19 @@ through the SigV4 admin API, the consent page through the local gateway."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.test_cli_local import cli
+
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def doctor(local: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ADS_CONNECT_"))}
-    env.update(dict(local.environ))  # local mode's credentials and its moto endpoint
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "--stage", "local", *args, "doctor", "--local", local.base_url],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+def doctor(local: Any, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI as an operator runs it, with local mode's credentials and moto endpoint."""
+    return cli(local, "--stage", "local", *args, "doctor", "--local", url or local.base_url)
 
 
 def test_doctor_checks_a_local_mode_deployment(local_mode: Any) -> None:
@@ -47,27 +35,11 @@ def test_doctor_checks_a_local_mode_deployment(local_mode: Any) -> None:
     assert findings["capacity"]["found"].endswith("(54000 if every refresh rotates)")
 
 
-def test_doctor_prints_a_table_and_fails_for_an_unknown_stage(local_mode: Any) -> None:
+def test_doctor_prints_a_table_and_fails_when_there_is_no_stack(local_mode: Any) -> None:
     run = doctor(local_mode)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Doctor of AmazonAdsConnect-local (local mode at")
     assert "STATUS" in run.stdout and "FIX" in run.stdout
-    missing = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "--stage",
-            "nope",
-            "doctor",
-            "--local",
-            local_mode.base_url + "/missing",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **local_mode.environ},
-        timeout=60,
-        check=False,
-    )
+    missing = doctor(local_mode, url=local_mode.base_url + "/missing")
     assert missing.returncode == 1, missing.stdout + missing.stderr
+    assert "not found" in missing.stdout
