@@ -29,6 +29,9 @@ LAMBDA_UNRESERVED_MINIMUM: Final = 100
 LAMBDA_COMFORTABLE_LIMIT: Final = 100
 # Services the stack uses that are not in every region (botocore's endpoint data lists them).
 REGIONAL_SERVICES: Final = {"scheduler": "EventBridge Scheduler"}
+# "Lambda SnapStart is available in all commercial Regions except Asia Pacific (New Zealand) and
+# Asia Pacific (Taipei)" (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html, Supported Regions).
+SNAPSTART_MISSING_REGIONS: Final = frozenset({"ap-southeast-6", "ap-east-2"})
 _COMPLETE: Final = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
 
 
@@ -39,6 +42,7 @@ class DeploymentNeeds:
     stage: str
     secret_prefix: str
     reserved_concurrency: int = 0
+    lambda_snapstart: bool = False
     existing_table_name: str | None = None
     existing_private_key_arn: str | None = None
     existing_lwa_secret_arn: str | None = None
@@ -77,7 +81,7 @@ def run_preflight(aws: AwsReads, needs: DeploymentNeeds) -> list[Finding]:
     findings.append(_concurrency(aws, needs, stack))
     findings.append(_lwa_secret(aws, needs, stack))
     findings.append(_retained_table(aws, needs, stack))
-    findings.extend(_services(aws))
+    findings.extend(_services(aws, needs))
     return findings
 
 
@@ -225,8 +229,20 @@ def _retained_table(aws: AwsReads, needs: DeploymentNeeds, stack: StackInfo | No
     return passed(check, "none: the deploy creates the table")
 
 
-def _services(aws: AwsReads) -> list[Finding]:
+def _services(aws: AwsReads, needs: DeploymentNeeds) -> list[Finding]:
     findings = []
+    if needs.lambda_snapstart:
+        commercial = aws.session.get_partition_for_region(aws.region or "") == "aws"
+        if commercial and aws.region not in SNAPSTART_MISSING_REGIONS:
+            findings.append(passed("Lambda SnapStart in region", f"offered in {aws.region}"))
+        else:
+            findings.append(
+                failed(
+                    "Lambda SnapStart in region",
+                    f"not offered in {aws.region}",
+                    "deploy to another region (docs.aws.amazon.com/lambda/latest/dg/snapstart.html)",
+                )
+            )
     for service, label in REGIONAL_SERVICES.items():
         if aws.region in aws.available_regions(service):
             findings.append(passed(f"{label} in region", f"{label} is offered in {aws.region}"))

@@ -1,6 +1,8 @@
 """``python -m stacks.needs --stage NAME``: what the configured stack needs of the account, as the
 JSON ``ads-connect preflight --needs FILE`` reads (``make deploy`` runs both). The settings come
-from cdk.json (validated exactly as ``cdk synth`` validates them), the stage from ``--stage``."""
+from cdk.json (validated exactly as ``cdk synth`` validates them), the stage from ``--stage``;
+which regional features the template uses (Lambda SnapStart) from synthesizing it (no asset
+bundling, no cdk-nag: a few seconds)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,28 @@ from stacks.config import CONTEXT_KEY, AdsConnectConfig, ConfigError
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def deployment_needs(config: AdsConnectConfig) -> dict[str, Any]:
+def uses_snapstart(template: dict[str, Any]) -> bool:
+    """Whether any function of the template turns SnapStart on (ApplyOn PublishedVersions)."""
+    return any(
+        (resource.get("Properties", {}).get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
+        for resource in template.get("Resources", {}).values()
+        if resource.get("Type") == "AWS::Lambda::Function"
+    )
+
+
+def synthesized_template(context: dict[str, Any], config: AdsConnectConfig) -> dict[str, Any]:
+    from aws_cdk import App  # noqa: PLC0415 (only this path starts jsii)
+
+    from stacks.stack import AmazonAdsConnectStack  # noqa: PLC0415
+
+    app = App(context={**context, "aws:cdk:bundling-stacks": []})
+    stack = AmazonAdsConnectStack(app, config=config)
+    return dict(app.synth().get_stack_by_name(stack.stack_name).template)
+
+
+def deployment_needs(config: AdsConnectConfig, template: dict[str, Any]) -> dict[str, Any]:
     return {
+        "lambda_snapstart": uses_snapstart(template),
         "stage": config.stage,
         "secret_prefix": config.secret_prefix,
         "reserved_concurrency": config.reserved_concurrency_total,
@@ -37,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error} (cdk.json, context {CONTEXT_KEY!r})", file=sys.stderr)
         return 1
-    print(json.dumps(deployment_needs(config), indent=2))
+    template = synthesized_template(context, config)
+    print(json.dumps(deployment_needs(config, template), indent=2))
     return 0
 
 

@@ -267,3 +267,15 @@ def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
     assert needs.lwa_secret_name == "ads-connect/dev/lwa-client"
     assert needs.reserved_concurrency == 6
     assert needs.existing_table_name == TABLE
+    assert needs.lambda_snapstart is False  # read from the synthesized template
+
+
+def test_needs_sees_snapstart_in_a_template() -> None:
+    from stacks.needs import uses_snapstart
+
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"SnapStart": {"ApplyOn": "PublishedVersions"}},
+    }
+    assert uses_snapstart({"Resources": {"F": function}})
+    assert not uses_snapstart({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {}}}})

@@ -186,3 +186,21 @@ def test_a_bad_stage_or_needs_file_is_a_usage_error(account: Account, tmp_path: 
     wrong.write_text(json.dumps({"stage": "dev", "secret_prefix": "ads-connect/dev"}))
     code, _, err = account.run("preflight", "--needs", str(wrong))
     assert code == 2 and "is for stage 'dev'" in err
+
+
+@pytest.mark.parametrize(("region", "code"), [("us-east-1", 0), ("ap-east-2", 1), ("ap-southeast-6", 1)])
+def test_snapstart_is_checked_against_its_documented_regions(
+    aws_env: None, tmp_path: Path, region: str, code: int
+) -> None:
+    needs = tmp_path / "needs.json"
+    needs.write_text(
+        json.dumps({"stage": "prod", "secret_prefix": "ads-connect/prod", "lambda_snapstart": True})
+    )
+    with mock_aws():
+        account = Account()
+        account.session = boto3.Session(region_name=region)
+        account.bootstrap()
+        got, out, _ = account.run("--json", "preflight", "--needs", str(needs))
+    findings = {f["check"]: f for f in json.loads(out)["findings"]}
+    assert got == code
+    assert findings["Lambda SnapStart in region"]["status"] == ("pass" if code == 0 else "fail")
