@@ -53,6 +53,14 @@ KMS_KEYS: Final = 2  # the private-token key and the alert topic's key
 # refresh-token read decrypts with the private-token key once.
 SECRETS_CALLS_PER_REFRESH: Final = 2
 KMS_REQUESTS_PER_REFRESH: Final = 1
+# The outputs every other check reads.
+NEEDED_OUTPUTS: Final = (
+    "AdminApiUrl",
+    "ConsentBaseUrl",
+    "TableName",
+    "WorkQueueUrl",
+    "WorkDeadLetterQueueUrl",
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,8 @@ def run_doctor(
             )
         ]
     findings = [_stack(stack)]
+    if any(not stack.outputs.get(key) for key in NEEDED_OUTPUTS):
+        return findings  # nothing else can be looked up
     outputs = stack.outputs
     if target.local_url:
         findings.append(passed("account checks", "skipped: local mode has no CDK bootstrap or Lambda quota"))
@@ -131,15 +141,17 @@ def _local_stack(target: DoctorTarget, http: requests.Session, timeout: float) -
         ) from None
     if response.status_code != 200:
         return None
-    body: dict[str, Any] = response.json()
-    return StackInfo(
-        str(body["StackName"]), str(body["StackStatus"]), {k: str(v) for k, v in body["Outputs"].items()}
-    )
+    try:
+        body: dict[str, Any] = response.json()
+        return StackInfo(
+            str(body["StackName"]), str(body["StackStatus"]), {k: str(v) for k, v in body["Outputs"].items()}
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise CliError(ExitCode.API_ERROR, f"{url} did not answer a local mode's stack description") from None
 
 
 def _stack(stack: StackInfo) -> Finding:
-    needed = ("AdminApiUrl", "ConsentBaseUrl", "TableName", "WorkQueueUrl", "WorkDeadLetterQueueUrl")
-    missing = [key for key in needed if not stack.outputs.get(key)]
+    missing = [key for key in NEEDED_OUTPUTS if not stack.outputs.get(key)]
     if missing:
         return failed(
             "stack",

@@ -248,3 +248,13 @@ def test_the_names_doctor_reads_are_the_products() -> None:
     from ads_connect.models.records import ConnectionStatus
 
     assert set(doctor.STATUSES) == {s.value for s in ConnectionStatus}
+
+
+def test_a_stack_without_the_outputs_stops_after_saying_so(deployment: Deployment) -> None:
+    deployment.session.client("cloudformation").create_stack(
+        StackName="AmazonAdsConnect-old",
+        TemplateBody=json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}),
+    )
+    code, findings, _ = deployment.run("--stage", "old")
+    assert code == 1 and list(findings) == ["stack"]
+    assert "lacks outputs AdminApiUrl" in findings["stack"]["found"]
