@@ -190,7 +190,11 @@ def _credentials(outputs: dict[str, str], admin: Callable[[str], AdminClient]) -
 def _credentials_fix(error: CliError) -> str:
     if error.code == "client_credentials_missing":
         return "store them: ads-connect credentials set --client-id amzn1.application-oa2-client... --check"
-    return "the caller needs execute-api:Invoke on the admin API (docs/operator-cli.md)"
+    if error.exit_code is ExitCode.AUTH:
+        return "the caller needs execute-api:Invoke on the admin API (docs/operator-cli.md)"
+    if error.exit_code is ExitCode.UNREACHABLE:
+        return "check the network path to the AdminApiUrl output (custom domain DNS?)"
+    return "retry; if it persists, read the admin function's log line with the reference"
 
 
 def _schedule(aws: AwsReads, outputs: dict[str, str]) -> Finding:

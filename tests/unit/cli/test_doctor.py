@@ -209,10 +209,28 @@ def test_a_page_that_errors_fails(deployment: Deployment) -> None:
     assert code == 1 and "HTTP 502" in findings["consent page"]["found"]
 
 
-def test_an_admin_api_refusal_is_a_finding_not_a_crash(deployment: Deployment) -> None:
-    deployment.web.check = response(403, {"message": "Forbidden"})
+@pytest.mark.parametrize(
+    ("answer", "fix"),
+    [
+        (response(403, {"message": "Forbidden"}), "execute-api:Invoke"),
+        (
+            response(
+                409, {"error": {"code": "client_credentials_missing", "message": "No client credentials"}}
+            ),
+            "credentials set",
+        ),
+        (
+            response(502, {"error": {"code": "amazon_unavailable", "message": "Amazon did not answer"}}),
+            "retry",
+        ),
+    ],
+)
+def test_an_admin_api_refusal_is_a_finding_with_its_fix(
+    deployment: Deployment, answer: requests.Response, fix: str
+) -> None:
+    deployment.web.check = answer
     code, findings, _ = deployment.run()
-    assert code == 1 and "execute-api:Invoke" in findings["client credentials"]["fix"]
+    assert code == 1 and fix in findings["client credentials"]["fix"]
 
 
 def test_a_missing_stack_fails_naming_the_stage(deployment: Deployment) -> None:
