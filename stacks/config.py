@@ -126,7 +126,7 @@ class AdsConnectConfig(BaseModel):
     refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
     schedule_rate_minutes: Literal[1, 2, 5, 10] = 5
     alarm_email: str | None = None
-    # Unset (null) means ads-connect/<stage>: from_context fills it in.
+    # Unset (null) means ads-connect/<stage> (_default_secret_prefix).
     secret_prefix: str = f"{SECRET_PREFIX_ROOT}/{DEFAULT_STAGE}"
     custom_domain: CustomDomain | None = None
     log_retention_days: int = 90
@@ -181,6 +181,14 @@ class AdsConnectConfig(BaseModel):
                 "must be 1-64 characters of letters, digits and / _ + = . @ - without a trailing /"
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_secret_prefix(cls, data: Any) -> Any:
+        """The stage's prefix unless one is set: two stages never share secrets by default."""
+        if isinstance(data, Mapping) and data.get("secret_prefix") is None:
+            data = {**data, "secret_prefix": f"{SECRET_PREFIX_ROOT}/{data.get('stage', DEFAULT_STAGE)}"}
+        return data
 
     @field_validator("stage")
     @classmethod
@@ -298,8 +306,6 @@ class AdsConnectConfig(BaseModel):
                 "cdk deploy -c stage=NAME"
             )
         settings = {**raw, "stage": validate_stage(stage)}
-        if settings.get("secret_prefix") is None:
-            settings["secret_prefix"] = f"{SECRET_PREFIX_ROOT}/{settings['stage']}"
         try:
             return cls.model_validate(settings)
         except ValidationError as exc:
