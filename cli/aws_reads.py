@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from cli.errors import CliError, ExitCode
 
+NO_REGION = "no AWS region configured: pass --region or set AWS_REGION"
 # Every call gives up within seconds (connect 5 s, read 10 s, 3 attempts).
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 _DENIED = {
@@ -58,14 +59,18 @@ class AwsReads:
     def region(self) -> str | None:
         return self.session.region_name
 
+    def require_region(self) -> str:
+        """The region every check is about (STS alone would answer without one)."""
+        if not self.region:
+            raise CliError(ExitCode.USAGE, NO_REGION)
+        return self.region
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
             try:
                 self._clients[service] = self.session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
             except NoRegionError:
-                raise CliError(
-                    ExitCode.USAGE, "no AWS region configured: pass --region or set AWS_REGION"
-                ) from None
+                raise CliError(ExitCode.USAGE, NO_REGION) from None
         return self._clients[service]
 
     def call(self, service: str, operation: str, missing: tuple[str, ...] = (), **params: Any) -> Any:

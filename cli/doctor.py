@@ -100,6 +100,7 @@ def run_doctor(
     http: requests.Session,
     timeout: float,
 ) -> list[Finding]:
+    aws.require_region()
     stack = _local_stack(target, http, timeout) if target.local_url else aws.stack(target.stack_name)
     if stack is None:
         return [

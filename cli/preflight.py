@@ -74,6 +74,7 @@ class DeploymentNeeds:
 
 
 def run_preflight(aws: AwsReads, needs: DeploymentNeeds) -> list[Finding]:
+    aws.require_region()
     findings = [_account(aws)]
     stack = aws.stack(needs.stack_name)
     findings.append(_existing_stack(stack, needs))
