@@ -125,10 +125,9 @@ class Deployment:
         self.session.client("dynamodb").put_item(
             TableName=self.table,
             Item={
-                "pk": {"S": f"TENANT#{tenant}"},
-                "sk": {"S": "CONN#NA"},
+                **{name: {"S": value} for name, value in table_schema.connection_key(tenant, "NA").items()},
                 doctor.STATUS_KEY: {"S": status},
-                "tenant_region": {"S": f"{tenant}#NA"},
+                "tenant_region": {"S": table_schema.tenant_region(tenant, "NA")},
             },
         )
 
