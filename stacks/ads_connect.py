@@ -117,7 +117,8 @@ class AmazonAdsConnect(Construct):
         self.config = config
         self.roles = FunctionRoles(self, "Roles")
         private_readers = [self.roles["callback"], self.roles["refresh_worker"], self.roles["admin"]]
-        lwa_readers = [*private_readers, self.roles["consent"]]
+        # The consent function is not one: it reads the client id's public copy only.
+        lwa_readers = private_readers
 
         self.data = DataStore(self, "Data")
         self.secrets = Secrets(
@@ -248,13 +249,14 @@ class AmazonAdsConnect(Construct):
         table = self.data.table.table_arn
         indexes = f"{table}/index/*"
         lwa = self.secrets.lwa_secret.secret_arn
+        client_id = self.secrets.client_id_secret.secret_arn
         refresh_secrets = self.secrets.pattern_arn("refresh")
         access_secrets = self.secrets.pattern_arn("access")
         bus = self.events.bus.event_bus_arn
         due_indexes = [f"{table}/index/{name}" for name in (schema.DUE_INDEX, schema.PROFILE_SYNC_INDEX)]
 
         self._allow("consent", DDB_CONSENT, [table])
-        self._allow("consent", ("secretsmanager:GetSecretValue",), [lwa])
+        self._allow("consent", ("secretsmanager:GetSecretValue",), [client_id])
 
         for kind in ("callback", "refresh_worker", "admin"):
             self._allow(kind, DDB_READ_WRITE, [table, indexes])
@@ -263,7 +265,7 @@ class AmazonAdsConnect(Construct):
             self._allow(kind, SECRET_WRITE + SECRET_PRIVATE_EXTRA + lifecycle, [refresh_secrets])
             self._allow(kind, SECRET_WRITE + lifecycle, [access_secrets])
             self._allow(kind, ("events:PutEvents",), [bus])
-        self._allow("admin", ("secretsmanager:PutSecretValue",), [lwa])
+        self._allow("admin", ("secretsmanager:PutSecretValue",), [lwa, client_id])
 
         self._allow("refresh_scheduler", DDB_SCHEDULER_TABLE, [table])
         self._allow("refresh_scheduler", DDB_SCHEDULER_INDEXES, due_indexes)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Final
 
+from ads_connect.adapters.secrets import client_id_secret_name
 from aws_cdk import Acknowledgment as Ack
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
@@ -20,6 +21,7 @@ from constructs import Construct
 # What the stack writes into the LWA secret: JSON the code reads as "not configured"
 # (empty client id and secret), so nothing works until the operator fills it in.
 LWA_PLACEHOLDER: Final = {"client_id": "", "client_secret": ""}
+CLIENT_ID_PLACEHOLDER: Final = {"client_id": ""}
 
 # Key administration, spelled out action by action: the account can describe, re-policy, rotate,
 # tag, alias, disable and delete the key, but not use it. No wildcard: ``kms:Create*`` would
@@ -79,7 +81,8 @@ class Secrets(Construct):
     """The LWA client secret and the private-token key.
 
     ``private_readers``: the roles that create, read and rotate refresh tokens (callback, worker,
-    admin). ``lwa_readers``: every role that reads the client credentials.
+    admin). ``lwa_readers``: every role that reads the client credentials (never the consent
+    function: it reads the public client id copy, ``<prefix>/lwa-client-id``).
     """
 
     def __init__(
@@ -152,6 +155,35 @@ class Secrets(Construct):
                 reason=(
                     "The LWA client secret is issued and rotated in Amazon's developer console, not by AWS; "
                     "the operator writes the new value with `python -m cli credentials set` (docs/deploy.md)."
+                ),
+            )
+        )
+
+        # The client id alone, for the consent function (docs/security.md: the public page's role
+        # has no path to the client secret). Not secret itself (it is in every authorization URL);
+        # a secret rather than an SSM parameter so local mode and the tests need one service less.
+        self.client_id_secret = secretsmanager.Secret(
+            self,
+            "LwaClientId",
+            secret_name=client_id_secret_name(prefix),
+            description=(
+                "Login with Amazon client id alone (public copy for the consent page). Written with the "
+                "client secret by `python -m cli credentials set`; never edit it alone."
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(CLIENT_ID_PLACEHOLDER),
+                generate_string_key="placeholder",
+                exclude_punctuation=True,
+                password_length=16,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        Validations.of(self.client_id_secret).acknowledge(
+            Ack(
+                id="AwsSolutions-SMG4",
+                reason=(
+                    "Holds only the LWA client id, which Amazon issues and which changes only with the "
+                    "client secret; `python -m cli credentials set` writes both (docs/deploy.md)."
                 ),
             )
         )

@@ -10,6 +10,7 @@ Single-table design. Item families (``pk`` / ``sk``):
 | audit record         | ``TENANT#<tenant>``       | ``AUDIT#<iso time>#<id>``            |
 | connect session      | ``SESSION#<sha256(id)>``  | ``SESSION``                          |
 | OAuth state          | ``STATE#<sha256(state)>`` | ``STATE``                            |
+| connect result       | ``RESULT#<sha256(id)>``   | ``RESULT``                           |
 | operator status      | ``OPERATOR``              | ``<name>``                           |
 
 Sparse indexes: only the items that carry an index's partition-key attribute appear in it.
@@ -20,6 +21,13 @@ from __future__ import annotations
 from typing import Final
 
 PARTITION_KEY: Final = "pk"
+# Partition-key prefixes of the item families (pk = prefix + id). The stack's
+# ``dynamodb:LeadingKeys`` conditions are built from these, so a public function's role reaches
+# only the families it needs (docs/security.md).
+TENANT_KEY_PREFIX: Final = "TENANT#"
+SESSION_KEY_PREFIX: Final = "SESSION#"
+STATE_KEY_PREFIX: Final = "STATE#"
+RESULT_KEY_PREFIX: Final = "RESULT#"
 SORT_KEY: Final = "sk"
 TTL_ATTRIBUTE: Final = "expires_at_ttl"
 
@@ -68,6 +76,15 @@ GLOBAL_SECONDARY_INDEXES: Final = (
     (PROFILE_INDEX, PROFILE_INDEX_PARTITION_KEY, PROFILE_INDEX_SORT_KEY, "ALL"),
     (STATUS_INDEX, STATUS_INDEX_PARTITION_KEY, STATUS_INDEX_SORT_KEY, "ALL"),
 )
+
+
+def leading_key_patterns(*prefixes: str) -> list[str]:
+    """``dynamodb:LeadingKeys`` patterns (``StringLike``) matching exactly the partition keys that
+    start with one of ``prefixes``: ``*`` only at the end, and no prefix holds a wildcard."""
+    for prefix in prefixes:
+        if not prefix.endswith("#") or any(c in prefix for c in "*?"):
+            raise ValueError(f"not a key prefix: {prefix!r}")
+    return [f"{prefix}*" for prefix in prefixes]
 
 
 def create_table_kwargs(table_name: str) -> dict[str, object]:

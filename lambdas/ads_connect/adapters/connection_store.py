@@ -59,7 +59,7 @@ _CONNECTION_INDEX_ATTRIBUTES = (
 
 
 def tenant_pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
+    return f"{schema.TENANT_KEY_PREFIX}{tenant_id}"
 
 
 def connection_sk(region: Region) -> str:
@@ -563,7 +563,7 @@ class DynamoConnectionStore:
             response = self._table.query(**kwargs)
             keys = []
             for item in response.get("Items", []):
-                tenant = str(item[schema.PARTITION_KEY]).removeprefix("TENANT#")
+                tenant = str(item[schema.PARTITION_KEY]).removeprefix(schema.TENANT_KEY_PREFIX)
                 region = Region(str(item[schema.SORT_KEY]).removeprefix("CONN#"))
                 keys.append((tenant, region))
             if keys:
