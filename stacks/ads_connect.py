@@ -83,6 +83,19 @@ DDB_READ_WRITE: Final = (
 # The consent page reads the session and writes the one-time state; the callback marks the
 # session used.
 DDB_CONSENT: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
+# The item families (partition-key prefixes, table_schema) each public function may touch, as
+# dynamodb:LeadingKeys conditions: the consent page never reaches a tenant's items or the
+# operator's, the callback never the operator's. IAM cannot narrow the callback to one tenant
+# (the tenant comes from the state record at run time): docs/decisions.md.
+PUBLIC_KEY_PREFIXES: Final = {
+    "consent": (schema.SESSION_KEY_PREFIX, schema.STATE_KEY_PREFIX),
+    "callback": (
+        schema.SESSION_KEY_PREFIX,
+        schema.STATE_KEY_PREFIX,
+        schema.RESULT_KEY_PREFIX,
+        schema.TENANT_KEY_PREFIX,
+    ),
+}
 DDB_SCHEDULER_TABLE: Final = ("dynamodb:GetItem",)
 DDB_SCHEDULER_INDEXES: Final = ("dynamodb:Query",)
 SECRET_WRITE: Final = (
@@ -240,9 +253,22 @@ class AmazonAdsConnect(Construct):
 
     # --- permissions ----------------------------------------------------------------------------
 
-    def _allow(self, kind: str, actions: tuple[str, ...], resources: list[str]) -> None:
+    def _allow(
+        self,
+        kind: str,
+        actions: tuple[str, ...],
+        resources: list[str],
+        *,
+        key_prefixes: tuple[str, ...] = (),
+    ) -> None:
+        """``key_prefixes``: allow only items whose partition key starts with one of them."""
+        conditions = (
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": schema.leading_key_patterns(*key_prefixes)}}
+            if key_prefixes
+            else None
+        )
         self.roles[kind].add_to_principal_policy(
-            iam.PolicyStatement(actions=list(actions), resources=resources)
+            iam.PolicyStatement(actions=list(actions), resources=resources, conditions=conditions)
         )
 
     def _grant_permissions(self) -> None:
@@ -255,11 +281,14 @@ class AmazonAdsConnect(Construct):
         bus = self.events.bus.event_bus_arn
         due_indexes = [f"{table}/index/{name}" for name in (schema.DUE_INDEX, schema.PROFILE_SYNC_INDEX)]
 
-        self._allow("consent", DDB_CONSENT, [table])
+        self._allow("consent", DDB_CONSENT, [table], key_prefixes=PUBLIC_KEY_PREFIXES["consent"])
+        # The callback queries no index, so it gets none.
+        self._allow("callback", DDB_READ_WRITE, [table], key_prefixes=PUBLIC_KEY_PREFIXES["callback"])
+        self._allow("refresh_worker", DDB_READ_WRITE, [table, indexes])
+        self._allow("admin", DDB_READ_WRITE, [table, indexes])
         self._allow("consent", ("secretsmanager:GetSecretValue",), [client_id])
 
         for kind in ("callback", "refresh_worker", "admin"):
-            self._allow(kind, DDB_READ_WRITE, [table, indexes])
             self._allow(kind, ("secretsmanager:GetSecretValue",), [lwa])
             lifecycle = {"admin": SECRET_DELETE, "callback": SECRET_RESTORE}.get(kind, ())
             self._allow(kind, SECRET_WRITE + SECRET_PRIVATE_EXTRA + lifecycle, [refresh_secrets])
@@ -276,8 +305,9 @@ class AmazonAdsConnect(Construct):
         prefix = self.config.secret_prefix
         for kind, role in self.roles.roles.items():
             nag.acknowledge_wildcard(role, "*", WHY_XRAY)
-            if kind in ("callback", "refresh_worker", "admin"):
+            if kind in ("refresh_worker", "admin"):
                 nag.acknowledge_wildcard(role, f"{table}/index/*", WHY_INDEXES)
+            if kind in ("callback", "refresh_worker", "admin"):
                 for family in ("refresh", "access"):
                     nag.acknowledge_wildcard(
                         role,
