@@ -7,7 +7,7 @@ and ``<prefix>/access/<tenant>/<region>``); the stack decides their key and who 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from ads_connect.adapters.secrets import client_id_secret_name
@@ -120,22 +120,18 @@ class Secrets(Construct):
         )
         self.private_key.add_alias(f"alias/{prefix.replace('/', '-')}-private-tokens")
 
-        self.lwa_secret = secretsmanager.Secret(
-            self,
+        self.lwa_secret = self._operator_filled_secret(
             "LwaClient",
-            secret_name=f"{prefix}/lwa-client",
+            name=f"{prefix}/lwa-client",
             description=(
                 "Login with Amazon client id and secret (Security Profile). Created empty: fill it with "
                 "`python -m cli credentials set` or `aws secretsmanager put-secret-value` (docs/deploy.md)."
             ),
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(LWA_PLACEHOLDER),
-                # The generator must add one key; the code ignores it.
-                generate_string_key="placeholder",
-                exclude_punctuation=True,
-                password_length=16,
+            placeholder=LWA_PLACEHOLDER,
+            why_not_rotated=(
+                "The LWA client secret is issued and rotated in Amazon's developer console, not by AWS; "
+                "the operator writes the new value with `python -m cli credentials set` (docs/deploy.md)."
             ),
-            removal_policy=RemovalPolicy.RETAIN,
         )
         # Operators may write the secret (AWS CLI or the admin API); only the stack's functions
         # may read it back.
@@ -149,44 +145,51 @@ class Secrets(Construct):
                 conditions={"StringNotEquals": {"aws:PrincipalArn": [role.role_arn for role in lwa_readers]}},
             )
         )
-        Validations.of(self.lwa_secret).acknowledge(
-            Ack(
-                id="AwsSolutions-SMG4",
-                reason=(
-                    "The LWA client secret is issued and rotated in Amazon's developer console, not by AWS; "
-                    "the operator writes the new value with `python -m cli credentials set` (docs/deploy.md)."
-                ),
-            )
-        )
 
         # The client id alone, for the consent function (docs/security.md: the public page's role
         # has no path to the client secret). Not secret itself (it is in every authorization URL);
         # a secret rather than an SSM parameter so local mode and the tests need one service less.
-        self.client_id_secret = secretsmanager.Secret(
-            self,
+        self.client_id_secret = self._operator_filled_secret(
             "LwaClientId",
-            secret_name=client_id_secret_name(prefix),
+            name=client_id_secret_name(prefix),
             description=(
                 "Login with Amazon client id alone (public copy for the consent page). Written with the "
                 "client secret by `python -m cli credentials set`; never edit it alone."
             ),
+            placeholder=CLIENT_ID_PLACEHOLDER,
+            why_not_rotated=(
+                "Holds only the LWA client id, which Amazon issues and which changes only with the "
+                "client secret; `python -m cli credentials set` writes both (docs/deploy.md)."
+            ),
+        )
+
+    def _operator_filled_secret(
+        self,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        placeholder: Mapping[str, str],
+        why_not_rotated: str,
+    ) -> secretsmanager.Secret:
+        """A retained secret the operator fills in, created holding ``placeholder`` (which the code
+        reads as "not configured")."""
+        secret = secretsmanager.Secret(
+            self,
+            construct_id,
+            secret_name=name,
+            description=description,
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(CLIENT_ID_PLACEHOLDER),
+                secret_string_template=json.dumps(placeholder),
+                # The generator must add one key; the code ignores it.
                 generate_string_key="placeholder",
                 exclude_punctuation=True,
                 password_length=16,
             ),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        Validations.of(self.client_id_secret).acknowledge(
-            Ack(
-                id="AwsSolutions-SMG4",
-                reason=(
-                    "Holds only the LWA client id, which Amazon issues and which changes only with the "
-                    "client secret; `python -m cli credentials set` writes both (docs/deploy.md)."
-                ),
-            )
-        )
+        Validations.of(secret).acknowledge(Ack(id="AwsSolutions-SMG4", reason=why_not_rotated))
+        return secret
 
     def pattern_arn(self, kind: str) -> str:
         """ARN pattern of one family of runtime-created secrets: ``refresh`` or ``access``."""

@@ -74,6 +74,15 @@ def private_secret_policy(reader_arns: tuple[str, ...]) -> str:
     )
 
 
+def _json_object(raw: str, what: str) -> dict[str, Any]:
+    """The secret's JSON object (empty when it holds another JSON value)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ClientCredentialsMissingError(f"the {what} is not JSON") from None
+    return data if isinstance(data, dict) else {}
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -117,13 +126,7 @@ class SecretsManagerVault:
                 cached_for = self._monotonic() - self._credentials_read_at
                 if self._credentials is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
                     return self._credentials
-        try:
-            raw = self._client.get_secret_value(SecretId=self._lwa_secret_id)["SecretString"]
-        except ClientError as error:
-            if _error_code(error) == "ResourceNotFoundException":
-                raise ClientCredentialsMissingError("the LWA client secret does not exist yet") from None
-            raise
-        credentials = self._parse_credentials(raw)
+        credentials = self._parse_credentials(self._secret_string(self._lwa_secret_id, "LWA client secret"))
         self._remember_credentials(credentials)
         return credentials
 
@@ -149,17 +152,8 @@ class SecretsManagerVault:
             cached_for = self._monotonic() - self._client_id_read_at
             if self._client_id is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
                 return self._client_id
-        try:
-            raw = self._client.get_secret_value(SecretId=self._client_id_secret_id)["SecretString"]
-        except ClientError as error:
-            if _error_code(error) == "ResourceNotFoundException":
-                raise ClientCredentialsMissingError("the LWA client id secret does not exist yet") from None
-            raise
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ClientCredentialsMissingError("the LWA client id secret is not JSON") from None
-        client_id = data.get("client_id") if isinstance(data, dict) else None
+        what = "LWA client id secret"
+        client_id = _json_object(self._secret_string(self._client_id_secret_id, what), what).get("client_id")
         if not isinstance(client_id, str) or not client_id:
             raise ClientCredentialsMissingError(
                 "the LWA client id has not been filled in (`credentials set` writes it)"
@@ -178,14 +172,20 @@ class SecretsManagerVault:
         with self._lock:
             self._credentials = None
 
+    def _secret_string(self, secret_id: str, what: str) -> str:
+        """An operator-filled secret's value; a missing secret reads as "not configured"."""
+        try:
+            return self._client.get_secret_value(SecretId=secret_id)["SecretString"]
+        except ClientError as error:
+            if _error_code(error) == "ResourceNotFoundException":
+                raise ClientCredentialsMissingError(f"the {what} does not exist yet") from None
+            raise
+
     @staticmethod
     def _parse_credentials(raw: str) -> ClientCredentials:
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ClientCredentialsMissingError("the LWA client secret is not JSON") from None
-        client_id = data.get("client_id") if isinstance(data, dict) else None
-        client_secret = data.get("client_secret") if isinstance(data, dict) else None
+        data = _json_object(raw, "LWA client secret")
+        client_id = data.get("client_id")
+        client_secret = data.get("client_secret")
         if (
             not isinstance(client_id, str)
             or not client_id
