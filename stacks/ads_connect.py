@@ -2,7 +2,11 @@
 
 Composition order matters: roles first (the KMS key policy and secret policies name them), then
 data, secrets, events, the refresh queues, the functions, and finally the API and monitoring.
-Every permission a function has is granted in ``_grant_*`` below, in one place.
+The functions' permissions on the product's resources are granted in ``_grant_permissions``
+below. Four other places contribute, each next to the resource it concerns: a function's write to
+its own log group (functions.py), the worker's SQS receive/delete through its event source
+(refresh.py), the key and secret resource policies (secrets.py) and the alarm topic's key policy
+(monitoring.py). tests/infrastructure pins the result per role.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import json
 from typing import Final
 
 import ads_connect.table_schema as schema
-from ads_connect.adapters.connection_store import tenant_pk
 from ads_connect.models.settings import (
     ENV_ALLOWED_RETURN_URLS,
     ENV_APP_NAME,
@@ -26,6 +29,7 @@ from ads_connect.models.settings import (
     ENV_TABLE_NAME,
     ENV_WORK_QUEUE_URL,
 )
+from ads_connect.table_schema import tenant_pk
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -83,18 +87,17 @@ DDB_READ_WRITE: Final = (
 # The consent page reads the session and writes the one-time state; the callback marks the
 # session used.
 DDB_CONSENT: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
-# The item families (partition-key prefixes, table_schema) each public function may touch, as
-# dynamodb:LeadingKeys conditions: the consent page never reaches a tenant's items or the
-# operator's, the callback never the operator's. IAM cannot narrow the callback to one tenant
-# (the tenant comes from the state record at run time): docs/decisions.md.
-PUBLIC_KEY_PREFIXES: Final = {
-    "consent": (schema.SESSION_KEY_PREFIX, schema.STATE_KEY_PREFIX),
-    "callback": (
-        schema.SESSION_KEY_PREFIX,
-        schema.STATE_KEY_PREFIX,
-        schema.RESULT_KEY_PREFIX,
-        schema.TENANT_KEY_PREFIX,
-    ),
+# The item families each public function may touch, as dynamodb:LeadingKeys patterns built by
+# table_schema: the consent page never reaches a tenant's items or the operator's, the callback
+# never the operator's. IAM cannot narrow the callback to one tenant (the tenant comes from the
+# state record at run time): docs/decisions.md.
+_SESSIONS_AND_STATES = (
+    schema.consent_pk_pattern(schema.ConsentKind.SESSION),
+    schema.consent_pk_pattern(schema.ConsentKind.STATE),
+)
+PUBLIC_LEADING_KEYS: Final = {
+    "consent": _SESSIONS_AND_STATES,
+    "callback": (*_SESSIONS_AND_STATES, schema.consent_pk_pattern(schema.ConsentKind.RESULT), tenant_pk("*")),
 }
 DDB_SCHEDULER_TABLE: Final = ("dynamodb:GetItem",)
 DDB_SCHEDULER_INDEXES: Final = ("dynamodb:Query",)
@@ -259,12 +262,12 @@ class AmazonAdsConnect(Construct):
         actions: tuple[str, ...],
         resources: list[str],
         *,
-        key_prefixes: tuple[str, ...] = (),
+        leading_keys: tuple[str, ...] = (),
     ) -> None:
-        """``key_prefixes``: allow only items whose partition key starts with one of them."""
+        """``leading_keys``: allow only items whose partition key matches one of these patterns."""
         conditions = (
-            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": schema.leading_key_patterns(*key_prefixes)}}
-            if key_prefixes
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(leading_keys)}}
+            if leading_keys
             else None
         )
         self.roles[kind].add_to_principal_policy(
@@ -281,9 +284,9 @@ class AmazonAdsConnect(Construct):
         bus = self.events.bus.event_bus_arn
         due_indexes = [f"{table}/index/{name}" for name in (schema.DUE_INDEX, schema.PROFILE_SYNC_INDEX)]
 
-        self._allow("consent", DDB_CONSENT, [table], key_prefixes=PUBLIC_KEY_PREFIXES["consent"])
+        self._allow("consent", DDB_CONSENT, [table], leading_keys=PUBLIC_LEADING_KEYS["consent"])
         # The callback queries no index, so it gets none.
-        self._allow("callback", DDB_READ_WRITE, [table], key_prefixes=PUBLIC_KEY_PREFIXES["callback"])
+        self._allow("callback", DDB_READ_WRITE, [table], leading_keys=PUBLIC_LEADING_KEYS["callback"])
         self._allow("refresh_worker", DDB_READ_WRITE, [table, indexes])
         self._allow("admin", DDB_READ_WRITE, [table, indexes])
         self._allow("consent", ("secretsmanager:GetSecretValue",), [client_id])

@@ -13,14 +13,12 @@ from ads_connect import table_schema as schema
 from tests.infrastructure.conftest import Synthesized
 from tests.infrastructure.helpers import as_list, describe
 
+CONSENT_ITEMS = {
+    schema.consent_pk_pattern(kind) for kind in (schema.ConsentKind.SESSION, schema.ConsentKind.STATE)
+}
 PUBLIC_FAMILIES = {
-    "consent": {schema.SESSION_KEY_PREFIX, schema.STATE_KEY_PREFIX},
-    "callback": {
-        schema.SESSION_KEY_PREFIX,
-        schema.STATE_KEY_PREFIX,
-        schema.RESULT_KEY_PREFIX,
-        schema.TENANT_KEY_PREFIX,
-    },
+    "consent": CONSENT_ITEMS,
+    "callback": CONSENT_ITEMS | {schema.consent_pk_pattern(schema.ConsentKind.RESULT), schema.tenant_pk("*")},
 }
 # With ForAllValues an empty set of leading keys satisfies the condition, so an action that
 # carries none (a Scan, PartiQL) would slip through it: a public role must have none of them.
@@ -82,11 +80,4 @@ def test_every_dynamodb_action_of_a_public_role_is_limited_to_its_key_families(
         assert set(condition) == {"ForAllValues:StringLike"}, statement
         assert set(condition["ForAllValues:StringLike"]) == {"dynamodb:LeadingKeys"}
         patterns = set(as_list(condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]))
-        assert patterns == {f"{prefix}*" for prefix in PUBLIC_FAMILIES[kind]}
-
-
-def test_leading_key_patterns_accept_only_plain_prefixes() -> None:
-    assert schema.leading_key_patterns(schema.STATE_KEY_PREFIX) == ["STATE#*"]
-    for bad in ("STATE", "*", "TENANT#*", "A?#"):
-        with pytest.raises(ValueError, match="not a key prefix"):
-            schema.leading_key_patterns(bad)
+        assert patterns == PUBLIC_FAMILIES[kind]

@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+from ads_connect import table_schema as schema
 
 from cli import main as cli_main
 from tests.fixtures.aws import TEST_CLIENT_ID
@@ -54,7 +55,7 @@ def test_t9_a_consumer_granted_one_tenant_reaches_only_that_tenants_access_token
     assert "/refresh/" not in rendered and "lwa-client" not in rendered and "kms:" not in rendered
     # Its table access is a Query whose leading key must be its own tenant's
     [query] = [s for s in statements if "dynamodb:Query" in as_list(s["Action"])]
-    assert _condition_holds(query["Condition"], ("TENANT#acme-42",))
-    assert not _condition_holds(query["Condition"], ("TENANT#globex",))
-    assert not _condition_holds(query["Condition"], ("OPERATOR",))
-    assert not _condition_holds(query["Condition"], ("TENANT#acme-42x",))
+    assert _condition_holds(query["Condition"], (schema.tenant_pk("acme-42"),))
+    assert not _condition_holds(query["Condition"], (schema.tenant_pk("globex"),))
+    assert not _condition_holds(query["Condition"], (schema.operator_key("any")[schema.PARTITION_KEY],))
+    assert not _condition_holds(query["Condition"], (schema.tenant_pk("acme-42x"),))

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from ads_connect import table_schema as schema
 from ads_connect.models.records import ConnectionStatus
 from ads_connect.regions import Region
 
@@ -25,7 +26,12 @@ def token(data: Any) -> str:
 
 
 def store_token(**key: str) -> str:
-    base = {"pk": "TENANT#t1", "sk": "CONN#NA", "connection_status": "active", "tenant_region": "t1#NA"}
+    """The store's token for connection t1/NA of the active listing, with ``key`` changed."""
+    base = {
+        **schema.connection_key("t1", Region.NA),
+        "connection_status": "active",
+        "tenant_region": schema.tenant_region("t1", Region.NA),
+    }
     return token({"s": "active", "k": {**base, **key}})
 
 
@@ -39,11 +45,19 @@ def wrapped(inner: str) -> str:
 
 FORGED = {
     "another status inside": lambda: wrapped(store_token(connection_status="disconnected")),
-    "key of another family": lambda: wrapped(store_token(pk="OPERATOR", sk="client-credentials-invalid")),
-    "tenant and key disagree": lambda: wrapped(store_token(pk="TENANT#t2")),
+    "key of another family": lambda: wrapped(
+        store_token(**schema.operator_key("client-credentials-invalid"))
+    ),
+    "tenant and key disagree": lambda: wrapped(store_token(pk=schema.tenant_pk("t2"))),
     "empty key values": lambda: wrapped(store_token(pk="", sk="", tenant_region="")),
-    "unknown region": lambda: wrapped(store_token(sk="CONN#XX", tenant_region="t1#XX")),
-    "oversized tenant": lambda: wrapped(store_token(pk=f"TENANT#{LONG}", tenant_region=f"{LONG}#NA")),
+    "unknown region": lambda: wrapped(
+        store_token(sk=schema.connection_sk("XX"), tenant_region=schema.tenant_region("t1", "XX"))
+    ),
+    "oversized tenant": lambda: wrapped(
+        store_token(
+            **schema.connection_key(LONG, Region.NA), tenant_region=schema.tenant_region(LONG, Region.NA)
+        )
+    ),
     "tenants listing's token": lambda: token({"k": "tenants", "s": "active", "t": None, "l": "t1"}),
     "no listing named": lambda: token({"s": "active", "t": None}),
     "not base64 JSON": lambda: "%%%not-a-token",

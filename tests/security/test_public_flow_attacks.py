@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit
 import boto3
 import pytest
 import requests
+from ads_connect import table_schema as schema
 from ads_connect.handlers.cookies import BINDING_COOKIE
 from ads_connect.logic.ids import new_id
 from ads_connect.regions import Region
@@ -30,7 +31,8 @@ def world(product: Product) -> Product:
 def no_state_stored(world: Product) -> bool:
     dynamodb = boto3.client("dynamodb", region_name=world.aws.region)
     items = dynamodb.scan(TableName=world.aws.table_name)["Items"]
-    return not any(item["pk"]["S"].startswith("STATE#") for item in items)
+    states = schema.consent_pk_pattern(schema.ConsentKind.STATE).removesuffix("*")
+    return not any(item[schema.PARTITION_KEY]["S"].startswith(states) for item in items)
 
 
 @pytest.mark.parametrize(

@@ -63,8 +63,12 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
     }
 
 
-TENANT_ITEM = f"{schema.TENANT_KEY_PREFIX}acme"
-OPERATOR_ITEM = "OPERATOR"
+TENANT_ITEM = schema.tenant_pk("acme")
+SESSION_ITEM, STATE_ITEM, RESULT_ITEM = (
+    schema.consent_key(kind, "x")[schema.PARTITION_KEY]
+    for kind in (schema.ConsentKind.SESSION, schema.ConsentKind.STATE, schema.ConsentKind.RESULT)
+)
+OPERATOR_ITEM = schema.operator_key("client-credentials-invalid")[schema.PARTITION_KEY]
 
 
 def test_t3_a_compromised_consent_function_cannot_read_the_client_secret(synthesized, ids) -> None:
@@ -80,13 +84,33 @@ def test_t3_a_compromised_consent_function_cannot_read_the_client_secret(synthes
         ("consent", "dynamodb:GetItem", TENANT_ITEM, False),  # read a tenant's connection
         ("consent", "dynamodb:PutItem", TENANT_ITEM, False),  # plant a connection
         ("consent", "dynamodb:PutItem", OPERATOR_ITEM, False),  # pause every refresh
-        ("consent", "dynamodb:GetItem", f"{schema.RESULT_KEY_PREFIX}x", False),  # read results
-        ("consent", "dynamodb:PutItem", f"{schema.STATE_KEY_PREFIX}x", True),  # its own job
-        ("consent", "dynamodb:GetItem", f"{schema.SESSION_KEY_PREFIX}x", True),
+        (
+            "consent",
+            "dynamodb:GetItem",
+            RESULT_ITEM,
+            False,
+        ),  # read results
+        (
+            "consent",
+            "dynamodb:PutItem",
+            STATE_ITEM,
+            True,
+        ),  # its own job
+        (
+            "consent",
+            "dynamodb:GetItem",
+            SESSION_ITEM,
+            True,
+        ),
         ("callback", "dynamodb:PutItem", OPERATOR_ITEM, False),
         ("callback", "dynamodb:DeleteItem", OPERATOR_ITEM, False),  # lift the operator's pause
         ("callback", "dynamodb:UpdateItem", TENANT_ITEM, True),  # residual: any tenant (decisions.md)
-        ("callback", "dynamodb:DeleteItem", f"{schema.STATE_KEY_PREFIX}x", True),
+        (
+            "callback",
+            "dynamodb:DeleteItem",
+            STATE_ITEM,
+            True,
+        ),
     ],
 )
 def test_t4_a_compromised_public_function_reaches_only_its_item_families(

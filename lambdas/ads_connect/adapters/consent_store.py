@@ -12,11 +12,11 @@ from ads_connect import table_schema as schema
 from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
 from ads_connect.logic.ids import id_hash
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
+from ads_connect.table_schema import ConsentKind
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-_SESSION, _STATE, _RESULT = schema.SESSION_KEY_PREFIX, schema.STATE_KEY_PREFIX, schema.RESULT_KEY_PREFIX
 # DynamoDB's TTL sweep can lag by hours: expiry is always re-checked on read by the flows.
 _TTL_GRACE_SECONDS = 3600
 # Bookkeeping the records do not model: keys, entity tag, TTL, and a callback's session claim.
@@ -30,13 +30,13 @@ class DynamoConsentStore:
         self._table: Table = table or boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
 
     def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
-        self._put(_SESSION, id_hash(session_id), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.SESSION, id_hash(session_id), record.model_dump(mode="json"), record.expires_at)
 
     def get_session(self, session_id: str) -> ConnectSessionRecord | None:
         return self.get_session_by_hash(id_hash(session_id))
 
     def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None:
-        item = self._get(_SESSION, session_hash)
+        item = self._get(ConsentKind.SESSION, session_hash)
         return ConnectSessionRecord.model_validate(item) if item else None
 
     def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
@@ -88,45 +88,40 @@ class DynamoConsentStore:
 
     @staticmethod
     def _session_key(session_hash: str) -> dict[str, str]:
-        return _key(_SESSION, session_hash)
+        return schema.consent_key(ConsentKind.SESSION, session_hash)
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:
-        self._put(_STATE, id_hash(state), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.STATE, id_hash(state), record.model_dump(mode="json"), record.expires_at)
 
     def consume_state(self, state: str) -> OAuthStateRecord | None:
         response = self._table.delete_item(
-            Key=_key(_STATE, id_hash(state)),
+            Key=schema.consent_key(ConsentKind.STATE, id_hash(state)),
             ReturnValues="ALL_OLD",
         )
         item = response.get("Attributes")
         return OAuthStateRecord.model_validate(self._fields(item)) if item else None
 
     def put_result(self, result_id: str, record: ConnectResultRecord) -> None:
-        self._put(_RESULT, id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.RESULT, id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
 
     def get_result(self, result_id: str) -> ConnectResultRecord | None:
-        item = self._get(_RESULT, id_hash(result_id))
+        item = self._get(ConsentKind.RESULT, id_hash(result_id))
         return ConnectResultRecord.model_validate(item) if item else None
 
-    def _put(self, prefix: str, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
+    def _put(self, kind: ConsentKind, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
         item = {k: v for k, v in data.items() if v is not None}
-        item.update(_key(prefix, key_hash))
-        item["entity"] = item[schema.SORT_KEY].lower()
+        item.update(schema.consent_key(kind, key_hash))
+        item["entity"] = kind.value.lower()
         item[schema.TTL_ATTRIBUTE] = int(expires_at.timestamp()) + _TTL_GRACE_SECONDS
         self._table.put_item(Item=item)
 
-    def _get(self, prefix: str, key_hash: str) -> dict[str, Any] | None:
-        item = self._table.get_item(Key=_key(prefix, key_hash), ConsistentRead=True).get("Item")
+    def _get(self, kind: ConsentKind, key_hash: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key=schema.consent_key(kind, key_hash), ConsistentRead=True).get("Item")
         return self._fields(item) if item else None
 
     @staticmethod
     def _fields(item: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in item.items() if k not in _INTERNAL_ATTRIBUTES}
-
-
-def _key(prefix: str, key_hash: str) -> dict[str, str]:
-    """``pk`` = the family's prefix + the id's hash; ``sk`` = the family's name (``SESSION`` ...)."""
-    return {schema.PARTITION_KEY: f"{prefix}{key_hash}", schema.SORT_KEY: prefix.removesuffix("#")}
 
 
 def _conditional_check_failed(error: ClientError) -> bool:
