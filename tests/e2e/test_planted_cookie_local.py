@@ -6,7 +6,6 @@ nothing is linked to the attacker's tenant."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,22 +18,10 @@ pytestmark = pytest.mark.e2e
 ATTACKER_TENANT = "mallory-e2e"
 
 
-@pytest.fixture
-def local(local_mode: Any) -> Iterator[Any]:
-    emu = local_mode.emulator
-    headless, signed_in = emu.headless, emu.signed_in
-    emu.add_user("victim-e2e", profiles={"NA": [seller_profile(777, "US", "Victim Shop")]})
-    emu.sign_in("victim-e2e")
-    emu.headless = "allow"
-    try:
-        yield local_mode
-    finally:
-        emu.headless = headless
-        if signed_in is not None:
-            emu.sign_in(signed_in)
-
-
 def test_a_planted_binding_in_local_mode_gets_the_start_again_page_and_links_nothing(local: Any) -> None:
+    local.emulator.add_user("victim-e2e", profiles={"NA": [seller_profile(777, "US", "Victim Shop")]})
+    local.emulator.sign_in("victim-e2e")
+    local.emulator.headless = "allow"
     # Given the attacker starts a flow for the attacker's tenant in the attacker's own browser
     consent_url = local.create_session(ATTACKER_TENANT, region="NA")
     attacker = requests.Session()
