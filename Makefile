@@ -12,7 +12,7 @@ UV := $(VENV)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: lock dev test lint typecheck unit integration infra e2e synth nag bootstrap preflight deploy diff destroy cli bench local clean
+.PHONY: lock dev test lint typecheck unit integration security infra e2e synth nag bootstrap preflight deploy diff destroy cli bench local clean
 
 # The deployment stage (docs/deploy.md): stack AmazonAdsConnect-<stage>, secrets under
 # ads-connect/<stage>. make deploy STAGE=dev (or ADS_CONNECT_STAGE=dev); default prod.
@@ -74,6 +74,10 @@ unit: dev
 integration: dev
 	$(PY) -m pytest tests/integration -q
 
+# One attack test per threat of docs/security.md, through the real handlers and the stack's policies.
+security: dev
+	$(PY) -m pytest tests/security -q
+
 infra: dev
 	$(PY) -m pytest tests/infrastructure -q
 
@@ -81,7 +85,7 @@ e2e: dev
 	$(PY) -m pytest tests/e2e -q
 
 # synth before infra: the packaging tests then check the layer the synth really built.
-test: lint typecheck unit integration synth infra e2e
+test: lint typecheck unit integration security synth infra e2e
 
 # `cdk synth` through the pinned CLI exactly as a deploy runs it, with every AWS credential
 # source switched off: synthesis must never need an account. cdk-nag AwsSolutions runs inside

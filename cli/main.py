@@ -349,13 +349,13 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
         io.print(output.as_json(created))
         return int(ExitCode.OK)
     if args.url_only:
-        io.print(str(created.get("consent_url")))
+        io.print(output.cell(created.get("consent_url")))
         return int(ExitCode.OK)
     io.print(f"Connect session for tenant {output.cell(created.get('tenant_id'))}")
     io.print(f"Expires: {output.when(created.get('expires_at'))}")
     io.print("Consent URL (send it to the advertiser; it works once):")
     # Alone on its line so a terminal's click/copy picks exactly the URL.
-    io.print(str(created.get("consent_url")))
+    io.print(output.cell(created.get("consent_url")))
     return int(ExitCode.OK)
 
 

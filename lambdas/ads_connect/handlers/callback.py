@@ -8,6 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ads_connect.handlers import cookies
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.dependencies import public_dependencies
@@ -21,7 +22,7 @@ def _callback(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = public_dependencies().callback
     outcome = handle_callback(
         web.query_params(event),
-        web.binding_cookie(event),
+        cookies.binding_cookie(event),
         result_base_url=web.public_base_url(event, deps.settings),
         deps=deps,
         # API Gateway gives up at ~29 s: no Amazon call starts that could answer after it.
@@ -47,7 +48,7 @@ def _result(event: dict[str, Any]) -> dict[str, Any]:
     deps = public_dependencies().callback
     result = read_result(
         web.path_parameter(event, "result_id"),
-        web.binding_cookie(event),
+        cookies.binding_cookie(event),
         consent_store=deps.consent_store,
         now=deps.clock.now(),
     )

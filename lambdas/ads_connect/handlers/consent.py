@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ads_connect.handlers import cookies
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.dependencies import public_dependencies
 from ads_connect.logic.consent import (
@@ -27,7 +28,7 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     deps = public_dependencies().callback
     session = usable_session(deps.consent_store, session_id, deps.clock.now())
     tenant = session.display_name or session.tenant_id
-    binding, new_binding = browser_binding(web.binding_cookie(event))
+    binding, new_binding = browser_binding(cookies.binding_cookie(event))
     page = landing_page(
         app_name=deps.settings.app_name,
         tenant_label=tenant,
@@ -40,24 +41,25 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     authorization_origins = tuple(
         sorted({e.authorization_origin for e in deps.settings.amazon_endpoints.values()})
     )
-    cookies = [web.binding_set_cookie(binding)] if new_binding else None
-    return web.html_response(page, cookies=cookies, form_targets=authorization_origins)
+    set_cookies = [cookies.binding_set_cookie(binding)] if new_binding else None
+    return web.html_response(page, cookies=set_cookies, form_targets=authorization_origins)
 
 
 def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     deps = public_dependencies().callback
     base_url = web.public_base_url(event, deps.settings)
     form = web.form_params(event)
+    binding = cookies.binding_cookie(event)
     require_same_origin_form(
         sec_fetch_site=web.header(event, "sec-fetch-site"),
         submitted_token=form.get("form_token"),
-        binding=web.binding_cookie(event),
+        binding=binding,
         session_id=session_id,
     )
     started = start_consent(
         session_id,
         region_choice=form.get("region"),
-        existing_binding=web.binding_cookie(event),
+        existing_binding=binding,
         public_base_url=base_url,
         consent_store=deps.consent_store,
         vault=deps.vault,
@@ -66,7 +68,7 @@ def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     )
     logger.info("consent started", extra={"authorization_host": urlsplit(started.authorization_url).netloc})
     return web.redirect_response(
-        started.authorization_url, status=302, cookies=[web.binding_set_cookie(started.browser_binding)]
+        started.authorization_url, status=302, cookies=[cookies.binding_set_cookie(started.browser_binding)]
     )
 
 
