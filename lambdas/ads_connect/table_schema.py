@@ -20,6 +20,10 @@ from __future__ import annotations
 from typing import Final
 
 PARTITION_KEY: Final = "pk"
+# Partition-key prefix of a tenant's items and sort-key prefix of its profile mappings (the table
+# above); the consumer helper's ``list_profiles`` queries with them.
+TENANT_KEY_PREFIX: Final = "TENANT#"
+PROFILE_KEY_PREFIX: Final = "PROFILE#"
 SORT_KEY: Final = "sk"
 TTL_ATTRIBUTE: Final = "expires_at_ttl"
 
