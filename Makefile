@@ -12,7 +12,7 @@ UV := $(VENV)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: lock dev test lint typecheck unit integration infra e2e synth nag bootstrap deploy diff cli bench local clean
+.PHONY: dist lock dev test lint typecheck unit integration infra e2e synth nag bootstrap deploy diff cli bench local clean
 
 dev: $(VENV)/.synced node_modules/.installed
 
@@ -113,8 +113,19 @@ local: dev
 cli: dev
 	@$(PY) -m cli $(ARGS)
 
+# The two wheels (docs/distribution.md): amazon-ads-connect-client (the consumer helper, built
+# from lambdas/ads_connect/consumer) and amazon-ads-connect (the cli/ package, console script
+# ads-connect). hatchling comes from the hash-pinned dev lock, so the build needs no network.
+DIST ?= dist
+dist: dev
+	@rm -rf $(DIST)
+	@for w in client operator; do \
+	  $(UV) build --quiet --wheel --no-build-isolation --python $(PY) --out-dir $(DIST) wheels/$$w || exit 1; \
+	done
+	@ls $(DIST)/*.whl
+
 bench: dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out build test-artifacts .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules cdk.out build dist test-artifacts .mypy_cache .ruff_cache .pytest_cache

@@ -1,4 +1,4 @@
-"""``python -m cli``: the operator's command line for the admin API.
+"""``ads-connect`` (or ``python -m cli`` in a checkout): the operator's command line for the admin API.
 
 The LWA client secret is read from stdin (when piped) or a hidden prompt: there is no option
 that takes it, so it never lands in shell history or ``ps`` output.
@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from cli import output
+from cli import __version__, output
 from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
 from cli.errors import CliError, ExitCode
 
@@ -61,12 +61,13 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m cli",
+        prog="ads-connect",
         description="Operate Amazon Ads Connect through its IAM-authorized admin API.",
         epilog="Exit codes: 0 ok, 1 API error or failed check, 2 usage / rejected input, 3 not found, "
         "4 AWS credentials or IAM denied, 5 API unreachable or stack not found, 6 conflict "
         "(refresh running, disconnected).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--api-url", help="admin API base URL (default: $ADS_CONNECT_ADMIN_URL, else the stack output)"
     )
@@ -227,7 +228,7 @@ def _credentials_set(args: argparse.Namespace, io: Io, client_factory: ClientFac
         io.print(f"Stored the client secret for client id {output.cell(written.get('client_id'))}.")
     if args.check:
         return _show_check(client, args, io)
-    io.note("Run `python -m cli credentials check` to check them against Amazon.")
+    io.note("Run `ads-connect credentials check` to check them against Amazon.")
     return int(ExitCode.OK)
 
 

@@ -71,7 +71,12 @@ def _bound_class(api_class: type[Any]) -> type[Any]:
 def _bind(api_class: type[Any]) -> type[Any]:
     # Imported here: the library is an optional extra. ad_api.base first, because importing
     # ad_api.auth on its own fails on the library's circular import.
-    import ad_api.base  # noqa: PLC0415
+    try:
+        import ad_api.base  # noqa: PLC0415
+    except ModuleNotFoundError as missing:
+        raise ImportError(
+            "ad_api_client needs python-amazon-ad-api: pip install 'amazon-ads-connect-client[ad-api]'"
+        ) from missing
     from ad_api.auth import AccessTokenResponse  # noqa: PLC0415
     from ad_api.base.exceptions import AdvertisingApiUnauthorizedException  # noqa: PLC0415
 

@@ -17,7 +17,6 @@ from ads_connect.consumer import (
     AccessTokenCache,
     AdsApiSession,
     get_session,
-    list_profiles,
 )
 
 from tests.fakes.transport import ScriptedTransport, response
