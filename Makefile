@@ -12,7 +12,7 @@ UV := $(VENV)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: dist lock dev test lint typecheck unit integration infra e2e synth nag bootstrap deploy diff cli bench local clean
+.PHONY: dist openapi lock dev test lint typecheck unit integration infra e2e synth nag bootstrap deploy diff cli bench local clean
 
 dev: $(VENV)/.synced node_modules/.installed
 
@@ -123,6 +123,11 @@ dist: dev
 	  $(UV) build --quiet --wheel --no-build-isolation --python $(PY) --out-dir $(DIST) wheels/$$w || exit 1; \
 	done
 	@ls $(DIST)/*.whl
+
+# The admin API's OpenAPI document, generated from the admin resolver (a unit test fails when
+# the committed file and the code differ: run this after changing an admin route or model).
+openapi: dev
+	cd lambdas && ../$(PY) -m ads_connect.handlers.admin_openapi > ../docs/admin-api.openapi.json
 
 bench: dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
