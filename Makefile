@@ -113,7 +113,7 @@ local: dev
 cli: dev
 	@$(PY) -m cli $(ARGS)
 
-# The two wheels (docs/distribution.md): amazon-ads-connect-client (the consumer helper, built
+# The two wheels (docs/decisions.md, "What consumers and operators install"): amazon-ads-connect-client (the consumer helper, built
 # from lambdas/ads_connect/consumer) and amazon-ads-connect (the cli/ package, console script
 # ads-connect). hatchling comes from the hash-pinned dev lock, so the build needs no network.
 DIST ?= dist
