@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from cli import __version__, output
+from cli import __version__, completion, output
 from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
 from cli.errors import CliError, ExitCode
 
@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     _paging_options(tenants_list, "tenants")
     show = tenants.add_parser("show", help="connections, profiles and recent refresh attempts of one tenant")
     show.add_argument("tenant")
+
+    shells = groups.add_parser("completion", help="print a shell completion script").add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    shells.add_parser("bash", help="source <(ads-connect completion bash); zsh: run bashcompinit first")
     return parser
 
 
@@ -194,6 +199,7 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
         ("connections", "disconnect"): _connections_disconnect,
         ("tenants", "list"): _tenants_list,
         ("tenants", "show"): _tenants_show,
+        ("completion", "bash"): _completion_bash,
     }
     return handlers[(args.group, args.command)](args, io, client_factory)
 
@@ -201,6 +207,11 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
 # ---------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------
+
+
+def _completion_bash(_args: argparse.Namespace, io: Io, _client_factory: ClientFactory) -> int:
+    io.print(completion.bash_script(build_parser()))
+    return int(ExitCode.OK)
 
 
 def _read_secret(io: Io) -> str:
