@@ -22,8 +22,8 @@ from typing import Final
 PARTITION_KEY: Final = "pk"
 # Partition-key prefix of a tenant's items and sort-key prefix of its profile mappings (the table
 # above); the consumer helper's ``list_profiles`` queries with them.
-TENANT_KEY_PREFIX: Final = "TENANT#"
-PROFILE_KEY_PREFIX: Final = "PROFILE#"
+TENANT_PREFIX: Final = "TENANT#"
+PROFILE_PREFIX: Final = "PROFILE#"
 SORT_KEY: Final = "sk"
 TTL_ATTRIBUTE: Final = "expires_at_ttl"
 

@@ -12,9 +12,9 @@ from ..adapters.aws import AWS_CLIENT_CONFIG
 from ..table_schema import (
     PARTITION_KEY,
     PROFILE_INDEX_SORT_KEY,
-    PROFILE_KEY_PREFIX,
+    PROFILE_PREFIX,
     SORT_KEY,
-    TENANT_KEY_PREFIX,
+    TENANT_PREFIX,
 )
 
 # Key and bookkeeping attributes: the table's business, not the profile's.
@@ -32,8 +32,8 @@ def list_profiles(tenant_id: str, *, table_name: str, dynamodb_client: Any = Non
         KeyConditionExpression="#pk = :pk AND begins_with(#sk, :profile)",
         ExpressionAttributeNames={"#pk": PARTITION_KEY, "#sk": SORT_KEY},
         ExpressionAttributeValues={
-            ":pk": {"S": f"{TENANT_KEY_PREFIX}{tenant_id}"},
-            ":profile": {"S": PROFILE_KEY_PREFIX},
+            ":pk": {"S": f"{TENANT_PREFIX}{tenant_id}"},
+            ":profile": {"S": PROFILE_PREFIX},
         },
     )
     profiles: list[dict[str, Any]] = []
