@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import zipfile
@@ -15,43 +14,20 @@ from pathlib import Path
 import pytest
 
 from cli import __version__
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-UV = Path(sys.executable).parent / "uv"
+from tests.fixtures.wheels import REPO_ROOT, build_wheels, fresh_venv, run_in
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(["make", "-s", "dist", f"DIST={out}"], cwd=REPO_ROOT, check=True, capture_output=True)
+    build_wheels(out)
     return out
 
 
 @pytest.fixture(scope="module")
 def venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with the two wheels; dependencies pinned to the runtime lock's versions
-    (so uv's cache serves them), resolved from the wheels' own metadata."""
-    root = tmp_path_factory.mktemp("clean")
-    assert REPO_ROOT not in root.parents
-    lock = (REPO_ROOT / "requirements" / "runtime.lock").read_text()
-    pins = re.findall(r"^([A-Za-z0-9_.-]+==[^ ;\\\n]+)", lock, flags=re.MULTILINE)
-    constraints = root / "constraints.txt"
-    constraints.write_text("\n".join(pins) + "\n")
-    environment = root / "venv"
-    subprocess.run([str(UV), "venv", "--quiet", "--python", sys.executable, str(environment)], check=True)
-    wheels = sorted(str(w) for w in dist.glob("*.whl"))
-    python = str(environment / "bin" / "python")
-    install = [str(UV), "pip", "install", "--quiet", "--python", python, "-c", str(constraints), *wheels]
-    subprocess.run(install, check=True)
-    return environment
-
-
-def _run(venv: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    # From the venv's own directory: the checkout (and its cli/) is nowhere on the path.
-    clean_env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(venv), **(env or {})}
-    return subprocess.run(
-        args, check=False, cwd=venv, env=clean_env, capture_output=True, text=True, timeout=60
-    )
+    """Both wheels and only their declared dependencies (at the runtime lock's versions)."""
+    return fresh_venv(tmp_path_factory.mktemp("clean"), [str(w) for w in sorted(dist.glob("*.whl"))])
 
 
 def test_make_dist_builds_the_two_wheels_with_the_products_version(dist: Path) -> None:
@@ -93,9 +69,9 @@ def test_the_operator_wheel_holds_the_cli_and_its_console_script(dist: Path) -> 
 
 
 def test_ads_connect_version_and_help_run_from_the_clean_venv(venv: Path) -> None:
-    version = _run(venv, "ads-connect", "--version")
+    version = run_in(venv, "ads-connect", "--version")
     assert (version.returncode, version.stdout.strip()) == (0, f"ads-connect {__version__}")
-    helped = _run(venv, "ads-connect", "--help")
+    helped = run_in(venv, "ads-connect", "--help")
     assert helped.returncode == 0
     for group in ("credentials", "sessions", "connections", "tenants"):
         assert group in helped.stdout
@@ -106,15 +82,15 @@ def test_ads_connect_version_and_help_run_from_the_clean_venv(venv: Path) -> Non
     strict=True, reason="`doctor` is wt-16's (issue 14): this passes, and the marker goes, once it is on main"
 )
 def test_ads_connect_doctor_help_runs_from_the_clean_venv(venv: Path) -> None:
-    doctor = _run(venv, "ads-connect", "doctor", "--help")
+    doctor = run_in(venv, "ads-connect", "doctor", "--help")
     assert doctor.returncode == 0, doctor.stderr
     assert doctor.stdout.startswith("usage: ads-connect doctor")
 
 
 def test_the_installed_cli_keeps_its_exit_codes(venv: Path) -> None:
     # A usage error is 2; an admin API nobody answers is 5 (cli/errors.py)
-    assert _run(venv, "ads-connect", "tenants", "frobnicate").returncode == 2
-    unreachable = _run(
+    assert run_in(venv, "ads-connect", "tenants", "frobnicate").returncode == 2
+    unreachable = run_in(
         venv,
         "ads-connect",
         "--api-url",
@@ -164,7 +140,7 @@ print(json.dumps({
 
 
 def test_the_client_imports_and_works_in_the_clean_venv(venv: Path) -> None:
-    checked = _run(venv, str(venv / "bin" / "python"), "-c", CLIENT_CHECK)
+    checked = run_in(venv, str(venv / "bin" / "python"), "-c", CLIENT_CHECK)
     assert checked.returncode == 0, checked.stderr
     result = json.loads(checked.stdout)
     assert result["version"] == __version__
