@@ -4,9 +4,10 @@ tenant's Amazon Ads connection, the tenant's profile mappings, and clients of
 
 One source, two ways to ship it: inside the Lambda code as ``ads_connect.consumer``, and as the
 ``amazon-ads-connect-client`` wheel (``make dist``), whose ``amazon_ads_connect_client`` package
-is built from these very files (docs/decisions.md, "The client wheel"). It depends on boto3 and
-requests only: what it needs of the product (the table's key names, the AWS client settings) it
-imports relatively from ``table_schema`` and ``adapters/aws.py``, which the wheel ships beside it.
+is built from these very files (docs/decisions.md, "What consumers and operators install"). It
+depends on boto3 and requests only: what it needs of the product (the table's key builder, the
+AWS client settings) it imports relatively from ``table_schema`` and ``adapters/aws.py``, which
+the wheel ships beside it.
 
     from amazon_ads_connect_client import get_session
     session = get_session("acme", "EU", profile_id="3456789012345")

@@ -9,13 +9,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 from ..adapters.aws import AWS_CLIENT_CONFIG
-from ..table_schema import (
-    PARTITION_KEY,
-    PROFILE_INDEX_SORT_KEY,
-    PROFILE_PREFIX,
-    SORT_KEY,
-    TENANT_PREFIX,
-)
+from ..table_schema import PARTITION_KEY, PROFILE_INDEX_SORT_KEY, SORT_KEY, profiles_sk_prefix, tenant_pk
 
 # Key and bookkeeping attributes: the table's business, not the profile's.
 _NOT_PROFILE_FIELDS = frozenset({PARTITION_KEY, SORT_KEY, PROFILE_INDEX_SORT_KEY, "entity"})
@@ -32,8 +26,8 @@ def list_profiles(tenant_id: str, *, table_name: str, dynamodb_client: Any = Non
         KeyConditionExpression="#pk = :pk AND begins_with(#sk, :profile)",
         ExpressionAttributeNames={"#pk": PARTITION_KEY, "#sk": SORT_KEY},
         ExpressionAttributeValues={
-            ":pk": {"S": f"{TENANT_PREFIX}{tenant_id}"},
-            ":profile": {"S": PROFILE_PREFIX},
+            ":pk": {"S": tenant_pk(tenant_id)},
+            ":profile": {"S": profiles_sk_prefix()},
         },
     )
     profiles: list[dict[str, Any]] = []

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from ads_connect.consumer import list_profiles
+from ads_connect.table_schema import profile_key, profiles_sk_prefix, tenant_pk
 from botocore.stub import Stubber
 
 TABLE = "ads-connect-prod"
@@ -23,8 +24,7 @@ def _client() -> Any:
 
 def _item(profile_id: str, **extra: dict[str, Any]) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "pk": {"S": "TENANT#acme"},
-        "sk": {"S": f"PROFILE#EU#{profile_id}"},
+        **{name: {"S": value} for name, value in profile_key("acme", "EU", profile_id).items()},
         "entity": {"S": "profile"},
         "tenant_region": {"S": "acme#EU"},
         "profile_id": {"S": profile_id},
@@ -40,7 +40,10 @@ def _expected_query(start: dict[str, Any] | None = None) -> dict[str, Any]:
         "TableName": TABLE,
         "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :profile)",
         "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
-        "ExpressionAttributeValues": {":pk": {"S": "TENANT#acme"}, ":profile": {"S": "PROFILE#"}},
+        "ExpressionAttributeValues": {
+            ":pk": {"S": tenant_pk("acme")},
+            ":profile": {"S": profiles_sk_prefix()},
+        },
     }
     if start is not None:
         params["ExclusiveStartKey"] = start
@@ -50,8 +53,8 @@ def _expected_query(start: dict[str, Any] | None = None) -> dict[str, Any]:
 def test_every_page_is_read_and_gone_profiles_are_left_out() -> None:
     # Given three pages, the second holding a gone profile
     client = _client()
-    first_key = {"pk": {"S": "TENANT#acme"}, "sk": {"S": "PROFILE#EU#1"}}
-    second_key = {"pk": {"S": "TENANT#acme"}, "sk": {"S": "PROFILE#EU#3"}}
+    first_key = {name: {"S": value} for name, value in profile_key("acme", "EU", "1").items()}
+    second_key = {name: {"S": value} for name, value in profile_key("acme", "EU", "3").items()}
     with Stubber(client) as stub:
         stub.add_response("query", {"Items": [_item("1")], "LastEvaluatedKey": first_key}, _expected_query())
         stub.add_response(
