@@ -78,9 +78,6 @@ def test_ads_connect_version_and_help_run_from_the_clean_venv(venv: Path) -> Non
     assert helped.stdout.startswith("usage: ads-connect")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="`doctor` is wt-16's (issue 14): this passes, and the marker goes, once it is on main"
-)
 def test_ads_connect_doctor_help_runs_from_the_clean_venv(venv: Path) -> None:
     doctor = run_in(venv, "ads-connect", "doctor", "--help")
     assert doctor.returncode == 0, doctor.stderr
