@@ -11,9 +11,13 @@ is vendored on its own; a unit test keeps the two equal.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 CONNECT_TIMEOUT_SECONDS: Final = 2
 READ_TIMEOUT_SECONDS: Final = 10
@@ -34,3 +38,9 @@ def aws_client_config(*, max_pool_connections: int | None = None) -> Config:
     if max_pool_connections is None:
         return AWS_CLIENT_CONFIG
     return AWS_CLIENT_CONFIG.merge(Config(max_pool_connections=max_pool_connections))
+
+
+def dynamodb_table(table_name: str) -> Table:
+    """The product's table through a DynamoDB resource with the shared configuration; callers
+    that hold several stores of one table pass them this one object (one client to build)."""
+    return boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)

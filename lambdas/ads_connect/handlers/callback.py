@@ -13,7 +13,7 @@ from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.dependencies import public_dependencies
 from ads_connect.logic.callback import handle_callback, read_result
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics
 from ads_connect.pages.views import success_page
 
 
@@ -64,7 +64,6 @@ def _result(event: dict[str, Any]) -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         if web.method(event) != "GET":

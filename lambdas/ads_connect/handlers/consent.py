@@ -19,7 +19,7 @@ from ads_connect.logic.consent import (
     usable_session,
 )
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics
 from ads_connect.pages.views import landing_page
 
 
@@ -77,7 +77,6 @@ def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         session_id = web.path_parameter(event, "session_id")
