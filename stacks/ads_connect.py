@@ -47,6 +47,7 @@ SPECS: Final = {
         "Hosted consent page: starts the LWA authorization (PKCE, state)",
         Duration.seconds(10),
         512,
+        snap_start=True,
     ),
     "callback": FunctionSpec(
         "callback",
@@ -54,6 +55,7 @@ SPECS: Final = {
         # Token exchange + profile discovery with bounded retries; API Gateway gives up at 30 s.
         Duration.seconds(29),
         512,
+        snap_start=True,
     ),
     "admin": FunctionSpec(
         "admin", "IAM-authorized operator API", Duration.seconds(29), 512, reserved_concurrency=None
@@ -162,11 +164,13 @@ class AmazonAdsConnect(Construct):
             "refresh_worker": {**core_env, **refresh_env},
         }
         self.functions: dict[str, lambda_.Function] = {}
+        # What the API invokes: the SnapStart functions' live alias, else the function.
+        self.invoke_targets: dict[str, lambda_.IFunction] = {}
         for kind, base_spec in SPECS.items():
             spec = base_spec
             if kind == "refresh_worker":
                 spec = dataclasses.replace(base_spec, reserved_concurrency=config.worker_concurrency)
-            self.functions[kind] = AdsFunction(
+            built = AdsFunction(
                 self,
                 _pascal(kind),
                 spec=spec,
@@ -175,7 +179,9 @@ class AmazonAdsConnect(Construct):
                 layer=self.dependency_layer,
                 environment=environments[kind],
                 log_retention=config.log_retention,
-            ).function
+            )
+            self.functions[kind] = built.function
+            self.invoke_targets[kind] = built.invoke_target
         self._grant_permissions()
         self.refresh.connect(
             scheduler_function=self.functions["refresh_scheduler"],
@@ -185,9 +191,9 @@ class AmazonAdsConnect(Construct):
             self,
             "Api",
             config=config,
-            consent=self.functions["consent"],
-            callback=self.functions["callback"],
-            admin=self.functions["admin"],
+            consent=self.invoke_targets["consent"],
+            callback=self.invoke_targets["callback"],
+            admin=self.invoke_targets["admin"],
         )
         self.monitoring = Monitoring(
             self,

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.dependencies import public_dependencies
+from ads_connect.handlers.snapstart import register_hooks
 from ads_connect.logic.callback import handle_callback, read_result
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.observability import logger, metrics
@@ -60,6 +61,10 @@ def _result(event: dict[str, Any]) -> dict[str, Any]:
         view_only=result.view_only,
     )
     return web.html_response(page)
+
+
+# SnapStart: dependencies built before the snapshot, random reseeded after each restore.
+register_hooks()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.dependencies import public_dependencies
+from ads_connect.handlers.snapstart import register_hooks
 from ads_connect.logic.consent import (
     browser_binding,
     form_token,
@@ -73,6 +74,10 @@ def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     return web.redirect_response(
         started.authorization_url, status=302, cookies=[web.binding_set_cookie(started.browser_binding)]
     )
+
+
+# SnapStart: dependencies built before the snapshot, random reseeded after each restore.
+register_hooks()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
