@@ -190,3 +190,31 @@ def test_the_lwa_secret_is_found_by_reference_or_by_name() -> None:
     assert _lwa_secret_logical_id(by_name) == "LwaSecret"
     del by_name["Resources"]["LwaSecret"]
     assert _lwa_secret_logical_id(by_name) is None
+
+
+def test_a_route_through_a_functions_alias_runs_that_function() -> None:
+    # The SnapStart functions are invoked through their `live` alias (stacks/functions.py).
+    template = sample_template()
+    template["Resources"]["ConsentLive"] = {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {"FunctionName": {"Ref": "Consent"}, "FunctionVersion": "1", "Name": "live"},
+    }
+    template["Resources"]["ConsentIntegration"]["Properties"]["IntegrationUri"] = {"Ref": "ConsentLive"}
+    routes = {r.route_key: r.function_logical_id for r in read_routes(template)}
+    assert routes["GET /connect/{session_id}"] == "Consent"
+    assert routes["POST /connect/{session_id}"] == "Consent"
+    assert routes["ANY /admin/{proxy+}"] == "Admin"
+
+
+def test_an_alias_of_a_function_outside_the_stack_is_refused() -> None:
+    template = sample_template()
+    template["Resources"]["ForeignLive"] = {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {
+            "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:other",
+            "Name": "live",
+        },
+    }
+    template["Resources"]["ConsentIntegration"]["Properties"]["IntegrationUri"] = {"Ref": "ForeignLive"}
+    with pytest.raises(TemplateError, match="ConsentIntegration"):
+        read_routes(template)
