@@ -170,6 +170,8 @@ class AmazonAdsConnect(Construct):
             spec = base_spec
             if kind == "refresh_worker":
                 spec = dataclasses.replace(base_spec, reserved_concurrency=config.worker_concurrency)
+            if spec.snap_start and not config.snap_start:
+                spec = dataclasses.replace(spec, snap_start=False)
             built = AdsFunction(
                 self,
                 _pascal(kind),

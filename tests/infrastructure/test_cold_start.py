@@ -8,10 +8,12 @@ version compiles them once, when Lambda publishes and snapshots it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from stacks.functions import LIVE_ALIAS
-from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.conftest import Synthesized, cdk_json_context, synthesize
 from tests.infrastructure.helpers import describe
 
 PUBLIC = ("consent", "callback")
@@ -98,3 +100,16 @@ def test_api_gateway_invokes_the_alias_never_the_bare_function(synthesized: Synt
     ]
     assert permissions, f"no API Gateway permission for {kind}"
     assert {describe(p["FunctionName"]) for p in permissions} == {alias_id}
+
+
+def test_snap_start_off_runs_every_function_unqualified(tmp_path: Path) -> None:
+    # For the regions without SnapStart (cdk.json ads-connect.snap_start = false).
+    context = cdk_json_context()
+    off = synthesize(tmp_path, {"ads-connect": {**context["ads-connect"], "snap_start": False}}, nag=False)
+    assert off.of_type("AWS::Lambda::Alias") == {}
+    assert off.of_type("AWS::Lambda::Version") == {}
+    for kind in PUBLIC:
+        assert "SnapStart" not in off.resources[function_id(off, kind)]["Properties"]
+    targets = integration_targets(off)
+    assert targets["GET /connect/{session_id}"] == function_id(off, "consent")
+    assert targets["GET /callback"] == function_id(off, "callback")
