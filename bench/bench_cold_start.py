@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import json
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from _harness import ROOT, print_table
+from _harness import ROOT, print_table, run_fresh_python
 
 from stacks import packaging
 from stacks.functions import FUNCTION_KINDS
@@ -135,18 +133,7 @@ def child_env() -> dict[str, str]:
 
 
 def run_child(code: str, flags: list[str]) -> dict[str, object]:
-    result = subprocess.run(
-        [sys.executable, "-I", *flags, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env=child_env(),
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"cold-start probe failed:\n{code}\n{result.stderr}")
-    parsed: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
-    return parsed
+    return run_fresh_python(code, flags, child_env(), what=f"cold-start probe\n{code}\n")
 
 
 def shipped_sources() -> list[Path]:

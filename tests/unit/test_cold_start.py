@@ -84,15 +84,8 @@ def test_on_the_lambda_runtime_both_hooks_are_registered_once(fake_runtime: dict
 
 
 def test_before_the_snapshot_the_first_requests_dependencies_are_built(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, static_aws_credentials: None
 ) -> None:
-    # Static credentials: botocore would otherwise look for some on the network.
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
     settings = pages_settings()
     monkeypatch.setattr(type(settings), "from_environment", classmethod(lambda cls: settings))
     dependencies.reset()
