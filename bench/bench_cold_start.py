@@ -32,6 +32,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from _harness import ROOT, print_table, run_fresh_python
 
@@ -132,7 +133,7 @@ def child_env() -> dict[str, str]:
     return {**keep, **CHILD_ENV}
 
 
-def run_child(code: str, flags: list[str]) -> dict[str, object]:
+def run_child(code: str, flags: list[str]) -> dict[str, Any]:
     return run_fresh_python(code, flags, child_env(), what=f"cold-start probe\n{code}\n")
 
 
@@ -192,8 +193,8 @@ def main() -> int:
         baselines[kind] = (
             guard
             + BASELINE_BODY.format(
-                resources=sorted(made["resources"]),  # type: ignore[call-overload]
-                clients=sorted(made["clients"]),  # type: ignore[call-overload]
+                resources=sorted(made["resources"]),
+                clients=sorted(made["clients"]),
             )
             + REPORT
         )
@@ -205,7 +206,7 @@ def main() -> int:
     for code in sorted(set(baselines.values())):
         probes.append(Probe(f"baseline:{code}", code, True))
 
-    samples: dict[tuple[str, bool], list[dict[str, object]]] = {(p.label, p.bytecode): [] for p in probes}
+    samples: dict[tuple[str, bool], list[dict[str, Any]]] = {(p.label, p.bytecode): [] for p in probes}
     with tempfile.TemporaryDirectory(prefix="bench-cold-start-") as workdir:
         full, without_assets = prepare_caches(Path(workdir), probes)
         order = random.Random(13)  # the run order, not a secret
@@ -219,7 +220,7 @@ def main() -> int:
                 samples[(probe.label, probe.bytecode)].append(run_child(probe.code, flags))
 
     def median_ms(label: str, bytecode: bool) -> float:
-        return statistics.median(float(s["ms"]) for s in samples[(label, bytecode)])  # type: ignore[arg-type]
+        return statistics.median(float(s["ms"]) for s in samples[(label, bytecode)])
 
     rows = []
     ratios: dict[str, tuple[float, float]] = {}
