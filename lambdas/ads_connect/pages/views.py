@@ -1,4 +1,8 @@
-"""The pages of the consent flow. All text a person reads is here."""
+"""The pages of the consent flow: the landing, result and error layouts and their words.
+
+The words of each failure page live in ``pages/errors.py`` (one table by failure kind); region
+labels come from the region table (``regions.py``). Adding a page text: CONTRIBUTING.md.
+"""
 
 from __future__ import annotations
 
