@@ -51,6 +51,7 @@ SPECS: Final = {
         "Hosted consent page: starts the LWA authorization (PKCE, state)",
         Duration.seconds(10),
         512,
+        snap_start=True,
     ),
     "callback": FunctionSpec(
         "callback",
@@ -58,6 +59,7 @@ SPECS: Final = {
         # Token exchange + profile discovery with bounded retries; API Gateway gives up at 30 s.
         Duration.seconds(29),
         512,
+        snap_start=True,
     ),
     "admin": FunctionSpec(
         "admin", "IAM-authorized operator API", Duration.seconds(29), 512, reserved_concurrency=None
@@ -182,6 +184,8 @@ class AmazonAdsConnect(Construct):
             "refresh_worker": {**core_env, **refresh_env},
         }
         self.functions: dict[str, lambda_.Function] = {}
+        # What the API invokes: the SnapStart functions' live alias, else the function.
+        self.invoke_targets: dict[str, lambda_.IFunction] = {}
         for kind, base_spec in SPECS.items():
             spec = base_spec
             # Reserved concurrency only when opted in: a new account (concurrency limit 10) cannot
@@ -195,7 +199,9 @@ class AmazonAdsConnect(Construct):
                     timeout=scheduler_timeout(config.schedule_rate_minutes),
                     reserved_concurrency=1 if config.reserve_concurrency else None,
                 )
-            self.functions[kind] = AdsFunction(
+            if spec.snap_start and not config.snap_start:
+                spec = dataclasses.replace(spec, snap_start=False)
+            built = AdsFunction(
                 self,
                 _pascal(kind),
                 spec=spec,
@@ -204,7 +210,9 @@ class AmazonAdsConnect(Construct):
                 layer=self.dependency_layer,
                 environment=environments[kind],
                 log_retention=config.log_retention,
-            ).function
+            )
+            self.functions[kind] = built.function
+            self.invoke_targets[kind] = built.invoke_target
         self._grant_permissions()
         self.refresh.connect(
             scheduler_function=self.functions["refresh_scheduler"],
@@ -214,9 +222,9 @@ class AmazonAdsConnect(Construct):
             self,
             "Api",
             config=config,
-            consent=self.functions["consent"],
-            callback=self.functions["callback"],
-            admin=self.functions["admin"],
+            consent=self.invoke_targets["consent"],
+            callback=self.invoke_targets["callback"],
+            admin=self.invoke_targets["admin"],
         )
         self.monitoring = Monitoring(
             self,

@@ -95,6 +95,8 @@ def physical_names(synthesized: Synthesized) -> dict[str, str]:
     ``<type>.<property>``; references to other resources are not names."""
     found: dict[str, str] = {}
     for logical_id, resource in synthesized.resources.items():
+        if resource["Type"] == "AWS::Lambda::Alias":
+            continue  # an alias's name is scoped to its function
         for key, value in resource.get("Properties", {}).items():
             if not key.endswith("Name") or key in NOT_PHYSICAL_NAMES:
                 continue
@@ -284,7 +286,7 @@ def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
     assert needs.lwa_secret_name == "ads-connect/dev/lwa-client"
     assert needs.reserved_concurrency == 6
     assert needs.existing_table_name == TABLE
-    assert needs.lambda_snapstart is False  # read from the synthesized template
+    assert needs.lambda_snapstart is True  # read from the synthesized template (consent, callback)
 
 
 def test_needs_sees_snapstart_in_a_template() -> None:

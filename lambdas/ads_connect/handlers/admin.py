@@ -63,8 +63,11 @@ from ads_connect.models.admin_api import (
 )
 from ads_connect.models.records import TENANT_ID_PATTERN, Connection, ConnectionStatus, RefreshAttempt
 from ads_connect.models.settings import AdminSettings
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics, xray_tracer
 from ads_connect.regions import Region, region_list
+
+# Not a public function: its cold start can afford the X-Ray SDK (ads_connect.observability).
+tracer = xray_tracer()
 
 app = APIGatewayHttpResolver(enable_validation=True)
 

@@ -12,9 +12,10 @@ from ads_connect.handlers import cookies
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.dependencies import public_dependencies
+from ads_connect.handlers.snapstart import register_hooks
 from ads_connect.logic.callback import handle_callback, read_result
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics
 from ads_connect.pages.views import success_page
 
 
@@ -63,9 +64,12 @@ def _result(event: dict[str, Any]) -> dict[str, Any]:
     return web.html_response(page)
 
 
+# SnapStart: dependencies built before the snapshot, random reseeded after each restore.
+register_hooks()
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         if web.method(event) != "GET":

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ads_connect.handlers import cookies
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.dependencies import public_dependencies
+from ads_connect.handlers.snapstart import register_hooks
 from ads_connect.logic.consent import (
     browser_binding,
     form_token,
@@ -20,7 +21,7 @@ from ads_connect.logic.consent import (
     usable_session,
 )
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics
 from ads_connect.pages.views import landing_page
 
 
@@ -72,9 +73,12 @@ def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     )
 
 
+# SnapStart: dependencies built before the snapshot, random reseeded after each restore.
+register_hooks()
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         session_id = web.path_parameter(event, "session_id")
