@@ -228,6 +228,9 @@ class MemoryVault:
         self.unrecorded_grants_client_id = keyring.unrecorded_grants_client_id
         self.stale_cache = None
 
+    def read_client_id(self) -> str:
+        return self.read_client_credentials().client_id
+
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None:
         return self.refresh_tokens.get((tenant_id, region))
 

@@ -3,7 +3,10 @@
 Names and JSON shapes are the consumer contract (docs/architecture.md, docs/consumers.md):
 - ``<prefix>/lwa-client``: ``{"client_id", "client_secret"}`` of the current client, plus
   ``"previous_clients": [{"client_id", "client_secret"}, ...]`` kept for the grants they obtained
-  and ``"unrecorded_grants_client_id"`` (logic/clients.py) (stack functions only)
+  and ``"unrecorded_grants_client_id"`` (logic/clients.py) (stack functions only, never the
+  consent function)
+- ``<prefix>/lwa-client-id``: ``{"client_id"}`` of the current client, the public copy the consent
+  function reads; written after the LWA client secret by the same ``write_client_keyring``
 - ``<prefix>/refresh/<tenant>/<region>``: ``{"refresh_token", "grant_version", "updated_at",
   "client_id"}``, only what a refresh needs (stack functions only: a customer-managed KMS key and a resource
   policy that denies every other principal)
@@ -45,6 +48,10 @@ CLIENT_CREDENTIALS_CACHE_SECONDS = 300.0
 
 def refresh_secret_name(prefix: str, tenant_id: str, region: Region) -> str:
     return f"{prefix}/refresh/{tenant_id}/{region.value}"
+
+
+def client_id_secret_name(prefix: str) -> str:
+    return f"{prefix}/lwa-client-id"
 
 
 def access_secret_name(prefix: str, tenant_id: str, region: Region) -> str:
@@ -91,12 +98,7 @@ def current_client_id(raw: str) -> str:
 
 
 def parse_client_keyring(raw: str) -> ClientKeyring:
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ClientCredentialsMissingError("the LWA client secret is not JSON") from None
-    if not isinstance(data, dict):
-        raise ClientCredentialsMissingError("the LWA client secret is not a JSON object")
+    data = _json_object(raw, "LWA client secret")
     current = _parse_client(data)
     if current is None:
         raise ClientCredentialsMissingError(
@@ -127,6 +129,15 @@ def _parse_client(data: object) -> ClientCredentials | None:
     return ClientCredentials(client_id=client_id, client_secret=client_secret)
 
 
+def _json_object(raw: str, what: str) -> dict[str, Any]:
+    """The secret's JSON object (empty when it holds another JSON value)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ClientCredentialsMissingError(f"the {what} is not JSON") from None
+    return data if isinstance(data, dict) else {}
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -150,6 +161,9 @@ class SecretsManagerVault:
         self._lock = threading.Lock()
         self._keyring: ClientKeyring | None = None
         self._credentials_read_at = 0.0
+        self._client_id_secret_id = client_id_secret_name(settings.secret_prefix)
+        self._client_id: str | None = None
+        self._client_id_read_at = 0.0
         # Private secrets this process created (or restored) whose deny policy is not attached
         # yet: a failed attempt leaves the name here and the next write attaches it first.
         self._policy_pending: set[str] = set()
@@ -171,13 +185,7 @@ class SecretsManagerVault:
                 cached_for = self._monotonic() - self._credentials_read_at
                 if self._keyring is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
                     return self._keyring
-        try:
-            raw = self._client.get_secret_value(SecretId=self._lwa_secret_id)["SecretString"]
-        except ClientError as error:
-            if _error_code(error) == "ResourceNotFoundException":
-                raise ClientCredentialsMissingError("the LWA client secret does not exist yet") from None
-            raise
-        keyring = parse_client_keyring(raw)
+        keyring = parse_client_keyring(self._secret_string(self._lwa_secret_id, "LWA client secret"))
         self._remember_keyring(keyring)
         return keyring
 
@@ -185,6 +193,29 @@ class SecretsManagerVault:
         self._client.put_secret_value(SecretId=self._lwa_secret_id, SecretString=client_keyring_json(keyring))
         # What was just stored is what this container uses from now on (not the old value).
         self._remember_keyring(keyring)
+        # The public copy last: a consent started from it always finds its client's secret stored.
+        self._client.put_secret_value(
+            SecretId=self._client_id_secret_id,
+            SecretString=json.dumps({"client_id": keyring.current.client_id}),
+        )
+        with self._lock:
+            self._client_id, self._client_id_read_at = keyring.current.client_id, self._monotonic()
+
+    def read_client_id(self) -> str:
+        """Cached for five minutes, like the credentials (the consent page reads it per start)."""
+        with self._lock:
+            cached_for = self._monotonic() - self._client_id_read_at
+            if self._client_id is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
+                return self._client_id
+        what = "LWA client id secret"
+        client_id = _json_object(self._secret_string(self._client_id_secret_id, what), what).get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            raise ClientCredentialsMissingError(
+                "the LWA client id has not been filled in (`credentials set` writes it)"
+            )
+        with self._lock:
+            self._client_id, self._client_id_read_at = client_id, self._monotonic()
+        return client_id
 
     def _remember_keyring(self, keyring: ClientKeyring) -> None:
         with self._lock:
@@ -195,6 +226,15 @@ class SecretsManagerVault:
         """Drop the cache (after ``invalid_client``: the operator may just have fixed it)."""
         with self._lock:
             self._keyring = None
+
+    def _secret_string(self, secret_id: str, what: str) -> str:
+        """An operator-filled secret's value; a missing secret reads as "not configured"."""
+        try:
+            return self._client.get_secret_value(SecretId=secret_id)["SecretString"]
+        except ClientError as error:
+            if _error_code(error) == "ResourceNotFoundException":
+                raise ClientCredentialsMissingError(f"the {what} does not exist yet") from None
+            raise
 
     # --- per-connection secrets ---------------------------------------------------------------
 

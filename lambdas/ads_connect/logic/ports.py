@@ -265,8 +265,14 @@ class TokenVault(Protocol):
 
     def write_client_keyring(self, keyring: ClientKeyring) -> None:
         """Store the operator's LWA clients (admin API ``PUT /admin/client-credentials``; the
-        current client's id and secret stay where they always were in the secret's JSON); a
-        cache of this process then holds the new value."""
+        current client's id and secret stay where they always were in the secret's JSON), then
+        the public copy of the current client id; a cache of this process then holds the new value."""
+        ...
+
+    def read_client_id(self) -> str:
+        """The current LWA client id alone, from its public copy: what the consent page puts in
+        Amazon's authorization URL, readable by a role that may not read the client secret. May be
+        cached like the credentials; raises ``ClientCredentialsMissingError`` while it is not filled in."""
         ...
 
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None: ...

@@ -70,6 +70,13 @@ _FAILURES: dict[FailureKind, tuple[int, str, str, str | None]] = {
         "The sign-in was started in another browser or with cookies blocked.",
         "Start again from the link in this browser, with cookies allowed for this site.",
     ),
+    FailureKind.COOKIE_CONFLICT: (
+        400,
+        "Please start again",
+        "Your browser sent this site's sign-in cookie in a form we cannot trust, so nothing was "
+        "started or connected.",
+        "Clear this site's cookies (or use a private window) and start again from the link you were given.",
+    ),
     FailureKind.CONSENT_DENIED: (
         403,
         "No access was granted",
