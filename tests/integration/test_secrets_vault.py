@@ -85,7 +85,7 @@ def test_credentials_write_stores_the_client_id_alone_in_its_public_copy_after_t
 ) -> None:  # type: ignore[no-untyped-def]
     # When the operator's credentials are written
     written = ClientCredentials("amzn1.new-client", "new-secret")
-    SecretsManagerVault(settings).write_client_credentials(written)
+    SecretsManagerVault(settings).write_client_keyring(ClientKeyring(written))
     # Then the copy the consent function reads holds the client id and nothing else
     copy = secrets_client.get_secret_value(SecretId=client_id_secret_name(settings.secret_prefix))
     assert json.loads(copy["SecretString"]) == {"client_id": "amzn1.new-client"}
