@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from types import UnionType
 from typing import Any, Final, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
+from ads_connect.models.brand import (
+    DEFAULT_ACCENT_COLOR,
+    DEFAULT_DISPLAY_NAME,
+    LOGO_FILE_SUFFIXES,
+    LOGO_MAX_BYTES,
+    check_accent_color,
+    check_logo_data_uri,
+    check_support_contact,
+    logo_data_uri,
+)
 from ads_connect.models.settings import MIN_WORKER_SECRET_WRITES_PER_SECOND, CoreSettings
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONTEXT_KEY: Final = "ads-connect"
+# A check-only synth (make synth, the tests, local mode) has no operator's support contact: it
+# passes a demo one under this top-level context key, which must sit in the reserved .invalid
+# domain (RFC 2606) so it can never pass for a real contact. cdk.json itself leaves
+# support_contact null: a real `cdk deploy` stops until the operator sets it.
+DEMO_SUPPORT_CONTACT_KEY: Final = "ads-connect:demo-support-contact"
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS: Final[dict[int, logs.RetentionDays]] = {
@@ -87,7 +104,7 @@ class AdsConnectConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    app_name: str = Field(default="Amazon Ads Connect", min_length=1, max_length=80)
+    app_name: str = Field(default=DEFAULT_DISPLAY_NAME, min_length=1, max_length=80)
     allowed_return_urls: tuple[str, ...] = ()
     refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
     schedule_rate_minutes: Literal[1, 2, 5, 10] = 5
@@ -112,6 +129,14 @@ class AdsConnectConfig(BaseModel):
     # Alarm when the most overdue connection's token is this old (seconds since it was issued;
     # access tokens live 3600 s): the default fires with five minutes of life left.
     stale_token_age_seconds: int = Field(default=3300, ge=600, le=3599)
+    # The operator's brand on the public pages (models/brand.py has the rules). app_name is the
+    # display name. brand_logo: a data:image/...;base64,... URI or the path of a PNG, JPEG, GIF or
+    # WebP file (relative to the directory cdk runs in, where cdk.json is), embedded at synth.
+    brand_accent_color: str = DEFAULT_ACCENT_COLOR
+    brand_logo: str | None = None
+    # Required (checked last, after every other setting): an https:// URL or an e-mail address
+    # that every error page shows beside its reference.
+    support_contact: str | None = None
 
     @field_validator("allowed_return_urls")
     @classmethod
@@ -138,6 +163,33 @@ class AdsConnectConfig(BaseModel):
                 "must be 1-64 characters of letters, digits and / _ + = . @ - without a trailing /"
             )
         return value
+
+    @field_validator("brand_accent_color", mode="before")
+    @classmethod
+    def _accent_unset(cls, value: object) -> object:
+        return DEFAULT_ACCENT_COLOR if value in (None, "") else value
+
+    @field_validator("brand_accent_color")
+    @classmethod
+    def _accent(cls, value: str) -> str:
+        return check_accent_color(value)
+
+    @field_validator("brand_logo", "support_contact", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("brand_logo")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("data:"):
+            return None if value is None else check_logo_data_uri(value)
+        return _logo_file(Path(value))
+
+    @field_validator("support_contact")
+    @classmethod
+    def _support(cls, value: str | None) -> str | None:
+        return None if value is None else check_support_contact(value)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -174,6 +226,15 @@ class AdsConnectConfig(BaseModel):
             raise ValueError("api_throttle_burst: must be at least a tenth of api_throttle_rate")
         return self
 
+    @model_validator(mode="after")
+    def _support_contact_is_set(self) -> AdsConnectConfig:
+        if self.support_contact is None:
+            raise ValueError(
+                "support_contact: required: an https:// URL or an e-mail address where advertisers "
+                "get help; every error page shows it beside its reference (README, Brand and help)"
+            )
+        return self
+
     @property
     def worker_secret_writes_per_second(self) -> float:
         """Each worker's pace: together they never exceed the account budget."""
@@ -196,14 +257,27 @@ class AdsConnectConfig(BaseModel):
         return f"{self.secret_prefix}/lwa-client"
 
     @classmethod
-    def from_context(cls, raw: Mapping[str, Any] | None) -> AdsConnectConfig:
-        """Validate the context object; raise ConfigError naming the offending key."""
+    def from_context(
+        cls, raw: Mapping[str, Any] | None, *, demo_support_contact: str | None = None
+    ) -> AdsConnectConfig:
+        """Validate the context object; raise ConfigError naming the offending key.
+        ``demo_support_contact`` (context DEMO_SUPPORT_CONTACT_KEY) stands in for a
+        support_contact the settings leave unset, and only a contact in the .invalid domain."""
         if raw is None:
             raw = {}
         if not isinstance(raw, Mapping):
             raise ConfigError(f"context key {CONTEXT_KEY!r}: must be an object of settings")
+        settings = dict(raw)
+        if demo_support_contact is not None and not settings.get("support_contact"):
+            if not _in_invalid_domain(demo_support_contact):
+                raise ConfigError(
+                    f"context key {DEMO_SUPPORT_CONTACT_KEY!r}: must be a URL or e-mail address in "
+                    "the reserved .invalid domain (it is for check-only synths); set the real one "
+                    f"as {CONTEXT_KEY}.support_contact"
+                )
+            settings["support_contact"] = demo_support_contact
         try:
-            return cls.model_validate(dict(raw))
+            return cls.model_validate(settings)
         except ValidationError as exc:
             error = exc.errors()[0]
             location = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
@@ -235,6 +309,31 @@ class AdsConnectConfig(BaseModel):
             raise ConfigError(f"context key {key!r}: {message}") from None
 
 
+def _logo_file(path: Path) -> str:
+    """A logo file read at synth, checked and turned into the data: URI the pages embed."""
+    media_type = LOGO_FILE_SUFFIXES.get(path.suffix.lower())
+    if media_type is None:
+        raise ValueError(
+            f"{path.name}: the logo file must end in {', '.join(LOGO_FILE_SUFFIXES)} "
+            "(or give a data:image/...;base64,... URI)"
+        )
+    try:
+        size = path.stat().st_size
+        if size > LOGO_MAX_BYTES:
+            raise ValueError(f"{path.name} is {size} bytes; a logo may have at most {LOGO_MAX_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read the logo file {str(path)!r}: {error.strerror}") from None
+    return logo_data_uri(data, declared_type=media_type)
+
+
+def _in_invalid_domain(contact: str) -> bool:
+    host = (
+        contact.rpartition("@")[2] if "@" in contact and "://" not in contact else urlsplit(contact).hostname
+    )
+    return bool(host) and str(host).lower().endswith(".invalid")
+
+
 # Pydantic error types that mean "wrong kind of value": their message names the expected type
 # only, so from_context adds what the setting accepts.
 _TYPE_ERRORS: Final = frozenset(
@@ -258,6 +357,9 @@ _ALLOWED_VALUES: Final = {
     "allowed_return_urls": "a list of https URLs",
     "alarm_email": "an e-mail address such as ops@example.com, or null",
     "log_retention_days": ", ".join(map(str, sorted(LOG_RETENTION_DAYS))),
+    "brand_accent_color": "a colour #rrggbb with at least 4.5:1 contrast against white",
+    "brand_logo": "a data:image/...;base64,... URI or a PNG, JPEG, GIF or WebP file path, or null",
+    "support_contact": "an https:// URL or an e-mail address",
 }
 
 

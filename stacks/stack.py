@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from stacks.ads_connect import AmazonAdsConnect
-from stacks.config import CONTEXT_KEY, AdsConnectConfig
+from stacks.config import CONTEXT_KEY, DEMO_SUPPORT_CONTACT_KEY, AdsConnectConfig
 from stacks.events import EVENT_SOURCE
 
 DEFAULT_STACK_NAME: Final = "AmazonAdsConnect"
@@ -25,7 +25,10 @@ class AmazonAdsConnectStack(Stack):
     ) -> None:
         kwargs.setdefault("description", "Amazon Ads Connect: Login with Amazon OAuth and token refresh")
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config or AdsConnectConfig.from_context(self.node.try_get_context(CONTEXT_KEY))
+        self.config = config or AdsConnectConfig.from_context(
+            self.node.try_get_context(CONTEXT_KEY),
+            demo_support_contact=self.node.try_get_context(DEMO_SUPPORT_CONTACT_KEY),
+        )
         self.ads_connect = AmazonAdsConnect(self, "AdsConnect", config=self.config)
         product = self.ads_connect
         # Output ids are a contract (the CLI reads AdminApiUrl): never rename them.

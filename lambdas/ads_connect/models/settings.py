@@ -9,10 +9,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ads_connect.models.brand import (
+    DEFAULT_ACCENT_COLOR,
+    Brand,
+    check_accent_color,
+    check_logo_data_uri,
+    check_support_contact,
+)
 from ads_connect.regions import ENDPOINTS_ENV_VAR, Region, RegionEndpoints, parse_endpoints
 
 ENV_TABLE_NAME = "ADS_CONNECT_TABLE_NAME"
@@ -20,6 +28,9 @@ ENV_SECRET_PREFIX = "ADS_CONNECT_SECRET_PREFIX"
 ENV_LWA_SECRET_ID = "ADS_CONNECT_LWA_SECRET_ID"
 ENV_EVENT_BUS_NAME = "ADS_CONNECT_EVENT_BUS_NAME"
 ENV_APP_NAME = "ADS_CONNECT_APP_NAME"
+ENV_BRAND_ACCENT_COLOR = "ADS_CONNECT_BRAND_ACCENT_COLOR"
+ENV_BRAND_LOGO = "ADS_CONNECT_BRAND_LOGO"
+ENV_SUPPORT_CONTACT = "ADS_CONNECT_SUPPORT_CONTACT"
 ENV_ALLOWED_RETURN_URLS = "ADS_CONNECT_ALLOWED_RETURN_URLS"
 ENV_PUBLIC_BASE_URL = "ADS_CONNECT_PUBLIC_BASE_URL"
 ENV_REFRESH_LEAD_SECONDS = "ADS_CONNECT_REFRESH_LEAD_SECONDS"
@@ -114,9 +125,17 @@ class PagesSettings(CoreSettings):
         "allowed_return_urls": ENV_ALLOWED_RETURN_URLS,
         "public_base_url": ENV_PUBLIC_BASE_URL,
         "include_profile_scope": ENV_INCLUDE_PROFILE_SCOPE,
+        "brand_accent_color": ENV_BRAND_ACCENT_COLOR,
+        "brand_logo": ENV_BRAND_LOGO,
+        "support_contact": ENV_SUPPORT_CONTACT,
     }
 
+    # The operator's brand (models/brand.py has the rules; the stack sets these for the
+    # consent and callback functions only). app_name is the brand's display name.
     app_name: str = Field(min_length=1, max_length=80)
+    brand_accent_color: str = DEFAULT_ACCENT_COLOR
+    brand_logo: str | None = None
+    support_contact: str | None = None
     allowed_return_urls: tuple[str, ...] = ()
     # Unset when deployed: the base URL is derived from the request (API Gateway domain name).
     # Local mode sets it (http://localhost:PORT).
@@ -132,6 +151,35 @@ class PagesSettings(CoreSettings):
                 raise ValueError("must be a JSON array of URLs")
             return tuple(parsed)
         return value
+
+    @field_validator("brand_accent_color")
+    @classmethod
+    def _accent(cls, value: str) -> str:
+        return check_accent_color(value)
+
+    @field_validator("brand_logo", "support_contact", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("brand_logo")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        return None if value is None else check_logo_data_uri(value)
+
+    @field_validator("support_contact")
+    @classmethod
+    def _contact(cls, value: str | None) -> str | None:
+        return None if value is None else check_support_contact(value)
+
+    @cached_property
+    def brand(self) -> Brand:
+        return Brand(
+            display_name=self.app_name,
+            accent_color=self.brand_accent_color,
+            logo=self.brand_logo,
+            support_contact=self.support_contact,
+        )
 
 
 class RefreshSettings(CoreSettings):
