@@ -371,6 +371,26 @@ TEXT: Final[Mapping[str, Mapping[Language, str]]] = {
         _JA: "Amazon はまだプロファイルを一覧に表示していません。新しくリンクされたプロファイルの表示には"
         "最大 1 時間かかることがあります。自動的に再確認されます。",
     },
+    "profiles.not_allow_listed": {
+        _EN: "Amazon did not yet accept this application for the Ads API. A newly approved "
+        "application can take a while to be allow-listed; your profiles will be checked again "
+        "automatically.",
+        _DE: "Amazon hat diese Anwendung noch nicht für die Ads API zugelassen. Bis eine neu "
+        "freigegebene Anwendung freigeschaltet ist, kann es etwas dauern; Ihre Profile werden "
+        "automatisch erneut geprüft.",
+        _FR: "Amazon n'accepte pas encore cette application pour l'API Ads. L'activation d'une "
+        "application nouvellement approuvée peut prendre un certain temps ; vos profils seront "
+        "vérifiés à nouveau automatiquement.",
+        _ES: "Amazon aún no acepta esta aplicación para la API de Ads. Una aplicación recién "
+        "aprobada puede tardar un tiempo en habilitarse; sus perfiles se volverán a comprobar "
+        "automáticamente.",
+        _IT: "Amazon non accetta ancora questa applicazione per l'API Ads. L'abilitazione di "
+        "un'applicazione appena approvata può richiedere un po' di tempo; i tuoi profili verranno "
+        "ricontrollati automaticamente.",
+        _JA: "Amazon はまだこのアプリケーションを Ads API 用に受け付けていません。"
+        "新しく承認されたアプリケーションが有効になるまで時間がかかることがあります。"
+        "プロファイルは自動的に再確認されます。",
+    },
     # ---- every page --------------------------------------------------------------------------
     "help.footer": {
         _EN: "Questions? Contact $contact.",

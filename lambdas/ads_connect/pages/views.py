@@ -144,7 +144,7 @@ _NO_PROFILES = Template("<h2>$heading</h2><p>$reason</p>")
 _REASON_TEXT = {
     REASON_EMPTY: "profiles.empty",
     REASON_FORBIDDEN: "profiles.propagating",
-    REASON_UNAUTHORIZED: "profiles.propagating",
+    REASON_UNAUTHORIZED: "profiles.not_allow_listed",
     REASON_UNAVAILABLE: "profiles.pending",
     REASON_DISCOVERING: "profiles.pending",
 }
