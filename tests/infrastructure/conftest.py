@@ -27,9 +27,14 @@ import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 import stacks  # noqa: E402, F401  (puts lambdas/ on sys.path)
+from stacks.config import DEMO_SUPPORT_CONTACT_KEY  # noqa: E402
 
 # Skipping asset bundling keeps synth fast; packaging is covered by test_packaging.py.
 FAST_CONTEXT = {"aws:cdk:bundling-stacks": []}
+# cdk.json leaves support_contact unset (a real deploy must set it); test synths use a demo one,
+# in the reserved .invalid domain, as `make synth` does.
+DEMO_SUPPORT_CONTACT = "https://support.tests.invalid/check-only"
+DEMO_CONTEXT = {DEMO_SUPPORT_CONTACT_KEY: DEMO_SUPPORT_CONTACT}
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -59,7 +64,7 @@ def synthesize(tmp: Path, context: dict[str, Any] | None = None, *, nag: bool = 
     from app import build_app
     from stacks.stack import AmazonAdsConnectStack
 
-    merged = {**cdk_json_context(), **FAST_CONTEXT, **(context or {})}
+    merged = {**cdk_json_context(), **FAST_CONTEXT, **DEMO_CONTEXT, **(context or {})}
     app = cdk.App(outdir=str(tmp), context=merged)
     if nag:
         build_app(app)

@@ -15,7 +15,7 @@ from ads_connect.models import settings as env
 from aws_cdk import aws_iam as iam
 
 from stacks.config import ConfigError
-from tests.infrastructure.conftest import REPO_ROOT, Synthesized, synthesize
+from tests.infrastructure.conftest import DEMO_SUPPORT_CONTACT, REPO_ROOT, Synthesized, synthesize
 from tests.infrastructure.helpers import as_list, describe, role_permissions
 
 KINDS = ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker")
@@ -130,7 +130,7 @@ def test_worker_concurrency_respects_the_secrets_manager_write_quota(synthesized
 def test_the_write_pace_and_the_run_cap_follow_the_config(overrides, pace, per_run):
     from stacks.config import AdsConnectConfig
 
-    config = AdsConnectConfig.from_context(overrides)
+    config = AdsConnectConfig.from_context(overrides, demo_support_contact=DEMO_SUPPORT_CONTACT)
     assert config.worker_secret_writes_per_second == pytest.approx(pace)
     assert config.refreshes_per_schedule_run == per_run
 
@@ -259,9 +259,11 @@ def test_cdk_nag_aws_solutions_reports_no_unacknowledged_finding(synthesized):
 def test_the_app_runs_cdk_nag_so_an_unacknowledged_wildcard_fails_synth(tmp_path):
     """The same app.build_app as `cdk synth`, plus one careless statement: synth must fail."""
     from app import build_app
-    from tests.infrastructure.conftest import FAST_CONTEXT, cdk_json_context
+    from tests.infrastructure.conftest import DEMO_CONTEXT, FAST_CONTEXT, cdk_json_context
 
-    app = build_app(cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), **FAST_CONTEXT}))
+    app = build_app(
+        cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), **FAST_CONTEXT, **DEMO_CONTEXT})
+    )
     stack = app.node.find_child("AmazonAdsConnect")
     role = iam.Role(stack, "Careless", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))

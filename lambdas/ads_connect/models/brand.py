@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 DEFAULT_DISPLAY_NAME: Final = "Amazon Ads Connect"
 DEFAULT_ACCENT_COLOR: Final = "#146eb4"
 MIN_ACCENT_CONTRAST: Final = 4.5
-LOGO_MAX_BYTES: Final = 2048
+LOGO_MAX_BYTES: Final = 1536
 SUPPORT_CONTACT_MAX_CHARS: Final = 200
 # media type -> the signature its first bytes carry
 LOGO_SIGNATURES: Final[dict[str, tuple[bytes, ...]]] = {
