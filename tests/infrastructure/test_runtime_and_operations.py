@@ -15,7 +15,13 @@ from ads_connect.models import settings as env
 from aws_cdk import aws_iam as iam
 
 from stacks.config import ConfigError
-from tests.infrastructure.conftest import DEMO_SUPPORT_CONTACT, REPO_ROOT, Synthesized, synthesize
+from tests.infrastructure.conftest import (
+    DEMO_CONTEXT,
+    DEMO_SUPPORT_CONTACT,
+    REPO_ROOT,
+    Synthesized,
+    synthesize,
+)
 from tests.infrastructure.helpers import as_list, describe, role_permissions
 
 KINDS = ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker")
@@ -259,7 +265,7 @@ def test_cdk_nag_aws_solutions_reports_no_unacknowledged_finding(synthesized):
 def test_the_app_runs_cdk_nag_so_an_unacknowledged_wildcard_fails_synth(tmp_path):
     """The same app.build_app as `cdk synth`, plus one careless statement: synth must fail."""
     from app import build_app
-    from tests.infrastructure.conftest import DEMO_CONTEXT, FAST_CONTEXT, cdk_json_context
+    from tests.infrastructure.conftest import FAST_CONTEXT, cdk_json_context
 
     app = build_app(
         cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), **FAST_CONTEXT, **DEMO_CONTEXT})
@@ -295,7 +301,9 @@ def test_cfn_lint_passes_on_the_synthesized_template(synthesized):
 @pytest.fixture(scope="module")
 def grants(tmp_path_factory):
     """A consumer role granted one tenant, another granted all tenants (same stack, no nag)."""
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("grants")), context={"aws:cdk:bundling-stacks": []})
+    app = cdk.App(
+        outdir=str(tmp_path_factory.mktemp("grants")), context={"aws:cdk:bundling-stacks": [], **DEMO_CONTEXT}
+    )
     from stacks.stack import AmazonAdsConnectStack
 
     stack = AmazonAdsConnectStack(app)
