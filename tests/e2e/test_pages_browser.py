@@ -56,6 +56,7 @@ class Audit:
     scroll_width: int
     inner_width: int
     violations: list[dict[str, Any]]
+    rules_passed: int
     logo_width: int
     text: str
 
@@ -70,6 +71,10 @@ def _connect(browser_page: Any, local_mode: LocalModeHandle, consent_url: str, u
     with browser_page.expect_navigation(url=f"{local_mode.base_url}/result/**"):
         browser_page.click("#allow")
     return str(browser_page.url)
+
+
+# What the checks say about a page broken on purpose (filled by the fixture below).
+controls: dict[str, Any] = {}
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +112,7 @@ def audits(local_mode: LocalModeHandle, browser: Any, artifacts: Path) -> Iterat
     shots.mkdir(exist_ok=True)
     results: list[Audit] = []
     began = time.monotonic()
+    controls.clear()
     for language, accept in ACCEPT_LANGUAGE.items():
         context.set_extra_http_headers({"Accept-Language": accept})
         for width, viewport in WIDTHS.items():
@@ -136,11 +142,23 @@ def audits(local_mode: LocalModeHandle, browser: Any, artifacts: Path) -> Iterat
                         measured["scroll"],
                         measured["inner"],
                         report["violations"],
+                        len(report["passes"]),
                         measured["logo"],
                         tab.inner_text("body"),
                     )
                 )
     print(f"\n{len(results)} page renders audited in {time.monotonic() - began:.1f} s")
+    # The two checks can fail: a page made too wide scrolls sideways, an image without alt is
+    # an axe violation (measured on the last page, then thrown away).
+    tab.evaluate(
+        "() => { const wide = document.createElement('div'); wide.style.width = '2000px';"
+        " wide.textContent = 'wide'; const image = document.createElement('img'); image.src = 'data:,';"
+        " document.querySelector('main').append(wide, image); }"
+    )
+    controls["scroll"] = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    controls["violations"] = [
+        v["id"] for v in tab.evaluate("axe.run(document, {resultTypes: ['violations']})")["violations"]
+    ]
     yield results
     context.close()
 
@@ -149,6 +167,12 @@ def test_every_page_was_walked_in_every_language_at_both_widths(audits: list[Aud
     walked = {(a.page.name, a.language, a.width) for a in audits}
     assert len(walked) == 7 * len(Language) * len(WIDTHS) == len(audits)
     assert all(a.status == a.page.status for a in audits), [(a.page.name, a.status) for a in audits]
+
+
+def test_the_checks_catch_a_page_broken_on_purpose(audits: list[Audit]) -> None:
+    assert controls["scroll"] > 0
+    assert "image-alt" in controls["violations"]
+    assert min(a.rules_passed for a in audits) >= 20  # axe really ran its rules on every page
 
 
 def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(audits: list[Audit]) -> None:

@@ -72,8 +72,9 @@ _STYLE = Template(
     "border-bottom:1px solid #eef0f2}"
     "td:last-child{border-bottom:0}"
     "td::before{content:attr(data-label);font-weight:600;color:#57606a;text-align:left;flex:none}}"
+    # Side by side the columns are wide enough for whole words (ids are never split).
     "@media (min-width:40rem){body{padding:3rem 1rem}header,main,footer{padding-left:2.5rem;"
-    "padding-right:2.5rem}button{width:auto}}"
+    "padding-right:2.5rem}button{width:auto}th,td{overflow-wrap:normal}}"
     ".note,footer{color:#57606a;font-size:.9rem}.error h1{color:#b3261e}.ref{font-family:monospace}"
 )
 
