@@ -19,6 +19,9 @@ from ads_connect.pages.render import Markup, escape, render, security_headers, s
 from ads_connect.pages.text import REGION_NAMES, Language
 from ads_connect.pages.views import PageContext, landing_page, region_label, success_page
 from ads_connect.regions import MARKETPLACES, Region
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 HOSTILE = "<script>alert('x')</script>\"&"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
@@ -226,3 +229,37 @@ def test_pages_carry_no_script_and_no_third_party_resource() -> None:
     # Only data: images; the only absolute URLs are links a person may follow (the support contact)
     assert re.findall(r"src=\"([a-z]+):", body) == ["data"]
     assert not re.search(r"<(link|iframe|object|embed|base)\b", body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(min_size=1, max_size=80),
+    contact=st.one_of(
+        st.emails(), st.text(max_size=60), st.builds(lambda p: f"https://help.example/{p}", st.text())
+    ),
+    tenant=st.text(max_size=60),
+    language=st.sampled_from(list(Language)),
+)
+def test_any_brand_and_tenant_render_escaped_or_are_refused(
+    name: str, contact: str, tenant: str, language: Language
+) -> None:
+    # Given a brand the settings accept (anything else is refused before a page exists)
+    try:
+        brand = Brand(display_name=name, support_contact=contact)
+    except ValidationError:
+        return
+    context = PageContext(brand, language)
+    pages = [
+        _landing(context, tenant_label=tenant),
+        failure_page(ConsentFlowError(FailureKind.INTERNAL), "r", context).body,
+    ]
+    for body in pages:
+        # Then what was substituted appears only escaped: the markup is the layout's own
+        text_only = re.sub(
+            r"<(/?)(html|head|meta|title|style|body|div|header|span|main|footer|h1|h2|p|ul|li|"
+            r"strong|form|input|fieldset|legend|label|button|a)\b[^<>]*>",
+            "",
+            body.split("</style>")[1],
+        )
+        assert "<" not in text_only and ">" not in text_only
+        assert brand.support_href is not None and f'href="{escape(brand.support_href)}"' in body
