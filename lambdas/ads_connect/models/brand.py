@@ -72,8 +72,8 @@ def check_accent_color(value: str) -> str:
     ratio = contrast_ratio(value, "#ffffff")
     if ratio < MIN_ACCENT_CONTRAST:
         raise ValueError(
-            f"{value} has a contrast ratio of {ratio:.2f}:1 against white; white button text and "
-            f"links need at least {MIN_ACCENT_CONTRAST}:1 (WCAG 2.1 AA): choose a darker colour"
+            f"the colour has a contrast ratio of {ratio:.2f}:1 against white; white button text "
+            f"and links need at least {MIN_ACCENT_CONTRAST}:1 (WCAG 2.1 AA): choose a darker colour"
         )
     return value.lower()
 
