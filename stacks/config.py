@@ -18,9 +18,9 @@ from ads_connect.models.brand import (
     DEFAULT_DISPLAY_NAME,
     LOGO_FILE_SUFFIXES,
     LOGO_MAX_BYTES,
-    check_accent_color,
-    check_logo_data_uri,
-    check_support_contact,
+    AccentColor,
+    LogoDataUri,
+    SupportContact,
     logo_data_uri,
 )
 from ads_connect.models.settings import MIN_WORKER_SECRET_WRITES_PER_SECOND, CoreSettings
@@ -132,11 +132,11 @@ class AdsConnectConfig(BaseModel):
     # The operator's brand on the public pages (models/brand.py has the rules). app_name is the
     # display name. brand_logo: a data:image/...;base64,... URI or the path of a PNG, JPEG, GIF or
     # WebP file (relative to the directory cdk runs in, where cdk.json is), embedded at synth.
-    brand_accent_color: str = DEFAULT_ACCENT_COLOR
-    brand_logo: str | None = None
+    brand_accent_color: AccentColor = DEFAULT_ACCENT_COLOR
+    brand_logo: LogoDataUri = None
     # Required (checked last, after every other setting): an https:// URL or an e-mail address
     # that every error page shows beside its reference.
-    support_contact: str | None = None
+    support_contact: SupportContact = None
 
     @field_validator("allowed_return_urls")
     @classmethod
@@ -164,32 +164,13 @@ class AdsConnectConfig(BaseModel):
             )
         return value
 
-    @field_validator("brand_accent_color", mode="before")
+    @field_validator("brand_logo", mode="before")
     @classmethod
-    def _accent_unset(cls, value: object) -> object:
-        return DEFAULT_ACCENT_COLOR if value in (None, "") else value
-
-    @field_validator("brand_accent_color")
-    @classmethod
-    def _accent(cls, value: str) -> str:
-        return check_accent_color(value)
-
-    @field_validator("brand_logo", "support_contact", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("brand_logo")
-    @classmethod
-    def _logo(cls, value: str | None) -> str | None:
-        if value is None or value.startswith("data:"):
-            return None if value is None else check_logo_data_uri(value)
-        return _logo_file(Path(value))
-
-    @field_validator("support_contact")
-    @classmethod
-    def _support(cls, value: str | None) -> str | None:
-        return None if value is None else check_support_contact(value)
+    def _logo(cls, value: object) -> object:
+        # A file is read here and becomes the data: URI the shared LogoDataUri type checks.
+        if isinstance(value, str) and value and not value.startswith("data:"):
+            return _logo_file(Path(value))
+        return value
 
     @field_validator("log_retention_days")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,21 @@ DEMO_CONTEXT = {DEMO_SUPPORT_CONTACT_KEY: DEMO_SUPPORT_CONTACT}
 
 def cdk_json_context() -> dict[str, Any]:
     return dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+
+
+def run_app_as_cdk_synth(context: dict[str, Any], outdir: Path) -> tuple[int, list[str]]:
+    """app.py as `cdk synth` runs it (CDK_CONTEXT_JSON, CDK_OUTDIR): its exit code and the
+    non-empty lines it wrote to stderr."""
+    run = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "app.py")],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return run.returncode, [line for line in run.stderr.splitlines() if line.strip()]
 
 
 @dataclass

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +16,7 @@ from hypothesis import strategies as st
 
 from stacks.config import AdsConnectConfig, ConfigError
 from stacks.functions import LAMBDA_ENVIRONMENT_BYTES, RESOLVED_REFERENCE_BYTES, environment_bytes
-from tests.infrastructure.conftest import DEMO_SUPPORT_CONTACT, REPO_ROOT, synthesize
+from tests.infrastructure.conftest import DEMO_SUPPORT_CONTACT, REPO_ROOT, run_app_as_cdk_synth, synthesize
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
@@ -95,17 +92,8 @@ def test_the_committed_cdk_json_leaves_the_support_contact_to_the_operator() -> 
 
 def test_cdk_synth_without_a_support_contact_prints_one_line_and_exits_1(tmp_path: Path) -> None:
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    run = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "app.py")],
-        cwd=REPO_ROOT,
-        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 1, run.stderr
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    returncode, lines = run_app_as_cdk_synth(context, tmp_path)
+    assert returncode == 1, lines
     assert len(lines) == 1 and lines[0].startswith(
         "error: context key 'ads-connect.support_contact': required"
     )

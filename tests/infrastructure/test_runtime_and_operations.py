@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from tests.infrastructure.conftest import (
     DEMO_SUPPORT_CONTACT,
     REPO_ROOT,
     Synthesized,
+    run_app_as_cdk_synth,
     synthesize,
 )
 from tests.infrastructure.helpers import as_list, describe, role_permissions
@@ -420,17 +420,8 @@ def test_cdk_synth_with_a_bad_setting_prints_one_line_and_exits_1(tmp_path):
     """app.py as `cdk synth` runs it (CDK_CONTEXT_JSON, CDK_OUTDIR): no Python traceback."""
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     context["ads-connect"] = {**context["ads-connect"], "include_profile_scope": "maybe"}
-    run = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "app.py")],
-        cwd=REPO_ROOT,
-        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 1, run.stderr
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    returncode, lines = run_app_as_cdk_synth(context, tmp_path)
+    assert returncode == 1, lines
     assert lines == [
         "error: context key 'ads-connect.include_profile_scope': Input should be a valid boolean,"
         " unable to interpret input (allowed values: true/false) (cdk.json, context 'ads-connect')"

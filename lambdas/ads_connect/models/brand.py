@@ -23,9 +23,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 DEFAULT_DISPLAY_NAME: Final = "Amazon Ads Connect"
 DEFAULT_ACCENT_COLOR: Final = "#146eb4"
@@ -130,6 +131,29 @@ def check_support_contact(value: str) -> str:
     return value
 
 
+def _unset_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+def _unless_none(check: Callable[[str], str]) -> Callable[[str | None], str | None]:
+    return lambda value: None if value is None else check(value)
+
+
+# The field types the settings models share (Brand here, PagesSettings at cold start,
+# stacks/config.py at synth): an empty value is unset, anything else must pass its check.
+AccentColor = Annotated[
+    str,
+    BeforeValidator(lambda value: DEFAULT_ACCENT_COLOR if value in (None, "") else value),
+    AfterValidator(check_accent_color),
+]
+LogoDataUri = Annotated[
+    str | None, BeforeValidator(_unset_is_none), AfterValidator(_unless_none(check_logo_data_uri))
+]
+SupportContact = Annotated[
+    str | None, BeforeValidator(_unset_is_none), AfterValidator(_unless_none(check_support_contact))
+]
+
+
 class Brand(BaseModel):
     """What the pages show of the operator. ``support_contact`` is None only where no stack set
     it (the synth refuses to build one without it)."""
@@ -137,24 +161,9 @@ class Brand(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     display_name: str = Field(min_length=1, max_length=80)
-    accent_color: str = DEFAULT_ACCENT_COLOR
-    logo: str | None = None
-    support_contact: str | None = None
-
-    @field_validator("accent_color")
-    @classmethod
-    def _accent(cls, value: str) -> str:
-        return check_accent_color(value)
-
-    @field_validator("logo")
-    @classmethod
-    def _logo(cls, value: str | None) -> str | None:
-        return None if value is None else check_logo_data_uri(value)
-
-    @field_validator("support_contact")
-    @classmethod
-    def _contact(cls, value: str | None) -> str | None:
-        return None if value is None else check_support_contact(value)
+    accent_color: AccentColor = DEFAULT_ACCENT_COLOR
+    logo: LogoDataUri = None
+    support_contact: SupportContact = None
 
     @property
     def support_href(self) -> str | None:

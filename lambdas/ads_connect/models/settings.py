@@ -14,13 +14,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ads_connect.models.brand import (
-    DEFAULT_ACCENT_COLOR,
-    Brand,
-    check_accent_color,
-    check_logo_data_uri,
-    check_support_contact,
-)
+from ads_connect.models.brand import DEFAULT_ACCENT_COLOR, AccentColor, Brand, LogoDataUri, SupportContact
 from ads_connect.regions import ENDPOINTS_ENV_VAR, Region, RegionEndpoints, parse_endpoints
 
 ENV_TABLE_NAME = "ADS_CONNECT_TABLE_NAME"
@@ -133,9 +127,9 @@ class PagesSettings(CoreSettings):
     # The operator's brand (models/brand.py has the rules; the stack sets these for the
     # consent and callback functions only). app_name is the brand's display name.
     app_name: str = Field(min_length=1, max_length=80)
-    brand_accent_color: str = DEFAULT_ACCENT_COLOR
-    brand_logo: str | None = None
-    support_contact: str | None = None
+    brand_accent_color: AccentColor = DEFAULT_ACCENT_COLOR
+    brand_logo: LogoDataUri = None
+    support_contact: SupportContact = None
     allowed_return_urls: tuple[str, ...] = ()
     # Unset when deployed: the base URL is derived from the request (API Gateway domain name).
     # Local mode sets it (http://localhost:PORT).
@@ -151,26 +145,6 @@ class PagesSettings(CoreSettings):
                 raise ValueError("must be a JSON array of URLs")
             return tuple(parsed)
         return value
-
-    @field_validator("brand_accent_color")
-    @classmethod
-    def _accent(cls, value: str) -> str:
-        return check_accent_color(value)
-
-    @field_validator("brand_logo", "support_contact", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("brand_logo")
-    @classmethod
-    def _logo(cls, value: str | None) -> str | None:
-        return None if value is None else check_logo_data_uri(value)
-
-    @field_validator("support_contact")
-    @classmethod
-    def _contact(cls, value: str | None) -> str | None:
-        return None if value is None else check_support_contact(value)
 
     @cached_property
     def brand(self) -> Brand:

@@ -262,4 +262,5 @@ def test_any_brand_and_tenant_render_escaped_or_are_refused(
             body.split("</style>")[1],
         )
         assert "<" not in text_only and ">" not in text_only
-        assert brand.support_href is not None and f'href="{escape(brand.support_href)}"' in body
+        if brand.support_href is not None:  # an empty contact is none at all
+            assert f'href="{escape(brand.support_href)}"' in body
