@@ -36,6 +36,11 @@ ACCEPT_LANGUAGE = {
 }
 # local/template.py LOCAL_DEMO_BRAND: local mode's demo colour and support contact
 DEMO_CONTACT = "help@demo-operator.invalid"
+# How many elements of the page's content reach past the right edge of its box.
+SPILLING = (
+    "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right"
+    " > document.querySelector('main').getBoundingClientRect().right + 1).length"
+)
 LONG_NAME = "Outdoor Equipment & Camping Supplies Europe GmbH (Deutschland) — Hauptkonto"
 
 
@@ -55,6 +60,7 @@ class Audit:
     lang: str
     scroll_width: int
     inner_width: int
+    spilling: int  # elements reaching past the card's content box
     violations: list[dict[str, Any]]
     rules_passed: int
     logo_width: int
@@ -127,6 +133,7 @@ def audits(local_mode: LocalModeHandle, browser: Any, artifacts: Path) -> Iterat
                 measured = tab.evaluate(
                     "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,"
                     " lang: document.documentElement.lang,"
+                    f" spill: {SPILLING},"
                     " logo: (document.querySelector('header img') || {naturalWidth: 0}).naturalWidth})"
                 )
                 tab.screenshot(
@@ -141,6 +148,7 @@ def audits(local_mode: LocalModeHandle, browser: Any, artifacts: Path) -> Iterat
                         measured["lang"],
                         measured["scroll"],
                         measured["inner"],
+                        measured["spill"],
                         report["violations"],
                         len(report["passes"]),
                         measured["logo"],
@@ -156,6 +164,7 @@ def audits(local_mode: LocalModeHandle, browser: Any, artifacts: Path) -> Iterat
         " document.querySelector('main').append(wide, image); }"
     )
     controls["scroll"] = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    controls["spill"] = tab.evaluate(SPILLING)
     controls["violations"] = [
         v["id"] for v in tab.evaluate("axe.run(document, {resultTypes: ['violations']})")["violations"]
     ]
@@ -170,7 +179,7 @@ def test_every_page_was_walked_in_every_language_at_both_widths(audits: list[Aud
 
 
 def test_the_checks_catch_a_page_broken_on_purpose(audits: list[Audit]) -> None:
-    assert controls["scroll"] > 0
+    assert controls["scroll"] > 0 and controls["spill"] > 0
     assert "image-alt" in controls["violations"]
     assert min(a.rules_passed for a in audits) >= 20  # axe really ran its rules on every page
 

@@ -38,8 +38,9 @@ def join(fragments: Iterable[Markup]) -> Markup:
 
 
 # The one stylesheet; $accent is the operator's accent colour (checked for contrast against white
-# in models/brand.py). Phones first: from 320 px up nothing is wider than the screen (the profile
-# table becomes stacked rows), tap targets are at least 44 px high; wider screens get a card.
+# in models/brand.py). Phones first: from 320 px up nothing is wider than the screen (below 768 px
+# the profile table becomes stacked rows), tap targets are at least 44 px high; wider screens get
+# a card, from 768 px one wide enough for the table side by side.
 _STYLE = Template(
     "*,*::before,*::after{box-sizing:border-box}"
     "html{-webkit-text-size-adjust:100%;text-size-adjust:100%}"
@@ -64,7 +65,7 @@ _STYLE = Template(
     "button:focus-visible,a:focus-visible{outline:3px solid #ff9900;outline-offset:2px}"
     "table{border-collapse:collapse;width:100%;margin:1rem 0}"
     "th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6ea;vertical-align:top}"
-    "@media (max-width:39.99rem){"
+    "@media (max-width:47.99rem){"
     "thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
     "table,tbody,tr,td{display:block;width:100%}"
     "tr{border:1px solid #d0d4da;border-radius:6px;margin:0 0 .75rem;padding:.25rem .75rem}"
@@ -72,9 +73,10 @@ _STYLE = Template(
     "border-bottom:1px solid #eef0f2}"
     "td:last-child{border-bottom:0}"
     "td::before{content:attr(data-label);font-weight:600;color:#57606a;text-align:left;flex:none}}"
-    # Side by side the columns are wide enough for whole words (ids are never split).
     "@media (min-width:40rem){body{padding:3rem 1rem}header,main,footer{padding-left:2.5rem;"
-    "padding-right:2.5rem}button{width:auto}th,td{overflow-wrap:normal}}"
+    "padding-right:2.5rem}button{width:auto}}"
+    # Side by side the columns are wide enough for whole words (ids are never split).
+    "@media (min-width:48rem){.card{max-width:46rem}th,td{overflow-wrap:normal}}"
     ".note,footer{color:#57606a;font-size:.9rem}.error h1{color:#b3261e}.ref{font-family:monospace}"
 )
 
