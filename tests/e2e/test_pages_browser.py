@@ -222,3 +222,12 @@ def test_a_german_advertiser_reads_the_pages_in_german(audits: list[Audit]) -> N
     assert "Noch keine Werbeprofile" in german["result-no-profiles"]
     assert "Dieser Link ist ungültig" in german["error-unknown-link"]
     assert "Referenz:" in german["error-unknown-link"]
+
+
+def test_no_code_or_token_reaches_any_page_in_any_language(
+    audits: list[Audit], local_mode: LocalModeHandle
+) -> None:
+    issued = {s for s in local_mode.emulator.issued_secrets() if len(s) >= 8}
+    assert issued, "the two consent flows made the emulator issue codes and tokens"
+    pages = "\n".join(a.text + a.page.url for a in audits)
+    assert [s[:6] + "..." for s in issued if s in pages] == []
