@@ -47,7 +47,8 @@ LOGO_FILE_SUFFIXES: Final = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg":
 
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DATA_URI = re.compile(r"^data:(image/[a-z]+);base64,([A-Za-z0-9+/]+={0,2})$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# The common address form: nothing a mailto: link would read as a query (?) or fragment (#).
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/?#-]*)?$")
 
 

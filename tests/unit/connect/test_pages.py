@@ -264,3 +264,9 @@ def test_any_brand_and_tenant_render_escaped_or_are_refused(
         assert "<" not in text_only and ">" not in text_only
         if brand.support_href is not None:  # an empty contact is none at all
             assert f'href="{escape(brand.support_href)}"' in body
+
+
+@pytest.mark.parametrize("address", ["help?subject=x@acme.example", "a#b@acme.example", "a b@acme.example"])
+def test_an_address_a_mailto_link_would_misread_is_refused(address: str) -> None:
+    with pytest.raises(ValidationError, match="e-mail address"):
+        Brand(display_name="A", support_contact=address)
