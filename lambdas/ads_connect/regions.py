@@ -65,11 +65,8 @@ MARKETPLACES: Mapping[Region, frozenset[str]] = {
     Region.FE: frozenset({"JP", "AU", "SG"}),
 }
 
-REGION_LABELS: Mapping[Region, str] = {
-    Region.NA: "North America (US, CA, MX, BR)",
-    Region.EU: "Europe, Middle East and India (UK, DE, FR, IT, ES, NL, BE, IE, SE, PL, TR, AE, SA, EG, IN)",
-    Region.FE: "Far East (JP, AU, SG)",
-}
+# The regions' names, in every language the pages speak, are beside the page text
+# (ads_connect/pages/text.py REGION_NAMES); the pages list these marketplaces after them.
 
 
 class EndpointsConfigError(ValueError):
