@@ -54,9 +54,12 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.synced
 	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# lint-imports checks the layering contracts in pyproject.toml ([tool.importlinter]); a broken
+# one fails naming the importing module, the imported one and the line.
 lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=lambdas:. $(VENV)/bin/lint-imports --no-cache
 
 typecheck: dev
 	$(VENV)/bin/mypy

@@ -42,13 +42,21 @@ def main() -> None:
     with moto_server():
         import boto3
         import requests
+        from ads_connect import table_schema as schema
         from ads_connect.adapters.connection_store import DynamoConnectionStore
         from ads_connect.adapters.secrets import SecretsManagerVault, access_secret_name, refresh_secret_name
         from ads_connect.clock import SystemClock
         from ads_connect.handlers import refresh_worker
+        from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE
         from ads_connect.models.records import Connection, ConnectionStatus
         from ads_connect.models.settings import RefreshSettings
         from ads_connect.regions import Region
+
+        def typed(key: dict[str, str]) -> dict[str, dict[str, str]]:
+            """A key for the low-level client (string attributes)."""
+            return {name: {"S": value} for name, value in key.items()}
+
+        pause_key = typed(schema.operator_key(CLIENT_CREDENTIALS_PAUSE))
 
         from emulator import Emulator, seller_profile
         from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET, create_resources
@@ -154,7 +162,7 @@ def main() -> None:
             for tenant in tenants:
                 dynamodb.update_item(
                     TableName=settings.table_name,
-                    Key={"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": "CONN#NA"}},
+                    Key=typed(schema.connection_key(tenant, Region.NA)),
                     UpdateExpression="SET refresh_due_at = :d",
                     ExpressionAttributeValues={":d": {"N": due}},
                 )
@@ -205,11 +213,11 @@ def main() -> None:
                     # One read of the operator pause per worker invocation (batch).
                     dynamodb.get_item(
                         TableName=settings.table_name,
-                        Key={"pk": {"S": "OPERATOR"}, "sk": {"S": "client-credentials-invalid"}},
+                        Key=pause_key,
                         ConsistentRead=True,
                     )
                 # Its own items (same size, other keys) so it never disturbs the product's data.
-                key = {"pk": {"S": f"BASELINE#{tenant}"}, "sk": {"S": "CONN#NA"}}
+                key = typed({"pk": f"BASELINE#{tenant}", "sk": schema.connection_sk(Region.NA)})
                 dynamodb.update_item(
                     TableName=settings.table_name,
                     Key=key,
@@ -252,7 +260,7 @@ def main() -> None:
                                 "TableName": settings.table_name,
                                 "Item": {
                                     "pk": {"S": f"BASELINE#{tenant}"},
-                                    "sk": {"S": f"ATTEMPT#{time.time()}"},
+                                    "sk": {"S": f"{schema.ATTEMPT_PREFIX}{time.time()}"},
                                     "outcome": {"S": "succeeded"},
                                     "latency_ms": {"N": "40"},
                                     "tenant_id": {"S": tenant},
@@ -265,7 +273,7 @@ def main() -> None:
                         {
                             "Delete": {
                                 "TableName": settings.table_name,
-                                "Key": {"pk": {"S": "OPERATOR"}, "sk": {"S": "client-credentials-invalid"}},
+                                "Key": pause_key,
                             }
                         },
                     ]

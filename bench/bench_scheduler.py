@@ -67,8 +67,7 @@ def main() -> None:
                     due = now - timedelta(minutes=1) if i < DUE else now + timedelta(minutes=30)
                     batch.put_item(
                         Item={
-                            "pk": f"TENANT#t{i:06d}",
-                            "sk": "CONN#NA",
+                            **schema.connection_key(f"t{i:06d}", "NA"),
                             "status": "active",
                             schema.DUE_INDEX_PARTITION_KEY: schema.DUE_BUCKET_VALUE,
                             schema.DUE_INDEX_SORT_KEY: int(due.timestamp()),
@@ -164,8 +163,7 @@ def _backlog_rows(now: datetime) -> list[list[str]]:
                 for i in range(BACKLOG):
                     batch.put_item(
                         Item={
-                            "pk": f"TENANT#t{i:06d}",
-                            "sk": "CONN#NA",
+                            **schema.connection_key(f"t{i:06d}", "NA"),
                             schema.DUE_INDEX_PARTITION_KEY: schema.DUE_BUCKET_VALUE,
                             schema.DUE_INDEX_SORT_KEY: int((now - timedelta(minutes=1 + i % 60)).timestamp()),
                         }

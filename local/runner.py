@@ -53,7 +53,6 @@ log = logging.getLogger("local")
 ENDPOINTS_ENV = "ADS_CONNECT_AMAZON_ENDPOINTS"
 LWA_SECRET_ENV = "ADS_CONNECT_LWA_SECRET_ID"  # noqa: S105 - a variable name
 PUBLIC_BASE_URL_ENV = "ADS_CONNECT_PUBLIC_BASE_URL"
-REGIONS = ("NA", "EU", "FE")
 # The handler modules local mode needs, by role (architecture.md, "Functions and entry points").
 SCHEDULER_HANDLER = "ads_connect.handlers.refresh_scheduler.handler"
 WORKER_HANDLER = "ads_connect.handlers.refresh_worker.handler"
@@ -95,6 +94,15 @@ class Ready:
     # The functions' environment (names and URLs; the LWA secret is referenced by id only).
     function_environment: dict[str, str]
     template_file: str
+
+
+def product_region_codes() -> tuple[str, ...]:
+    """The product's region codes, from its one region table (ads_connect/regions.py): local mode
+    runs the handlers from lambdas/, so it reads the table they read."""
+    ensure_lambda_path()
+    from ads_connect.regions import REGION_CODES  # type: ignore[import-not-found]  # noqa: PLC0415
+
+    return tuple(REGION_CODES)
 
 
 class LocalMode:
@@ -502,7 +510,7 @@ class LocalMode:
         if not any(r.route_key.startswith(("ANY /admin", "POST /admin")) for r in self._routes()):
             self.say("  (no admin route in the template: no demo connect sessions)")
             return
-        for region in REGIONS:
+        for region in product_region_codes():
             tenant = f"demo-{region.lower()}"
             self.consent_urls[region] = self.create_connect_session(
                 tenant, region=region, display_name=f"Demo tenant ({region})"

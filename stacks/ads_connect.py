@@ -2,7 +2,11 @@
 
 Composition order matters: roles first (the KMS key policy and secret policies name them), then
 data, secrets, events, the refresh queues, the functions, and finally the API and monitoring.
-Every permission a function has is granted in ``_grant_*`` below, in one place.
+The functions' permissions on the product's resources are granted in ``_grant_permissions``
+below. Four other places contribute, each next to the resource it concerns: a function's write to
+its own log group (functions.py), the worker's SQS receive/delete through its event source
+(refresh.py), the key and secret resource policies (secrets.py) and the alarm topic's key policy
+(monitoring.py). tests/infrastructure pins the result per role.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import json
 from typing import Final
 
 import ads_connect.table_schema as schema
-from ads_connect.adapters.connection_store import tenant_pk
 from ads_connect.models.settings import (
     ENV_ALLOWED_RETURN_URLS,
     ENV_APP_NAME,
@@ -29,6 +32,7 @@ from ads_connect.models.settings import (
     ENV_TABLE_NAME,
     ENV_WORK_QUEUE_URL,
 )
+from ads_connect.table_schema import tenant_pk
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_

@@ -23,7 +23,15 @@ from ads_connect.models.brand import (
     SupportContact,
     logo_data_uri,
 )
-from ads_connect.models.settings import MIN_WORKER_SECRET_WRITES_PER_SECOND, CoreSettings
+from ads_connect.models.settings import (
+    ACCESS_TOKEN_LIFETIME_SECONDS,
+    APP_NAME_MAX_LENGTH,
+    MIN_WORKER_SECRET_WRITES_PER_SECOND,
+    REFRESH_LEAD_SECONDS_DEFAULT,
+    REFRESH_LEAD_SECONDS_MAX,
+    REFRESH_LEAD_SECONDS_MIN,
+    CoreSettings,
+)
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -63,7 +71,6 @@ LOG_RETENTION_DAYS: Final[dict[int, logs.RetentionDays]] = {
 # The scheduler runs every N minutes; a connection is refreshed when less than
 # refresh_lead_seconds of its token's life remains, so the period must fit inside the lead.
 SCHEDULE_RATES_MINUTES: Final = (1, 2, 5, 10)
-ACCESS_TOKEN_LIFETIME_SECONDS: Final = 3600
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -104,9 +111,13 @@ class AdsConnectConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    app_name: str = Field(default=DEFAULT_DISPLAY_NAME, min_length=1, max_length=80)
+    app_name: str = Field(default=DEFAULT_DISPLAY_NAME, min_length=1, max_length=APP_NAME_MAX_LENGTH)
     allowed_return_urls: tuple[str, ...] = ()
-    refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
+    # Default and bounds shared with the functions (models/settings.py), which get the value from
+    # the environment the stack sets.
+    refresh_lead_seconds: int = Field(
+        default=REFRESH_LEAD_SECONDS_DEFAULT, ge=REFRESH_LEAD_SECONDS_MIN, le=REFRESH_LEAD_SECONDS_MAX
+    )
     schedule_rate_minutes: Literal[1, 2, 5, 10] = 5
     alarm_email: str | None = None
     secret_prefix: str = "ads-connect"  # noqa: S105 (a name prefix, not a secret)
@@ -193,7 +204,8 @@ class AdsConnectConfig(BaseModel):
         if self.stale_token_age_seconds <= normal_max_age:
             raise ValueError(
                 "stale_token_age_seconds: must exceed the age a token reaches in normal operation "
-                f"(3600 - refresh_lead_seconds + one schedule period = {normal_max_age} s), below 3600"
+                f"({ACCESS_TOKEN_LIFETIME_SECONDS} - refresh_lead_seconds + one schedule period = "
+                f"{normal_max_age} s), below {ACCESS_TOKEN_LIFETIME_SECONDS}"
             )
         share = self.worker_secret_writes_per_second
         if share < MIN_WORKER_SECRET_WRITES_PER_SECOND:

@@ -1,8 +1,16 @@
-"""Amazon's regions, defined once: every host name the product talks to lives here.
+"""Amazon's regions: the one table of region codes, labels, hosts and marketplaces.
+
+Everything else derives from :data:`REGIONS` and ``Region``: the page labels (from the
+marketplaces), the endpoint map, the admin API's "unknown region" message, local mode's demo
+sessions and the tests. The
+emulator (Amazon's side, which must not import this package) keeps its own list;
+``tests/unit/test_regions.py`` fails when the two differ. Adding a region: CONTRIBUTING.md.
+
+Pure standard library (no pydantic, no powertools), so the consumer client can ship this file.
 
 The deployed stack uses Amazon's real hosts. Tests, local mode and anyone's emulator override
 them with one setting, the environment variable ``ADS_CONNECT_AMAZON_ENDPOINTS``: a JSON object
-mapping ``NA``, ``EU`` and ``FE`` to ``{"authorization_url", "token_url", "api_url"}``.
+mapping every region code to ``{"authorization_url", "token_url", "api_url"}``.
 """
 
 from __future__ import annotations
@@ -10,11 +18,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, HttpUrl, ValidationError
+from types import MappingProxyType
+from urllib.parse import urlsplit
 
 ENDPOINTS_ENV_VAR = "ADS_CONNECT_AMAZON_ENDPOINTS"
+_MAX_URL_LENGTH = 2083
 
 
 class Region(StrEnum):
@@ -23,58 +33,114 @@ class Region(StrEnum):
     FE = "FE"
 
 
-class RegionEndpoints(BaseModel):
-    """Where one Amazon region lives: consent page, token endpoint, Ads API host."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    authorization_url: HttpUrl
-    token_url: HttpUrl
-    api_url: HttpUrl
-
-    @property
-    def api_base(self) -> str:
-        """The Ads API host without a trailing slash, ready for path joining."""
-        return str(self.api_url).rstrip("/")
-
-
-AMAZON_ENDPOINTS: Mapping[Region, RegionEndpoints] = {
-    Region.NA: RegionEndpoints(
-        authorization_url=HttpUrl("https://www.amazon.com/ap/oa"),
-        token_url=HttpUrl("https://api.amazon.com/auth/o2/token"),
-        api_url=HttpUrl("https://advertising-api.amazon.com"),
-    ),
-    Region.EU: RegionEndpoints(
-        authorization_url=HttpUrl("https://eu.account.amazon.com/ap/oa"),
-        token_url=HttpUrl("https://api.amazon.co.uk/auth/o2/token"),
-        api_url=HttpUrl("https://advertising-api-eu.amazon.com"),
-    ),
-    Region.FE: RegionEndpoints(
-        authorization_url=HttpUrl("https://apac.account.amazon.com/ap/oa"),
-        token_url=HttpUrl("https://api.amazon.co.jp/auth/o2/token"),
-        api_url=HttpUrl("https://advertising-api-fe.amazon.com"),
-    ),
-}
-
-# Marketplaces served by each region (country codes as the Ads API reports them).
-MARKETPLACES: Mapping[Region, frozenset[str]] = {
-    Region.NA: frozenset({"US", "CA", "MX", "BR"}),
-    Region.EU: frozenset(
-        {"UK", "GB", "DE", "FR", "IT", "ES", "NL", "BE", "IE", "SE", "PL", "TR", "AE", "SA", "EG", "IN"}
-    ),
-    Region.FE: frozenset({"JP", "AU", "SG"}),
-}
-
-# The regions' names, in every language the pages speak, are beside the page text
-# (ads_connect/pages/text.py REGION_NAMES); the pages list these marketplaces after them.
-
-
 class EndpointsConfigError(ValueError):
     """The endpoint override is malformed; the message names what is wrong, never a secret."""
 
 
+@dataclass(frozen=True)
+class RegionEndpoints:
+    """Where one Amazon region lives: consent page, token endpoint, Ads API host (http(s) URLs)."""
+
+    authorization_url: str
+    token_url: str
+    api_url: str
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            url = getattr(self, field.name)
+            if not isinstance(url, str) or not _is_http_url(url):
+                raise EndpointsConfigError(f"{field.name} must be an http(s) URL with a host")
+
+    @property
+    def api_base(self) -> str:
+        """The Ads API host without a trailing slash, ready for path joining."""
+        return self.api_url.rstrip("/")
+
+    @property
+    def authorization_origin(self) -> str:
+        """``scheme://host[:port]`` of the consent page (the form-action the landing page allows)."""
+        parts = urlsplit(self.authorization_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_http_url(url: str) -> bool:
+    if len(url) > _MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    """One row of the region table."""
+
+    name: str
+    # Country codes as the Ads API reports them (``countryCode``), in display order.
+    marketplaces: tuple[str, ...]
+    endpoints: RegionEndpoints
+
+    @property
+    def label(self) -> str:
+        """What the consent and result pages show: the name and the marketplaces it serves."""
+        return f"{self.name} ({', '.join(self.marketplaces)})"
+
+
+# Amazon's hosts and marketplaces per region. Sources: Amazon Ads API "How to use the API"
+# (https://advertising.amazon.com/API/docs/en-us/get-started/how-to-use-api: regional API hosts,
+# marketplaces) and "Create an authorization grant" (authorization and token URLs per region).
+REGIONS: Mapping[Region, RegionInfo] = MappingProxyType(
+    {
+        Region.NA: RegionInfo(
+            name="North America",
+            marketplaces=("US", "CA", "MX", "BR"),
+            endpoints=RegionEndpoints(
+                authorization_url="https://www.amazon.com/ap/oa",
+                token_url="https://api.amazon.com/auth/o2/token",  # noqa: S106 - a URL, not a password
+                api_url="https://advertising-api.amazon.com",
+            ),
+        ),
+        Region.EU: RegionInfo(
+            name="Europe, Middle East and India",
+            marketplaces=tuple("UK DE FR IT ES NL BE IE SE PL TR AE SA EG IN".split()),  # noqa: SIM905
+            endpoints=RegionEndpoints(
+                authorization_url="https://eu.account.amazon.com/ap/oa",
+                token_url="https://api.amazon.co.uk/auth/o2/token",  # noqa: S106 - a URL, not a password
+                api_url="https://advertising-api-eu.amazon.com",
+            ),
+        ),
+        Region.FE: RegionInfo(
+            name="Far East",
+            marketplaces=("JP", "AU", "SG"),
+            endpoints=RegionEndpoints(
+                authorization_url="https://apac.account.amazon.com/ap/oa",
+                token_url="https://api.amazon.co.jp/auth/o2/token",  # noqa: S106 - a URL, not a password
+                api_url="https://advertising-api-fe.amazon.com",
+            ),
+        ),
+    }
+)
+
+# Views of the one table, for readers that need one column.
+AMAZON_ENDPOINTS: Mapping[Region, RegionEndpoints] = MappingProxyType(
+    {region: info.endpoints for region, info in REGIONS.items()}
+)
+REGION_LABELS: Mapping[Region, str] = MappingProxyType(
+    {region: info.label for region, info in REGIONS.items()}
+)
+REGION_CODES: tuple[str, ...] = tuple(region.value for region in Region)
+
+
+def region_list() -> str:
+    """``NA, EU, FE``: the codes for messages that say what is accepted."""
+    return ", ".join(REGION_CODES)
+
+
 def parse_endpoints(raw: str | None) -> dict[Region, RegionEndpoints]:
-    """Amazon's hosts, or the override given as JSON. All three regions must be present."""
+    """Amazon's hosts, or the override given as JSON. Every region must be present."""
     if raw is None or not raw.strip():
         return dict(AMAZON_ENDPOINTS)
     try:
@@ -82,19 +148,30 @@ def parse_endpoints(raw: str | None) -> dict[Region, RegionEndpoints]:
     except json.JSONDecodeError as exc:
         raise EndpointsConfigError(f"{ENDPOINTS_ENV_VAR} is not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict):
-        raise EndpointsConfigError(f"{ENDPOINTS_ENV_VAR} must be a JSON object keyed by NA, EU, FE")
-    missing = [r.value for r in Region if r.value not in data]
-    unknown = sorted(set(data) - {r.value for r in Region})
+        raise EndpointsConfigError(f"{ENDPOINTS_ENV_VAR} must be a JSON object keyed by {region_list()}")
+    missing = [code for code in REGION_CODES if code not in data]
+    unknown = sorted(set(data) - set(REGION_CODES))
     if missing or unknown:
         raise EndpointsConfigError(
-            f"{ENDPOINTS_ENV_VAR} needs exactly the keys NA, EU, FE (missing: {missing}, unknown: {unknown})"
+            f"{ENDPOINTS_ENV_VAR} needs exactly the keys {region_list()} "
+            f"(missing: {missing}, unknown: {unknown})"
         )
-    try:
-        return {region: RegionEndpoints.model_validate(data[region.value]) for region in Region}
-    except ValidationError as exc:
-        raise EndpointsConfigError(
-            f"{ENDPOINTS_ENV_VAR} has an invalid entry: {exc.errors()[0]['msg']}"
-        ) from None
+    endpoints: dict[Region, RegionEndpoints] = {}
+    expected = {field.name for field in fields(RegionEndpoints)}
+    for region in Region:
+        entry = data[region.value]
+        if not isinstance(entry, dict) or set(entry) != expected:
+            raise EndpointsConfigError(
+                f"{ENDPOINTS_ENV_VAR} has an invalid entry: {region.value} must be an object with "
+                f"exactly {', '.join(sorted(expected))}"
+            )
+        try:
+            endpoints[region] = RegionEndpoints(**entry)
+        except EndpointsConfigError as exc:
+            raise EndpointsConfigError(
+                f"{ENDPOINTS_ENV_VAR} has an invalid entry: {region.value}.{exc}"
+            ) from None
+    return endpoints
 
 
 def endpoints_from_environment(environ: Mapping[str, str] | None = None) -> dict[Region, RegionEndpoints]:

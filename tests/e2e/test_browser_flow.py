@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 from ads_connect.consumer import get_session, list_profiles
+from ads_connect.regions import Region
 
 from emulator import seller_profile, vendor_profile
 from tests.e2e.conftest import LocalModeHandle
@@ -36,7 +37,9 @@ PROFILES: dict[str, list[dict[str, Any]]] = {
         seller_profile(3330000000004, "AU", "E2E Outdoor (AU)", currency="AUD", marketplace="A39IBJ37TRP1C6"),
     ],
 }
-TENANTS = [("e2e-na", "NA"), ("e2e-eu", "EU"), ("e2e-fe", "FE")]
+# One tenant per region of the product's table; PROFILES must name each (a new region fails here).
+TENANTS = [(f"e2e-{region.value.lower()}", region.value) for region in Region]
+assert set(PROFILES) == {region for _, region in TENANTS}, "PROFILES needs one entry per region"
 
 
 @dataclass

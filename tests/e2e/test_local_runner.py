@@ -17,6 +17,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from ads_connect.regions import Region
+from ads_connect.table_schema import ConsentKind, consent_pk_pattern
 
 from tests.e2e.conftest import (
     REPO,
@@ -68,7 +70,7 @@ def test_make_local_prints_what_a_person_needs_and_keeps_state(
     try:
         console = console_file.read_text()
         # Then it prints a consent URL per region, the admin URL, local AWS, the emulator, how to stop
-        for region in ("NA", "EU", "FE"):
+        for region in Region:
             assert re.search(rf"^  {region}  {re.escape(ready['base_url'])}/connect/\S+$", console, re.M)
         assert ready["base_url"].startswith("http://localhost:")
         assert "Admin API (SigV4; LOCAL-ONLY IAM stand-in" in console and ready["admin_url"] in console
@@ -86,7 +88,16 @@ def test_make_local_prints_what_a_person_needs_and_keeps_state(
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
         sessions = dynamodb.scan(TableName=scan.group(2))["Items"]
-        assert len([i for i in sessions if i["pk"]["S"].startswith("SESSION#")]) == 3
+        assert (
+            len(
+                [
+                    i
+                    for i in sessions
+                    if i["pk"]["S"].startswith(consent_pk_pattern(ConsentKind.SESSION).rstrip("*"))
+                ]
+            )
+            == 3
+        )
 
         # When the demo NA consent URL is walked (the emulator answers "allow" headlessly)
         control = f"{ready['emulator_url']}/__emulator__/config"

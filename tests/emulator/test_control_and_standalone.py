@@ -14,6 +14,7 @@ import requests
 
 from emulator import Emulator, demo_accounts, seller_profile
 from emulator.__main__ import build_emulator, build_parser, parse_fault
+from emulator.core import REGIONS
 from emulator.demo import DEMO_USER, NEW_ADVERTISER, add_demo_accounts
 from tests.emulator.helpers import TIMEOUT, api, control, refresh
 from tests.fixtures.amazon import TEST_REDIRECT_URI, RunningEmulator
@@ -165,7 +166,7 @@ def test_control_refuses_a_body_that_is_not_json(em: RunningEmulator) -> None:
 def test_demo_accounts_cover_the_documented_cases() -> None:
     accounts = {a["user_id"]: a for a in demo_accounts()}
     demo = accounts[DEMO_USER]["profiles"]
-    assert set(demo) == {"NA", "EU", "FE"}
+    assert set(demo) == set(REGIONS)
     profiles = [p for region in demo.values() for p in region]
     assert {p["accountInfo"]["type"] for p in profiles} == {"seller", "vendor", "agency"}
     assert any(p["profileId"] > 2**53 for p in profiles)
@@ -178,7 +179,7 @@ def test_demo_accounts_serve_their_profiles(amazon_emulator: RunningEmulator) ->
     add_demo_accounts(amazon_emulator.emu)
     assert amazon_emulator.emu.signed_in == DEMO_USER
     ids = {}
-    for region in ("NA", "EU", "FE"):
+    for region in REGIONS:
         grant = amazon_emulator.grant(region, DEMO_USER)
         ids[region] = [
             p["profileId"] for p in api(amazon_emulator, region, "/v2/profiles", grant["access_token"]).json()

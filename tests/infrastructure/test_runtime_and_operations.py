@@ -11,6 +11,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from ads_connect.models import settings as env
+from ads_connect.table_schema import tenant_pk
 from aws_cdk import aws_iam as iam
 
 from stacks.config import ConfigError
@@ -341,7 +342,7 @@ def test_grant_tenant_read_allows_access_tokens_and_profile_queries_only(grants,
         ),
     }
     [query] = [s for s in statements_of(template, role) if s["Action"] == "dynamodb:Query"]
-    assert query["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"TENANT#{tenant}"]}}
+    assert query["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [tenant_pk(tenant)]}}
     rendered = json.dumps(statements_of(template, role))
     assert "/refresh/" not in rendered and "lwa-client" not in rendered and "kms:" not in rendered
 

@@ -35,6 +35,7 @@ from ads_connect.logic.ports import (
 from ads_connect.models.records import Connection, ConnectionStatus
 from ads_connect.models.settings import AdminSettings
 from ads_connect.regions import Region
+from ads_connect.table_schema import AUDIT_PREFIX, tenant_pk
 from boto3.dynamodb.conditions import Key
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -615,7 +616,7 @@ def test_moto_listing_pages_across_statuses_with_the_status_index(moto_api: Moto
 
 def test_moto_tenants_listing_reads_the_status_index_and_lists_each_tenant_once(moto_api: Moto) -> None:
     # Given tenants with connections in several regions and statuses
-    for region in (Region.EU, Region.FE, Region.NA):
+    for region in Region:
         moto_api.connect("multi", region, profile_count=2)
     moto_api.connect("mixed", Region.NA)
     moto_api.connect(
@@ -640,7 +641,8 @@ def test_moto_tenants_listing_reads_the_status_index_and_lists_each_tenant_once(
     # Then each tenant comes once, problems first, with all its connections
     assert [t["tenant_id"] for t in seen] == ["mixed", "multi", "solo", "gone"]
     multi = seen[1]
-    assert [c["region"] for c in multi["connections"]] == ["EU", "FE", "NA"] and multi["profile_count"] == 6
+    assert [c["region"] for c in multi["connections"]] == sorted(Region)
+    assert multi["profile_count"] == 2 * len(Region)
     assert seen[0]["status"] == "reauthorization_required" and seen[0]["consecutive_failures"] == 2
 
     status, body = moto_api.call("GET", "/admin/tenants", query={"status": "active", "limit": "2"})
@@ -702,9 +704,9 @@ def test_moto_disconnect_end_state(moto_api: Moto) -> None:
     private = next(s for s in listed if s["Name"] == f"{moto_api.aws.secret_prefix}/refresh/acme/NA")
     assert "DeletedDate" in private
     table = boto3.resource("dynamodb", region_name=moto_api.aws.region).Table(moto_api.aws.table_name)
-    audit = table.query(KeyConditionExpression=Key("pk").eq("TENANT#acme") & Key("sk").begins_with("AUDIT#"))[
-        "Items"
-    ]
+    audit = table.query(
+        KeyConditionExpression=Key("pk").eq(tenant_pk("acme")) & Key("sk").begins_with(AUDIT_PREFIX)
+    )["Items"]
     assert len(audit) == 1 and audit[0]["action"] == "connection_disconnected"
     assert json.loads(str(audit[0]["detail"]))["actor"] == "arn:aws:iam::123456789012:user/operator"
     events = moto_api.aws.lifecycle_events()

@@ -11,6 +11,7 @@ from ads_connect.logic.ids import id_hash, new_id
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
 from ads_connect.models.records import ProfilesState
 from ads_connect.regions import Region
+from ads_connect.table_schema import ConsentKind, consent_key
 
 from tests.fixtures.aws import AwsResources
 
@@ -41,7 +42,9 @@ def test_sessions_are_stored_by_hash_with_a_ttl_and_marked_used(aws: AwsResource
     record = ConnectSessionRecord(tenant_id="acme", created_at=NOW, expires_at=NOW + timedelta(days=7))
     store.put_session(session_id, record)
     (item,) = _items(aws)
-    assert item["pk"] == f"SESSION#{id_hash(session_id)}" and session_id not in str(item)
+    assert item["pk"] == consent_key(ConsentKind.SESSION, id_hash(session_id))[
+        "pk"
+    ] and session_id not in str(item)
     assert int(str(item["expires_at_ttl"])) >= int((NOW + timedelta(days=7)).timestamp())
     assert store.get_session(session_id) == record
     store.mark_session_used(id_hash(session_id), used_at=NOW)

@@ -18,6 +18,7 @@ from ads_connect.models.records import (
     RefreshOutcome,
 )
 from ads_connect.regions import Region
+from ads_connect.table_schema import ATTEMPT_PREFIX, connection_key, tenant_pk
 from botocore.exceptions import ClientError
 
 from tests.fakes.clock import FakeClock
@@ -65,7 +66,7 @@ def store(aws: AwsResources, clock: FakeClock) -> DynamoConnectionStore:
 
 def _raw_item(aws: AwsResources, tenant: str, region: Region) -> dict[str, object]:
     table = boto3.resource("dynamodb", region_name=aws.region).Table(aws.table_name)
-    return table.get_item(Key={"pk": f"TENANT#{tenant}", "sk": f"CONN#{region.value}"})["Item"]
+    return table.get_item(Key=connection_key(tenant, region))["Item"]
 
 
 def test_saved_connection_round_trips_and_carries_sparse_index_keys(
@@ -215,7 +216,7 @@ def test_attempts_list_newest_first_across_regions_with_a_ttl(
     table = boto3.resource("dynamodb", region_name=aws.region).Table(aws.table_name)
     items = table.query(
         KeyConditionExpression="pk = :p AND begins_with(sk, :a)",
-        ExpressionAttributeValues={":p": "TENANT#acme", ":a": "ATTEMPT#"},
+        ExpressionAttributeValues={":p": tenant_pk("acme"), ":a": ATTEMPT_PREFIX},
     )["Items"]
     assert all(int(i["expires_at_ttl"]) > NOW.timestamp() + 29 * 86400 for i in items)
 

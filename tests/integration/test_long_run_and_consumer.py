@@ -24,7 +24,7 @@ from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
-from ads_connect.regions import Region
+from ads_connect.regions import REGIONS, Region
 
 from emulator import seller_profile
 from tests.fakes.browser import Browser
@@ -47,13 +47,13 @@ def fleet(product: Product) -> Product:
     product.amazon.emu.add_user(
         "adv",
         profiles={
-            r: [seller_profile(1000 + i, c)]
-            for i, (r, c) in enumerate((("NA", "US"), ("EU", "DE"), ("FE", "JP")))
+            region.value: [seller_profile(1000 + i, info.marketplaces[0])]
+            for i, (region, info) in enumerate(REGIONS.items())
         },
     )
     product.amazon.emu.rotation = "rotate_grace"
     for tenant in TENANTS:
-        for region in ("NA", "EU", "FE"):
+        for region in Region:
             assert Browser().connect(product.session(tenant), region)["statusCode"] == 200
     return product
 
@@ -68,7 +68,7 @@ READ_OFFSET_SECONDS = 50
 # Amazon's rotation behaviour changes every 6 simulated hours, through every mode twice.
 ROTATION_PHASES = ("rotate_grace", "rotate_strict", "rotate_reuse_detection", "never")
 PHASE_SECONDS = 6 * 3600
-PROFILE_IDS = {"NA": "1000", "EU": "1001", "FE": "1002"}
+PROFILE_IDS = {region.value: str(1000 + i) for i, region in enumerate(REGIONS)}
 
 
 def test_48_simulated_hours_every_consumer_read_is_valid(fleet: Product) -> None:

@@ -27,7 +27,8 @@ from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.records import ConnectionStatus, RefreshOutcome
 from ads_connect.models.settings import ENV_MAX_REFRESHES_PER_RUN, RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
-from ads_connect.regions import Region
+from ads_connect.regions import REGIONS, Region
+from ads_connect.table_schema import connection_key
 from botocore.exceptions import ClientError
 
 from emulator import seller_profile
@@ -45,12 +46,12 @@ def connected(product: Product) -> Product:
     product.amazon.emu.add_user(
         "adv",
         profiles={
-            r: [seller_profile(100 + i, c)]
-            for i, (r, c) in enumerate((("NA", "US"), ("EU", "DE"), ("FE", "JP")))
+            region.value: [seller_profile(100 + i, info.marketplaces[0])]
+            for i, (region, info) in enumerate(REGIONS.items())
         },
     )
     for tenant in ("acme", "globex"):
-        for region in ("NA", "EU", "FE"):
+        for region in Region:
             assert Browser().connect(product.session(tenant), region)["statusCode"] == 200
     product.aws.lifecycle_events()  # drain the connected events
     return product
@@ -209,7 +210,7 @@ def test_the_due_condition_tells_not_due_from_lease_held_and_creates_no_item(con
         store.acquire_lease_and_read("nobody", Region.NA, owner="w4", seconds=180, due_by=now)
     assert unknown.value.connection is None
     table = boto3.resource("dynamodb", region_name=connected.aws.region).Table(connected.aws.table_name)
-    assert "Item" not in table.get_item(Key={"pk": "TENANT#nobody", "sk": "CONN#NA"})
+    assert "Item" not in table.get_item(Key=connection_key("nobody", Region.NA))
 
 
 def test_a_capped_schedule_run_sends_the_oldest_due_first_and_reports_the_backlog(
@@ -608,7 +609,7 @@ def test_after_the_secret_is_fixed_the_probe_resumes_the_whole_due_set(connected
     # Then the pause is lifted and the next run enqueues every due connection again
     assert connected.store.get_operator_pause(CLIENT_CREDENTIALS_PAUSE) is None
     summary = run_schedule(store=connected.store, queue=queue, clock=later, settings=settings)
-    assert not summary.paused and summary.refreshes_enqueued == 6
+    assert not summary.paused and summary.refreshes_enqueued == 2 * len(Region)  # two tenants
 
 
 @pytest.mark.parametrize("status", [400, 403, 404])

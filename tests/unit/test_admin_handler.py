@@ -409,6 +409,8 @@ def test_unknown_region(api: Api, path_region: str) -> None:
         status, body, _ = api.call(method, f"/admin/tenants/acme/connections/{path_region}{suffix}")
         assert status == 400
         assert_error(body, "unknown_region")
+        # The CLI keeps no region list: this message is where an operator learns the codes.
+        assert all(region.value in body["error"]["message"] for region in Region)
 
 
 def test_resync_profiles(api: Api) -> None:

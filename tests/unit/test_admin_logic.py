@@ -29,6 +29,7 @@ from ads_connect.logic.ports import (
     OperatorPause,
     TenantNotFoundError,
     TransientAmazonError,
+    UnauthorizedClientError,
 )
 from ads_connect.models.admin_api import ConnectSessionRequest, CredentialsCheckResult
 from ads_connect.models.records import ConnectionStatus, RefreshAttempt, RefreshOutcome
@@ -120,14 +121,20 @@ def test_check_rejected_on_invalid_client_keeps_the_pause(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error_code", "expected"),
+    ("error", "expected"),
     [
-        ("unauthorized_client", CredentialsCheckResult.REJECTED),
-        ("invalid_request", CredentialsCheckResult.INCONCLUSIVE),
+        (
+            UnauthorizedClientError("no", error_code="unauthorized_client", status=400),
+            CredentialsCheckResult.REJECTED,
+        ),
+        (
+            AmazonRequestRejectedError("no", error_code="invalid_request", status=400),
+            CredentialsCheckResult.INCONCLUSIVE,
+        ),
     ],
 )
-def test_check_other_rejections(world: World, error_code: str, expected: CredentialsCheckResult) -> None:
-    world.lwa.errors.append(AmazonRequestRejectedError("no", error_code=error_code, status=400))
+def test_check_other_rejections(world: World, error: Exception, expected: CredentialsCheckResult) -> None:
+    world.lwa.errors.append(error)
 
     check = world.service.check_client_credentials()
 

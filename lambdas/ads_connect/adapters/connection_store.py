@@ -41,12 +41,12 @@ from ads_connect.models.records import (
     RefreshAttempt,
 )
 from ads_connect.regions import Region
+from ads_connect.table_schema import tenant_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 ATTEMPT_RETENTION = timedelta(days=30)
-OPERATOR_PK = "OPERATOR"
 _INDEX_NUMBER_FIELDS = (schema.DUE_INDEX_SORT_KEY, schema.PROFILE_SYNC_INDEX_SORT_KEY)
 # Attributes a connection item carries that are not Connection fields.
 _LEASE_ATTRIBUTES = ("lease_owner", "lease_expires_at")
@@ -56,18 +56,6 @@ _CONNECTION_INDEX_ATTRIBUTES = (
     schema.STATUS_INDEX_PARTITION_KEY,
     schema.STATUS_INDEX_SORT_KEY,
 )
-
-
-def tenant_pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
-
-
-def connection_sk(region: Region) -> str:
-    return f"CONN#{region.value}"
-
-
-def profile_sk(region: Region, profile_id: str) -> str:
-    return f"PROFILE#{region.value}#{profile_id}"
 
 
 def _epoch(value: datetime) -> int:
@@ -126,7 +114,7 @@ def connection_to_item(connection: Connection) -> dict[str, Any]:
     }
     item["entity"] = "connection"
     item[schema.STATUS_INDEX_PARTITION_KEY] = connection.status.value
-    item[schema.STATUS_INDEX_SORT_KEY] = f"{connection.tenant_id}#{connection.region.value}"
+    item[schema.STATUS_INDEX_SORT_KEY] = schema.tenant_region(connection.tenant_id, connection.region)
     active = connection.status is ConnectionStatus.ACTIVE
     if connection.refresh_due_at is not None:
         item[schema.DUE_INDEX_SORT_KEY] = _epoch(connection.refresh_due_at)
@@ -180,7 +168,7 @@ class DynamoConnectionStore:
 
     def get_connection(self, tenant_id: str, region: Region) -> Connection | None:
         response = self._table.get_item(
-            Key={schema.PARTITION_KEY: tenant_pk(tenant_id), schema.SORT_KEY: connection_sk(region)},
+            Key=schema.connection_key(tenant_id, region),
             ConsistentRead=True,
         )
         item = response.get("Item")
@@ -189,7 +177,7 @@ class DynamoConnectionStore:
     def list_connections(self, tenant_id: str) -> Sequence[Connection]:
         items = self._query_all(
             KeyConditionExpression=Key(schema.PARTITION_KEY).eq(tenant_pk(tenant_id))
-            & Key(schema.SORT_KEY).begins_with("CONN#"),
+            & Key(schema.SORT_KEY).begins_with(schema.CONNECTION_PREFIX),
             ConsistentRead=True,
         )
         return [c for c in (connection_from_item(i) for i in items) if c is not None]
@@ -279,8 +267,7 @@ class DynamoConnectionStore:
         # extra call to find out whether the operator pause was on.
         if name is None:
             return []
-        key = {schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: name}
-        return [{"Delete": {"TableName": self._table.name, "Key": key}}]
+        return [{"Delete": {"TableName": self._table.name, "Key": schema.operator_key(name)}}]
 
     # --- leases ----------------------------------------------------------------------------
 
@@ -357,7 +344,7 @@ class DynamoConnectionStore:
     # --- profiles --------------------------------------------------------------------------
 
     def list_profiles(self, tenant_id: str, region: Region | None = None) -> Sequence[ProfileMapping]:
-        prefix = "PROFILE#" if region is None else f"PROFILE#{region.value}#"
+        prefix = schema.profiles_sk_prefix(region)
         items = self._query_all(
             KeyConditionExpression=Key(schema.PARTITION_KEY).eq(tenant_pk(tenant_id))
             & Key(schema.SORT_KEY).begins_with(prefix),
@@ -390,7 +377,7 @@ class DynamoConnectionStore:
     def list_refresh_attempts(self, tenant_id: str, *, limit: int) -> Sequence[RefreshAttempt]:
         response = self._table.query(
             KeyConditionExpression=Key(schema.PARTITION_KEY).eq(tenant_pk(tenant_id))
-            & Key(schema.SORT_KEY).begins_with("ATTEMPT#"),
+            & Key(schema.SORT_KEY).begins_with(schema.ATTEMPT_PREFIX),
             ScanIndexForward=False,
             Limit=limit,
         )
@@ -404,8 +391,7 @@ class DynamoConnectionStore:
         now = self._clock.now()
         self._table.put_item(
             Item={
-                schema.PARTITION_KEY: tenant_pk(tenant_id),
-                schema.SORT_KEY: f"AUDIT#{now.isoformat()}#{uuid.uuid4().hex[:8]}",
+                **schema.audit_key(tenant_id, now.isoformat(), uuid.uuid4().hex[:8]),
                 "entity": "audit",
                 "tenant_id": tenant_id,
                 "action": action,
@@ -471,9 +457,7 @@ class DynamoConnectionStore:
     # --- operator pauses -----------------------------------------------------------------------
 
     def get_operator_pause(self, name: str) -> OperatorPause | None:
-        item = self._table.get_item(
-            Key={schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: name}, ConsistentRead=True
-        ).get("Item")
+        item = self._table.get_item(Key=schema.operator_key(name), ConsistentRead=True).get("Item")
         if not item:
             return None
         error_code = item.get("error_code")
@@ -485,8 +469,7 @@ class DynamoConnectionStore:
 
     def set_operator_pause(self, pause: OperatorPause) -> bool:
         item: dict[str, Any] = {
-            schema.PARTITION_KEY: OPERATOR_PK,
-            schema.SORT_KEY: pause.name,
+            **schema.operator_key(pause.name),
             "entity": "operator_pause",
             "paused_at": pause.paused_at.isoformat(),
         }
@@ -503,16 +486,14 @@ class DynamoConnectionStore:
         return True
 
     def clear_operator_pause(self, name: str) -> bool:
-        response = self._table.delete_item(
-            Key={schema.PARTITION_KEY: OPERATOR_PK, schema.SORT_KEY: name}, ReturnValues="ALL_OLD"
-        )
+        response = self._table.delete_item(Key=schema.operator_key(name), ReturnValues="ALL_OLD")
         return bool(response.get("Attributes"))
 
     # --- helpers ------------------------------------------------------------------------------
 
     @staticmethod
     def _connection_key(tenant_id: str, region: Region) -> dict[str, str]:
-        return {schema.PARTITION_KEY: tenant_pk(tenant_id), schema.SORT_KEY: connection_sk(region)}
+        return schema.connection_key(tenant_id, region)
 
     @staticmethod
     def _absent_optional_attributes(connection: Connection, item: Mapping[str, Any]) -> list[str]:
@@ -523,9 +504,10 @@ class DynamoConnectionStore:
 
     def _attempt_item(self, attempt: RefreshAttempt) -> dict[str, Any]:
         item: dict[str, Any] = {k: v for k, v in attempt.model_dump(mode="json").items() if v is not None}
-        item[schema.PARTITION_KEY] = tenant_pk(attempt.tenant_id)
-        item[schema.SORT_KEY] = (
-            f"ATTEMPT#{attempt.attempted_at.isoformat()}#{attempt.region.value}#{uuid.uuid4().hex[:8]}"
+        item.update(
+            schema.attempt_key(
+                attempt.tenant_id, attempt.attempted_at.isoformat(), attempt.region, uuid.uuid4().hex[:8]
+            )
         )
         item["entity"] = "refresh_attempt"
         item[schema.TTL_ATTRIBUTE] = _epoch(attempt.attempted_at + ATTEMPT_RETENTION)
@@ -534,10 +516,9 @@ class DynamoConnectionStore:
     @staticmethod
     def _profile_item(profile: ProfileMapping) -> dict[str, Any]:
         item: dict[str, Any] = {k: v for k, v in profile.model_dump(mode="json").items() if v is not None}
-        item[schema.PARTITION_KEY] = tenant_pk(profile.tenant_id)
-        item[schema.SORT_KEY] = profile_sk(profile.region, profile.profile_id)
+        item.update(schema.profile_key(profile.tenant_id, profile.region, profile.profile_id))
         item["entity"] = "profile"
-        item[schema.PROFILE_INDEX_SORT_KEY] = f"{profile.tenant_id}#{profile.region.value}"
+        item[schema.PROFILE_INDEX_SORT_KEY] = schema.tenant_region(profile.tenant_id, profile.region)
         return item
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
@@ -563,9 +544,10 @@ class DynamoConnectionStore:
             response = self._table.query(**kwargs)
             keys = []
             for item in response.get("Items", []):
-                tenant = str(item[schema.PARTITION_KEY]).removeprefix("TENANT#")
-                region = Region(str(item[schema.SORT_KEY]).removeprefix("CONN#"))
-                keys.append((tenant, region))
+                tenant, region = schema.parse_connection_key(
+                    str(item[schema.PARTITION_KEY]), str(item[schema.SORT_KEY])
+                )
+                keys.append((tenant, Region(region)))
             if keys:
                 yield keys
             last = response.get("LastEvaluatedKey")

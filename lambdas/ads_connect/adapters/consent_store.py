@@ -12,6 +12,7 @@ from ads_connect import table_schema as schema
 from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
 from ads_connect.logic.ids import id_hash
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
+from ads_connect.table_schema import ConsentKind
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -29,13 +30,13 @@ class DynamoConsentStore:
         self._table: Table = table or boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
 
     def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
-        self._put("SESSION", id_hash(session_id), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.SESSION, id_hash(session_id), record.model_dump(mode="json"), record.expires_at)
 
     def get_session(self, session_id: str) -> ConnectSessionRecord | None:
         return self.get_session_by_hash(id_hash(session_id))
 
     def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None:
-        item = self._get("SESSION", session_hash)
+        item = self._get(ConsentKind.SESSION, session_hash)
         return ConnectSessionRecord.model_validate(item) if item else None
 
     def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
@@ -87,38 +88,35 @@ class DynamoConsentStore:
 
     @staticmethod
     def _session_key(session_hash: str) -> dict[str, str]:
-        return {schema.PARTITION_KEY: f"SESSION#{session_hash}", schema.SORT_KEY: "SESSION"}
+        return schema.consent_key(ConsentKind.SESSION, session_hash)
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:
-        self._put("STATE", id_hash(state), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.STATE, id_hash(state), record.model_dump(mode="json"), record.expires_at)
 
     def consume_state(self, state: str) -> OAuthStateRecord | None:
         response = self._table.delete_item(
-            Key={schema.PARTITION_KEY: f"STATE#{id_hash(state)}", schema.SORT_KEY: "STATE"},
+            Key=schema.consent_key(ConsentKind.STATE, id_hash(state)),
             ReturnValues="ALL_OLD",
         )
         item = response.get("Attributes")
         return OAuthStateRecord.model_validate(self._fields(item)) if item else None
 
     def put_result(self, result_id: str, record: ConnectResultRecord) -> None:
-        self._put("RESULT", id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.RESULT, id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
 
     def get_result(self, result_id: str) -> ConnectResultRecord | None:
-        item = self._get("RESULT", id_hash(result_id))
+        item = self._get(ConsentKind.RESULT, id_hash(result_id))
         return ConnectResultRecord.model_validate(item) if item else None
 
-    def _put(self, kind: str, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
+    def _put(self, kind: ConsentKind, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
         item = {k: v for k, v in data.items() if v is not None}
-        item[schema.PARTITION_KEY] = f"{kind}#{key_hash}"
-        item[schema.SORT_KEY] = kind
-        item["entity"] = kind.lower()
+        item.update(schema.consent_key(kind, key_hash))
+        item["entity"] = kind.value.lower()
         item[schema.TTL_ATTRIBUTE] = int(expires_at.timestamp()) + _TTL_GRACE_SECONDS
         self._table.put_item(Item=item)
 
-    def _get(self, kind: str, key_hash: str) -> dict[str, Any] | None:
-        item = self._table.get_item(
-            Key={schema.PARTITION_KEY: f"{kind}#{key_hash}", schema.SORT_KEY: kind}, ConsistentRead=True
-        ).get("Item")
+    def _get(self, kind: ConsentKind, key_hash: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key=schema.consent_key(kind, key_hash), ConsistentRead=True).get("Item")
         return self._fields(item) if item else None
 
     @staticmethod

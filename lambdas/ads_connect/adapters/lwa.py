@@ -1,13 +1,17 @@
 """LwaClient: a region's Login with Amazon token endpoint.
 
-Errors are mapped to the typed errors of ``logic.ports``. Exception messages carry the OAuth
-error code and HTTP status only: never Amazon's free-text ``error_description`` and never a
-token, code or secret.
+Errors are mapped to the typed errors of ``logic.ports`` by one classifier,
+:func:`classify_token_error` and its table :data:`TOKEN_ERROR_TYPES`: the only place an LWA error
+code is read. The flows match the types, never the code strings. Exception messages carry the
+OAuth error code and HTTP status only: never Amazon's free-text ``error_description`` and never
+a token, code or secret.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import requests
@@ -15,6 +19,8 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from ads_connect.adapters.http import AmazonHttpClient, retry_after_seconds
 from ads_connect.logic.ports import (
+    AmazonError,
+    AmazonNotProcessedError,
     AmazonRequestRejectedError,
     AmbiguousAmazonError,
     ClientCredentials,
@@ -22,12 +28,48 @@ from ads_connect.logic.ports import (
     InvalidGrantError,
     TokenGrant,
     TransientAmazonError,
+    UnauthorizedClientError,
 )
 from ads_connect.regions import Region
 
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
 _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_TRANSIENT_OAUTH_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
+# What each error code of the token endpoint (RFC 6749 section 5.2, plus the two transient
+# codes LWA answers) means to the product. A code not listed is a rejected request: never a
+# tenant's revocation. tests/unit/adapters/test_lwa_classifier.py covers every code the
+# emulator can answer. Sources: RFC 6749 section 5.2 (https://www.rfc-editor.org/rfc/rfc6749#section-5.2)
+# and Login with Amazon "Access Token Errors" (developer.amazon.com, Authorization Code Grant).
+TOKEN_ERROR_TYPES: Mapping[str, type[AmazonError]] = MappingProxyType(
+    {
+        "invalid_grant": InvalidGrantError,  # this code / refresh token is dead: one tenant
+        "invalid_client": InvalidClientError,  # the operator's id or secret is wrong: everyone
+        "unauthorized_client": UnauthorizedClientError,  # the client may not use this grant
+        "invalid_request": AmazonRequestRejectedError,
+        "unsupported_grant_type": AmazonRequestRejectedError,
+        "invalid_scope": AmazonRequestRejectedError,
+        "server_error": TransientAmazonError,  # may have been processed: a code may be spent
+        "temporarily_unavailable": AmazonNotProcessedError,
+    }
+)
+# Statuses that say the request was not acted on (RFC 6585 section 4, RFC 9110 section 15.6.4).
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+
+
+def classify_token_error(status: int, error_code: str) -> tuple[type[AmazonError], str]:
+    """The typed error (and the code to record) for a non-200 answer of the token endpoint.
+
+    429 and 5xx are transient whatever the body says (429 and 503: not processed); a 401 is a
+    client failure unless it names ``invalid_grant`` (recorded as ``invalid_client``, as Amazon
+    means it); otherwise the table.
+    """
+    error_type = TOKEN_ERROR_TYPES.get(error_code, AmazonRequestRejectedError)
+    if status in NOT_PROCESSED_STATUSES or error_type is AmazonNotProcessedError:
+        return AmazonNotProcessedError, error_code
+    if status >= 500 or error_type is TransientAmazonError:
+        return TransientAmazonError, error_code
+    if status == 401 and error_type is not InvalidGrantError:
+        return InvalidClientError, "invalid_client"
+    return error_type, error_code
 
 
 class HttpLwaClient(AmazonHttpClient):
@@ -140,20 +182,13 @@ def _grant_from_response(response: requests.Response, where: str) -> TokenGrant:
             expires_in=expires_in,
             token_type=str(body.get("token_type", "bearer")),
         )
-    error = _oauth_error_code(body.get("error"), status)
-    if status == 429 or status >= 500 or error in _TRANSIENT_OAUTH_ERRORS:
-        raise TransientAmazonError(
-            f"{where}: {error} (HTTP {status})",
+    error_type, error = classify_token_error(status, _oauth_error_code(body.get("error"), status))
+    message = f"{where}: {error} (HTTP {status})"
+    if issubclass(error_type, TransientAmazonError):
+        raise error_type(
+            message,
             error_code=error,
             status=status,
             retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
-    if error == "invalid_client" or (status == 401 and error not in ("invalid_grant",)):
-        raise InvalidClientError(
-            f"{where}: invalid_client (HTTP {status})", error_code="invalid_client", status=status
-        )
-    if error == "invalid_grant":
-        raise InvalidGrantError(
-            f"{where}: invalid_grant (HTTP {status})", error_code="invalid_grant", status=status
-        )
-    raise AmazonRequestRejectedError(f"{where}: {error} (HTTP {status})", error_code=error, status=status)
+    raise error_type(message, error_code=error, status=status)

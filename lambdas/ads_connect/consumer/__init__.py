@@ -1,7 +1,8 @@
 """Consumer helper for the operator's other services: a ready ``requests`` session for one
 tenant's Amazon Ads connection, and the tenant's profile mappings.
 
-Depends on boto3 and requests only (nothing else from this package), so it can be vendored.
+Depends on boto3, requests and one pure-stdlib module of this package (``table_schema``, the
+table's key builder), so it can be vendored with that file.
 
     from ads_connect.consumer import get_session, list_profiles
     session = get_session("acme", "EU", profile_id="3456789012345")
@@ -26,6 +27,14 @@ from urllib.parse import urlsplit
 import boto3
 import requests
 from botocore.config import Config
+
+from ads_connect.table_schema import (
+    PARTITION_KEY,
+    PROFILE_INDEX_SORT_KEY,
+    SORT_KEY,
+    profiles_sk_prefix,
+    tenant_pk,
+)
 
 DEFAULT_SECRET_PREFIX = "ads-connect"  # noqa: S105 - a name prefix, not a secret
 DEFAULT_TIMEOUT = (3.05, 30.0)
@@ -187,8 +196,11 @@ def list_profiles(tenant_id: str, *, table_name: str, dynamodb_client: Any = Non
     profiles: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": table_name,
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :profile)",
-        "ExpressionAttributeValues": {":pk": {"S": f"TENANT#{tenant_id}"}, ":profile": {"S": "PROFILE#"}},
+        "KeyConditionExpression": f"{PARTITION_KEY} = :pk AND begins_with({SORT_KEY}, :profile)",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": tenant_pk(tenant_id)},
+            ":profile": {"S": profiles_sk_prefix()},
+        },
     }
     while True:
         page = client.query(**kwargs)
@@ -197,7 +209,11 @@ def list_profiles(tenant_id: str, *, table_name: str, dynamodb_client: Any = Non
             if plain.get("gone") is True:
                 continue
             profiles.append(
-                {k: v for k, v in plain.items() if k not in ("pk", "sk", "entity", "tenant_region")}
+                {
+                    k: v
+                    for k, v in plain.items()
+                    if k not in (PARTITION_KEY, SORT_KEY, "entity", PROFILE_INDEX_SORT_KEY)
+                }
             )
         if "LastEvaluatedKey" not in page:
             return profiles

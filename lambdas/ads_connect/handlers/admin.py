@@ -56,7 +56,7 @@ from ads_connect.models.admin_api import (
 from ads_connect.models.records import TENANT_ID_PATTERN, Connection, ConnectionStatus, RefreshAttempt
 from ads_connect.models.settings import AdminSettings
 from ads_connect.observability import logger, metrics, tracer
-from ads_connect.regions import Region
+from ads_connect.regions import Region, region_list
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -367,7 +367,7 @@ def _region(region: str) -> Region:
         return Region(region.upper())
     except ValueError:
         raise AdminRequestError(
-            HTTPStatus.BAD_REQUEST, "unknown_region", "region must be one of NA, EU, FE."
+            HTTPStatus.BAD_REQUEST, "unknown_region", f"region must be one of {region_list()}."
         ) from None
 
 

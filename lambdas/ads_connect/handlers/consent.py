@@ -38,12 +38,7 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     )
     # Chromium applies form-action to the redirect that follows the POST: allow Amazon's hosts.
     authorization_origins = tuple(
-        sorted(
-            {
-                f"{e.authorization_url.scheme}://{urlsplit(str(e.authorization_url)).netloc}"
-                for e in deps.settings.amazon_endpoints.values()
-            }
-        )
+        sorted({e.authorization_origin for e in deps.settings.amazon_endpoints.values()})
     )
     cookies = [web.binding_set_cookie(binding)] if new_binding else None
     return web.html_response(page, cookies=cookies, form_targets=authorization_origins)

@@ -161,14 +161,10 @@ class AdminService:
             )
         except InvalidGrantError as exc:
             return CredentialsCheckResult.ACCEPTED, exc.error_code
-        except InvalidClientError as exc:
+        except InvalidClientError as exc:  # unauthorized_client included (UnauthorizedClientError)
             return CredentialsCheckResult.REJECTED, exc.error_code
         except AmazonRequestRejectedError as exc:
-            rejected = exc.error_code == "unauthorized_client"
-            return (
-                CredentialsCheckResult.REJECTED if rejected else CredentialsCheckResult.INCONCLUSIVE,
-                exc.error_code,
-            )
+            return CredentialsCheckResult.INCONCLUSIVE, exc.error_code
         # Amazon accepted a token that never existed: impossible in practice, but it proves the
         # client authenticated.
         return CredentialsCheckResult.ACCEPTED, None

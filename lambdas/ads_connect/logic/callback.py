@@ -24,6 +24,7 @@ from ads_connect.logic.grants import access_token_expiry, publish_access_token, 
 from ads_connect.logic.ids import id_hash, looks_like_id, new_id
 from ads_connect.logic.ports import (
     AdsApiClient,
+    AmazonNotProcessedError,
     AmazonRequestRejectedError,
     AmbiguousAmazonError,
     ClientCredentials,
@@ -73,7 +74,6 @@ EXCHANGE_ATTEMPTS = 3
 MAX_EXCHANGE_RETRY_DELAY = 2.0
 # Statuses that mean "not processed": throttled, or the service is unavailable. Any other 5xx
 # (500, 502, 504) may come from behind a front end that already redeemed the code.
-_NOT_PROCESSED_STATUSES = frozenset({429, 503})
 MAX_PARAMETER_LENGTH = 4096
 REASON_DISCOVERING = (
     "Your advertising profiles are still being discovered. They will be checked again "
@@ -212,25 +212,22 @@ def exchange_code(
         except InvalidGrantError:
             raise ConsentFlowError(FailureKind.CODE_REJECTED) from None
         except InvalidClientError:
+            # Also unauthorized_client (UnauthorizedClientError): the operator's LWA application is
+            # not allowed this grant, nothing the advertiser can fix.
             raise ConsentFlowError(FailureKind.CLIENT_REJECTED) from None
-        except AmazonRequestRejectedError as error:
-            if error.error_code == "unauthorized_client":
-                # The operator's LWA application is not allowed this grant: like invalid_client,
-                # nothing the advertiser can fix (the refresh path pauses on it the same way).
-                raise ConsentFlowError(FailureKind.CLIENT_REJECTED) from None
+        except AmazonRequestRejectedError:
             raise ConsentFlowError(FailureKind.AMAZON_ERROR) from None
     raise ConsentFlowError(FailureKind.AMAZON_UNREACHABLE)  # pragma: no cover - loop always returns/raises
 
 
 def _code_not_redeemed(error: TransientAmazonError) -> bool:
     """True only when the failure proves the code was not spent: the connection was never
-    established (no HTTP status), or Amazon answered 429/503 or ``temporarily_unavailable``.
-    A read timeout, a dropped connection, a malformed 200 or another 5xx may have redeemed it."""
+    established (no HTTP status), or Amazon said it did not act on it (``AmazonNotProcessedError``:
+    429, 503 or ``temporarily_unavailable``, classified in adapters/lwa.py). A read timeout, a
+    dropped connection, a malformed 200 or another 5xx may have redeemed it."""
     if isinstance(error, AmbiguousAmazonError) or error.status == 200:
         return False
-    if error.status is None:
-        return True
-    return error.status in _NOT_PROCESSED_STATUSES or error.error_code == "temporarily_unavailable"
+    return error.status is None or isinstance(error, AmazonNotProcessedError)
 
 
 def _acquire_lease_waiting(deps: CallbackDependencies, record: OAuthStateRecord, owner: str) -> Lease:

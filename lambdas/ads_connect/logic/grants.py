@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ads_connect.logic.ports import PublishedAccessToken, TokenGrant, TokenVault
+from ads_connect.models.settings import ACCESS_TOKEN_LIFETIME_SECONDS
 from ads_connect.regions import Region, RegionEndpoints
 
 # A connection's first consent installs grant version 1 (logic/callback.py); every later grant
 # (re-consent, rotated refresh token, disconnect) counts up from the connection's version.
 FIRST_GRANT_VERSION = 1
 # Amazon says one hour; never trust a longer claim, and never schedule in the past.
-MAX_ACCESS_TOKEN_SECONDS = 3600
+MAX_ACCESS_TOKEN_SECONDS = ACCESS_TOKEN_LIFETIME_SECONDS
 MIN_ACCESS_TOKEN_SECONDS = 60
 
 

@@ -1,8 +1,10 @@
 """The small interfaces the flows depend on, and the errors they raise.
 
-``logic/`` imports only this module, ``models/`` and ``regions``: no boto3, no requests.
-Each port has one production implementation under ``adapters/`` and in-memory fakes in
-``tests/fakes.py``.
+``logic/`` imports only this module, ``models/``, ``regions`` and ``observability``: no boto3, no
+requests, no adapters (import-linter contracts in pyproject.toml, run by ``make lint``). Each
+port has one production implementation under ``adapters/`` and in-memory fakes under
+``tests/fakes/`` (``stores.py``: the stores, vault and events; ``amazon.py``: LWA and the Ads API;
+``clock.py``).
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ class TransientAmazonError(AmazonError):
         self.retry_after = retry_after
 
 
+class AmazonNotProcessedError(TransientAmazonError):
+    """Amazon says it did not act on the request (429, 503 or ``temporarily_unavailable``), so
+    even a single-use authorization code is unspent and may be sent again."""
+
+
 class AmbiguousAmazonError(TransientAmazonError):
     """The request may have reached Amazon (read timeout, connection dropped after sending).
 
@@ -107,8 +114,14 @@ class InvalidClientError(AmazonError):
     """``invalid_client`` (401): the operator's client id/secret is wrong (every tenant's problem)."""
 
 
+class UnauthorizedClientError(InvalidClientError):
+    """``unauthorized_client``: the client id is known but not allowed this grant. Also the
+    operator's problem, so it is handled as (and is) an ``InvalidClientError``; the error code
+    keeps the difference visible in attempts and logs."""
+
+
 class AmazonRequestRejectedError(AmazonError):
-    """Any other non-transient 4xx from LWA (``invalid_request``, ``unauthorized_client``, ...)."""
+    """Any other non-transient 4xx from LWA (``invalid_request``, ``invalid_scope``, ...)."""
 
 
 class AdsApiForbiddenError(AmazonError):

@@ -297,12 +297,11 @@ def _refresh_under_lease(
     except InvalidGrantError as error:
         return _dead_grant(context, connection, lease, stored, trigger, started, error.error_code)
     except AmazonRequestRejectedError as error:
-        # Not invalid_grant: a client-level refusal is the operator's problem; anything else
-        # (a 404 from a wrong endpoint setting, an edge 403) must never cost a tenant its grant.
-        if error.error_code == "unauthorized_client":
-            return _client_credentials_invalid(context, connection, lease, trigger, started, error.error_code)
+        # Not invalid_grant, not a client refusal: anything else (a 404 from a wrong endpoint
+        # setting, an edge 403) must never cost a tenant its grant.
         return _transient_failure(context, connection, lease, trigger, started, error.error_code)
     except InvalidClientError as error:
+        # invalid_client or unauthorized_client (UnauthorizedClientError): the operator's problem.
         return _client_credentials_invalid(context, connection, lease, trigger, started, error.error_code)
     except TransientAmazonError as error:
         return _transient_failure(context, connection, lease, trigger, started, error.error_code)

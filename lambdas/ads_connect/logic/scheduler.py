@@ -11,12 +11,12 @@ from typing import Protocol
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ads_connect.logic.ports import CLIENT_CREDENTIALS_PAUSE, PROBE_TRIGGER, Clock, ConnectionStore
-from ads_connect.models.settings import RefreshSettings
+from ads_connect.models.settings import ACCESS_TOKEN_LIFETIME_SECONDS, RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
 from ads_connect.observability import logger, metrics
 from ads_connect.regions import Region
 
-ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+ACCESS_TOKEN_LIFETIME = timedelta(seconds=ACCESS_TOKEN_LIFETIME_SECONDS)
 # SendMessageBatch calls in flight at once: 150,000 due = 15,000 batch calls, ~20 ms each, so
 # ~20 s of sends (the scheduler's timeout is 120 s). The SQS client's pool matches (work_queue.py).
 SEND_PARALLELISM = 16

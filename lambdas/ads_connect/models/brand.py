@@ -161,7 +161,8 @@ class Brand(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    display_name: str = Field(min_length=1, max_length=80)
+    # Its length is checked where it is set (stacks/config.py, models/settings.py APP_NAME_MAX_LENGTH).
+    display_name: str = Field(min_length=1)
     accent_color: AccentColor = DEFAULT_ACCENT_COLOR
     logo: LogoDataUri = None
     support_contact: SupportContact = None

@@ -1,7 +1,10 @@
 """Environment settings, one pydantic model per function, validated at cold start.
 
-Every environment variable the functions read is named here and nowhere else. The stack sets
-them (stacks/), local mode sets them (local/), tests set them (tests/conftest.py).
+Every environment variable the functions read is named here (``ENV_*``); the stack imports these
+names to set them (stacks/ads_connect.py). Local mode takes the functions' environment from the
+synthesized template and spells only the three it overrides (local/runner.py); the test
+fixtures spell what they set (tests/fixtures/aws.py). Defaults and bounds shared with the stack's
+cdk.json validation are the constants below.
 """
 
 from __future__ import annotations
@@ -34,6 +37,18 @@ ENV_PRIVATE_SECRET_READER_ARNS = "ADS_CONNECT_PRIVATE_SECRET_READER_ARNS"
 ENV_INCLUDE_PROFILE_SCOPE = "ADS_CONNECT_INCLUDE_PROFILE_SCOPE"
 ENV_MAX_REFRESHES_PER_RUN = "ADS_CONNECT_MAX_REFRESHES_PER_RUN"
 ENV_SECRET_WRITES_PER_SECOND = "ADS_CONNECT_SECRET_WRITES_PER_SECOND"
+
+# Defaults and bounds the stack's cdk.json validation (stacks/config.py) shares with the functions:
+# each written here once. Amazon's access tokens live one hour; the refresh lead, the due times
+# (logic/grants.py, logic/scheduler.py) and the stale-token alarm are measured against it.
+ACCESS_TOKEN_LIFETIME_SECONDS = 3600
+# Refresh when less than the lead of access-token life remains. 900 s (15 min) keeps a
+# consumer's 5-minute cache from ever holding an expired token; the seed's 55-minute mark
+# (300 s) is the latest acceptable; above 3000 s a token would be refreshed within 10 minutes.
+REFRESH_LEAD_SECONDS_DEFAULT = 900
+REFRESH_LEAD_SECONDS_MIN = 300
+REFRESH_LEAD_SECONDS_MAX = 3000
+APP_NAME_MAX_LENGTH = 80
 
 # Below this a worker's batch of 10 refreshes (up to 20 secret writes with rotation) would spend
 # more than 20 s of its 60 s waiting for its own pacing; stacks/config.py enforces it at synth.
@@ -88,10 +103,10 @@ class CoreSettings(_Settings):
     # worker, admin) encrypts it with this key and attaches a resource policy naming these roles.
     private_secret_kms_key_id: str | None = None
     private_secret_reader_arns: tuple[str, ...] = ()
-    # Refresh when less than this much access-token life remains. 900 s (15 min) keeps a
-    # consumer's 5-minute cache from ever holding an expired token; the seed's 55-minute mark
-    # (300 s) is the latest acceptable.
-    refresh_lead_seconds: int = Field(default=900, ge=300, le=3000)
+    # The stack always sets it (stacks/config.py); the default serves tests and direct calls.
+    refresh_lead_seconds: int = Field(
+        default=REFRESH_LEAD_SECONDS_DEFAULT, ge=REFRESH_LEAD_SECONDS_MIN, le=REFRESH_LEAD_SECONDS_MAX
+    )
 
     @field_validator("private_secret_reader_arns", mode="before")
     @classmethod
@@ -126,7 +141,7 @@ class PagesSettings(CoreSettings):
 
     # The operator's brand (models/brand.py has the rules; the stack sets these for the
     # consent and callback functions only). app_name is the brand's display name.
-    app_name: str = Field(min_length=1, max_length=80)
+    app_name: str = Field(min_length=1, max_length=APP_NAME_MAX_LENGTH)
     brand_accent_color: AccentColor = DEFAULT_ACCENT_COLOR
     brand_logo: LogoDataUri = None
     support_contact: SupportContact = None

@@ -1,6 +1,8 @@
 """The pages of the consent flow, in the visitor's language and the operator's brand.
 
-The words are in ``pages/text.py``; this module only arranges them.
+The words are in ``pages/text.py`` (every language; adding a page text: CONTRIBUTING.md); each
+failure page's status and words are chosen in ``pages/errors.py``; the marketplaces beside a
+region's name come from the region table (``regions.py``). This module only arranges them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ads_connect.models.consent import ResultProfile
 from ads_connect.models.records import AccessLevel, ProfilesState
 from ads_connect.pages.render import Markup, escape, join, page, render, stylesheet, table
 from ads_connect.pages.text import REGION_NAMES, Language, text
-from ads_connect.regions import MARKETPLACES, Region
+from ads_connect.regions import REGIONS, Region
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ def words(context: PageContext, key: str, **values: object) -> Markup:
 
 
 def region_label(region: Region, language: Language) -> str:
-    return f"{REGION_NAMES[region][language]} ({', '.join(sorted(MARKETPLACES[region]))})"
+    """The region's name in the language and the marketplaces it serves (the region table's)."""
+    return f"{REGION_NAMES[region][language]} ({', '.join(REGIONS[region].marketplaces)})"
 
 
 def _strong(value: str) -> Markup:

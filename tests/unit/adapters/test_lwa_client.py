@@ -9,12 +9,14 @@ import pytest
 import requests
 from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.logic.ports import (
+    AmazonNotProcessedError,
     AmazonRequestRejectedError,
     AmbiguousAmazonError,
     ClientCredentials,
     InvalidClientError,
     InvalidGrantError,
     TransientAmazonError,
+    UnauthorizedClientError,
 )
 from ads_connect.regions import AMAZON_ENDPOINTS, Region
 from urllib3.exceptions import NewConnectionError, ProtocolError
@@ -120,9 +122,9 @@ DEAD_TOKEN = (
             "invalid_request",
         ),
         (400, {"error": "unsupported_grant_type"}, {}, AmazonRequestRejectedError, "unsupported_grant_type"),
-        (400, {"error": "unauthorized_client"}, {}, AmazonRequestRejectedError, "unauthorized_client"),
+        (400, {"error": "unauthorized_client"}, {}, UnauthorizedClientError, "unauthorized_client"),
         (500, {"error": "server_error"}, {}, TransientAmazonError, "server_error"),
-        (503, {"error": "temporarily_unavailable"}, {}, TransientAmazonError, "temporarily_unavailable"),
+        (503, {"error": "temporarily_unavailable"}, {}, AmazonNotProcessedError, "temporarily_unavailable"),
         (502, "<html>bad gateway</html>", {}, TransientAmazonError, "http_502"),
         (429, {}, {"Retry-After": "7"}, TransientAmazonError, "http_429"),
     ],

@@ -269,10 +269,8 @@ def test_empty_listing(cli: Cli) -> None:
         ("tenants", "list", "--status", "broken"),
         ("tenants", "list", "--all", "--next-token", "x"),
         ("--json", "sessions", "create", "acme", "--url-only"),
-        ("sessions", "create", "acme", "--region", "XX"),
         ("connections", "resync", "acme"),
         ("tenants", "show"),
-        ("connections", "refresh", "acme", "XX"),
         ("connections", "disconnect", "acme", "NA", "--recovery-days", "3", "--yes"),
         ("--timeout", "0", "connections", "list"),
         ("tenants",),
@@ -445,6 +443,23 @@ def test_api_errors_map_to_stable_exit_codes(
     assert run.code == code
     assert text in run.err and run.err.startswith("error: ")
     assert run.out == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("sessions", "create", "acme", "--region", "xx"), ("connections", "refresh", "acme", "xx")],
+)
+def test_an_unknown_region_is_refused_by_the_api_with_the_accepted_codes(
+    cli: Cli, argv: tuple[str, ...]
+) -> None:
+    # The CLI keeps no region list (the product's region table is the one list): the admin API
+    # answers 400 naming the accepted codes, and that is a usage error.
+    message = "region must be one of NA, EU, FE."
+    cli.http.answers.append(response(400, {"error": {"code": "unknown_region", "message": message}}))
+    run = cli.run(*argv)
+    assert run.code == ExitCode.USAGE and message in run.err
+    sent = cli.http.sent[0]
+    assert "/XX/" in sent.url or (cli.http.json_body() or {}).get("region") == "XX"
 
 
 @pytest.mark.parametrize(

@@ -28,12 +28,14 @@ from ads_connect.logic.ids import id_hash
 from ads_connect.logic.ports import (
     AdsApiForbiddenError,
     AdsApiUnauthorizedError,
+    AmazonNotProcessedError,
     AmazonRequestRejectedError,
     AmbiguousAmazonError,
     InvalidClientError,
     InvalidGrantError,
     StaleGrantError,
     TransientAmazonError,
+    UnauthorizedClientError,
 )
 from ads_connect.logic.profiles import PROFILES_CHANGED_EVENT, RECHECK_SOON
 from ads_connect.models.consent import OAuthStateRecord
@@ -271,8 +273,8 @@ def test_missing_client_credentials_is_an_operator_page(world: World) -> None:
 def test_not_processed_answers_at_the_exchange_are_retried_briefly_then_succeed(world: World) -> None:
     state, binding = _begin(world)
     world.lwa.exchange_script = [
-        TransientAmazonError("x", error_code="server_error", status=503),
-        TransientAmazonError("x", error_code="throttled", status=429, retry_after=1.5),
+        AmazonNotProcessedError("x", error_code="http_503", status=503),
+        AmazonNotProcessedError("x", error_code="http_429", status=429, retry_after=1.5),
     ]
     _callback(world, {"code": "c", "state": state}, binding)
     assert len(world.lwa.exchanges) == 3
@@ -321,7 +323,7 @@ def test_answers_that_may_have_spent_the_code_are_never_retried(
 def test_persistent_5xx_at_the_exchange_ends_on_amazon_unreachable(world: World) -> None:
     state, binding = _begin(world)
     world.lwa.exchange_script = [
-        TransientAmazonError("x", error_code="server_error", status=503) for _ in range(EXCHANGE_ATTEMPTS)
+        AmazonNotProcessedError("x", error_code="http_503", status=503) for _ in range(EXCHANGE_ATTEMPTS)
     ]
     assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.AMAZON_UNREACHABLE
     assert len(world.lwa.exchanges) == EXCHANGE_ATTEMPTS and world.store.connections == {}
@@ -341,7 +343,7 @@ def test_an_ambiguous_failure_is_never_retried(world: World) -> None:
         (InvalidClientError("x", error_code="invalid_client", status=401), FailureKind.CLIENT_REJECTED),
         (AmazonRequestRejectedError("x", error_code="invalid_request", status=400), FailureKind.AMAZON_ERROR),
         (
-            AmazonRequestRejectedError("x", error_code="unauthorized_client", status=400),
+            UnauthorizedClientError("x", error_code="unauthorized_client", status=400),
             FailureKind.CLIENT_REJECTED,
         ),
     ],
@@ -686,7 +688,7 @@ def _fails_within(
 
 def test_the_exchange_is_not_retried_past_the_deadline(world: World) -> None:
     state, binding = _begin(world)
-    world.lwa.exchange_script = [TransientAmazonError("x", error_code="server_error", status=503)]
+    world.lwa.exchange_script = [AmazonNotProcessedError("x", error_code="http_503", status=503)]
 
     kind = _fails_within(world, {"code": "c", "state": state}, binding, lambda: AMAZON_CALL_SECONDS)
 

@@ -16,7 +16,7 @@ from ads_connect.pages.text import (
     Language,
     negotiate_language,
 )
-from ads_connect.regions import Region
+from ads_connect.regions import REGIONS, Region
 
 
 def _placeholders(text: str) -> set[str]:
@@ -52,9 +52,10 @@ def test_the_check_catches_a_missing_language_and_a_lost_placeholder() -> None:
     assert _problems(lost) == ["it placeholders differ"]
 
 
-def test_every_region_has_a_name_in_every_language() -> None:
+def test_every_region_has_a_name_in_every_language_and_the_english_one_is_the_tables() -> None:
     for region in Region:
         assert set(REGION_NAMES[region]) == set(Language), region
+        assert REGION_NAMES[region][Language.EN] == REGIONS[region].name
 
 
 def test_every_failure_kind_has_a_heading_and_a_message() -> None:

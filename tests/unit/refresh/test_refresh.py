@@ -18,6 +18,7 @@ from ads_connect.logic.ports import (
     OperatorPause,
     StoredRefreshToken,
     TransientAmazonError,
+    UnauthorizedClientError,
 )
 from ads_connect.logic.refresh import (
     DEADLINE_MARGIN_SECONDS,
@@ -277,12 +278,18 @@ def test_a_missing_refresh_token_needs_reauthorization(world: RefreshWorld) -> N
     assert attempt.error_code == "refresh_token_missing" and world.lwa.refreshes == []
 
 
-def test_invalid_client_marks_no_tenant_pauses_once_and_releases_the_lease(world: RefreshWorld) -> None:
-    # Given two due connections and an operator client secret Amazon rejects
+@pytest.mark.parametrize(
+    ("error_type", "error_code", "status"),
+    [(InvalidClientError, "invalid_client", 401), (UnauthorizedClientError, "unauthorized_client", 400)],
+)
+def test_invalid_client_marks_no_tenant_pauses_once_and_releases_the_lease(
+    world: RefreshWorld, error_type: type[InvalidClientError], error_code: str, status: int
+) -> None:
+    # Given two due connections and an operator client Amazon rejects (or does not allow this grant)
     world.connect("acme")
     world.connect("globex")
     world.lwa.refresh_script = [
-        InvalidClientError("client rejected", error_code="invalid_client", status=401) for _ in range(2)
+        error_type("client rejected", error_code=error_code, status=status) for _ in range(2)
     ]
 
     # When two workers refresh them at once (both checked the pause before either set it)

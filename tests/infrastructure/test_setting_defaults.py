@@ -1,0 +1,64 @@
+"""Each deployment setting's default and bounds live in one place (stacks/config.py, or
+models/settings.py for what the functions validate too); cdk.json and the docs do not copy them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ads_connect.models.settings import CoreSettings, PagesSettings
+from pydantic import BaseModel
+
+from stacks.config import AdsConnectConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _constraints(model: type[BaseModel], field: str) -> dict[str, Any]:
+    info = model.model_fields[field]
+    found: dict[str, Any] = {"default": info.default}
+    for constraint in info.metadata:
+        for name in ("ge", "le", "min_length", "max_length"):
+            if getattr(constraint, name, None) is not None:
+                found[name] = getattr(constraint, name)
+    return found
+
+
+def test_cdk_json_holds_only_overrides_never_a_copy_of_a_default() -> None:
+    # A default copied into cdk.json would silently outlive a change of the default.
+    settings = json.loads((REPO / "cdk.json").read_text())["context"]["ads-connect"]
+    defaults = AdsConnectConfig()
+    copies = [key for key, value in settings.items() if getattr(defaults, key, object()) == value]
+    assert not copies, f"remove these defaults from cdk.json (stacks/config.py has them): {copies}"
+
+
+@pytest.mark.parametrize(
+    ("field", "functions_model"),
+    [("refresh_lead_seconds", CoreSettings), ("app_name", PagesSettings)],
+)
+def test_the_stack_and_the_functions_validate_a_shared_setting_alike(
+    field: str, functions_model: type[BaseModel]
+) -> None:
+    stack, functions = _constraints(AdsConnectConfig, field), _constraints(functions_model, field)
+    if functions_model.model_fields[field].is_required():
+        del functions["default"]  # the functions require it: the stack always sets it
+    assert {name: stack.get(name) for name in functions} == functions
+
+
+def test_the_deploy_guide_lists_every_setting_with_its_default() -> None:
+    table = (REPO / "docs/deploy.md").read_text()
+    documented: dict[str, str] = {}
+    for keys, default in re.findall(r"^\| (`[a-z_]+`(?: / `[a-z_]+`)*) \| (.+?) \|", table, re.M):
+        names = re.findall(r"`([a-z_]+)`", keys)
+        values = [v.strip().strip("`") for v in default.split(" / ")]
+        documented.update(zip(names, values * len(names) if len(values) == 1 else values, strict=True))
+    missing = sorted(set(AdsConnectConfig.model_fields) - set(documented))
+    assert not missing, f"docs/deploy.md section 1 does not list: {missing}"
+    defaults = AdsConnectConfig()
+    for name, text in documented.items():
+        value = getattr(defaults, name)
+        expected = json.dumps(list(value) if isinstance(value, tuple) else value)
+        assert text.strip('"') == expected.strip('"'), f"docs/deploy.md: {name} default is {expected}"
