@@ -12,7 +12,11 @@ UV := $(VENV)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: lock dev test lint typecheck unit integration infra e2e synth nag bootstrap deploy diff cli bench local clean
+.PHONY: lock dev test lint typecheck unit integration infra e2e synth nag bootstrap preflight deploy diff destroy cli bench local clean
+
+# The deployment stage (docs/deploy.md): stack AmazonAdsConnect-<stage>, secrets under
+# ads-connect/<stage>. make deploy STAGE=dev (or ADS_CONNECT_STAGE=dev); default prod.
+STAGE ?= $(or $(ADS_CONNECT_STAGE),prod)
 
 dev: $(VENV)/.synced node_modules/.installed
 
@@ -101,13 +105,26 @@ nag: dev
 bootstrap: dev
 	cdk bootstrap $(ARGS)
 
-# Deploy to the account of your current AWS credentials (docs/deploy.md: bootstrap first).
-# Settings live in cdk.json (context "ads-connect"). Extra CLI flags: make deploy ARGS="--profile prod"
-deploy: dev
-	cdk deploy --require-approval broadening $(ARGS)
+# Read-only checks that a deploy of STAGE can succeed (account, bootstrap, Lambda concurrency,
+# leftovers of an earlier deployment, services in the region), each with its fix. What the
+# configured stack needs comes from cdk.json through stacks/needs.py. Credentials: AWS_PROFILE.
+preflight: dev
+	@mkdir -p build
+	@$(PY) -m stacks.needs --stage $(STAGE) > build/needs-$(STAGE).json
+	@$(PY) -m cli --stage $(STAGE) preflight --needs build/needs-$(STAGE).json
+
+# Deploy STAGE to the account of your current AWS credentials (docs/deploy.md: bootstrap first);
+# preflight runs first and stops the deploy on a blocking finding. Settings live in cdk.json
+# (context "ads-connect"). Extra CDK CLI flags: make deploy ARGS="--profile prod"
+deploy: preflight
+	cdk deploy -c stage=$(STAGE) --require-approval broadening $(ARGS)
 
 diff: dev
-	cdk diff $(ARGS)
+	cdk diff -c stage=$(STAGE) $(ARGS)
+
+# Keeps the table, the private-token key and the LWA secret (docs/deploy.md, step 6: adoption).
+destroy: dev
+	cdk destroy -c stage=$(STAGE) $(ARGS)
 
 # The whole product on this machine: moto server + Amazon emulator + the real handlers behind a
 # local gateway (docs/local-mode.md). Extra flags: make local ARGS="--port 9000 --state-dir .local-state"

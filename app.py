@@ -9,12 +9,13 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import CONTEXT_KEY, ConfigError
-from stacks.stack import DEFAULT_STACK_NAME, AmazonAdsConnectStack
+from stacks.stack import AmazonAdsConnectStack
 
 
 def build_app(app: App | None = None) -> App:
+    """One stack, ``AmazonAdsConnect-<stage>`` (``-c stage=NAME``, default prod)."""
     app = app or App()
-    AmazonAdsConnectStack(app, DEFAULT_STACK_NAME)
+    AmazonAdsConnectStack(app)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

@@ -29,10 +29,10 @@ from botocore.exceptions import (
 )
 
 from cli.errors import CliError, ExitCode
+from cli.stages import DEFAULT_STAGE, stack_name_for
 
 API_URL_ENV = "ADS_CONNECT_ADMIN_URL"
 STACK_NAME_ENV = "ADS_CONNECT_STACK_NAME"
-DEFAULT_STACK_NAME = "AmazonAdsConnect"
 API_URL_OUTPUT = "AdminApiUrl"
 SIGNING_SERVICE = "execute-api"
 # Signing region when neither the URL (``*.execute-api.<region>.amazonaws.com``) nor the
@@ -123,12 +123,18 @@ class AwsContext:
 
 
 def resolve_api_url(
-    *, api_url: str | None, stack_name: str | None, aws: AwsContext, environ: Mapping[str, str]
+    *,
+    api_url: str | None,
+    stack_name: str | None,
+    aws: AwsContext,
+    environ: Mapping[str, str],
+    stage: str = DEFAULT_STAGE,
 ) -> str:
-    """``--api-url``, else ``$ADS_CONNECT_ADMIN_URL``, else the stack's ``AdminApiUrl`` output."""
+    """``--api-url``, else ``$ADS_CONNECT_ADMIN_URL``, else the ``AdminApiUrl`` output of
+    ``--stack-name`` / ``$ADS_CONNECT_STACK_NAME``, else of the stage's ``AmazonAdsConnect-<stage>``."""
     url = api_url or environ.get(API_URL_ENV)
     if not url:
-        name = stack_name or environ.get(STACK_NAME_ENV) or DEFAULT_STACK_NAME
+        name = stack_name or environ.get(STACK_NAME_ENV) or stack_name_for(stage)
         url = aws.stack_output(name, API_URL_OUTPUT)
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:

@@ -12,11 +12,20 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
+import boto3
+import requests
+
 from cli import output
+from cli.aws_reads import AwsReads
 from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
+from cli.doctor import DoctorTarget, run_doctor
 from cli.errors import CliError, ExitCode
+from cli.findings import exit_code, render_json, render_table
+from cli.preflight import DeploymentNeeds, run_preflight
+from cli.stages import STAGE_ENV, resolve_stage, stack_name_for
 
 # Amazon region codes are not listed here: the CLI does not import the Lambda package, whose region
 # table (ads_connect/regions.py) is the one list. The admin API refuses an unknown code with a 400
@@ -46,6 +55,7 @@ class Io:
 
 
 ClientFactory = Callable[[argparse.Namespace, Io], AdminClient]
+ReadsFactory = Callable[[argparse.Namespace], AwsReads]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-url", help="admin API base URL (default: $ADS_CONNECT_ADMIN_URL, else the stack output)"
     )
     parser.add_argument(
-        "--stack-name", help="CloudFormation stack to read AdminApiUrl from (default AmazonAdsConnect)"
+        "--stage",
+        help=f"deployment stage: stack AmazonAdsConnect-<stage> (default: ${STAGE_ENV}, else prod)",
+    )
+    parser.add_argument(
+        "--stack-name",
+        help="CloudFormation stack to read AdminApiUrl from (default AmazonAdsConnect-<stage>)",
     )
     parser.add_argument("--profile", help="AWS profile for credentials")
     parser.add_argument("--region", help="AWS region for the stack look-up and signing")
@@ -138,6 +153,23 @@ def build_parser() -> argparse.ArgumentParser:
     _paging_options(tenants_list, "tenants")
     show = tenants.add_parser("show", help="connections, profiles and recent refresh attempts of one tenant")
     show.add_argument("tenant")
+
+    preflight = groups.add_parser(
+        "preflight",
+        help="before `cdk deploy`: read-only checks that the deploy can succeed (make deploy runs it)",
+    )
+    preflight.add_argument(
+        "--needs", type=Path, metavar="FILE", help="what the configured stack needs (python -m stacks.needs)"
+    )
+    preflight.set_defaults(command="run")
+
+    doctor = groups.add_parser(
+        "doctor", help="check one deployment: a table of pass / warn / fail with the fix for each"
+    )
+    doctor.add_argument(
+        "--local", metavar="URL", help="check a local-mode deployment (make local prints its URL)"
+    )
+    doctor.set_defaults(command="run")
     return parser
 
 
@@ -151,17 +183,34 @@ def _paging_options(parser: argparse.ArgumentParser, items: str) -> None:
 
 def default_client(args: argparse.Namespace, io: Io) -> AdminClient:
     aws = AwsContext(profile=args.profile, region=args.region)
-    url = resolve_api_url(api_url=args.api_url, stack_name=args.stack_name, aws=aws, environ=io.environ)
+    url = resolve_api_url(
+        api_url=args.api_url, stack_name=args.stack_name, aws=aws, environ=io.environ, stage=args.stage
+    )
     return AdminClient(url, aws, timeout=args.timeout)
 
 
+def default_reads(args: argparse.Namespace) -> AwsReads:
+    aws = AwsContext(profile=args.profile, region=args.region)
+    return AwsReads(boto3.Session(botocore_session=aws.session))
+
+
 def main(
-    argv: Sequence[str] | None = None, *, io: Io | None = None, client_factory: ClientFactory = default_client
+    argv: Sequence[str] | None = None,
+    *,
+    io: Io | None = None,
+    client_factory: ClientFactory = default_client,
+    reads_factory: ReadsFactory = default_reads,
+    http: requests.Session | None = None,
 ) -> int:
     io = io or Io()
     try:
         args = build_parser().parse_args(argv)
+        args.stage = resolve_stage(args.stage, io.environ)
         _validate(args)
+        if args.group == "preflight":
+            return _preflight(args, io, reads_factory)
+        if args.group == "doctor":
+            return _doctor(args, io, reads_factory, http or requests.Session())
         return _run(args, io, client_factory)
     except CliError as exc:
         io.note(exc.render())
@@ -203,6 +252,36 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
 # ---------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------
+
+
+def _doctor(args: argparse.Namespace, io: Io, reads_factory: ReadsFactory, http: requests.Session) -> int:
+    target = DoctorTarget(args.stage, args.stack_name or stack_name_for(args.stage), args.local)
+
+    def admin(url: str) -> AdminClient:
+        aws = AwsContext(profile=args.profile, region=args.region)
+        return AdminClient(url.rstrip("/").removesuffix("/admin"), aws, timeout=args.timeout, http=http)
+
+    findings = run_doctor(target, reads_factory(args), admin, http, args.timeout)
+    where = f" (local mode at {args.local})" if args.local else ""
+    io.print(
+        render_json(findings)
+        if args.json
+        else render_table(f"Doctor of {target.stack_name}{where}", findings)
+    )
+    return int(exit_code(findings))
+
+
+def _preflight(args: argparse.Namespace, io: Io, reads_factory: ReadsFactory) -> int:
+    needs = (
+        DeploymentNeeds.from_file(args.needs, args.stage)
+        if args.needs
+        else DeploymentNeeds.for_stage(args.stage)
+    )
+    findings = run_preflight(reads_factory(args), needs)
+    io.print(
+        render_json(findings) if args.json else render_table(f"Preflight of {needs.stack_name}", findings)
+    )
+    return int(exit_code(findings))
 
 
 def _read_secret(io: Io) -> str:

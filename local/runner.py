@@ -34,6 +34,7 @@ from local.schedule import RoundReport, ScheduleRunner
 from local.servers import LocalMotoServer
 from local.template import (
     API,
+    LOCAL_STAGE,
     SECRET,
     LocalProvisioner,
     PhysicalResource,
@@ -96,6 +97,16 @@ class Ready:
     template_file: str
 
 
+# Stack outputs `GET /__local__/stack` resolves from the template (the others name resources local
+# mode does not create: the schedule, the alert topic, the API).
+LOCAL_STACK_OUTPUTS = frozenset(
+    {
+        "Stage", "TableName", "SecretPrefix", "LwaSecretName", "EventBusName", "WorkQueueUrl",
+        "WorkDeadLetterQueueUrl", "RefreshLeadSeconds", "SecretWriteBudget",
+    }
+)  # fmt: skip
+
+
 def product_region_codes() -> tuple[str, ...]:
     """The product's region codes, from its one region table (ads_connect/regions.py): local mode
     runs the handlers from lambdas/, so it reads the table they read."""
@@ -135,6 +146,8 @@ class LocalMode:
         self._events_thread: threading.Thread | None = None
         self._lwa_secret_name: str | None = None
         self._template_file: Path | None = None
+        self._stack_name = ""
+        self._template_outputs: dict[str, Any] = {}
         self._function_environment: dict[str, str] = {}
         self.ready: Ready | None = None
 
@@ -181,6 +194,8 @@ class LocalMode:
         self._check_stop()
         synthesized = synthesized or self._template()
         template = synthesized.template
+        self._stack_name = synthesized.stack_name
+        self._template_outputs = dict(template.get("Outputs") or {})
         self._template_file = self._keep_template(template)
         self._check_stop()
         self._start_moto()
@@ -257,7 +272,9 @@ class LocalMode:
         if self.options.template_file:
             data = json.loads(self.options.template_file.read_text())
             self.say(f"Using the synthesized template {self.options.template_file}")
-            return Synthesized(data.get("Metadata", {}).get("StackName", "AmazonAdsConnect"), data)
+            return Synthesized(
+                data.get("Metadata", {}).get("StackName", f"AmazonAdsConnect-{LOCAL_STAGE}"), data
+            )
         self.say(
             "Synthesizing the stack (python app.py; no asset bundling: the handlers run from lambdas/)..."
         )
@@ -359,6 +376,7 @@ class LocalMode:
         self.gateway.config.local_actions = {
             ("POST", "/__local__/run-schedule"): self._run_schedule_action,
             ("POST", "/__local__/advance-clock"): self._advance_clock_action,
+            ("GET", "/__local__/stack"): self._stack_action,
         }
         self.say("Gateway routes (from the template): " + ", ".join(sorted(r.route_key for r in routes)))
 
@@ -416,6 +434,27 @@ class LocalMode:
         )
 
     # --- local-only actions ---------------------------------------------------------------------
+
+    def stack_description(self) -> dict[str, Any]:
+        """What CloudFormation's DescribeStacks would answer for the outputs `doctor` reads: the
+        ones naming resources local mode created, plus its own URLs and timer."""
+        assert self.provisioner is not None
+        outputs: dict[str, str] = {
+            "ConsentBaseUrl": f"{self.base_url}/",
+            "RedirectUri": f"{self.base_url}/callback",
+            "AdminApiUrl": f"{self.base_url}/admin",
+            "LocalScheduleSeconds": f"{self.options.schedule_seconds:g}",
+        }
+        for key, output in (self._template_outputs or {}).items():
+            if key in LOCAL_STACK_OUTPUTS:
+                try:
+                    outputs[key] = str(self.provisioner.resolver.resolve(output.get("Value")))
+                except TemplateError:
+                    continue  # names a resource local mode does not create
+        return {"StackName": self._stack_name, "StackStatus": "LOCAL", "Outputs": outputs}
+
+    def _stack_action(self, _: bytes) -> gw.HttpAnswer:
+        return gw.json_answer(200, self.stack_description())
 
     def run_schedule_now(self) -> RoundReport:
         if self.schedule is None:

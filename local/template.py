@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from local.lambda_runtime import LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalFunction
 
@@ -60,6 +60,10 @@ class Synthesized:
     template: dict[str, Any]
 
 
+# Local mode synthesizes the stack as stage "local": AmazonAdsConnect-local, ads-connect/local/...
+LOCAL_STAGE: Final = "local"
+
+
 class StartCancelled(Exception):
     """Stopping was asked for (Ctrl-C, SIGTERM) while local mode was still starting."""
 
@@ -93,7 +97,9 @@ def synthesize(
             # `python -m local` runs outside make.
             "PATH": _path_with_first(Path(python).parent, os.environ.get("PATH", "")),
             "CDK_OUTDIR": str(target),
-            "CDK_CONTEXT_JSON": json.dumps({**local_context(app_dir), "aws:cdk:bundling-stacks": []}),
+            "CDK_CONTEXT_JSON": json.dumps(
+                {**local_context(app_dir), "aws:cdk:bundling-stacks": [], "stage": LOCAL_STAGE}
+            ),
         }
         process = subprocess.Popen(
             [python, str(app)],

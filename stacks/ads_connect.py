@@ -33,20 +33,20 @@ from ads_connect.models.settings import (
     ENV_WORK_QUEUE_URL,
 )
 from ads_connect.table_schema import tenant_pk
-from aws_cdk import Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks import nag, packaging
 from stacks.api import Api
-from stacks.config import AdsConnectConfig
+from stacks.config import SECRET_PREFIX_ROOT, AdsConnectConfig
 from stacks.data import DataStore
 from stacks.events import LifecycleEvents
 from stacks.functions import AdsFunction, FunctionRoles, FunctionSpec
 from stacks.monitoring import Monitoring
-from stacks.refresh import SCHEDULER_TIMEOUT, WORKER_TIMEOUT, RefreshPipeline
-from stacks.secrets import Secrets
+from stacks.refresh import WORKER_TIMEOUT, RefreshPipeline, scheduler_timeout
+from stacks.secrets import KEY_USE_ACTIONS, Secrets
 
 SPECS: Final = {
     "consent": FunctionSpec(
@@ -65,13 +65,13 @@ SPECS: Final = {
     "admin": FunctionSpec(
         "admin", "IAM-authorized operator API", Duration.seconds(29), 512, reserved_concurrency=None
     ),
+    # Timeout set from the schedule rate (stacks/refresh.py scheduler_timeout): runs never overlap
+    # without reserved concurrency (docs/refresh.md).
     "refresh_scheduler": FunctionSpec(
         "refresh_scheduler",
         "Finds due connections on the due-time index and enqueues them",
-        SCHEDULER_TIMEOUT,
+        Duration.minutes(2),
         1024,
-        # One run at a time is enough; a second concurrent run would only enqueue duplicates.
-        reserved_concurrency=1,
     ),
     "refresh_worker": FunctionSpec(
         "refresh_worker", "Refreshes one connection per message under its lease", WORKER_TIMEOUT, 512
@@ -122,17 +122,20 @@ class AmazonAdsConnect(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: AdsConnectConfig) -> None:
         super().__init__(scope, construct_id)
         self.config = config
-        self.roles = FunctionRoles(self, "Roles")
-        private_readers = [self.roles["callback"], self.roles["refresh_worker"], self.roles["admin"]]
-        lwa_readers = [*private_readers, self.roles["consent"]]
+        self.roles = FunctionRoles(self, "Roles", name_root=f"{SECRET_PREFIX_ROOT}-{config.stage}")
+        private_kinds = ("callback", "refresh_worker", "admin")
+        private_readers = [self.roles[kind] for kind in private_kinds]
+        lwa_kinds = (*private_kinds, "consent")
 
-        self.data = DataStore(self, "Data")
+        self.data = DataStore(self, "Data", existing_table_name=config.existing_table_name)
         self.secrets = Secrets(
             self,
             "Secrets",
             prefix=config.secret_prefix,
-            private_readers=private_readers,
-            lwa_readers=lwa_readers,
+            private_reader_arns=[self.roles.arn(kind) for kind in private_kinds],
+            lwa_reader_arns=[self.roles.arn(kind) for kind in lwa_kinds],
+            existing_key_arn=config.existing_private_key_arn,
+            existing_lwa_secret_arn=config.existing_lwa_secret_arn,
         )
         self.events = LifecycleEvents(self, "Events")
         self.refresh = RefreshPipeline(self, "Refresh", config=config)
@@ -178,8 +181,17 @@ class AmazonAdsConnect(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         for kind, base_spec in SPECS.items():
             spec = base_spec
-            if kind == "refresh_worker":
+            # Reserved concurrency only when opted in: a new account (concurrency limit 10) cannot
+            # reserve any (Lambda keeps 100 unreserved), and the deploy would roll back. Without
+            # it the SQS event source's maximum concurrency bounds the workers (stacks/refresh.py).
+            if kind == "refresh_worker" and config.reserve_concurrency:
                 spec = dataclasses.replace(base_spec, reserved_concurrency=config.worker_concurrency)
+            if kind == "refresh_scheduler":
+                spec = dataclasses.replace(
+                    base_spec,
+                    timeout=scheduler_timeout(config.schedule_rate_minutes),
+                    reserved_concurrency=1 if config.reserve_concurrency else None,
+                )
             self.functions[kind] = AdsFunction(
                 self,
                 _pascal(kind),
@@ -279,12 +291,25 @@ class AmazonAdsConnect(Construct):
             self._allow(kind, ("events:PutEvents",), [bus])
         self._allow("admin", ("secretsmanager:PutSecretValue",), [lwa])
 
+        # The key policy admits these roles through the account principal (stacks/secrets.py), so
+        # their own policies must allow the use too: only through Secrets Manager here.
+        for kind in ("callback", "refresh_worker", "admin"):
+            self.roles[kind].add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(KEY_USE_ACTIONS),
+                    resources=[self.secrets.private_key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}
+                    },
+                )
+            )
+
         self._allow("refresh_scheduler", DDB_SCHEDULER_TABLE, [table])
         self._allow("refresh_scheduler", DDB_SCHEDULER_INDEXES, due_indexes)
         self._allow("refresh_scheduler", ("sqs:SendMessage",), [self.refresh.work_queue.queue_arn])
 
     def _acknowledge_wildcards(self) -> None:
-        table = nag.arn_reference(self.data.table)
+        table = nag.resource_reference(self.data.table, f"dynamodb:table/{self.config.existing_table_name}")
         prefix = self.config.secret_prefix
         for kind, role in self.roles.roles.items():
             nag.acknowledge_wildcard(role, "*", WHY_XRAY)

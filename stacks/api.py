@@ -62,6 +62,7 @@ class Api(Construct):
         self.http_api = apigw.HttpApi(
             self,
             "HttpApi",
+            api_name=config.stack_name,  # which stage's API, in the console
             description=f"{config.app_name}: consent pages, OAuth callback, admin API",
             create_default_stage=False,
             # With a custom domain the pages, the redirect URI and the admin URL all use that

@@ -36,10 +36,21 @@ from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONTEXT_KEY: Final = "ads-connect"
+# Stages: `cdk deploy -c stage=NAME` (a top-level context key, not inside "ads-connect") gives a
+# distinct stack name, secret prefix and resource names, so stages coexist in one account/region.
+STAGE_CONTEXT_KEY: Final = "stage"
+DEFAULT_STAGE: Final = "prod"
+STAGE_PATTERN: Final = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+STACK_NAME_PREFIX: Final = "AmazonAdsConnect"
+SECRET_PREFIX_ROOT: Final = "ads-connect"  # noqa: S105 (a name prefix, not a secret)
+# Lambda keeps this much of the account's concurrency unreserved: reserving below it fails the
+# deploy ("decreases account's UnreservedConcurrentExecution below its minimum value"),
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+LAMBDA_UNRESERVED_MINIMUM: Final = 100
 # A check-only synth (make synth, the tests, local mode) has no operator's support contact: it
 # passes a demo one under this top-level context key, which must sit in the reserved .invalid
 # domain (RFC 2606) so it can never pass for a real contact. cdk.json itself leaves
-# support_contact null: a real `cdk deploy` stops until the operator sets it.
+# support_contact unset: a real `cdk deploy` stops until the operator sets it.
 DEMO_SUPPORT_CONTACT_KEY: Final = "ads-connect:demo-support-contact"
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -75,10 +86,31 @@ SCHEDULE_RATES_MINUTES: Final = (1, 2, 5, 10)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[a-f0-9-]{36}$")
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(?P<name>.+)-[A-Za-z0-9]{6}$"
+)
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
 class ConfigError(ValueError):
     """A cdk.json context value is invalid; the message names the key and what it accepts."""
+
+
+def validate_stage(value: object) -> str:
+    """The ``stage`` context value (``-c stage=NAME``), or ConfigError naming what it accepts."""
+    if value is None:
+        return DEFAULT_STAGE
+    if not isinstance(value, str) or not STAGE_PATTERN.match(value):
+        raise ConfigError(
+            f"context key {STAGE_CONTEXT_KEY!r}: must match {STAGE_PATTERN.pattern} "
+            f"(a lower-case letter, then up to 15 lower-case letters, digits or -; got {value!r})"
+        )
+    return value
+
+
+def stack_name_for(stage: str) -> str:
+    return f"{STACK_NAME_PREFIX}-{stage}"
 
 
 class CustomDomain(BaseModel):
@@ -111,6 +143,8 @@ class AdsConnectConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # Set from the top-level ``stage`` context key by from_context (never inside "ads-connect").
+    stage: str = DEFAULT_STAGE
     app_name: str = Field(default=DEFAULT_DISPLAY_NAME, min_length=1, max_length=APP_NAME_MAX_LENGTH)
     allowed_return_urls: tuple[str, ...] = ()
     # Default and bounds shared with the functions (models/settings.py), which get the value from
@@ -120,15 +154,24 @@ class AdsConnectConfig(BaseModel):
     )
     schedule_rate_minutes: Literal[1, 2, 5, 10] = 5
     alarm_email: str | None = None
-    secret_prefix: str = "ads-connect"  # noqa: S105 (a name prefix, not a secret)
+    # Unset (null) means ads-connect/<stage> (_default_secret_prefix).
+    secret_prefix: str = f"{SECRET_PREFIX_ROOT}/{DEFAULT_STAGE}"
     custom_domain: CustomDomain | None = None
     log_retention_days: int = 90
     include_profile_scope: bool = False
     # Public routes: steady requests per second and burst for the whole stage.
     api_throttle_rate: int = Field(default=50, ge=1, le=10000)
     api_throttle_burst: int = Field(default=100, ge=1, le=5000)
-    # Refresh workers running at once (reserved concurrency and the SQS event source's maximum).
+    # Refresh workers running at once: the SQS event source's maximum concurrency.
     worker_concurrency: int = Field(default=5, ge=2, le=20)
+    # Opt-in: also reserve that concurrency for the worker (and 1 for the scheduler). A new account
+    # (concurrency limit 10) cannot give it: preflight checks what the account can reserve.
+    reserve_concurrency: bool = False
+    # Adoption: deploy onto what a destroyed deployment of this stage retained, instead of
+    # creating new ones (docs/deploy.md, "Destroy and redeploy"; preflight prints the values).
+    existing_table_name: str | None = None
+    existing_private_key_arn: str | None = None
+    existing_lwa_secret_arn: str | None = None
     # Secrets Manager writes per second all refresh workers together may make. The account and
     # region allow 50 (PutSecretValue, CreateSecret, ... combined, not adjustable), shared with
     # the callback, the admin API and everything else in the account: the default leaves 10.
@@ -183,6 +226,45 @@ class AdsConnectConfig(BaseModel):
             return _logo_file(Path(value))
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_secret_prefix(cls, data: Any) -> Any:
+        """The stage's prefix unless one is set: two stages never share secrets by default."""
+        if isinstance(data, Mapping) and data.get("secret_prefix") is None:
+            data = {**data, "secret_prefix": f"{SECRET_PREFIX_ROOT}/{data.get('stage', DEFAULT_STAGE)}"}
+        return data
+
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        if not STAGE_PATTERN.match(value):
+            raise ValueError(f"must match {STAGE_PATTERN.pattern}")
+        return value
+
+    @field_validator("existing_table_name")
+    @classmethod
+    def _table_name(cls, value: str | None) -> str | None:
+        if value is not None and not _TABLE_NAME.match(value):
+            raise ValueError("must be a DynamoDB table name (3-255 letters, digits, _ . -), or null")
+        return value
+
+    @field_validator("existing_private_key_arn")
+    @classmethod
+    def _key_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _KMS_KEY_ARN.match(value):
+            raise ValueError("must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), or null")
+        return value
+
+    @field_validator("existing_lwa_secret_arn")
+    @classmethod
+    def _secret_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _SECRET_ARN.match(value):
+            raise ValueError(
+                "must be the complete secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:"
+                "<name>-<6 characters>), or null"
+            )
+        return value
+
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
@@ -217,6 +299,12 @@ class AdsConnectConfig(BaseModel):
             )
         if self.api_throttle_burst < self.api_throttle_rate // 10:
             raise ValueError("api_throttle_burst: must be at least a tenth of api_throttle_rate")
+        if self.existing_lwa_secret_arn is not None:
+            match = _SECRET_ARN.match(self.existing_lwa_secret_arn)
+            if match is None or match.group("name") != self.lwa_secret_name:
+                raise ValueError(
+                    f"existing_lwa_secret_arn: must name this stage's secret {self.lwa_secret_name!r}"
+                )
         return self
 
     @model_validator(mode="after")
@@ -227,6 +315,15 @@ class AdsConnectConfig(BaseModel):
                 "get help; every error page shows it beside its reference (README, Brand and help)"
             )
         return self
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name_for(self.stage)
+
+    @property
+    def reserved_concurrency_total(self) -> int:
+        """What the deployment reserves of the account's Lambda concurrency (0 unless opted in)."""
+        return self.worker_concurrency + 1 if self.reserve_concurrency else 0
 
     @property
     def worker_secret_writes_per_second(self) -> float:
@@ -251,16 +348,21 @@ class AdsConnectConfig(BaseModel):
 
     @classmethod
     def from_context(
-        cls, raw: Mapping[str, Any] | None, *, demo_support_contact: str | None = None
+        cls, raw: Mapping[str, Any] | None, stage: object = None, *, demo_support_contact: str | None = None
     ) -> AdsConnectConfig:
-        """Validate the context object; raise ConfigError naming the offending key.
-        ``demo_support_contact`` (context DEMO_SUPPORT_CONTACT_KEY) stands in for a
-        support_contact the settings leave unset, and only a contact in the .invalid domain."""
+        """Validate the context object (and the top-level ``stage``); raise ConfigError naming
+        the offending key. ``demo_support_contact`` (context DEMO_SUPPORT_CONTACT_KEY) stands in
+        for a support_contact the settings leave unset, and only a contact in the .invalid domain."""
         if raw is None:
             raw = {}
         if not isinstance(raw, Mapping):
             raise ConfigError(f"context key {CONTEXT_KEY!r}: must be an object of settings")
-        settings = dict(raw)
+        if "stage" in raw:
+            raise ConfigError(
+                f"context key '{CONTEXT_KEY}.stage': the stage is a top-level context key: "
+                "cdk deploy -c stage=NAME"
+            )
+        settings = {**raw, "stage": validate_stage(stage)}
         if demo_support_contact is not None and not settings.get("support_contact"):
             if not _in_invalid_domain(demo_support_contact):
                 raise ConfigError(

@@ -16,11 +16,20 @@ def _attribute(name: str) -> dynamodb.Attribute:
 
 
 class DataStore(Construct):
-    """Connections, profile mappings, refresh attempts, sessions and states (single table)."""
+    """Connections, profile mappings, refresh attempts, sessions and states (single table).
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    ``existing_table_name``: adopt the table a destroyed deployment of this stage retained
+    (referenced, not created: its tenants, mappings and attempts come back with it)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, existing_table_name: str | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.Table(
+        self.table: dynamodb.ITable
+        if existing_table_name:
+            self.table = dynamodb.Table.from_table_name(self, "Table", existing_table_name)
+            return
+        table = dynamodb.Table(
             self,
             "Table",
             partition_key=_attribute(schema.PARTITION_KEY),
@@ -34,15 +43,18 @@ class DataStore(Construct):
             ),
             deletion_protection=True,
             time_to_live_attribute=schema.TTL_ATTRIBUTE,
-            removal_policy=RemovalPolicy.RETAIN,
+            # Kept on update and `cdk destroy` (every tenant lives here); deleted when the
+            # deployment that created it rolls back, so a retry starts clean.
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         for name, partition_key, sort_key, projection in schema.GLOBAL_SECONDARY_INDEXES:
-            self.table.add_global_secondary_index(
+            table.add_global_secondary_index(
                 index_name=name,
                 partition_key=_attribute(partition_key),
                 sort_key=_attribute(sort_key),
                 projection_type=dynamodb.ProjectionType(projection),
             )
+        self.table = table
 
     @property
     def index_arns(self) -> list[str]:

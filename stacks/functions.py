@@ -12,7 +12,7 @@ from typing import Final
 
 from ads_connect.observability import METRICS_NAMESPACE, SERVICE
 from aws_cdk import Acknowledgment as Ack
-from aws_cdk import Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -59,15 +59,28 @@ class FunctionSpec:
         return f"ads_connect.handlers.{self.kind}.handler"
 
 
+def role_name(name_root: str, kind: str) -> str:
+    """``<name_root>-<region>-<kind>``, e.g. ``ads-connect-prod-us-east-1-refresh-worker`` (at most
+    12 + 16 + 1 + 14 + 1 + 17 = 61 of IAM's 64 characters). Roles are account-wide, so the name
+    carries the stage and the region. A fixed name keeps the role's ARN the same across a destroy
+    and redeploy of the stage, so the retained key's policy and the per-connection secrets'
+    resource policies (both name the ARN in an ``aws:PrincipalArn`` condition) keep admitting the
+    new roles when the stack adopts them (docs/deploy.md). Roles are never retained: a rolled-back
+    or destroyed stack leaves no role behind to collide with."""
+    return f"{name_root}-{Aws.REGION}-{kind.replace('_', '-')}"
+
+
 class FunctionRoles(Construct):
     """An execution role per function, with no managed policy: every permission is explicit."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, name_root: str) -> None:
         super().__init__(scope, construct_id)
+        self.names = {kind: role_name(name_root, kind) for kind in FUNCTION_KINDS}
         self.roles: dict[str, iam.Role] = {
             kind: iam.Role(
                 self,
                 _pascal(kind),
+                role_name=self.names[kind],
                 assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                 description=f"Amazon Ads Connect {kind.replace('_', ' ')} function",
             )
@@ -76,6 +89,13 @@ class FunctionRoles(Construct):
 
     def __getitem__(self, kind: str) -> iam.Role:
         return self.roles[kind]
+
+    def arn(self, kind: str) -> str:
+        """The role's ARN spelled from its name: a policy that names it in a condition needs no
+        reference to the role resource (and so never waits on, or races, its creation)."""
+        return Stack.of(self).format_arn(
+            service="iam", region="", resource="role", resource_name=self.names[kind]
+        )
 
 
 class AdsFunction(Construct):

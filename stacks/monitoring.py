@@ -205,7 +205,8 @@ class Monitoring(Construct):
             "WorkerThrottlesAlarm",
             worker.metric_throttles(period=Duration.minutes(5), statistic="Sum"),
             10,
-            "The refresh worker is throttled beyond its reserved concurrency for 15 minutes.",
+            "The refresh worker is throttled for 15 minutes (account concurrency exhausted, or the opt-in "
+            "reservation too small).",
             evaluation_periods=3,
         )
         for kind, function in functions.items():

@@ -28,6 +28,16 @@ def arn_reference(resource: IConstruct) -> str:
     return f"<{stack.resolve(stack.get_logical_id(cfn))}.Arn>"
 
 
+def resource_reference(resource: IConstruct, imported_arn_pattern: str) -> str:
+    """``arn_reference`` for a resource the stack creates; for an imported one (no CloudFormation
+    resource), its ARN as cdk-nag prints a ``Stack.format_arn`` value: ``imported_arn_pattern``
+    is ``<service>:<resource path>``, e.g. ``dynamodb:table/acme``."""
+    if isinstance(resource.node.default_child, CfnResource):
+        return arn_reference(resource)
+    service, _, path = imported_arn_pattern.partition(":")
+    return f"arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{path}"
+
+
 def secret_pattern(name_pattern: str) -> str:
     """How cdk-nag spells a ``Stack.format_arn`` secret-name pattern in a finding."""
     return f"arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:{name_pattern}"

@@ -18,7 +18,12 @@ from stacks import nag
 from stacks.config import AdsConnectConfig
 
 WORKER_TIMEOUT: Final = Duration.seconds(60)
-SCHEDULER_TIMEOUT: Final = Duration.seconds(120)
+# A run sends at most ~20 s of messages at the default rate (logic/scheduler.py); its per-run cap
+# scales with the rate, so half the period is ample at every rate.
+SCHEDULER_MAX_TIMEOUT_SECONDS: Final = 120
+# Lambda's minimum for an asynchronous event's age (EventBridge Scheduler's too): a delivery
+# delayed longer is dropped, the next run does the same work.
+ASYNC_MAX_EVENT_AGE: Final = Duration.seconds(60)
 # AWS's guidance for SQS-triggered functions: visibility at least six times the function
 # timeout, so retries of throttled batches do not make a message visible twice in flight.
 WORK_VISIBILITY_TIMEOUT: Final = Duration.seconds(WORKER_TIMEOUT.to_seconds() * 6 + 30)
@@ -27,8 +32,18 @@ WORK_VISIBILITY_TIMEOUT: Final = Duration.seconds(WORKER_TIMEOUT.to_seconds() * 
 MAX_RECEIVE_COUNT: Final = 5
 WORKER_BATCH_SIZE: Final = 10
 SCHEDULE_RETRY_ATTEMPTS: Final = 2
-SCHEDULE_MAX_EVENT_AGE: Final = Duration.minutes(5)
+SCHEDULE_MAX_EVENT_AGE: Final = ASYNC_MAX_EVENT_AGE
 DLQ_RETENTION: Final = Duration.days(14)
+
+
+def scheduler_timeout(rate_minutes: int) -> Duration:
+    """Scheduler runs must not overlap, without reserved concurrency: each run ends within half
+    the schedule period (at most 120 s). A run starts at most 60 s (Scheduler's event age) +
+    60 s (Lambda's async event age, no Lambda retries) late, so at the default 5-minute rate the
+    latest start plus the timeout (120 + 120 s) still ends before the next run (300 s). At 1-2
+    minute rates a late delivery can overlap the next run; that costs duplicate messages only,
+    which the worker's conditional lease write refuses (docs/refresh.md)."""
+    return Duration.seconds(min(SCHEDULER_MAX_TIMEOUT_SECONDS, rate_minutes * 60 // 2))
 
 
 def _queue(scope: Construct, construct_id: str, **kwargs: object) -> sqs.Queue:
@@ -80,6 +95,9 @@ class RefreshPipeline(Construct):
                 "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
         )
+        # No Lambda-side retries of a failed run (the next run redoes its work) and no delivery
+        # older than a minute: what keeps runs from overlapping (scheduler_timeout).
+        scheduler_function.configure_async_invoke(retry_attempts=0, max_event_age=ASYNC_MAX_EVENT_AGE)
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
@@ -98,10 +116,11 @@ class RefreshPipeline(Construct):
             f"{nag.arn_reference(scheduler_function)}:*",
             "Added by the LambdaInvoke target: the function's versions and aliases (function ARN + :*).",
         )
-        # max_concurrency bounds the pollers' invocations; the function's reserved concurrency
-        # (same number) keeps anything else from adding more. With each worker pacing its secret
-        # writes at budget / concurrency, the workers together stay within the budget
-        # (secret_write_budget_per_second, under the account's 50/s; docs/decisions.md).
+        # max_concurrency bounds the pollers' invocations, and the queue is the worker's only
+        # trigger (no reserved concurrency needed; opt-in reserve_concurrency adds the same
+        # number). With each worker pacing its secret writes at budget / concurrency, the workers
+        # together stay within the budget (secret_write_budget_per_second, under the account's
+        # 50/s; docs/decisions.md).
         worker_function.add_event_source(
             sources.SqsEventSource(
                 self.work_queue,

@@ -66,6 +66,23 @@ def account_administers_key() -> iam.PolicyStatement:
     )
 
 
+def key_use_statement(reader_arns: Sequence[str]) -> iam.PolicyStatement:
+    """Only the reader roles, only through Secrets Manager in this region. The principal is the
+    account, so the roles' own IAM policies must allow the use as well (they do, for this key)."""
+    return iam.PolicyStatement(
+        sid="OnlyStackFunctionsUseKeyThroughSecretsManager",
+        principals=[iam.AccountRootPrincipal()],
+        actions=list(KEY_USE_ACTIONS),
+        resources=["*"],
+        conditions={
+            "StringEquals": {
+                "kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com",
+                "aws:PrincipalArn": list(reader_arns),
+            }
+        },
+    )
+
+
 def secret_arn_pattern(scope: Construct, name_pattern: str) -> str:
     return Stack.of(scope).format_arn(
         service="secretsmanager",
@@ -78,8 +95,15 @@ def secret_arn_pattern(scope: Construct, name_pattern: str) -> str:
 class Secrets(Construct):
     """The LWA client secret and the private-token key.
 
-    ``private_readers``: the roles that create, read and rotate refresh tokens (callback, worker,
-    admin). ``lwa_readers``: every role that reads the client credentials.
+    ``private_reader_arns``: the roles that create, read and rotate refresh tokens (callback,
+    worker, admin). ``lwa_reader_arns``: every role that reads the client credentials. Both are
+    named in ``aws:PrincipalArn`` conditions, never as principals: KMS and Secrets Manager check
+    that a named principal exists when the policy is set, and a role created seconds earlier in
+    the same deployment may not be visible to them yet ("Policy contains a statement with one or
+    more invalid principals"). A condition is a plain string compare at request time.
+
+    ``existing_key_arn`` / ``existing_lwa_secret_arn``: adopt what a destroyed deployment of the
+    stage retained (referenced, not created; the stack still writes the secret's resource policy).
     """
 
     def __init__(
@@ -88,73 +112,93 @@ class Secrets(Construct):
         construct_id: str,
         *,
         prefix: str,
-        private_readers: Sequence[iam.IRole],
-        lwa_readers: Sequence[iam.IRole],
+        private_reader_arns: Sequence[str],
+        lwa_reader_arns: Sequence[str],
+        existing_key_arn: str | None = None,
+        existing_lwa_secret_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.prefix = prefix
-        self.private_key = kms.Key(
+        self.private_key: kms.IKey
+        if existing_key_arn:
+            # Its policy was written by the earlier deployment and names the same role ARNs
+            # (stable role names, stacks/functions.py role_name), so it admits this stack's roles.
+            self.private_key = kms.Key.from_key_arn(self, "PrivateTokenKey", existing_key_arn)
+        else:
+            key = kms.Key(
+                self,
+                "PrivateTokenKey",
+                description=f"Amazon Ads Connect: refresh-token secrets under {prefix}/refresh/",
+                enable_key_rotation=True,
+                rotation_period=Duration.days(365),
+                # Kept on update and `cdk destroy` (tenants' refresh tokens are encrypted with it);
+                # deleted when the deployment that created it rolls back, so a retry starts clean.
+                removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+                policy=iam.PolicyDocument(
+                    statements=[account_administers_key(), key_use_statement(private_reader_arns)]
+                ),
+            )
+            self.private_key = key
+        # Deleted with the stack (not retained), so a redeploy names the adopted key again.
+        kms.Alias(
             self,
-            "PrivateTokenKey",
-            description=f"Amazon Ads Connect: refresh-token secrets under {prefix}/refresh/",
-            enable_key_rotation=True,
-            rotation_period=Duration.days(365),
-            removal_policy=RemovalPolicy.RETAIN,
-            policy=iam.PolicyDocument(
-                statements=[
-                    account_administers_key(),
-                    iam.PolicyStatement(
-                        sid="OnlyStackFunctionsUseKeyThroughSecretsManager",
-                        principals=[iam.ArnPrincipal(role.role_arn) for role in private_readers],
-                        actions=list(KEY_USE_ACTIONS),
-                        resources=["*"],
-                        conditions={
-                            "StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}
-                        },
-                    ),
-                ]
-            ),
+            "PrivateTokenKeyAlias",
+            alias_name=f"alias/{prefix.replace('/', '-')}-private-tokens",
+            target_key=self.private_key,
         )
-        self.private_key.add_alias(f"alias/{prefix.replace('/', '-')}-private-tokens")
 
-        self.lwa_secret = secretsmanager.Secret(
-            self,
-            "LwaClient",
-            secret_name=f"{prefix}/lwa-client",
-            description=(
-                "Login with Amazon client id and secret (Security Profile). Created empty: fill it with "
-                "`python -m cli credentials set` or `aws secretsmanager put-secret-value` (docs/deploy.md)."
-            ),
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(LWA_PLACEHOLDER),
-                # The generator must add one key; the code ignores it.
-                generate_string_key="placeholder",
-                exclude_punctuation=True,
-                password_length=16,
-            ),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.lwa_secret: secretsmanager.ISecret
+        if existing_lwa_secret_arn:
+            self.lwa_secret = secretsmanager.Secret.from_secret_complete_arn(
+                self, "LwaClient", existing_lwa_secret_arn
+            )
+        else:
+            secret = secretsmanager.Secret(
+                self,
+                "LwaClient",
+                secret_name=f"{prefix}/lwa-client",
+                description=(
+                    "Login with Amazon client id and secret (Security Profile). Created empty: fill it "
+                    "with `python -m cli credentials set` or `aws secretsmanager put-secret-value` "
+                    "(docs/deploy.md)."
+                ),
+                generate_secret_string=secretsmanager.SecretStringGenerator(
+                    secret_string_template=json.dumps(LWA_PLACEHOLDER),
+                    # The generator must add one key; the code ignores it.
+                    generate_string_key="placeholder",
+                    exclude_punctuation=True,
+                    password_length=16,
+                ),
+                removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            )
+            Validations.of(secret).acknowledge(
+                Ack(
+                    id="AwsSolutions-SMG4",
+                    reason=(
+                        "The LWA client secret is issued and rotated in Amazon's developer console, not by "
+                        "AWS; the operator writes the new value with `python -m cli credentials set` "
+                        "(docs/deploy.md)."
+                    ),
+                )
+            )
+            self.lwa_secret = secret
         # Operators may write the secret (AWS CLI or the admin API); only the stack's functions
-        # may read it back.
-        self.lwa_secret.add_to_resource_policy(
+        # may read it back. A resource of its own, so an adopted secret gets it too.
+        policy = secretsmanager.ResourcePolicy(self, "LwaClientPolicy", secret=self.lwa_secret)
+        policy.document.add_statements(
             iam.PolicyStatement(
                 sid="OnlyStackFunctionsReadClientSecret",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["secretsmanager:GetSecretValue"],
                 resources=["*"],
-                conditions={"StringNotEquals": {"aws:PrincipalArn": [role.role_arn for role in lwa_readers]}},
+                conditions={"StringNotEquals": {"aws:PrincipalArn": list(lwa_reader_arns)}},
             )
         )
-        Validations.of(self.lwa_secret).acknowledge(
-            Ack(
-                id="AwsSolutions-SMG4",
-                reason=(
-                    "The LWA client secret is issued and rotated in Amazon's developer console, not by AWS; "
-                    "the operator writes the new value with `python -m cli credentials set` (docs/deploy.md)."
-                ),
-            )
-        )
+
+    @property
+    def lwa_secret_name(self) -> str:
+        return f"{self.prefix}/lwa-client"
 
     def pattern_arn(self, kind: str) -> str:
         """ARN pattern of one family of runtime-created secrets: ``refresh`` or ``access``."""

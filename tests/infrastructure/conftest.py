@@ -84,7 +84,7 @@ def synthesize(tmp: Path, context: dict[str, Any] | None = None, *, nag: bool = 
     app = cdk.App(outdir=str(tmp), context=merged)
     if nag:
         build_app(app)
-        stack = app.node.find_child("AmazonAdsConnect")
+        [stack] = [child for child in app.node.children if isinstance(child, AmazonAdsConnectStack)]
     else:
         stack = AmazonAdsConnectStack(app)
     assembly = app.synth()

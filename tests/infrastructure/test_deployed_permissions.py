@@ -32,8 +32,8 @@ from local.schedule import sqs_event
 from tests.fakes.browser import Browser
 from tests.fakes.http_api import FakeLambdaContext, http_event
 from tests.fixtures.amazon import RunningEmulator
-from tests.fixtures.aws import TEST_CLIENT_ID, TEST_CLIENT_SECRET, AwsResources
-from tests.infrastructure.conftest import Synthesized
+from tests.fixtures.aws import SECRET_PREFIX, TEST_CLIENT_ID, TEST_CLIENT_SECRET, AwsResources
+from tests.infrastructure.conftest import Synthesized, cdk_json_context, synthesize
 from tests.infrastructure.helpers import as_list
 
 ACCOUNT = "123456789012"
@@ -66,6 +66,13 @@ KMS_NEEDS = {
     "secretsmanager:CreateSecret": "kms:GenerateDataKey",
 }
 SQS_ACTIONS = {"SendMessageBatch": "sqs:SendMessage", "DeleteMessageBatch": "sqs:DeleteMessage"}
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The stack with the secret prefix the moto resources use (tests/fixtures/aws.py)."""
+    settings = {**cdk_json_context()["ads-connect"], "secret_prefix": SECRET_PREFIX}
+    return synthesize(tmp_path_factory.mktemp("cdk-out"), {"ads-connect": settings})
 
 
 # --- the template, resolved against the moto resources ---------------------------------------
@@ -156,8 +163,9 @@ def _deployment(synthesized: Synthesized, aws: AwsResources, kms_key_arn: str) -
     for secret_id, secret in deployment.of_type("AWS::SecretsManager::Secret").items():
         assert secret["Properties"]["Name"] == aws.lwa_secret_id, "the LWA secret name is the code's"
         deployment.names[secret_id] = lwa_arn
-    for role_id in deployment.of_type("AWS::IAM::Role"):
-        deployment.arns[role_id] = f"arn:aws:iam::{ACCOUNT}:role/{role_id}"
+    for role_id, role in deployment.of_type("AWS::IAM::Role").items():
+        name = deployment.resolve(role["Properties"].get("RoleName")) or role_id
+        deployment.arns[role_id] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
     return deployment
 
 
@@ -263,15 +271,38 @@ def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> boo
 
 
 def _key_policy_allows(deployment: Deployment, key_id: str, role_arn: str, action: str) -> bool:
+    """The key policy admits the role: by name as principal, or (what the stack does) the account
+    as principal with the role in an ``aws:PrincipalArn`` condition, which KMS honours only when
+    the role's own IAM policy allows the action on the key too."""
     policy = deployment.resolve(deployment.resources[key_id]["Properties"]["KeyPolicy"])
     for statement in policy["Statement"]:
         principals = as_list(statement.get("Principal", {}).get("AWS", []))
         actions = [str(a).lower() for a in as_list(statement["Action"])]
+        equals = statement.get("Condition", {}).get("StringEquals", {})
+        if (
+            statement["Effect"] != "Allow"
+            or not any(fnmatchcase(action.lower(), pattern) for pattern in actions)
+            or equals.get("kms:ViaService") not in (None, f"secretsmanager.{REGION}.amazonaws.com")
+        ):
+            continue
+        if role_arn in principals:
+            return True
+        if f"arn:aws:iam::{ACCOUNT}:root" in principals and role_arn in as_list(
+            equals.get("aws:PrincipalArn", [])
+        ):
+            return _role_may_use_key(deployment, role_arn, key_id, action)
+    return False
+
+
+def _role_may_use_key(deployment: Deployment, role_arn: str, key_id: str, action: str) -> bool:
+    (role_id,) = [k for k in deployment.of_type("AWS::IAM::Role") if deployment.arns[k] == role_arn]
+    key_arn = deployment.arns[key_id]
+    for statement in deployment.statements(role_id):
         via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
         if (
-            statement["Effect"] == "Allow"
-            and role_arn in principals
-            and any(fnmatchcase(action.lower(), pattern) for pattern in actions)
+            statement.get("Effect", "Allow") == "Allow"
+            and action in as_list(statement["Action"])
+            and key_arn in as_list(statement["Resource"])
             and via in (None, f"secretsmanager.{REGION}.amazonaws.com")
         ):
             return True
@@ -550,12 +581,18 @@ EVENT_SOURCE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMe
 # shares that path with the worker.
 RECREATE_CONSUMER_SECRET = {"secretsmanager:CreateSecret", "secretsmanager:TagResource",
                             "secretsmanager:PutResourcePolicy"}  # fmt: skip
+# Secrets Manager uses the private-token key on the caller's behalf; the key policy admits the
+# roles through the account, so their IAM policies allow it too (policy_denials checks both).
+KEY_THROUGH_SECRETS_MANAGER = {"kms:Decrypt", "kms:GenerateDataKey"}
 GRANTED_FOR_PATHS_THE_WALK_DOES_NOT_TAKE = {
     "consent": PLATFORM_ACTIONS,
-    "callback": PLATFORM_ACTIONS,
-    "admin": PLATFORM_ACTIONS | RECREATE_CONSUMER_SECRET,
+    "callback": PLATFORM_ACTIONS | KEY_THROUGH_SECRETS_MANAGER,
+    "admin": PLATFORM_ACTIONS | RECREATE_CONSUMER_SECRET | KEY_THROUGH_SECRETS_MANAGER,
     "refresh_scheduler": PLATFORM_ACTIONS,
-    "refresh_worker": PLATFORM_ACTIONS | EVENT_SOURCE_ACTIONS | RECREATE_CONSUMER_SECRET,
+    "refresh_worker": PLATFORM_ACTIONS
+    | EVENT_SOURCE_ACTIONS
+    | RECREATE_CONSUMER_SECRET
+    | KEY_THROUGH_SECRETS_MANAGER,
 }
 
 

@@ -91,6 +91,7 @@ def test_timeouts_fit_the_jobs(synthesized):
     assert function(synthesized, "callback")["Timeout"] <= 29  # under API Gateway's 30 s
     assert function(synthesized, "admin")["Timeout"] <= 29
     assert function(synthesized, "refresh_worker")["Timeout"] == 60
+    # Half the default 5-minute schedule period: runs do not overlap (stacks/refresh.py).
     assert function(synthesized, "refresh_scheduler")["Timeout"] == 120
 
 
@@ -102,14 +103,14 @@ def test_worker_concurrency_respects_the_secrets_manager_write_quota(synthesized
     [mapping] = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["ScalingConfig"]["MaximumConcurrency"] == worker["ReservedConcurrentExecutions"] == 5
+    # The event source's maximum concurrency bounds the workers; nothing is reserved by default.
+    assert props["ScalingConfig"]["MaximumConcurrency"] == 5
     # Each worker paces its secret writes at its share of the 40 writes/s budget: together they
     # stay within it, under the account's 50/s, however many refreshes rotate.
     pace = float(worker["Environment"]["Variables"][env.ENV_SECRET_WRITES_PER_SECOND])
     assert pace == 8
-    assert worker["ReservedConcurrentExecutions"] * pace <= SECRETS_MANAGER_WRITE_QUOTA - 10
+    assert props["ScalingConfig"]["MaximumConcurrency"] * pace <= SECRETS_MANAGER_WRITE_QUOTA - 10
     scheduler = function(synthesized, "refresh_scheduler")
-    assert scheduler["ReservedConcurrentExecutions"] == 1
     # One schedule run enqueues what the workers drain before the next: 5 x 300 s x 3/s.
     assert scheduler["Environment"]["Variables"][env.ENV_MAX_REFRESHES_PER_RUN] == str(5 * 300 * 3)
 
@@ -167,7 +168,15 @@ def test_schedule_rate_retry_policy_and_dead_letter_queue(synthesized):
     target = props["Target"]
     scheduler_fn = synthesized.logical_id(synthesized.stack.ads_connect.functions["refresh_scheduler"])
     assert describe(target["Arn"]) == f"{scheduler_fn}.Arn"
-    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 300, "MaximumRetryAttempts": 2}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 60, "MaximumRetryAttempts": 2}
+    # No Lambda-side retry of a failed run and no delivery older than a minute: with the 120 s
+    # timeout a run ends before the next one starts (60 + 60 + 120 < 300 s), unreserved.
+    [invoke_config] = synthesized.of_type("AWS::Lambda::EventInvokeConfig").values()
+    assert invoke_config["Properties"]["FunctionName"] == {"Ref": scheduler_fn}
+    assert invoke_config["Properties"]["MaximumRetryAttempts"] == 0
+    assert invoke_config["Properties"]["MaximumEventAgeInSeconds"] == 60
+    timeout = function(synthesized, "refresh_scheduler")["Timeout"]
+    assert 60 + 60 + timeout < 5 * 60
     dlq = synthesized.logical_id(synthesized.stack.ads_connect.refresh.schedule_dlq)
     assert describe(target["DeadLetterConfig"]["Arn"]) == f"{dlq}.Arn"
     role = synthesized.resources[describe(target["RoleArn"]).removesuffix(".Arn")]
@@ -271,7 +280,7 @@ def test_the_app_runs_cdk_nag_so_an_unacknowledged_wildcard_fails_synth(tmp_path
     app = build_app(
         cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), **FAST_CONTEXT, **DEMO_CONTEXT})
     )
-    stack = app.node.find_child("AmazonAdsConnect")
+    stack = app.node.find_child("AmazonAdsConnect-prod")
     role = iam.Role(stack, "Careless", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
     with pytest.raises(Exception, match=r"(?i)validation"):
@@ -334,7 +343,7 @@ def test_grant_tenant_read_allows_access_tokens_and_profile_queries_only(grants,
     assert pairs == {
         (
             "secretsmanager:GetSecretValue",
-            f"arn:AWS::Partition:secretsmanager:AWS::Region:AWS::AccountId:secret:ads-connect/access/{tenant}/*",
+            f"arn:AWS::Partition:secretsmanager:AWS::Region:AWS::AccountId:secret:ads-connect/prod/access/{tenant}/*",
         ),
         (
             "dynamodb:Query",

@@ -80,8 +80,8 @@ def test_token_writing_roles_are_scoped_to_the_stack_prefix(synthesized, ids, ki
     table = f"{ids['table']}.Arn"
     assert {a for a, r in pairs if r == table} == DDB_FULL
     assert {a for a, r in pairs if r == f"{table}/index/*"} == DDB_FULL
-    refresh = actions_on(pairs, f"{SECRET_ARN}ads-connect/refresh/*")
-    access = actions_on(pairs, f"{SECRET_ARN}ads-connect/access/*")
+    refresh = actions_on(pairs, f"{SECRET_ARN}ads-connect/prod/refresh/*")
+    access = actions_on(pairs, f"{SECRET_ARN}ads-connect/prod/access/*")
     lifecycle = {"admin": {"secretsmanager:DeleteSecret"}, "callback": {"secretsmanager:RestoreSecret"}}
     extra = lifecycle.get(kind, set())
     assert refresh == WRITE | {"secretsmanager:PutResourcePolicy"} | extra
@@ -90,7 +90,7 @@ def test_token_writing_roles_are_scoped_to_the_stack_prefix(synthesized, ids, ki
     assert lwa == ({"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} if kind == "admin"
                    else {"secretsmanager:GetSecretValue"})  # fmt: skip
     assert resources_of(pairs, "secretsmanager") == {
-        ids["lwa"], f"{SECRET_ARN}ads-connect/refresh/*", f"{SECRET_ARN}ads-connect/access/*"
+        ids["lwa"], f"{SECRET_ARN}ads-connect/prod/refresh/*", f"{SECRET_ARN}ads-connect/prod/access/*"
     }  # fmt: skip
     assert {(a, r) for a, r in pairs if a.startswith("events:")} == {
         ("events:PutEvents", f"{ids['bus']}.Arn")
@@ -116,15 +116,25 @@ def test_only_the_worker_consumes_the_queue_and_only_the_scheduler_sends(synthes
 # --- KMS key and secrets ------------------------------------------------------------------------
 
 
+def role_arn(synthesized: Synthesized, role_id: str) -> str:
+    """The role's ARN spelled from its RoleName, as the stack writes it into policy conditions."""
+    name = describe(synthesized.resources[role_id]["Properties"]["RoleName"])
+    return f"arn:AWS::Partition:iam::AWS::AccountId:role/{name}"
+
+
 def test_private_token_key_rotates_and_only_three_function_roles_use_it(synthesized, ids):
     key = synthesized.resources[ids["key"]]
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+    assert key["DeletionPolicy"] == "RetainExceptOnCreate"
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     users = [s for s in statements if "kms:Decrypt" in as_list(s["Action"])]
     assert len(users) == 1
-    principals = {describe(p) for p in as_list(users[0]["Principal"]["AWS"])}
-    assert principals == {f"{ids[f'role:{k}']}.Arn" for k in ("callback", "refresh_worker", "admin")}
+    # The account as principal, the roles in an aws:PrincipalArn condition (no fresh-role principal)
+    assert {describe(p) for p in as_list(users[0]["Principal"]["AWS"])} == {ACCOUNT_ROOT}
+    readers = {describe(a) for a in users[0]["Condition"]["StringEquals"]["aws:PrincipalArn"]}
+    assert readers == {
+        role_arn(synthesized, ids[f"role:{k}"]) for k in ("callback", "refresh_worker", "admin")
+    }
     assert json.dumps(users[0]["Condition"]).count("secretsmanager.") == 1  # kms:ViaService
     for statement in statements:
         actions = set(as_list(statement["Action"]))
@@ -172,12 +182,14 @@ def key_statements(synthesized: Synthesized, key_id: str) -> list[dict[str, Any]
 
 
 def test_no_one_but_the_reader_functions_may_use_or_grant_the_private_token_key(synthesized, ids):
-    readers = {f"{ids[f'role:{k}']}.Arn" for k in ("callback", "refresh_worker", "admin")}
+    readers = {role_arn(synthesized, ids[f"role:{k}"]) for k in ("callback", "refresh_worker", "admin")}
     statements = key_statements(synthesized, ids["key"])
     for statement in statements:
         principals = {describe(p) for p in as_list(statement["Principal"].get("AWS", []))}
         assert "Service" not in statement["Principal"]
-        if principals <= readers:
+        condition = statement.get("Condition", {}).get("StringEquals", {})
+        admitted = {describe(a) for a in as_list(condition.get("aws:PrincipalArn", []))}
+        if admitted and admitted <= readers:
             assert not allows(statement, "kms:CreateGrant")
             continue
         granted = [action for action in KEY_USE_OR_GRANT if allows(statement, action)]
@@ -218,8 +230,8 @@ def test_function_environment_names_the_key_and_the_reader_roles(synthesized, id
 
 def test_lwa_secret_starts_unconfigured_is_retained_and_only_functions_read_it(synthesized, ids):
     secret = synthesized.resources[ids["lwa"]]
-    assert secret["DeletionPolicy"] == "Retain"
-    assert secret["Properties"]["Name"] == "ads-connect/lwa-client"
+    assert secret["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert secret["Properties"]["Name"] == "ads-connect/prod/lwa-client"
     generated = secret["Properties"]["GenerateSecretString"]
     assert json.loads(generated["SecretStringTemplate"]) == {"client_id": "", "client_secret": ""}
     assert "SecretString" not in secret["Properties"]
@@ -228,7 +240,8 @@ def test_lwa_secret_starts_unconfigured_is_retained_and_only_functions_read_it(s
     assert statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
     assert statement["Action"] == "secretsmanager:GetSecretValue"
     allowed = {describe(a) for a in statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"]}
-    assert allowed == {f"{ids[f'role:{k}']}.Arn" for k in ("consent", "callback", "refresh_worker", "admin")}
+    kinds = ("consent", "callback", "refresh_worker", "admin")
+    assert allowed == {role_arn(synthesized, ids[f"role:{k}"]) for k in kinds}
 
 
 def test_placeholder_secret_is_what_the_vault_reads_as_not_configured():
@@ -247,7 +260,7 @@ def test_placeholder_secret_is_what_the_vault_reads_as_not_configured():
 def test_table_matches_the_shared_schema_and_is_protected(synthesized, ids):
     table = synthesized.resources[ids["table"]]
     props = table["Properties"]
-    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate" and table["UpdateReplacePolicy"] == "Retain"
     assert props["DeletionProtectionEnabled"] is True
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["SSESpecification"]["SSEEnabled"] is True
@@ -301,5 +314,5 @@ def test_outputs_have_stable_ids_and_the_redirect_uri_is_the_callback(synthesize
             "EventBusName", "EventSource"} <= set(outputs)  # fmt: skip
     assert describe(outputs["RedirectUri"]["Value"]).endswith("/callback")
     assert describe(outputs["AdminApiUrl"]["Value"]).endswith("/admin")
-    assert outputs["LwaSecretName"]["Value"] == "ads-connect/lwa-client"
+    assert outputs["LwaSecretName"]["Value"] == "ads-connect/prod/lwa-client"
     assert outputs["EventSource"]["Value"] == "amazon-ads-connect"

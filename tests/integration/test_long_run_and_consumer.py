@@ -140,7 +140,9 @@ def test_48_simulated_hours_every_consumer_read_is_valid(fleet: Product) -> None
 
 def test_consumer_helper_sets_headers_and_reads_the_mappings(fleet: Product) -> None:
     client = boto3.client("secretsmanager", region_name=fleet.aws.region)
-    session = get_session("acme", "EU", profile_id=1001, secrets_client=client)
+    session = get_session(
+        "acme", "EU", profile_id=1001, secret_prefix=fleet.aws.secret_prefix, secrets_client=client
+    )
     response = session.get("/v2/sp/campaigns")
     assert response.status_code == 200
     assert response.request.headers["Amazon-Advertising-API-Scope"] == "1001"
@@ -155,7 +157,7 @@ def test_consumer_helper_sets_headers_and_reads_the_mappings(fleet: Product) -> 
 
 def test_consumer_rereads_once_after_a_401(fleet: Product) -> None:
     client = boto3.client("secretsmanager", region_name=fleet.aws.region)
-    session = get_session("globex", "NA", secrets_client=client)
+    session = get_session("globex", "NA", secret_prefix=fleet.aws.secret_prefix, secrets_client=client)
     # The token the session cached is refreshed away behind its back ...
     fleet.amazon.emu.advance(3700)
     settings = RefreshSettings.from_environment()

@@ -36,7 +36,9 @@ from ads_connect.table_schema import (
     tenant_pk,
 )
 
-DEFAULT_SECRET_PREFIX = "ads-connect"  # noqa: S105 - a name prefix, not a secret
+# The default stage's prefix (stage prod: `cdk deploy` without -c stage); pass the stage's own
+# `ads-connect/<stage>` (the stack's SecretPrefix output) for another stage.
+DEFAULT_SECRET_PREFIX = "ads-connect/prod"  # noqa: S105 - a name prefix, not a secret
 DEFAULT_TIMEOUT = (3.05, 30.0)
 MAX_CACHE_SECONDS = 300.0
 # A token with less life than this left is not cached: every call reads the secret again.

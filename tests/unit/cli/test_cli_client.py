@@ -131,15 +131,17 @@ TEMPLATE = {
 def test_api_url_from_the_stack_output() -> None:
     with mock_aws():
         boto3.client("cloudformation", region_name="us-east-1").create_stack(
-            StackName="AmazonAdsConnect", TemplateBody=json.dumps(TEMPLATE)
+            StackName="AmazonAdsConnect-prod", TemplateBody=json.dumps(TEMPLATE)
         )
         url = resolve_api_url(api_url=None, stack_name=None, aws=AwsContext(), environ={})
         other = resolve_api_url(
             api_url=None,
             stack_name=None,
             aws=AwsContext(),
-            environ={"ADS_CONNECT_STACK_NAME": "AmazonAdsConnect"},
+            environ={"ADS_CONNECT_STACK_NAME": "AmazonAdsConnect-prod"},
         )
+        with pytest.raises(CliError, match="'AmazonAdsConnect-dev' not found"):
+            resolve_api_url(api_url=None, stack_name=None, aws=AwsContext(), environ={}, stage="dev")
     assert url == other == "https://abc.execute-api.us-east-1.amazonaws.com"
 
 
@@ -181,7 +183,9 @@ def test_unknown_profile_exit_4() -> None:
 def test_default_client_uses_the_environment_url() -> None:
     import argparse
 
-    args = argparse.Namespace(profile=None, region=None, api_url=None, stack_name=None, timeout=3.0)
+    args = argparse.Namespace(
+        profile=None, region=None, api_url=None, stack_name=None, timeout=3.0, stage="prod"
+    )
     client = default_client(args, Io(environ={API_URL_ENV: "http://127.0.0.1:9999/admin"}))
     assert client.base_url == "http://127.0.0.1:9999"
     assert urlsplit(client.build_url(("tenants", "a b"), None)).path == "/admin/tenants/a%20b"
