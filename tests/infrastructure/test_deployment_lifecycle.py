@@ -245,8 +245,8 @@ def test_the_cli_spells_stage_names_as_the_stack_does() -> None:
     assert stages.STAGE_PATTERN.pattern == config.STAGE_PATTERN.pattern
     for stage in ("prod", "dev", "team-a1"):
         assert stages.stack_name_for(stage) == config.stack_name_for(stage)
-        config = AdsConnectConfig.from_context({}, stage, demo_support_contact=DEMO_SUPPORT_CONTACT)
-        assert stages.secret_prefix_for(stage) == config.secret_prefix
+        built = AdsConnectConfig.from_context({}, stage, demo_support_contact=DEMO_SUPPORT_CONTACT)
+        assert stages.secret_prefix_for(stage) == built.secret_prefix
 
 
 def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
