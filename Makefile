@@ -12,7 +12,7 @@ UV := $(VENV)/bin/uv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 
-.PHONY: lock dev test lint typecheck unit integration infra e2e synth nag bootstrap preflight deploy diff destroy cli bench local clean
+.PHONY: dist openapi lock dev test lint typecheck unit integration security infra e2e synth nag bootstrap preflight deploy diff destroy cli bench local clean
 
 # The deployment stage (docs/deploy.md): stack AmazonAdsConnect-<stage>, secrets under
 # ads-connect/<stage>. make deploy STAGE=dev (or ADS_CONNECT_STAGE=dev); default prod.
@@ -74,6 +74,10 @@ unit: dev
 integration: dev
 	$(PY) -m pytest tests/integration -q
 
+# One attack test per threat of docs/security.md, through the real handlers and the stack's policies.
+security: dev
+	$(PY) -m pytest tests/security -q
+
 infra: dev
 	$(PY) -m pytest tests/infrastructure -q
 
@@ -81,7 +85,7 @@ e2e: dev
 	$(PY) -m pytest tests/e2e -q
 
 # synth before infra: the packaging tests then check the layer the synth really built.
-test: lint typecheck unit integration synth infra e2e
+test: lint typecheck unit integration security synth infra e2e
 
 # `cdk synth` through the pinned CLI exactly as a deploy runs it, with every AWS credential
 # source switched off: synthesis must never need an account. cdk-nag AwsSolutions runs inside
@@ -137,8 +141,24 @@ local: dev
 cli: dev
 	@$(PY) -m cli $(ARGS)
 
+# The two wheels (docs/decisions.md, "What consumers and operators install"): amazon-ads-connect-client (the consumer helper, built
+# from lambdas/ads_connect/consumer) and amazon-ads-connect (the cli/ package, console script
+# ads-connect). hatchling comes from the hash-pinned dev lock, so the build needs no network.
+DIST ?= dist
+dist: dev
+	@rm -rf $(DIST)
+	@for w in client operator; do \
+	  $(UV) build --quiet --wheel --no-build-isolation --python $(PY) --out-dir $(DIST) wheels/$$w || exit 1; \
+	done
+	@ls $(DIST)/*.whl
+
+# The admin API's OpenAPI document, generated from the admin resolver (a unit test fails when
+# the committed file and the code differ: run this after changing an admin route or model).
+openapi: dev
+	cd lambdas && ../$(PY) -m ads_connect.handlers.admin_openapi > ../docs/admin-api.openapi.json
+
 bench: dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out build test-artifacts .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules cdk.out build dist test-artifacts .mypy_cache .ruff_cache .pytest_cache

@@ -4,8 +4,10 @@ connections, and an AWS call counter. Never shipped; never used by tests."""
 from __future__ import annotations
 
 import collections
+import json
 import os
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,3 +64,20 @@ def print_table(title: str, headers: list[str], rows: list[list[Any]]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def run_fresh_python(code: str, flags: list[str], env: dict[str, str], *, what: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh isolated interpreter (``python -I``) and return the JSON object it
+    printed last; a failing child ends the benchmark naming ``what`` it was doing."""
+    result = subprocess.run(
+        [sys.executable, "-I", *flags, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{result.stderr}")
+    parsed: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return parsed

@@ -17,16 +17,14 @@ Prints two tables; exits non-zero if an asset breaks a Lambda size limit.
 from __future__ import annotations
 
 import io
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-from _harness import ROOT, print_table
+from _harness import ROOT, print_table, run_fresh_python
 
 from stacks import packaging
 from stacks.functions import FUNCTION_KINDS
@@ -96,17 +94,7 @@ def import_cost(module: str, *, bytecode: bool) -> tuple[float, float, int]:
     for _ in range(RUNS):
         with tempfile.TemporaryDirectory() as empty_cache:
             flags = [] if bytecode else ["-B", "-X", f"pycache_prefix={empty_cache}"]
-            result = subprocess.run(
-                [sys.executable, "-I", *flags, "-c", code],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=120,
-                env=env,
-            )
-        if result.returncode != 0:
-            raise SystemExit(f"importing {module or 'nothing'} failed:\n{result.stderr}")
-        samples.append(json.loads(result.stdout.strip().splitlines()[-1]))
+            samples.append(run_fresh_python(code, flags, env, what=f"importing {module or 'nothing'}"))
     return (
         statistics.median(s["seconds"] for s in samples) * 1000,
         statistics.median(s["peak_kib"] for s in samples) / 1024,

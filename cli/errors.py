@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from cli.text import inert
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -38,4 +40,5 @@ class CliError(Exception):
         extra = [f"code {self.code}"] if self.code else []
         if self.reference:
             extra.append(f"reference {self.reference}")
-        return f"error: {self.message}" + (f" ({', '.join(extra)})" if extra else "")
+        # The message, code and reference may come from the server: never a control character.
+        return inert(f"error: {self.message}" + (f" ({', '.join(extra)})" if extra else ""))

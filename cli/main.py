@@ -1,4 +1,4 @@
-"""``python -m cli``: the operator's command line for the admin API.
+"""``ads-connect`` (or ``python -m cli`` in a checkout): the operator's command line for the admin API.
 
 The LWA client secret is read from stdin (when piped) or a hidden prompt: there is no option
 that takes it, so it never lands in shell history or ``ps`` output.
@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import boto3
 import requests
 
-from cli import output
+from cli import __version__, completion, output
 from cli.aws_reads import AwsReads
 from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
 from cli.doctor import DoctorTarget, run_doctor
@@ -74,12 +74,13 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m cli",
+        prog="ads-connect",
         description="Operate Amazon Ads Connect through its IAM-authorized admin API.",
         epilog="Exit codes: 0 ok, 1 API error or failed check, 2 usage / rejected input, 3 not found, "
         "4 AWS credentials or IAM denied, 5 API unreachable or stack not found, 6 conflict "
         "(refresh running, disconnected).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--api-url", help="admin API base URL (default: $ADS_CONNECT_ADMIN_URL, else the stack output)"
     )
@@ -170,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--local", metavar="URL", help="check a local-mode deployment (make local prints its URL)"
     )
     doctor.set_defaults(command="run")
+
+    shells = groups.add_parser("completion", help="print a shell completion script").add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    shells.add_parser("bash", help="source <(ads-connect completion bash); zsh: run bashcompinit first")
     return parser
 
 
@@ -245,6 +251,7 @@ def _run(args: argparse.Namespace, io: Io, client_factory: ClientFactory) -> int
         ("connections", "disconnect"): _connections_disconnect,
         ("tenants", "list"): _tenants_list,
         ("tenants", "show"): _tenants_show,
+        ("completion", "bash"): _completion_bash,
     }
     return handlers[(args.group, args.command)](args, io, client_factory)
 
@@ -284,6 +291,11 @@ def _preflight(args: argparse.Namespace, io: Io, reads_factory: ReadsFactory) ->
     return int(exit_code(findings))
 
 
+def _completion_bash(_args: argparse.Namespace, io: Io, _client_factory: ClientFactory) -> int:
+    io.print(completion.bash_script(build_parser()))
+    return int(ExitCode.OK)
+
+
 def _read_secret(io: Io) -> str:
     interactive = io.stdin.isatty()
     secret = (
@@ -309,7 +321,7 @@ def _credentials_set(args: argparse.Namespace, io: Io, client_factory: ClientFac
         io.print(f"Stored the client secret for client id {output.cell(written.get('client_id'))}.")
     if args.check:
         return _show_check(client, args, io)
-    io.note("Run `python -m cli credentials check` to check them against Amazon.")
+    io.note("Run `ads-connect credentials check` to check them against Amazon.")
     return int(ExitCode.OK)
 
 
@@ -349,13 +361,13 @@ def _sessions_create(args: argparse.Namespace, io: Io, client_factory: ClientFac
         io.print(output.as_json(created))
         return int(ExitCode.OK)
     if args.url_only:
-        io.print(str(created.get("consent_url")))
+        io.print(output.cell(created.get("consent_url")))
         return int(ExitCode.OK)
     io.print(f"Connect session for tenant {output.cell(created.get('tenant_id'))}")
     io.print(f"Expires: {output.when(created.get('expires_at'))}")
     io.print("Consent URL (send it to the advertiser; it works once):")
     # Alone on its line so a terminal's click/copy picks exactly the URL.
-    io.print(str(created.get("consent_url")))
+    io.print(output.cell(created.get("consent_url")))
     return int(ExitCode.OK)
 
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from cli.text import inert
+
 
 def as_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True)
@@ -19,7 +21,7 @@ def when(value: Any) -> str:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        return str(value)
+        return cell(value)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC)
     return parsed.strftime("%Y-%m-%d %H:%MZ")
@@ -30,8 +32,9 @@ def cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    # One line per row: a value with a newline or tab would break the columns.
-    return " ".join(str(value).split())
+    # One line per row: a value with a newline or tab would break the columns; control
+    # characters from the server never reach the terminal (cli/text.py).
+    return " ".join(inert(" ".join(str(value).split())).split())
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -72,6 +72,11 @@ class DeploymentNeeds:
     def lwa_secret_name(self) -> str:
         return f"{self.secret_prefix}/lwa-client"
 
+    @property
+    def client_id_secret_name(self) -> str:
+        # The public copy of the client id (docs/security.md); the stack's name for it.
+        return f"{self.secret_prefix}/lwa-client-id"
+
 
 def run_preflight(aws: AwsReads, needs: DeploymentNeeds) -> list[Finding]:
     aws.require_region()
@@ -81,6 +86,7 @@ def run_preflight(aws: AwsReads, needs: DeploymentNeeds) -> list[Finding]:
     findings.extend(_bootstrap(aws))
     findings.append(_concurrency(aws, needs, stack))
     findings.append(_lwa_secret(aws, needs, stack))
+    findings.append(_client_id_secret(aws, needs, stack))
     findings.append(_retained_table(aws, needs, stack))
     findings.extend(_services(aws, needs))
     return findings
@@ -200,6 +206,42 @@ def _lwa_secret(aws: AwsReads, needs: DeploymentNeeds, stack: StackInfo | None) 
         check,
         f"{name} exists (left by a destroyed deployment of stage {needs.stage}): creating it would fail",
         f"adopt it: set existing_lwa_secret_arn to {secret.arn} in cdk.json (docs/deploy.md, step 6)",
+    )
+
+
+def _client_id_secret(aws: AwsReads, needs: DeploymentNeeds, stack: StackInfo | None) -> Finding:
+    """The client id's copy is created with the LWA secret and adopted with it (by name)."""
+    name = needs.client_id_secret_name
+    secret = aws.secret(name)
+    check = "leftover client id copy"
+    adopting = bool(needs.existing_lwa_secret_arn)
+    if stack is not None and secret is not None and secret.deleted_at is None:
+        return passed(check, f"{name} exists for {needs.stack_name}")
+    if secret is None:
+        if adopting and stack is None:
+            return failed(
+                check,
+                f"existing_lwa_secret_arn adopts the LWA secret, but {name} (adopted with it) does not exist",
+                f"create it: `aws secretsmanager create-secret --name {name} --secret-string "
+                '\'{"client_id": ""}\'`, then run `credentials set` after the deploy',
+            )
+        return passed(check, f"no secret named {name}: the deploy creates it")
+    if secret.deleted_at is not None:
+        return failed(
+            check,
+            f"{name} is scheduled for deletion ({secret.deleted_at:%Y-%m-%d}); its name is taken until then",
+            f"`aws secretsmanager restore-secret --secret-id {name}`, or free the name now: "
+            f"`aws secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery` "
+            "(it holds only the client id, which `credentials set` writes again)",
+        )
+    if adopting:
+        return passed(check, f"{name} exists and is adopted with the LWA secret")
+    return failed(
+        check,
+        f"{name} exists (left by a destroyed deployment of stage {needs.stage}): creating it would fail",
+        "adopt the LWA secret (existing_lwa_secret_arn, docs/deploy.md step 6), which adopts this copy "
+        f"too; or delete it: `aws secretsmanager delete-secret --secret-id {name} "
+        "--force-delete-without-recovery` (it holds only the client id)",
     )
 
 

@@ -46,6 +46,8 @@ RotationMode = Literal["never", "rotate_grace", "rotate_strict", "rotate_reuse_d
 ROTATION_MODES: tuple[str, ...] = ("never", "rotate_grace", "rotate_strict", "rotate_reuse_detection")
 # What faults.add(endpoint=...) accepts ("any" matches every Amazon endpoint).
 ENDPOINTS: tuple[str, ...] = ("authorize", "token", "profiles", "campaigns")
+# The Sponsored Products v3 media type (request Content-Type and Accept, answer Content-Type).
+SP_CAMPAIGN_V3_MEDIA_TYPE = "application/vnd.spCampaign.v3+json"
 # The error codes LWA documents for the authorization redirect and for the token endpoint: a
 # fault may inject only these, so a test cannot drift to an error Amazon never sends.
 AUTHORIZE_ERRORS: tuple[str, ...] = (
@@ -897,7 +899,9 @@ class Emulator:
                 found = [p for p in found if bool(p["accountInfo"].get("validPaymentMethod")) is wanted]
             return _json(200, found)
 
-    def campaigns(self, region: str, headers: dict[str, str]) -> Answer:
+    def campaigns(self, region: str, headers: dict[str, str], *, v3: bool = False) -> Answer:
+        """``GET /v2/sp/campaigns``, or with ``v3`` the Sponsored Products v3 list
+        (``POST /sp/campaigns/list``, the one python-amazon-ad-api calls): same checks, v3 shape."""
         with self._lock:
             user, error = self._authenticate(region, headers)
             if error or user is None:
@@ -920,11 +924,32 @@ class Emulator:
                         "requestId": _request_id(),
                     },
                 )
+            campaign_id = int(str(profile["profileId"])[-6:]) + 1
+            if v3:
+                return Answer(
+                    200,
+                    json.dumps(
+                        {
+                            "campaigns": [
+                                {
+                                    "campaignId": str(campaign_id),
+                                    "name": "Always On",
+                                    "targetingType": "AUTO",
+                                    "state": "ENABLED",
+                                    "budget": {"budget": 10.0, "budgetType": "DAILY"},
+                                    "startDate": "2026-01-01",
+                                }
+                            ],
+                            "totalResults": 1,
+                        }
+                    ).encode(),
+                    SP_CAMPAIGN_V3_MEDIA_TYPE,
+                )
             return _json(
                 200,
                 [
                     {
-                        "campaignId": int(str(profile["profileId"])[-6:]) + 1,
+                        "campaignId": campaign_id,
                         "name": "Always On",
                         "campaignType": "sponsoredProducts",
                         "targetingType": "auto",

@@ -33,6 +33,7 @@ _ROUTES = {
     ("POST", "/auth/o2/token"): "token",
     ("GET", "/api/v2/profiles"): "profiles",
     ("GET", "/api/v2/sp/campaigns"): "campaigns",
+    ("POST", "/api/sp/campaigns/list"): "campaigns",
 }
 
 
@@ -191,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self.emu.token(region, form, _basic_credentials(headers.get("authorization", "")))
         if endpoint == "profiles":
             return self.emu.profiles(region, headers, query)
-        return self.emu.campaigns(region, headers)
+        return self.emu.campaigns(region, headers, v3=method == "POST")
 
     def _control(self, method: str, action: str, raw_body: bytes, query: dict[str, str]) -> Answer:
         """The JSON control API (docs/emulator.md lists every action)."""

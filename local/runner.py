@@ -53,6 +53,7 @@ log = logging.getLogger("local")
 
 ENDPOINTS_ENV = "ADS_CONNECT_AMAZON_ENDPOINTS"
 LWA_SECRET_ENV = "ADS_CONNECT_LWA_SECRET_ID"  # noqa: S105 - a variable name
+SECRET_PREFIX_ENV = "ADS_CONNECT_SECRET_PREFIX"  # noqa: S105 - a variable name
 PUBLIC_BASE_URL_ENV = "ADS_CONNECT_PUBLIC_BASE_URL"
 # The handler modules local mode needs, by role (architecture.md, "Functions and entry points").
 SCHEDULER_HANDLER = "ads_connect.handlers.refresh_scheduler.handler"
@@ -144,7 +145,7 @@ class LocalMode:
         self._events_queue_url: str | None = None
         self._stop_events = threading.Event()
         self._events_thread: threading.Thread | None = None
-        self._lwa_secret_name: str | None = None
+        self._configured_secret_names: set[str] = set()  # the LWA client secrets configured each run
         self._template_file: Path | None = None
         self._stack_name = ""
         self._template_outputs: dict[str, Any] = {}
@@ -224,6 +225,10 @@ class LocalMode:
         client_id, client_secret = self._client_credentials()
         if lwa_logical_id and client_id and client_secret:
             overrides[lwa_logical_id] = json.dumps({"client_id": client_id, "client_secret": client_secret})
+            client_id_logical_id = _client_id_secret_logical_id(template)
+            if client_id_logical_id:
+                # What `credentials set` writes beside the secret: the consent function reads only this.
+                overrides[client_id_logical_id] = json.dumps({"client_id": client_id})
         api_stand_ins = {
             logical_id: PhysicalResource(
                 gw.LOCAL_API_ID, {"ApiEndpoint": self.base_url, "ApiId": gw.LOCAL_API_ID}
@@ -241,8 +246,8 @@ class LocalMode:
         self.say(f"Creating the stack's resources in local AWS ({self.moto_endpoint}) from the template:")
         self.provisioner.provision()
         self._check_stop()
-        if lwa_logical_id:
-            self._lwa_secret_name = self.provisioner.created.get(lwa_logical_id, ("", None))[1]
+        created = self.provisioner.created
+        self._configured_secret_names = {created[lid][1] for lid in overrides if lid in created}
         self._load_functions(template, endpoints)
         self._restore_state()
         self._wire_routes(template)
@@ -613,8 +618,7 @@ class LocalMode:
         if data is None:
             self.say(f"State directory {self.options.state_dir}: empty, starting fresh")
             return
-        keep = {self._lwa_secret_name} if self._lwa_secret_name else set()
-        local_state.import_aws(self.client, data.get("aws", {}), keep_created=keep)
+        local_state.import_aws(self.client, data.get("aws", {}), keep_created=self._configured_secret_names)
         if self.emulator is not None and data.get("emulator"):
             local_state.import_emulator(self.emulator, data["emulator"])
         self.say(f"State restored from {self.options.state_dir}")
@@ -686,6 +690,24 @@ def _port_error(error: OSError, host: str, port: int, flag: str) -> OSError:
     if error.errno == errno.EADDRINUSE:
         return PortInUseError(f"port {port} on {host} is in use: choose another with {flag}")
     return error
+
+
+def _client_id_secret_logical_id(template: dict[str, Any]) -> str | None:
+    """The secret named ``client_id_secret_name(<the functions' secret prefix>)``: the product's
+    one rule for that name, read from the handlers' own code as Lambda would load it."""
+    ensure_lambda_path()
+    from ads_connect.adapters.secrets import client_id_secret_name  # type: ignore[import-not-found]  # noqa: PLC0415
+
+    prefixes = {
+        variables.get(SECRET_PREFIX_ENV)
+        for resource in resources_of(template, "AWS::Lambda::Function").values()
+        if (variables := ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {})
+    }
+    names = {client_id_secret_name(p) for p in prefixes if isinstance(p, str)}
+    for logical_id, secret in resources_of(template, SECRET).items():
+        if (secret.get("Properties") or {}).get("Name") in names:
+            return logical_id
+    return None
 
 
 def _lwa_secret_logical_id(template: dict[str, Any]) -> str | None:

@@ -37,6 +37,7 @@ KMS_KEY = "AWS::KMS::Key"
 CREATED_TYPES = (TABLE, SECRET, QUEUE, EVENT_BUS, KMS_KEY)
 
 FUNCTION = "AWS::Lambda::Function"
+ALIAS = "AWS::Lambda::Alias"
 ROUTE = "AWS::ApiGatewayV2::Route"
 INTEGRATION = "AWS::ApiGatewayV2::Integration"
 API = "AWS::ApiGatewayV2::Api"
@@ -389,8 +390,18 @@ def _target_logical_id(value: Any, kinds: Mapping[str, Any]) -> str | None:
     return None
 
 
-def read_routes(template: Mapping[str, Any]) -> list[RouteSpec]:
+def _invoked_function(target: Any, template: Mapping[str, Any]) -> str | None:
+    """The function a target invokes: the function itself, or the one behind an alias (the
+    SnapStart functions are invoked through their ``live`` alias)."""
     functions = resources_of(template, FUNCTION)
+    aliases = resources_of(template, ALIAS)
+    alias_id = _target_logical_id(target, aliases)
+    if alias_id is not None:
+        return _target_logical_id(properties(aliases[alias_id]).get("FunctionName"), functions)
+    return _target_logical_id(target, functions)
+
+
+def read_routes(template: Mapping[str, Any]) -> list[RouteSpec]:
     integrations = resources_of(template, INTEGRATION)
     specs: list[RouteSpec] = []
     for logical_id, route in resources_of(template, ROUTE).items():
@@ -401,7 +412,7 @@ def read_routes(template: Mapping[str, Any]) -> list[RouteSpec]:
         integration = properties(integrations[integration_id])
         if str(integration.get("PayloadFormatVersion", "2.0")) != "2.0":
             raise TemplateError(f"integration {integration_id} is not payload format 2.0")
-        function_id = _target_logical_id(integration.get("IntegrationUri"), functions)
+        function_id = _invoked_function(integration.get("IntegrationUri"), template)
         if function_id is None:
             raise TemplateError(f"integration {integration_id} does not target a function of the stack")
         specs.append(

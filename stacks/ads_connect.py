@@ -54,6 +54,7 @@ SPECS: Final = {
         "Hosted consent page: starts the LWA authorization (PKCE, state)",
         Duration.seconds(10),
         512,
+        snap_start=True,
     ),
     "callback": FunctionSpec(
         "callback",
@@ -61,6 +62,7 @@ SPECS: Final = {
         # Token exchange + profile discovery with bounded retries; API Gateway gives up at 30 s.
         Duration.seconds(29),
         512,
+        snap_start=True,
     ),
     "admin": FunctionSpec(
         "admin", "IAM-authorized operator API", Duration.seconds(29), 512, reserved_concurrency=None
@@ -90,6 +92,18 @@ DDB_READ_WRITE: Final = (
 # The consent page reads the session and writes the one-time state; the callback marks the
 # session used.
 DDB_CONSENT: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
+# The item families each public function may touch, as dynamodb:LeadingKeys patterns built by
+# table_schema: the consent page never reaches a tenant's items or the operator's, the callback
+# never the operator's. IAM cannot narrow the callback to one tenant (the tenant comes from the
+# state record at run time): docs/decisions.md.
+_SESSIONS_AND_STATES = (
+    schema.consent_pk_pattern(schema.ConsentKind.SESSION),
+    schema.consent_pk_pattern(schema.ConsentKind.STATE),
+)
+PUBLIC_LEADING_KEYS: Final = {
+    "consent": _SESSIONS_AND_STATES,
+    "callback": (*_SESSIONS_AND_STATES, schema.consent_pk_pattern(schema.ConsentKind.RESULT), tenant_pk("*")),
+}
 DDB_SCHEDULER_TABLE: Final = ("dynamodb:GetItem",)
 DDB_SCHEDULER_INDEXES: Final = ("dynamodb:Query",)
 SECRET_WRITE: Final = (
@@ -125,7 +139,8 @@ class AmazonAdsConnect(Construct):
         self.roles = FunctionRoles(self, "Roles", name_root=f"{SECRET_PREFIX_ROOT}-{config.stage}")
         private_kinds = ("callback", "refresh_worker", "admin")
         private_readers = [self.roles[kind] for kind in private_kinds]
-        lwa_kinds = (*private_kinds, "consent")
+        # The consent function is not an LWA reader: it reads the client id's public copy only.
+        lwa_kinds = private_kinds
 
         self.data = DataStore(self, "Data", existing_table_name=config.existing_table_name)
         self.secrets = Secrets(
@@ -179,6 +194,8 @@ class AmazonAdsConnect(Construct):
             "refresh_worker": {**core_env, **refresh_env},
         }
         self.functions: dict[str, lambda_.Function] = {}
+        # What the API invokes: the SnapStart functions' live alias, else the function.
+        self.invoke_targets: dict[str, lambda_.IFunction] = {}
         for kind, base_spec in SPECS.items():
             spec = base_spec
             # Reserved concurrency only when opted in: a new account (concurrency limit 10) cannot
@@ -192,7 +209,9 @@ class AmazonAdsConnect(Construct):
                     timeout=scheduler_timeout(config.schedule_rate_minutes),
                     reserved_concurrency=1 if config.reserve_concurrency else None,
                 )
-            self.functions[kind] = AdsFunction(
+            if spec.snap_start and not config.snap_start:
+                spec = dataclasses.replace(spec, snap_start=False)
+            built = AdsFunction(
                 self,
                 _pascal(kind),
                 spec=spec,
@@ -201,7 +220,9 @@ class AmazonAdsConnect(Construct):
                 layer=self.dependency_layer,
                 environment=environments[kind],
                 log_retention=config.log_retention,
-            ).function
+            )
+            self.functions[kind] = built.function
+            self.invoke_targets[kind] = built.invoke_target
         self._grant_permissions()
         self.refresh.connect(
             scheduler_function=self.functions["refresh_scheduler"],
@@ -211,9 +232,9 @@ class AmazonAdsConnect(Construct):
             self,
             "Api",
             config=config,
-            consent=self.functions["consent"],
-            callback=self.functions["callback"],
-            admin=self.functions["admin"],
+            consent=self.invoke_targets["consent"],
+            callback=self.invoke_targets["callback"],
+            admin=self.invoke_targets["admin"],
         )
         self.monitoring = Monitoring(
             self,
@@ -265,31 +286,48 @@ class AmazonAdsConnect(Construct):
 
     # --- permissions ----------------------------------------------------------------------------
 
-    def _allow(self, kind: str, actions: tuple[str, ...], resources: list[str]) -> None:
+    def _allow(
+        self,
+        kind: str,
+        actions: tuple[str, ...],
+        resources: list[str],
+        *,
+        leading_keys: tuple[str, ...] = (),
+    ) -> None:
+        """``leading_keys``: allow only items whose partition key matches one of these patterns."""
+        conditions = (
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(leading_keys)}}
+            if leading_keys
+            else None
+        )
         self.roles[kind].add_to_principal_policy(
-            iam.PolicyStatement(actions=list(actions), resources=resources)
+            iam.PolicyStatement(actions=list(actions), resources=resources, conditions=conditions)
         )
 
     def _grant_permissions(self) -> None:
         table = self.data.table.table_arn
         indexes = f"{table}/index/*"
         lwa = self.secrets.lwa_secret.secret_arn
+        client_id = self.secrets.client_id_secret_arn_for_policies
         refresh_secrets = self.secrets.pattern_arn("refresh")
         access_secrets = self.secrets.pattern_arn("access")
         bus = self.events.bus.event_bus_arn
         due_indexes = [f"{table}/index/{name}" for name in (schema.DUE_INDEX, schema.PROFILE_SYNC_INDEX)]
 
-        self._allow("consent", DDB_CONSENT, [table])
-        self._allow("consent", ("secretsmanager:GetSecretValue",), [lwa])
+        self._allow("consent", DDB_CONSENT, [table], leading_keys=PUBLIC_LEADING_KEYS["consent"])
+        # The callback queries no index, so it gets none.
+        self._allow("callback", DDB_READ_WRITE, [table], leading_keys=PUBLIC_LEADING_KEYS["callback"])
+        self._allow("refresh_worker", DDB_READ_WRITE, [table, indexes])
+        self._allow("admin", DDB_READ_WRITE, [table, indexes])
+        self._allow("consent", ("secretsmanager:GetSecretValue",), [client_id])
 
         for kind in ("callback", "refresh_worker", "admin"):
-            self._allow(kind, DDB_READ_WRITE, [table, indexes])
             self._allow(kind, ("secretsmanager:GetSecretValue",), [lwa])
             lifecycle = {"admin": SECRET_DELETE, "callback": SECRET_RESTORE}.get(kind, ())
             self._allow(kind, SECRET_WRITE + SECRET_PRIVATE_EXTRA + lifecycle, [refresh_secrets])
             self._allow(kind, SECRET_WRITE + lifecycle, [access_secrets])
             self._allow(kind, ("events:PutEvents",), [bus])
-        self._allow("admin", ("secretsmanager:PutSecretValue",), [lwa])
+        self._allow("admin", ("secretsmanager:PutSecretValue",), [lwa, client_id])
 
         # The key policy admits these roles through the account principal (stacks/secrets.py), so
         # their own policies must allow the use too: only through Secrets Manager here.
@@ -313,8 +351,9 @@ class AmazonAdsConnect(Construct):
         prefix = self.config.secret_prefix
         for kind, role in self.roles.roles.items():
             nag.acknowledge_wildcard(role, "*", WHY_XRAY)
-            if kind in ("callback", "refresh_worker", "admin"):
+            if kind in ("refresh_worker", "admin"):
                 nag.acknowledge_wildcard(role, f"{table}/index/*", WHY_INDEXES)
+            if kind in ("callback", "refresh_worker", "admin"):
                 for family in ("refresh", "access"):
                     nag.acknowledge_wildcard(
                         role,

@@ -159,6 +159,9 @@ class AdsConnectConfig(BaseModel):
     custom_domain: CustomDomain | None = None
     log_retention_days: int = 90
     include_profile_scope: bool = False
+    # Lambda SnapStart on the consent and callback functions (docs/decisions.md, "Cold starts").
+    # Off only where Lambda offers no SnapStart (Asia Pacific New Zealand and Taipei).
+    snap_start: bool = True
     # Public routes: steady requests per second and burst for the whole stage.
     api_throttle_rate: int = Field(default=50, ge=1, le=10000)
     api_throttle_burst: int = Field(default=100, ge=1, le=5000)

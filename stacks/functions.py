@@ -12,7 +12,7 @@ from typing import Final
 
 from ads_connect.observability import METRICS_NAMESPACE, SERVICE
 from aws_cdk import Acknowledgment as Ack
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -23,6 +23,7 @@ from stacks.config import ConfigError
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 FUNCTION_KINDS: Final = ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker")
+LIVE_ALIAS: Final = "live"
 # "Total size of environment variables set: 4 KB" (AWS Lambda quotas,
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), names included.
 LAMBDA_ENVIRONMENT_BYTES: Final = 4096
@@ -53,6 +54,9 @@ class FunctionSpec:
     timeout: Duration
     memory_mb: int
     reserved_concurrency: int | None = None
+    # Lambda SnapStart: callers invoke a published version through the alias ``live``, restored
+    # from a snapshot taken after the handler's import (docs/decisions.md, "Cold starts").
+    snap_start: bool = False
 
     @property
     def handler(self) -> str:
@@ -154,6 +158,12 @@ class AdsFunction(Construct):
             timeout=spec.timeout,
             memory_size=spec.memory_mb,
             reserved_concurrent_executions=spec.reserved_concurrency,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+            # A replaced version is deleted, not kept: every SnapStart version left active would
+            # keep paying for its cached snapshot.
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+            if spec.snap_start
+            else None,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -169,6 +179,18 @@ class AdsFunction(Construct):
                 ),
             )
         )
+
+        # What callers invoke: the alias of the current published version (SnapStart applies to
+        # published versions only), else the function itself.
+        self.invoke_target: lambda_.IFunction = self.function
+        if spec.snap_start:
+            self.invoke_target = lambda_.Alias(
+                self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version
+            )
+            Annotations.of(self.function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "Published: the live alias points at current_version, and the API invokes the alias.",
+            )
 
     @property
     def stack(self) -> Stack:

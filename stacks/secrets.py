@@ -7,9 +7,10 @@ and ``<prefix>/access/<tenant>/<region>``); the stack decides their key and who 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
+from ads_connect.adapters.secrets import client_id_secret_name
 from aws_cdk import Acknowledgment as Ack
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
@@ -20,6 +21,7 @@ from constructs import Construct
 # What the stack writes into the LWA secret: JSON the code reads as "not configured"
 # (empty client id and secret), so nothing works until the operator fills it in.
 LWA_PLACEHOLDER: Final = {"client_id": "", "client_secret": ""}
+CLIENT_ID_PLACEHOLDER: Final = {"client_id": ""}
 
 # Key administration, spelled out action by action: the account can describe, re-policy, rotate,
 # tag, alias, disable and delete the key, but not use it. No wildcard: ``kms:Create*`` would
@@ -96,7 +98,8 @@ class Secrets(Construct):
     """The LWA client secret and the private-token key.
 
     ``private_reader_arns``: the roles that create, read and rotate refresh tokens (callback,
-    worker, admin). ``lwa_reader_arns``: every role that reads the client credentials. Both are
+    worker, admin). ``lwa_reader_arns``: every role that reads the client credentials (never the
+    consent function: it reads the public client id copy, ``<prefix>/lwa-client-id``). Both are
     named in ``aws:PrincipalArn`` conditions, never as principals: KMS and Secrets Manager check
     that a named principal exists when the policy is set, and a role created seconds earlier in
     the same deployment may not be visible to them yet ("Policy contains a statement with one or
@@ -104,6 +107,7 @@ class Secrets(Construct):
 
     ``existing_key_arn`` / ``existing_lwa_secret_arn``: adopt what a destroyed deployment of the
     stage retained (referenced, not created; the stack still writes the secret's resource policy).
+    Adopting the LWA secret adopts its client id copy too (same stage, same name).
     """
 
     def __init__(
@@ -148,40 +152,49 @@ class Secrets(Construct):
         )
 
         self.lwa_secret: secretsmanager.ISecret
+        self.client_id_secret: secretsmanager.ISecret
         if existing_lwa_secret_arn:
             self.lwa_secret = secretsmanager.Secret.from_secret_complete_arn(
                 self, "LwaClient", existing_lwa_secret_arn
             )
+            # Written together with the LWA secret by every `credentials set`, so a stage that
+            # retained one retained the other under its fixed name.
+            self.client_id_secret = secretsmanager.Secret.from_secret_name_v2(
+                self, "LwaClientId", client_id_secret_name(prefix)
+            )
         else:
-            secret = secretsmanager.Secret(
-                self,
+            self.lwa_secret = self._operator_filled_secret(
                 "LwaClient",
-                secret_name=f"{prefix}/lwa-client",
+                name=f"{prefix}/lwa-client",
                 description=(
                     "Login with Amazon client id and secret (Security Profile). Created empty: fill it "
                     "with `python -m cli credentials set` or `aws secretsmanager put-secret-value` "
                     "(docs/deploy.md)."
                 ),
-                generate_secret_string=secretsmanager.SecretStringGenerator(
-                    secret_string_template=json.dumps(LWA_PLACEHOLDER),
-                    # The generator must add one key; the code ignores it.
-                    generate_string_key="placeholder",
-                    exclude_punctuation=True,
-                    password_length=16,
+                placeholder=LWA_PLACEHOLDER,
+                why_not_rotated=(
+                    "The LWA client secret is issued and rotated in Amazon's developer console, not by "
+                    "AWS; the operator writes the new value with `python -m cli credentials set` "
+                    "(docs/deploy.md)."
                 ),
-                removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             )
-            Validations.of(secret).acknowledge(
-                Ack(
-                    id="AwsSolutions-SMG4",
-                    reason=(
-                        "The LWA client secret is issued and rotated in Amazon's developer console, not by "
-                        "AWS; the operator writes the new value with `python -m cli credentials set` "
-                        "(docs/deploy.md)."
-                    ),
-                )
+            # The client id alone, for the consent function (docs/security.md: the public page's
+            # role has no path to the client secret). Not secret itself (it is in every
+            # authorization URL); a secret rather than an SSM parameter so local mode and the tests
+            # need one service less.
+            self.client_id_secret = self._operator_filled_secret(
+                "LwaClientId",
+                name=client_id_secret_name(prefix),
+                description=(
+                    "Login with Amazon client id alone (public copy for the consent page). Written "
+                    "with the client secret by `python -m cli credentials set`; never edit it alone."
+                ),
+                placeholder=CLIENT_ID_PLACEHOLDER,
+                why_not_rotated=(
+                    "Holds only the LWA client id, which Amazon issues and which changes only with the "
+                    "client secret; `python -m cli credentials set` writes both (docs/deploy.md)."
+                ),
             )
-            self.lwa_secret = secret
         # Operators may write the secret (AWS CLI or the admin API); only the stack's functions
         # may read it back. A resource of its own, so an adopted secret gets it too.
         policy = secretsmanager.ResourcePolicy(self, "LwaClientPolicy", secret=self.lwa_secret)
@@ -199,6 +212,43 @@ class Secrets(Construct):
     @property
     def lwa_secret_name(self) -> str:
         return f"{self.prefix}/lwa-client"
+
+    @property
+    def client_id_secret_arn_for_policies(self) -> str:
+        """The copy's ARN for IAM: exact when this stack created it; an adopted one is known by
+        name only, so its ARN ends in Secrets Manager's six random characters (``-??????``)."""
+        return self.client_id_secret.secret_full_arn or secret_arn_pattern(
+            self, f"{client_id_secret_name(self.prefix)}-??????"
+        )
+
+    def _operator_filled_secret(
+        self,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        placeholder: Mapping[str, str],
+        why_not_rotated: str,
+    ) -> secretsmanager.Secret:
+        """A secret the operator fills in, created holding ``placeholder`` (which the code reads as
+        "not configured"). Kept on update and `cdk destroy`; deleted when the deployment that
+        created it rolls back, so a retry starts clean."""
+        secret = secretsmanager.Secret(
+            self,
+            construct_id,
+            secret_name=name,
+            description=description,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(placeholder),
+                # The generator must add one key; the code ignores it.
+                generate_string_key="placeholder",
+                exclude_punctuation=True,
+                password_length=16,
+            ),
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        )
+        Validations.of(secret).acknowledge(Ack(id="AwsSolutions-SMG4", reason=why_not_rotated))
+        return secret
 
     def pattern_arn(self, kind: str) -> str:
         """ARN pattern of one family of runtime-created secrets: ``refresh`` or ``access``."""

@@ -256,6 +256,19 @@ def local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModeHa
         assert code == 0, f"local mode did not stop cleanly (exit {code}):\n{handle.console()[-3000:]}"
 
 
+@pytest.fixture
+def local(local_mode: LocalModeHandle) -> Iterator[LocalModeHandle]:
+    """The session's local mode; the emulator's sign-in and consent mode are put back after."""
+    emu = local_mode.emulator
+    headless, signed_in = emu.headless, emu.signed_in
+    try:
+        yield local_mode
+    finally:
+        emu.headless = headless
+        if signed_in is not None:
+            emu.sign_in(signed_in)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium driven by playwright (playwright cannot download browsers here)."""

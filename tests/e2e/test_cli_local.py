@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -36,19 +35,6 @@ PROFILE = {
         "validPaymentMethod": True,
     },
 }
-
-
-@pytest.fixture
-def local(local_mode: Any) -> Iterator[Any]:
-    """The session's local mode; the emulator's sign-in and consent mode are put back after."""
-    emu = local_mode.emulator
-    headless, signed_in = emu.headless, emu.signed_in
-    try:
-        yield local_mode
-    finally:
-        emu.headless = headless
-        if signed_in is not None:
-            emu.sign_in(signed_in)
 
 
 def cli(local: Any, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from emulator import agency_profile, check_profile, seller_profile, vendor_profile
 from tests.emulator.conftest import BIG_ID
@@ -124,6 +125,32 @@ def test_scope_header_missing_or_foreign_is_403(em: RunningEmulator, access: str
     assert scoped(em, "NA", access, 42).status_code == 403  # own profile, but in EU
     ok = scoped(em, "NA", access, BIG_ID)
     assert ok.status_code == 200 and ok.json()[0]["campaignType"] == "sponsoredProducts"
+
+
+def test_the_v3_campaign_list_has_the_same_scope_checks_and_the_v3_shape(
+    em: RunningEmulator, access: str
+) -> None:
+    def v3_list(profile_id: int | None) -> requests.Response:
+        headers = {
+            "Amazon-Advertising-API-ClientId": em.emu.client_id,
+            "Authorization": f"Bearer {access}",
+            "Content-Type": "application/vnd.spCampaign.v3+json",
+            "Accept": "application/vnd.spCampaign.v3+json",
+        }
+        if profile_id is not None:
+            headers["Amazon-Advertising-API-Scope"] = str(profile_id)
+        return requests.post(
+            f"{em.base_url}/NA/api/sp/campaigns/list", headers=headers, data="{}", timeout=10
+        )
+
+    assert v3_list(None).status_code == 403
+    assert v3_list(42).status_code == 403  # own profile, but in EU
+    ok = v3_list(BIG_ID)
+    assert ok.status_code == 200
+    assert ok.headers["Content-Type"] == "application/vnd.spCampaign.v3+json"
+    body = ok.json()
+    assert body["totalResults"] == 1 and body["campaigns"][0]["state"] == "ENABLED"
+    assert isinstance(body["campaigns"][0]["campaignId"], str)  # v3 ids are strings
 
 
 def test_agency_profiles_cannot_run_sponsored_products(em: RunningEmulator) -> None:

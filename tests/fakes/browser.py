@@ -71,9 +71,11 @@ def public_event(
 class Browser:
     cookies: dict[str, str] = field(default_factory=dict)
     pages: list[dict[str, Any]] = field(default_factory=list)
+    # Raw ``cookies`` entries an attacker planted (another subdomain, plain HTTP), sent first.
+    planted: list[str] = field(default_factory=list)
 
     def _cookie_list(self) -> list[str]:
-        return [f"{k}={v}" for k, v in self.cookies.items()]
+        return [*self.planted, *(f"{k}={v}" for k, v in self.cookies.items())]
 
     def _keep(self, response: dict[str, Any]) -> dict[str, Any]:
         record_response(response)
@@ -93,16 +95,27 @@ class Browser:
         )
         return self._keep(consent.handler(event, FakeLambdaContext()))
 
-    def submit_region(self, session_id: str, region: str | None) -> dict[str, Any]:
-        body = urlencode({"region": region}) if region else ""
+    def submit_region(
+        self,
+        session_id: str,
+        region: str | None,
+        *,
+        form_token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The landing page's form; ``headers`` replace a current browser's fetch metadata (an
+        older browser sends none, and then ``form_token`` is what the guard checks)."""
+        fields = {"region": region} if region else {}
+        if form_token is not None:
+            fields["form_token"] = form_token
         event = public_event(
             "POST",
             f"/connect/{session_id}",
-            body=body,
+            body=urlencode(fields),
             cookies=self._cookie_list(),
             route_key="POST /connect/{session_id}",
             path_parameters={"session_id": session_id},
-            headers=SAME_ORIGIN_FORM_HEADERS,
+            headers=SAME_ORIGIN_FORM_HEADERS if headers is None else headers,
         )
         return self._keep(consent.handler(event, FakeLambdaContext()))
 

@@ -197,6 +197,9 @@ class MemoryVault:
         self.credentials = credentials
         self.stale_cache = None
 
+    def read_client_id(self) -> str:
+        return self.read_client_credentials().client_id
+
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None:
         return self.refresh_tokens.get((tenant_id, region))
 

@@ -22,10 +22,13 @@ from typing import Any
 import boto3
 import botocore.client
 import pytest
+from ads_connect import table_schema as schema
 from ads_connect.adapters.connection_store import DynamoConnectionStore
+from ads_connect.adapters.secrets import client_id_secret_name
 from ads_connect.clock import SystemClock
 from ads_connect.handlers import admin, callback, consent, dependencies, refresh_scheduler, refresh_worker
 from ads_connect.regions import ENDPOINTS_ENV_VAR, Region
+from boto3.dynamodb.conditions import ConditionBase, Key
 
 from emulator import seller_profile
 from local.schedule import sqs_event
@@ -157,12 +160,12 @@ def _deployment(synthesized: Synthesized, aws: AwsResources, kms_key_arn: str) -
     deployment.arns[queue_id] = _queue_arn(aws.work_queue_url)
     key_id = _by_env_ref(deployment, "ADS_CONNECT_PRIVATE_SECRET_KMS_KEY_ID")
     deployment.arns[key_id] = kms_key_arn
-    lwa_arn = boto3.client("secretsmanager", region_name=REGION).describe_secret(SecretId=aws.lwa_secret_id)[
-        "ARN"
-    ]
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    code_names = {aws.lwa_secret_id, client_id_secret_name(aws.secret_prefix)}
     for secret_id, secret in deployment.of_type("AWS::SecretsManager::Secret").items():
-        assert secret["Properties"]["Name"] == aws.lwa_secret_id, "the LWA secret name is the code's"
-        deployment.names[secret_id] = lwa_arn
+        name = secret["Properties"]["Name"]
+        assert name in code_names, f"the secret name {name} is the code's"
+        deployment.names[secret_id] = secrets.describe_secret(SecretId=name)["ARN"]
     for role_id, role in deployment.of_type("AWS::IAM::Role").items():
         name = deployment.resolve(role["Properties"].get("RoleName")) or role_id
         deployment.arns[role_id] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
@@ -178,12 +181,14 @@ def _queue_arn(url: str) -> str:
 
 @dataclass(frozen=True)
 class Need:
-    """One permission a recorded call needs: IAM action on a resource ARN."""
+    """One permission a recorded call needs: IAM action on a resource ARN (for DynamoDB, with
+    the partition keys it touches: the ``dynamodb:LeadingKeys`` a condition sees)."""
 
     function: str
     action: str
     resource: str
     call: str
+    leading_keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -209,10 +214,10 @@ class Recorder:
         function = self.current[-1]
         call = f"{service}:{operation}"
         self.calls[function].add(call)
-        for action, resource in self._requirements(service, operation, params):
-            self.needs.append(Need(function, action, resource, call))
+        for action, resource, *keys in self._requirements(service, operation, params):
+            self.needs.append(Need(function, action, resource, call, tuple(keys)))
 
-    def _requirements(self, service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    def _requirements(self, service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, ...]]:
         if service == "dynamodb":
             return self._dynamodb(operation, params)
         if service == "secretsmanager":
@@ -242,25 +247,90 @@ class Recorder:
     def _bus_arn(self, name: str) -> str:
         return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
 
-    def _dynamodb(self, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    def _dynamodb(self, operation: str, params: dict[str, Any]) -> list[tuple[str, ...]]:
         def arn(table: str, index: str | None = None) -> str:
             base = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
             return f"{base}/index/{index}" if index else base
 
         if operation in ("TransactWriteItems", "TransactGetItems"):
-            needs = []
+            needs: list[tuple[str, ...]] = []
             for item in params["TransactItems"]:
                 ((kind, body),) = item.items()
-                needs.append((TRANSACT_ITEM_ACTIONS[kind], arn(body["TableName"])))
+                needs.append((TRANSACT_ITEM_ACTIONS[kind], arn(body["TableName"]), *_partition_keys(body)))
             return needs
         if operation in ("BatchWriteItem", "BatchGetItem"):
-            return [(f"dynamodb:{operation}", arn(table)) for table in params["RequestItems"]]
-        return [(f"dynamodb:{operation}", arn(params["TableName"], params.get("IndexName")))]
+            return [
+                (f"dynamodb:{operation}", arn(table), *_batch_partition_keys(requests))
+                for table, requests in params["RequestItems"].items()
+            ]
+        resource = arn(params["TableName"], params.get("IndexName"))
+        return [(f"dynamodb:{operation}", resource, *_partition_keys(params))]
 
 
-def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+def _partition_keys(body: dict[str, Any]) -> tuple[str, ...]:
+    """The partition key one request touches (what IAM evaluates as ``dynamodb:LeadingKeys``).
+    The recorder sees boto3's resource-level parameters (plain values, condition objects) or
+    client-level ones (typed values, expression strings)."""
+    for field_name in ("Key", "Item"):
+        if field_name in body:
+            return (_plain(body[field_name][schema.PARTITION_KEY]),)
+    expression = body.get("KeyConditionExpression")
+    if isinstance(expression, ConditionBase):
+        return tuple(_condition_partition_keys(expression))
+    if expression:
+        names = body.get("ExpressionAttributeNames", {})
+        values = body.get("ExpressionAttributeValues", {})
+        for name_ref, value_ref in re.findall(r"(#?\w+) = (:\w+)", str(expression)):
+            if names.get(name_ref, name_ref) == schema.PARTITION_KEY:
+                return (_plain(values[value_ref]),)
+    return ()  # a Scan or an index query by another key: no leading key of the table
+
+
+def _plain(value: Any) -> str:
+    return str(value["S"]) if isinstance(value, dict) else str(value)
+
+
+def _condition_partition_keys(condition: ConditionBase) -> list[str]:
+    expression = condition.get_expression()
+    values = expression["values"]
+    subject = values[0]
+    if expression["operator"] == "=" and isinstance(subject, Key) and subject.name == schema.PARTITION_KEY:
+        return [str(values[1])]
+    return [key for v in values if isinstance(v, ConditionBase) for key in _condition_partition_keys(v)]
+
+
+def _batch_partition_keys(requests: Any) -> tuple[str, ...]:
+    """BatchWriteItem: ``[{"PutRequest": {"Item"}} | {"DeleteRequest": {"Key"}}]``;
+    BatchGetItem: ``{"Keys": [key, ...]}``."""
+    if isinstance(requests, dict):
+        bodies = [{"Key": key} for key in requests["Keys"]]
+    else:
+        bodies = [body for request in requests for body in request.values()]
+    return tuple(key for body in bodies for key in _partition_keys(body))
+
+
+def _condition_holds(condition: dict[str, Any] | None, leading_keys: tuple[str, ...]) -> bool:
+    """The one condition the roles use, evaluated as IAM does: ``ForAllValues:StringLike`` on
+    ``dynamodb:LeadingKeys`` (every key must match a pattern; ``*`` any run, ``?`` one character).
+    Any other condition is not understood here, so it allows nothing."""
+    if condition is None:
+        return True
+    if set(condition) != {"ForAllValues:StringLike"} or set(condition["ForAllValues:StringLike"]) != {
+        "dynamodb:LeadingKeys"
+    }:
+        return False
+    patterns = [
+        re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in str(p)), re.S)
+        for p in as_list(condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+    ]
+    return all(any(p.fullmatch(key) for p in patterns) for key in leading_keys)
+
+
+def _allows(
+    statements: list[dict[str, Any]], action: str, resource: str, leading_keys: tuple[str, ...] = ()
+) -> bool:
     for statement in statements:
-        if statement["Effect"] != "Allow" or "Condition" in statement:
+        if statement["Effect"] != "Allow" or not _condition_holds(statement.get("Condition"), leading_keys):
             continue
         actions = [str(a).lower() for a in as_list(statement["Action"])]
         if not any(fnmatchcase(action.lower(), pattern) for pattern in actions):
@@ -486,7 +556,7 @@ def role_denials(recorder: Recorder, deployment: Deployment) -> list[str]:
     denied = []
     for need in recorder.needs:
         statements = deployment.statements(deployment.role_id(need.function))
-        if not _allows(statements, need.action, need.resource):
+        if not _allows(statements, need.action, need.resource, need.leading_keys):
             denied.append(f"{need.function}: {need.action} on {need.resource} (call {need.call})")
     return sorted(set(denied))
 

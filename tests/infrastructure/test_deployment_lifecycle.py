@@ -74,7 +74,13 @@ def test_every_retained_resource_is_deleted_when_its_creation_rolls_back(synthes
         for logical_id, resource in synthesized.resources.items()
         if resource.get("DeletionPolicy", "Delete") != "Delete"
     }
-    assert sorted(kept.values()) == ["AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::SecretsManager::Secret"]
+    # The secrets: the LWA client and the client id's public copy (docs/security.md).
+    assert sorted(kept.values()) == [
+        "AWS::DynamoDB::Table",
+        "AWS::KMS::Key",
+        "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::Secret",
+    ]
     for logical_id in kept:
         assert synthesized.resources[logical_id]["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
 
@@ -89,6 +95,8 @@ def physical_names(synthesized: Synthesized) -> dict[str, str]:
     ``<type>.<property>``; references to other resources are not names."""
     found: dict[str, str] = {}
     for logical_id, resource in synthesized.resources.items():
+        if resource["Type"] == "AWS::Lambda::Alias":
+            continue  # an alias's name is scoped to its function
         for key, value in resource.get("Properties", {}).items():
             if not key.endswith("Name") or key in NOT_PHYSICAL_NAMES:
                 continue
@@ -191,6 +199,17 @@ def test_adoption_settings_reference_the_table_key_and_secret_instead_of_creatin
     assert policy["Properties"]["SecretId"] == SECRET_ARN
     [alias] = adopted.of_type("AWS::KMS::Alias").values()
     assert alias["Properties"]["TargetKeyId"] == KEY_ARN
+    # The client id's public copy is adopted with the LWA secret, by name (its ARN suffix unknown)
+    consent_role = adopted.logical_id(adopted.stack.ads_connect.roles["consent"])
+    consent_resources = [
+        describe(resource)
+        for policy in adopted.of_type("AWS::IAM::Policy").values()
+        if {"Ref": consent_role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "secretsmanager:GetSecretValue" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+    assert [r.rsplit(":", 1)[-1] for r in consent_resources] == ["ads-connect/prod/lwa-client-id-??????"]
     outputs = adopted.template.to_json()["Outputs"]
     assert outputs["TableName"]["Value"] == TABLE
     assert outputs["PrivateTokenKeyArn"]["Value"] == KEY_ARN
@@ -276,7 +295,7 @@ def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
     assert needs.lwa_secret_name == "ads-connect/dev/lwa-client"
     assert needs.reserved_concurrency == 6
     assert needs.existing_table_name == TABLE
-    assert needs.lambda_snapstart is False  # read from the synthesized template
+    assert needs.lambda_snapstart is True  # read from the synthesized template (consent, callback)
 
 
 def test_needs_sees_snapstart_in_a_template() -> None:

@@ -37,6 +37,7 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
     names |= {f"fn:{kind}": synthesized.logical_id(fn) for kind, fn in product.functions.items()}
     names["table"] = synthesized.logical_id(product.data.table)
     names["lwa"] = synthesized.logical_id(product.secrets.lwa_secret)
+    names["client_id"] = synthesized.logical_id(product.secrets.client_id_secret)
     names["key"] = synthesized.logical_id(product.secrets.private_key)
     names["bus"] = synthesized.logical_id(product.events.bus)
     names["queue"] = synthesized.logical_id(product.refresh.work_queue)
@@ -56,8 +57,8 @@ def test_consent_role_reads_the_client_id_and_its_session_items_only(synthesized
     pairs = perms(synthesized, ids, "consent")
     table = f"{ids['table']}.Arn"
     assert {a for a, r in pairs if r == table} == {"dynamodb:GetItem", "dynamodb:PutItem"}
-    assert resources_of(pairs, "secretsmanager") == {ids["lwa"]}
-    assert actions_on(pairs, ids["lwa"]) == {"secretsmanager:GetSecretValue"}
+    assert resources_of(pairs, "secretsmanager") == {ids["client_id"]}
+    assert actions_on(pairs, ids["client_id"]) == {"secretsmanager:GetSecretValue"}
     assert not any(a.startswith(("kms:", "events:", "sqs:")) for a, _ in pairs)
     assert not any("/index/" in r for _, r in pairs)
 
@@ -79,7 +80,8 @@ def test_token_writing_roles_are_scoped_to_the_stack_prefix(synthesized, ids, ki
     pairs = perms(synthesized, ids, kind)
     table = f"{ids['table']}.Arn"
     assert {a for a, r in pairs if r == table} == DDB_FULL
-    assert {a for a, r in pairs if r == f"{table}/index/*"} == DDB_FULL
+    # The callback queries no index (its table actions carry LeadingKeys: test_public_roles.py).
+    assert {a for a, r in pairs if r == f"{table}/index/*"} == (set() if kind == "callback" else DDB_FULL)
     refresh = actions_on(pairs, f"{SECRET_ARN}ads-connect/prod/refresh/*")
     access = actions_on(pairs, f"{SECRET_ARN}ads-connect/prod/access/*")
     lifecycle = {"admin": {"secretsmanager:DeleteSecret"}, "callback": {"secretsmanager:RestoreSecret"}}
@@ -89,7 +91,10 @@ def test_token_writing_roles_are_scoped_to_the_stack_prefix(synthesized, ids, ki
     lwa = actions_on(pairs, ids["lwa"])
     assert lwa == ({"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} if kind == "admin"
                    else {"secretsmanager:GetSecretValue"})  # fmt: skip
-    assert resources_of(pairs, "secretsmanager") == {
+    # Only the admin API writes the client id's public copy (with the secret); nobody else touches it.
+    assert actions_on(pairs, ids["client_id"]) == ({"secretsmanager:PutSecretValue"} if kind == "admin"
+                                                   else set())  # fmt: skip
+    assert resources_of(pairs, "secretsmanager") - {ids["client_id"]} == {
         ids["lwa"], f"{SECRET_ARN}ads-connect/prod/refresh/*", f"{SECRET_ARN}ads-connect/prod/access/*"
     }  # fmt: skip
     assert {(a, r) for a, r in pairs if a.startswith("events:")} == {
@@ -240,7 +245,8 @@ def test_lwa_secret_starts_unconfigured_is_retained_and_only_functions_read_it(s
     assert statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
     assert statement["Action"] == "secretsmanager:GetSecretValue"
     allowed = {describe(a) for a in statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"]}
-    kinds = ("consent", "callback", "refresh_worker", "admin")
+    # The consent function is not exempt: it reads the client id's public copy only.
+    kinds = ("callback", "refresh_worker", "admin")
     assert allowed == {role_arn(synthesized, ids[f"role:{k}"]) for k in kinds}
 
 
@@ -252,6 +258,19 @@ def test_placeholder_secret_is_what_the_vault_reads_as_not_configured():
 
     with pytest.raises(ClientCredentialsMissingError):
         SecretsManagerVault._parse_credentials(json.dumps({**LWA_PLACEHOLDER, "placeholder": "x1"}))
+
+
+def test_client_id_copy_starts_unconfigured_is_retained_and_read_as_not_configured(synthesized, ids):
+    from ads_connect.adapters.secrets import client_id_secret_name
+
+    from stacks.secrets import CLIENT_ID_PLACEHOLDER
+
+    secret = synthesized.resources[ids["client_id"]]
+    assert secret["DeletionPolicy"] == "RetainExceptOnCreate"
+    name = client_id_secret_name("ads-connect/prod")
+    assert secret["Properties"]["Name"] == name == "ads-connect/prod/lwa-client-id"
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == CLIENT_ID_PLACEHOLDER == {"client_id": ""}
 
 
 # --- data ---------------------------------------------------------------------------------------

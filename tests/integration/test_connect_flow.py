@@ -224,8 +224,13 @@ def test_operator_credential_problems_are_explained(advertiser: Product) -> None
     advertiser.amazon.emu.rotate_client_secret("rotated-at-amazon")
     page = Browser().connect(advertiser.session("acme"), "NA")
     assert page["statusCode"] == 503 and "client secret is wrong" in page["body"]
-    boto3.client("secretsmanager", region_name=advertiser.aws.region).put_secret_value(
+    # A fresh stack's placeholders: the consent page reads only the public client id copy.
+    secrets = boto3.client("secretsmanager", region_name=advertiser.aws.region)
+    secrets.put_secret_value(
         SecretId=advertiser.aws.lwa_secret_id, SecretString='{"client_id": "", "client_secret": ""}'
+    )
+    secrets.put_secret_value(
+        SecretId=f"{advertiser.aws.secret_prefix}/lwa-client-id", SecretString='{"client_id": ""}'
     )
     from ads_connect.handlers import dependencies
 

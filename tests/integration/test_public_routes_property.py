@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import boto3
 import pytest
 from ads_connect.handlers import callback, consent
-from ads_connect.handlers.http_common import BINDING_COOKIE
+from ads_connect.handlers.cookies import BINDING_COOKIE
 from ads_connect.pages.text import Language
 from ads_connect.regions import Region
 from hypothesis import HealthCheck, given, settings

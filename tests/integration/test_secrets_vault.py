@@ -9,7 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
-from ads_connect.adapters.secrets import SecretsManagerVault, access_secret_name, refresh_secret_name
+from ads_connect.adapters.secrets import (
+    SecretsManagerVault,
+    access_secret_name,
+    client_id_secret_name,
+    refresh_secret_name,
+)
 from ads_connect.logic.ports import ClientCredentials, ClientCredentialsMissingError, PublishedAccessToken
 from ads_connect.models.settings import CoreSettings
 from ads_connect.regions import Region
@@ -68,6 +73,41 @@ def test_placeholder_or_malformed_client_secret_reads_as_missing(
     with pytest.raises(ClientCredentialsMissingError) as raised:
         SecretsManagerVault(settings).read_client_credentials()
     assert "secret" in str(raised.value) and body not in str(raised.value)
+
+
+def test_credentials_write_stores_the_client_id_alone_in_its_public_copy_after_the_secret(
+    settings: CoreSettings, secrets_client
+) -> None:  # type: ignore[no-untyped-def]
+    # When the operator's credentials are written
+    written = ClientCredentials("amzn1.new-client", "new-secret")
+    SecretsManagerVault(settings).write_client_credentials(written)
+    # Then the copy the consent function reads holds the client id and nothing else
+    copy = secrets_client.get_secret_value(SecretId=client_id_secret_name(settings.secret_prefix))
+    assert json.loads(copy["SecretString"]) == {"client_id": "amzn1.new-client"}
+    # And another container reads it (cached for five minutes, like the credentials)
+    ticker = _Ticker()
+    reader = SecretsManagerVault(settings, monotonic=ticker)
+    assert reader.read_client_id() == "amzn1.new-client"
+    secrets_client.put_secret_value(
+        SecretId=client_id_secret_name(settings.secret_prefix), SecretString='{"client_id": "later"}'
+    )
+    assert reader.read_client_id() == "amzn1.new-client"
+    ticker.value = 301
+    assert reader.read_client_id() == "later"
+
+
+@pytest.mark.parametrize("body", ['{"client_id": ""}', '{"client_id": 5}', "not json", "[]", None])
+def test_placeholder_malformed_or_missing_client_id_copy_reads_as_missing(
+    settings: CoreSettings, secrets_client, body: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    name = client_id_secret_name(settings.secret_prefix)
+    if body is None:
+        secrets_client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    else:
+        secrets_client.put_secret_value(SecretId=name, SecretString=body)
+    with pytest.raises(ClientCredentialsMissingError) as raised:
+        SecretsManagerVault(settings).read_client_id()
+    assert "client id" in str(raised.value) and (body is None or body not in str(raised.value))
 
 
 def _count_reads(client: Any) -> list[str]:

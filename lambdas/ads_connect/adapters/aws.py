@@ -5,8 +5,8 @@ call could use up a worker's whole 60-second invocation, or the callback's 29 se
 a call gives up after a few seconds and is retried in standard mode (throttling and transient
 errors, exponential backoff with jitter), at most three attempts in all.
 
-The consumer helper (``ads_connect.consumer``) keeps its own copy of these values, because it
-is vendored on its own; a unit test keeps the two equal.
+The consumer helper (``ads_connect.consumer``) imports it too, and the client wheel ships this
+module beside the helper: keep it free of anything but botocore (docs/decisions.md).
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ from ads_connect.models.records import (
     ConnectionStatus,
     ProfileMapping,
     RefreshAttempt,
+    validate_tenant_id,
 )
 from ads_connect.regions import Region
 from ads_connect.table_schema import tenant_pk
@@ -93,6 +94,20 @@ _DESERIALIZER = TypeDeserializer()
 def _deserialize_item(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """An item in DynamoDB's wire format (as an error response carries it) as plain values."""
     return {name: _DESERIALIZER.deserialize(value) for name, value in (raw or {}).items()}
+
+
+def _is_status_index_key(key: Mapping[str, str], status: ConnectionStatus) -> bool:
+    """Whether ``key`` is the status-index key of a connection of ``status``: the only start key
+    a listing of that status ever hands out."""
+    try:
+        tenant, region = schema.parse_connection_key(key[schema.PARTITION_KEY], key[schema.SORT_KEY])
+        Region(region)
+        validate_tenant_id(tenant)
+    except ValueError:
+        return False
+    return key[schema.STATUS_INDEX_PARTITION_KEY] == status.value and key[
+        schema.STATUS_INDEX_SORT_KEY
+    ] == schema.tenant_region(tenant, region)
 
 
 def _is_due(item: Mapping[str, Any], due_by: datetime) -> bool:
@@ -592,4 +607,9 @@ class DynamoConnectionStore:
             or not all(isinstance(v, str) for v in payload["k"].values())
         ):
             raise InvalidPageTokenError("next_token is not a token this API issued for this filter")
-        return dict(payload["k"])
+        key: dict[str, str] = dict(payload["k"])
+        if not _is_status_index_key(key, status):
+            # DynamoDB would refuse it (ValidationException: a 503 with an error log) or start
+            # from a key no listing of this status can reach.
+            raise InvalidPageTokenError("next_token is not a token this API issued for this filter")
+        return key

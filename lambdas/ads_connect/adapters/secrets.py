@@ -1,7 +1,10 @@
 """TokenVault on Secrets Manager: the LWA client secret and the two secrets of each connection.
 
 Names and JSON shapes are the consumer contract (docs/architecture.md, docs/consumers.md):
-- ``<prefix>/lwa-client``: ``{"client_id", "client_secret"}`` (stack functions only)
+- ``<prefix>/lwa-client``: ``{"client_id", "client_secret"}`` (stack functions only, never the
+  consent function)
+- ``<prefix>/lwa-client-id``: ``{"client_id"}``, the public copy the consent function reads;
+  written after the LWA client secret by the same ``write_client_credentials``
 - ``<prefix>/refresh/<tenant>/<region>``: ``{"refresh_token", "grant_version", "updated_at"}``,
   only what a refresh needs (stack functions only: a customer-managed KMS key and a resource
   policy that denies every other principal)
@@ -44,6 +47,10 @@ def refresh_secret_name(prefix: str, tenant_id: str, region: Region) -> str:
     return f"{prefix}/refresh/{tenant_id}/{region.value}"
 
 
+def client_id_secret_name(prefix: str) -> str:
+    return f"{prefix}/lwa-client-id"
+
+
 def access_secret_name(prefix: str, tenant_id: str, region: Region) -> str:
     return f"{prefix}/access/{tenant_id}/{region.value}"
 
@@ -65,6 +72,15 @@ def private_secret_policy(reader_arns: tuple[str, ...]) -> str:
             ],
         }
     )
+
+
+def _json_object(raw: str, what: str) -> dict[str, Any]:
+    """The secret's JSON object (empty when it holds another JSON value)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ClientCredentialsMissingError(f"the {what} is not JSON") from None
+    return data if isinstance(data, dict) else {}
 
 
 def _error_code(error: ClientError) -> str:
@@ -90,6 +106,9 @@ class SecretsManagerVault:
         self._lock = threading.Lock()
         self._credentials: ClientCredentials | None = None
         self._credentials_read_at = 0.0
+        self._client_id_secret_id = client_id_secret_name(settings.secret_prefix)
+        self._client_id: str | None = None
+        self._client_id_read_at = 0.0
         # Private secrets this process created (or restored) whose deny policy is not attached
         # yet: a failed attempt leaves the name here and the next write attaches it first.
         self._policy_pending: set[str] = set()
@@ -107,13 +126,7 @@ class SecretsManagerVault:
                 cached_for = self._monotonic() - self._credentials_read_at
                 if self._credentials is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
                     return self._credentials
-        try:
-            raw = self._client.get_secret_value(SecretId=self._lwa_secret_id)["SecretString"]
-        except ClientError as error:
-            if _error_code(error) == "ResourceNotFoundException":
-                raise ClientCredentialsMissingError("the LWA client secret does not exist yet") from None
-            raise
-        credentials = self._parse_credentials(raw)
+        credentials = self._parse_credentials(self._secret_string(self._lwa_secret_id, "LWA client secret"))
         self._remember_credentials(credentials)
         return credentials
 
@@ -126,6 +139,28 @@ class SecretsManagerVault:
         )
         # What was just stored is what this container uses from now on (not the old value).
         self._remember_credentials(credentials)
+        # The public copy last: a consent started from it always finds its client's secret stored.
+        self._client.put_secret_value(
+            SecretId=self._client_id_secret_id, SecretString=json.dumps({"client_id": credentials.client_id})
+        )
+        with self._lock:
+            self._client_id, self._client_id_read_at = credentials.client_id, self._monotonic()
+
+    def read_client_id(self) -> str:
+        """Cached for five minutes, like the credentials (the consent page reads it per start)."""
+        with self._lock:
+            cached_for = self._monotonic() - self._client_id_read_at
+            if self._client_id is not None and cached_for < CLIENT_CREDENTIALS_CACHE_SECONDS:
+                return self._client_id
+        what = "LWA client id secret"
+        client_id = _json_object(self._secret_string(self._client_id_secret_id, what), what).get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            raise ClientCredentialsMissingError(
+                "the LWA client id has not been filled in (`credentials set` writes it)"
+            )
+        with self._lock:
+            self._client_id, self._client_id_read_at = client_id, self._monotonic()
+        return client_id
 
     def _remember_credentials(self, credentials: ClientCredentials) -> None:
         with self._lock:
@@ -137,14 +172,20 @@ class SecretsManagerVault:
         with self._lock:
             self._credentials = None
 
+    def _secret_string(self, secret_id: str, what: str) -> str:
+        """An operator-filled secret's value; a missing secret reads as "not configured"."""
+        try:
+            return self._client.get_secret_value(SecretId=secret_id)["SecretString"]
+        except ClientError as error:
+            if _error_code(error) == "ResourceNotFoundException":
+                raise ClientCredentialsMissingError(f"the {what} does not exist yet") from None
+            raise
+
     @staticmethod
     def _parse_credentials(raw: str) -> ClientCredentials:
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ClientCredentialsMissingError("the LWA client secret is not JSON") from None
-        client_id = data.get("client_id") if isinstance(data, dict) else None
-        client_secret = data.get("client_secret") if isinstance(data, dict) else None
+        data = _json_object(raw, "LWA client secret")
+        client_id = data.get("client_id")
+        client_secret = data.get("client_secret")
         if (
             not isinstance(client_id, str)
             or not client_id

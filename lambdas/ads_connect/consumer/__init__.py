@@ -1,222 +1,51 @@
 """Consumer helper for the operator's other services: a ready ``requests`` session for one
-tenant's Amazon Ads connection, and the tenant's profile mappings.
+tenant's Amazon Ads connection, the tenant's profile mappings, and clients of
+``python-amazon-ad-api`` built from the same connection.
 
-Depends on boto3, requests and one pure-stdlib module of this package (``table_schema``, the
-table's key builder), so it can be vendored with that file.
+One source, two ways to ship it: inside the Lambda code as ``ads_connect.consumer``, and as the
+``amazon-ads-connect-client`` wheel (``make dist``), whose ``amazon_ads_connect_client`` package
+is built from these very files (docs/decisions.md, "What consumers and operators install"). It
+depends on boto3 and requests only: what it needs of the product (the table's key builder, the
+AWS client settings) it imports relatively from ``table_schema`` and ``adapters/aws.py``, which
+the wheel ships beside it.
 
-    from ads_connect.consumer import get_session, list_profiles
+    from amazon_ads_connect_client import get_session
     session = get_session("acme", "EU", profile_id="3456789012345")
     campaigns = session.get("/v2/sp/campaigns").json()
-
-The secret is cached no longer than the access token lives (and at most five minutes); a 401
-re-reads it once and retries once (the scheduled refresh may just have replaced the token).
-The connection's headers go only to the Ads API origin in the secret's ``api_url``: a request
-to any other origin raises ``ValueError``, and a redirect off that origin (a report download)
-is followed without them.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
-from urllib.parse import urlsplit
-
-import boto3
-import requests
-from botocore.config import Config
-
-from ads_connect.table_schema import (
-    PARTITION_KEY,
-    PROFILE_INDEX_SORT_KEY,
-    SORT_KEY,
-    profiles_sk_prefix,
-    tenant_pk,
+from ..adapters.aws import AWS_CLIENT_CONFIG
+from .amazon_ad_api import ad_api_client
+from .profiles import list_profiles
+from .session import (
+    CLOCK_SKEW_SECONDS,
+    CONNECTION_HEADERS,
+    DEFAULT_STAGE,
+    DEFAULT_TIMEOUT,
+    EXPIRY_MARGIN_SECONDS,
+    MAX_CACHE_SECONDS,
+    AccessTokenCache,
+    AdsApiSession,
+    access_secret_name,
+    get_session,
+    secret_prefix_for,
 )
 
-# The default stage's prefix (stage prod: `cdk deploy` without -c stage); pass the stage's own
-# `ads-connect/<stage>` (the stack's SecretPrefix output) for another stage.
-DEFAULT_SECRET_PREFIX = "ads-connect/prod"  # noqa: S105 - a name prefix, not a secret
-DEFAULT_TIMEOUT = (3.05, 30.0)
-MAX_CACHE_SECONDS = 300.0
-# A token with less life than this left is not cached: every call reads the secret again.
-EXPIRY_MARGIN_SECONDS = 60.0
-# A token with less life than this left (clocks differ a little) counts as expired.
-CLOCK_SKEW_SECONDS = 5.0
-# The product's AWS client settings (ads_connect/adapters/aws.py), copied rather than imported
-# so this module stays vendorable on its own; a unit test keeps the two equal. Without them a
-# stuck Secrets Manager or DynamoDB call would wait 60 s per attempt.
-AWS_CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=10,
-    retries={"mode": "standard", "total_max_attempts": 3},
-)
-# The headers that carry the connection's credentials and profile: the Ads API origin only.
-CONNECTION_HEADERS = ("Authorization", "Amazon-Advertising-API-ClientId", "Amazon-Advertising-API-Scope")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def access_secret_name(prefix: str, tenant_id: str, region: str) -> str:
-    """``<prefix>/access/<tenant>/<region>``: the documented consumer secret name."""
-    return f"{prefix}/access/{tenant_id}/{region}"
-
-
-class AccessTokenCache:
-    """Reads the consumer secret; caches it until min(expiry - margin, five minutes), and never
-    caches an expired token (it is read a second time, then used as it is)."""
-
-    def __init__(
-        self, secret_id: str, *, secrets_client: Any = None, clock: Callable[[], float] = time.time
-    ) -> None:
-        self._secret_id = secret_id
-        self._client = secrets_client or boto3.client("secretsmanager", config=AWS_CLIENT_CONFIG)
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._value: dict[str, Any] | None = None
-        self._valid_until = 0.0
-
-    def get(self, *, force: bool = False) -> dict[str, Any]:
-        with self._lock:
-            now = self._clock()
-            if force or self._value is None or now >= self._valid_until:
-                value = self._read()
-                if self._expires_at(value) - CLOCK_SKEW_SECONDS <= now:
-                    # Expired: read while the worker was replacing it, or the refresh is
-                    # failing. Read once more; a token still expired is handed out (the Ads
-                    # API's 401 tells the caller) but, like any token inside the margin, not
-                    # cached past now, so the next call reads the secret again.
-                    value = self._read()
-                self._value = value
-                cache_until = min(now + MAX_CACHE_SECONDS, self._expires_at(value) - EXPIRY_MARGIN_SECONDS)
-                self._valid_until = max(now, cache_until)
-            return dict(self._value)
-
-    def _read(self) -> dict[str, Any]:
-        raw = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
-        value: dict[str, Any] = json.loads(raw)
-        return value
-
-    @staticmethod
-    def _expires_at(value: dict[str, Any]) -> float:
-        return float(value["expires_at_epoch"])
-
-
-def _origin(url: str) -> str:
-    """``scheme://host:port`` (default port made explicit): where the connection's headers may go."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or _DEFAULT_PORTS.get(scheme)
-    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-class AdsApiSession(requests.Session):
-    """A session bound to one connection: Authorization, ClientId and (optionally) Scope headers,
-    relative URLs against the region's Ads API host, a timeout on every request.
-
-    The headers are sent to the Ads API origin of the secret's ``api_url`` only (scheme, host
-    and port): an absolute URL elsewhere raises ``ValueError`` before anything is sent, and a
-    redirect elsewhere (a report download on S3) is followed without them."""
-
-    def __init__(self, cache: AccessTokenCache, profile_id: str | None = None) -> None:
-        super().__init__()
-        self._cache = cache
-        self._profile_id = profile_id
-        self._apply(cache.get())
-
-    def _apply(self, secret: dict[str, Any]) -> None:
-        self.base_url = str(secret["api_url"]).rstrip("/")
-        self.api_origin = _origin(self.base_url)
-        self.headers["Authorization"] = f"Bearer {secret['access_token']}"
-        self.headers["Amazon-Advertising-API-ClientId"] = str(secret["client_id"])
-        if self._profile_id is not None:
-            self.headers["Amazon-Advertising-API-Scope"] = str(self._profile_id)
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
-        target = url.decode() if isinstance(url, bytes) else url
-        if not target.startswith(("http://", "https://")):
-            target = f"{self.base_url}/{target.lstrip('/')}"
-        self._apply(self._cache.get())
-        response = super().request(method, target, *args, **kwargs)
-        if response.status_code == 401:
-            # The token may have been refreshed since we cached it: re-read once, retry once.
-            # The first answer is closed first: with ``stream=True`` its body is never read, and
-            # an unclosed response keeps its pooled connection checked out.
-            response.close()
-            self._apply(self._cache.get(force=True))
-            response = super().request(method, target, *args, **kwargs)
-        return response
-
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        """Every request of this session passes here (the session's headers are merged here)."""
-        prepared = super().prepare_request(request)
-        target = _origin(prepared.url or "")
-        if target != self.api_origin:
-            raise ValueError(
-                f"this session sends the Amazon Ads credentials only to {self.api_origin}; "
-                f"refusing a request to {target} (use a separate requests session for other hosts)"
-            )
-        return prepared
-
-    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        """On a redirect: requests drops ``Authorization`` on a host change only; drop all the
-        connection's headers whenever the redirect leaves the Ads API origin."""
-        # (The requests stubs leave rebuild_auth untyped.)
-        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
-        if _origin(prepared_request.url or "") != self.api_origin:
-            for name in CONNECTION_HEADERS:
-                prepared_request.headers.pop(name, None)
-
-
-_caches: dict[str, AccessTokenCache] = {}
-_caches_lock = threading.Lock()
-
-
-def get_session(
-    tenant_id: str,
-    region: str,
-    profile_id: str | int | None = None,
-    *,
-    secret_prefix: str = DEFAULT_SECRET_PREFIX,
-    secrets_client: Any = None,
-) -> AdsApiSession:
-    secret_id = access_secret_name(secret_prefix, tenant_id, region)
-    with _caches_lock:
-        cache = _caches.get(secret_id) if secrets_client is None else None
-        if cache is None:
-            cache = AccessTokenCache(secret_id, secrets_client=secrets_client)
-            if secrets_client is None:
-                _caches[secret_id] = cache
-    return AdsApiSession(cache, None if profile_id is None else str(profile_id))
-
-
-def list_profiles(tenant_id: str, *, table_name: str, dynamodb_client: Any = None) -> list[dict[str, Any]]:
-    """The tenant's current (not gone) profile mappings, all regions."""
-    client = dynamodb_client or boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
-    profiles: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "TableName": table_name,
-        "KeyConditionExpression": f"{PARTITION_KEY} = :pk AND begins_with({SORT_KEY}, :profile)",
-        "ExpressionAttributeValues": {
-            ":pk": {"S": tenant_pk(tenant_id)},
-            ":profile": {"S": profiles_sk_prefix()},
-        },
-    }
-    while True:
-        page = client.query(**kwargs)
-        for item in page.get("Items", []):
-            plain = {k: next(iter(v.values())) for k, v in item.items()}
-            if plain.get("gone") is True:
-                continue
-            profiles.append(
-                {
-                    k: v
-                    for k, v in plain.items()
-                    if k not in (PARTITION_KEY, SORT_KEY, "entity", PROFILE_INDEX_SORT_KEY)
-                }
-            )
-        if "LastEvaluatedKey" not in page:
-            return profiles
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+__all__ = [
+    "AWS_CLIENT_CONFIG",
+    "CLOCK_SKEW_SECONDS",
+    "CONNECTION_HEADERS",
+    "DEFAULT_STAGE",
+    "DEFAULT_TIMEOUT",
+    "EXPIRY_MARGIN_SECONDS",
+    "MAX_CACHE_SECONDS",
+    "AccessTokenCache",
+    "AdsApiSession",
+    "access_secret_name",
+    "ad_api_client",
+    "get_session",
+    "list_profiles",
+    "secret_prefix_for",
+]

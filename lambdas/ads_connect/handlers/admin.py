@@ -48,26 +48,63 @@ from ads_connect.models.admin_api import (
     MAX_RECOVERY_DAYS,
     MIN_RECOVERY_DAYS,
     ClientCredentialsRequest,
+    ClientCredentialsWritten,
+    ConnectionList,
     ConnectSessionCreated,
     ConnectSessionRequest,
+    CredentialsCheck,
+    Disconnected,
     ErrorBody,
     ErrorDetail,
+    ProfileResyncResult,
+    RefreshResult,
+    TenantDetail,
+    TenantList,
 )
 from ads_connect.models.records import TENANT_ID_PATTERN, Connection, ConnectionStatus, RefreshAttempt
 from ads_connect.models.settings import AdminSettings
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics, xray_tracer
 from ads_connect.regions import Region, region_list
 
+# Not a public function: its cold start can afford the X-Ray SDK (ads_connect.observability).
+tracer = xray_tracer()
+
 app = APIGatewayHttpResolver(enable_validation=True)
+
+# What any route may answer besides its success (the mapping below): one ErrorBody each.
+_ERROR_STATUSES = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.NOT_FOUND,
+    HTTPStatus.CONFLICT,
+    HTTPStatus.INTERNAL_SERVER_ERROR,
+    HTTPStatus.BAD_GATEWAY,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+)
 
 # Every route, so that a known path with the wrong method answers 405 rather than 404.
 _ROUTES: list[tuple[str, re.Pattern[str]]] = []
 
 
-def _route(method: str, rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _route(
+    method: str, rule: str, *, answers: type[BaseModel], status: HTTPStatus = HTTPStatus.OK
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route, with its success body (``answers``, sent with ``status``) for the OpenAPI
+    document (docs/admin-api.openapi.json); every error is the one ``ErrorBody``."""
     pattern = re.sub(r"<\w+>", r"[^/]+", rule)
     _ROUTES.append((method, re.compile(f"^{pattern}$")))
-    return app.route(rule, method=method)
+    responses: dict[int, Any] = {
+        int(status): {
+            "description": status.phrase,
+            "content": {content_types.APPLICATION_JSON: {"model": answers}},
+        }
+    }
+    for error in _ERROR_STATUSES:
+        responses[int(error)] = {
+            "description": f"{error.phrase}: {{error: {{code, message, reference}}}}",
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+    return app.route(rule, method=method, responses=responses)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,7 +437,7 @@ def _iam_context(event: dict[str, Any]) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@_route("PUT", "/admin/client-credentials")
+@_route("PUT", "/admin/client-credentials", answers=ClientCredentialsWritten)
 def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) -> Response[str]:
     _log_action("write_client_credentials")
     written = service().write_client_credentials(body.client_id, body.client_secret.get_secret_value())
@@ -408,13 +445,18 @@ def put_client_credentials(body: Annotated[ClientCredentialsRequest, Body()]) ->
     return _ok(written)
 
 
-@_route("POST", "/admin/client-credentials/check")
+@_route("POST", "/admin/client-credentials/check", answers=CredentialsCheck)
 def check_client_credentials() -> Response[str]:
     _log_action("check_client_credentials")  # an accepted check lifts the operator pause
     return _ok(service().check_client_credentials())
 
 
-@_route("POST", "/admin/tenants/<tenant_id>/connect-sessions")
+@_route(
+    "POST",
+    "/admin/tenants/<tenant_id>/connect-sessions",
+    answers=ConnectSessionCreated,
+    status=HTTPStatus.CREATED,
+)
 def create_connect_session(
     tenant_id: str, body: Annotated[ConnectSessionRequest | None, Body()] = None
 ) -> Response[str]:
@@ -425,7 +467,7 @@ def create_connect_session(
     return _ok(created, HTTPStatus.CREATED)
 
 
-@_route("GET", "/admin/connections")
+@_route("GET", "/admin/connections", answers=ConnectionList)
 def list_connections(
     status: Annotated[ConnectionStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -434,7 +476,7 @@ def list_connections(
     return _ok(service().list_connections(status=status, limit=limit, next_token=next_token))
 
 
-@_route("GET", "/admin/tenants")
+@_route("GET", "/admin/tenants", answers=TenantList)
 def list_tenants(
     status: Annotated[ConnectionStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -443,26 +485,28 @@ def list_tenants(
     return _ok(service().list_tenants(status=status, limit=limit, next_token=next_token))
 
 
-@_route("GET", "/admin/tenants/<tenant_id>")
+@_route("GET", "/admin/tenants/<tenant_id>", answers=TenantDetail)
 def show_tenant(tenant_id: str) -> Response[str]:
     return _ok(service().tenant_detail(_tenant(tenant_id)))
 
 
-@_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/refresh")
+@_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/refresh", answers=RefreshResult)
 def refresh_connection(tenant_id: str, region: str) -> Response[str]:
     tenant, where = _tenant(tenant_id), _region(region)
     _log_action("refresh_connection", tenant, where)
     return _ok(service().refresh_connection(tenant, where))
 
 
-@_route("POST", "/admin/tenants/<tenant_id>/connections/<region>/resync-profiles")
+@_route(
+    "POST", "/admin/tenants/<tenant_id>/connections/<region>/resync-profiles", answers=ProfileResyncResult
+)
 def resync_profiles(tenant_id: str, region: str) -> Response[str]:
     tenant, where = _tenant(tenant_id), _region(region)
     _log_action("resync_profiles", tenant, where)
     return _ok(service().resync_profiles(tenant, where))
 
 
-@_route("DELETE", "/admin/tenants/<tenant_id>/connections/<region>")
+@_route("DELETE", "/admin/tenants/<tenant_id>/connections/<region>", answers=Disconnected)
 def disconnect(
     tenant_id: str,
     region: str,

@@ -8,12 +8,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ads_connect.handlers import cookies
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.deadline import remaining_seconds_of
 from ads_connect.handlers.dependencies import public_dependencies
+from ads_connect.handlers.snapstart import register_hooks
 from ads_connect.logic.callback import handle_callback, read_result
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics
 from ads_connect.pages.views import success_page
 
 
@@ -21,7 +23,7 @@ def _callback(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = public_dependencies().callback
     outcome = handle_callback(
         web.query_params(event),
-        web.binding_cookie(event),
+        cookies.binding_cookie(event),
         result_base_url=web.public_base_url(event, deps.settings),
         deps=deps,
         # API Gateway gives up at ~29 s: no Amazon call starts that could answer after it.
@@ -47,7 +49,7 @@ def _result(event: dict[str, Any]) -> dict[str, Any]:
     deps = public_dependencies().callback
     result = read_result(
         web.path_parameter(event, "result_id"),
-        web.binding_cookie(event),
+        cookies.binding_cookie(event),
         consent_store=deps.consent_store,
         now=deps.clock.now(),
     )
@@ -63,9 +65,12 @@ def _result(event: dict[str, Any]) -> dict[str, Any]:
     return web.html_response(page)
 
 
+# SnapStart: dependencies built before the snapshot, random reseeded after each restore.
+register_hooks()
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         if web.method(event) != "GET":

@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ads_connect.handlers import cookies
 from ads_connect.handlers import http_common as web
 from ads_connect.handlers.dependencies import public_dependencies
+from ads_connect.handlers.snapstart import register_hooks
 from ads_connect.logic.consent import (
     browser_binding,
     form_token,
@@ -19,7 +21,7 @@ from ads_connect.logic.consent import (
     usable_session,
 )
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics
 from ads_connect.pages.views import landing_page
 
 
@@ -27,7 +29,7 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     deps = public_dependencies().callback
     session = usable_session(deps.consent_store, session_id, deps.clock.now())
     tenant = session.display_name or session.tenant_id
-    binding, new_binding = browser_binding(web.binding_cookie(event))
+    binding, new_binding = browser_binding(cookies.binding_cookie(event))
     page = landing_page(
         web.page_context(event),
         tenant_label=tenant,
@@ -40,24 +42,25 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     authorization_origins = tuple(
         sorted({e.authorization_origin for e in deps.settings.amazon_endpoints.values()})
     )
-    cookies = [web.binding_set_cookie(binding)] if new_binding else None
-    return web.html_response(page, cookies=cookies, form_targets=authorization_origins)
+    set_cookies = [cookies.binding_set_cookie(binding)] if new_binding else None
+    return web.html_response(page, cookies=set_cookies, form_targets=authorization_origins)
 
 
 def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     deps = public_dependencies().callback
     base_url = web.public_base_url(event, deps.settings)
     form = web.form_params(event)
+    binding = cookies.binding_cookie(event)
     require_same_origin_form(
         sec_fetch_site=web.header(event, "sec-fetch-site"),
         submitted_token=form.get("form_token"),
-        binding=web.binding_cookie(event),
+        binding=binding,
         session_id=session_id,
     )
     started = start_consent(
         session_id,
         region_choice=form.get("region"),
-        existing_binding=web.binding_cookie(event),
+        existing_binding=binding,
         public_base_url=base_url,
         consent_store=deps.consent_store,
         vault=deps.vault,
@@ -66,13 +69,16 @@ def _start(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     )
     logger.info("consent started", extra={"authorization_host": urlsplit(started.authorization_url).netloc})
     return web.redirect_response(
-        started.authorization_url, status=302, cookies=[web.binding_set_cookie(started.browser_binding)]
+        started.authorization_url, status=302, cookies=[cookies.binding_set_cookie(started.browser_binding)]
     )
+
+
+# SnapStart: dependencies built before the snapshot, random reseeded after each restore.
+register_hooks()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         session_id = web.path_parameter(event, "session_id")

@@ -12,6 +12,7 @@ from functools import cache
 from ads_connect.adapters.ads_api import HttpAdsApiClient
 from ads_connect.adapters.connection_store import DynamoConnectionStore
 from ads_connect.adapters.consent_store import DynamoConsentStore
+from ads_connect.adapters.dynamodb import dynamodb_table
 from ads_connect.adapters.events import EventBridgePublisher
 from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.secrets import SecretsManagerVault
@@ -52,10 +53,13 @@ def page_brand() -> Brand:
 def public_dependencies() -> PublicDependencies:
     settings = page_settings()
     clock = SystemClock()
+    # One DynamoDB resource for both stores (one table): a second would cost the cold start
+    # another botocore client, some 20 ms here.
+    table = dynamodb_table(settings.table_name)
     return PublicDependencies(
         callback=CallbackDependencies(
-            consent_store=DynamoConsentStore(settings.table_name),
-            store=DynamoConnectionStore(settings.table_name, clock=clock),
+            consent_store=DynamoConsentStore(settings.table_name, table=table),
+            store=DynamoConnectionStore(settings.table_name, clock=clock, table=table),
             vault=SecretsManagerVault(settings),
             lwa=HttpLwaClient(settings.amazon_endpoints),
             ads_api=HttpAdsApiClient(settings.amazon_endpoints),

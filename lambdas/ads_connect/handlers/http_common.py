@@ -1,5 +1,5 @@
 """What every public HTTP handler shares: reading API Gateway HTTP API (payload 2.0) events,
-the browser-binding cookie, the public base URL, and turning pages into responses."""
+the public base URL, and turning pages into responses (the binding cookie: handlers/cookies.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import base64
 import binascii
 import uuid
 from collections.abc import Mapping
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,8 +20,6 @@ from ads_connect.pages.render import redirect_headers, security_headers
 from ads_connect.pages.text import negotiate_language
 from ads_connect.pages.views import HtmlPage, PageContext
 
-BINDING_COOKIE = "__Host-ads_connect_binding"
-BINDING_COOKIE_MAX_AGE = 3600
 MAX_BODY_BYTES = 16 * 1024
 
 
@@ -59,30 +56,6 @@ def form_params(event: Mapping[str, Any]) -> dict[str, str]:
     for key, value in parse_qsl(text, keep_blank_values=True):
         params.setdefault(key, value)
     return params
-
-
-def binding_cookie(event: Mapping[str, Any]) -> str | None:
-    cookies = event.get("cookies") or []
-    if not isinstance(cookies, list):
-        return None
-    for raw in cookies:
-        if not isinstance(raw, str):
-            continue
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(raw)
-        except CookieError:
-            continue
-        morsel = jar.get(BINDING_COOKIE)
-        if morsel is not None:
-            return morsel.value
-    return None
-
-
-def binding_set_cookie(value: str) -> str:
-    return (
-        f"{BINDING_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={BINDING_COOKIE_MAX_AGE}"
-    )
 
 
 def public_base_url(event: Mapping[str, Any], settings: PagesSettings) -> str:

@@ -13,7 +13,10 @@ from ads_connect.adapters.work_queue import SqsWorkQueue
 from ads_connect.clock import SystemClock
 from ads_connect.logic.scheduler import run_schedule
 from ads_connect.models.settings import RefreshSettings, SettingsError
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics, xray_tracer
+
+# Not a public function: its cold start can afford the X-Ray SDK (ads_connect.observability).
+tracer = xray_tracer()
 
 
 @cache

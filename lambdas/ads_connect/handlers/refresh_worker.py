@@ -30,7 +30,10 @@ from ads_connect.logic.profiles import resync_connection_profiles
 from ads_connect.logic.refresh import ClientCredentialsPauseCache, refresh_connection
 from ads_connect.models.settings import RefreshSettings
 from ads_connect.models.work import WorkKind, WorkMessage
-from ads_connect.observability import logger, metrics, tracer
+from ads_connect.observability import logger, metrics, xray_tracer
+
+# Not a public function: its cold start can afford the X-Ray SDK (ads_connect.observability).
+tracer = xray_tracer()
 
 
 @cache

@@ -185,7 +185,7 @@ class AdminService:
         opaque token remembers which status and the store's own token within it.
         """
         statuses = LISTING_ORDER if status is None else (status,)
-        index, inner, _ = _decode_page_token(next_token, statuses)
+        index, inner, _ = _decode_page_token(next_token, statuses, listing=_CONNECTIONS_LISTING)
         items: list[ConnectionView] = []
         while index < len(statuses) and len(items) < limit:
             page = self.store.list_connections_by_status(
@@ -196,7 +196,9 @@ class AdminService:
                 index, inner = index + 1, None
             else:
                 inner = page.next_token
-        token = _encode_page_token(statuses[index], inner) if index < len(statuses) else None
+        token = None
+        if index < len(statuses):
+            token = _encode_page_token(_CONNECTIONS_LISTING, statuses[index], inner)
         return ConnectionList(items=items, next_token=token)
 
     def list_tenants(
@@ -215,7 +217,7 @@ class AdminService:
         status that changes meanwhile can move a tenant to a part already read (or not yet).
         """
         statuses = LISTING_ORDER if status is None else (status,)
-        index, inner, last_tenant = _decode_page_token(next_token, statuses)
+        index, inner, last_tenant = _decode_page_token(next_token, statuses, listing=_TENANTS_LISTING)
         items: list[TenantSummary] = []
         reads = 0
         while index < len(statuses) and len(items) < limit:
@@ -239,7 +241,7 @@ class AdminService:
             else:
                 inner = page.next_token
         token = (
-            _encode_page_token(statuses[index], inner, last_tenant=last_tenant)
+            _encode_page_token(_TENANTS_LISTING, statuses[index], inner, last_tenant=last_tenant)
             if index < len(statuses)
             else None
         )
@@ -436,8 +438,16 @@ def _summarize(tenant_id: str, connections: Sequence[Connection]) -> TenantSumma
     )
 
 
-def _encode_page_token(status: ConnectionStatus, inner: str | None, *, last_tenant: str | None = None) -> str:
-    data: dict[str, str | None] = {"s": status.value, "t": inner}
+# Which listing issued a page token: one listing's token is refused by the other (400), so a
+# token is only ever read where its shape was made.
+_CONNECTIONS_LISTING = "connections"
+_TENANTS_LISTING = "tenants"
+
+
+def _encode_page_token(
+    listing: str, status: ConnectionStatus, inner: str | None, *, last_tenant: str | None = None
+) -> str:
+    data: dict[str, str | None] = {"k": listing, "s": status.value, "t": inner}
     if last_tenant is not None:
         data["l"] = last_tenant
     raw = json.dumps(data, separators=(",", ":")).encode()
@@ -445,10 +455,11 @@ def _encode_page_token(status: ConnectionStatus, inner: str | None, *, last_tena
 
 
 def _decode_page_token(
-    token: str | None, statuses: tuple[ConnectionStatus, ...]
+    token: str | None, statuses: tuple[ConnectionStatus, ...], *, listing: str
 ) -> tuple[int, str | None, str | None]:
     """(index into ``statuses``, the store's token, the last tenant read) for a token this module
-    issued; only a tenants listing sets the last tenant."""
+    issued for ``listing``; only a tenants listing sets the last tenant. The store checks its own
+    token against the status (``InvalidPageTokenError`` too), before DynamoDB sees it."""
     if token is None:
         return 0, None, None
     try:
@@ -462,6 +473,8 @@ def _decode_page_token(
         or not isinstance(data.get("l"), str | None)
     ):
         raise InvalidPageTokenError("next_token is not a token this API issued")
+    if data.get("k") != listing or (listing == _CONNECTIONS_LISTING and "l" in data):
+        raise InvalidPageTokenError("next_token was issued for another listing")
     try:
         status = ConnectionStatus(str(data.get("s")))
         index = statuses.index(status)

@@ -105,7 +105,7 @@ def start_consent(
     session = usable_session(consent_store, session_id, now)
     region = parse_region(region_choice, session)
     try:
-        client_id = vault.read_client_credentials().client_id
+        client_id = vault.read_client_id()
     except ClientCredentialsMissingError:
         raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED) from None
     binding, _ = browser_binding(existing_binding)

@@ -19,6 +19,7 @@ class FailureKind(StrEnum):
     STATE_UNKNOWN = "state_unknown"  # forged, replayed, or swept after expiry
     STATE_EXPIRED = "state_expired"
     STATE_OTHER_BROWSER = "state_other_browser"
+    COOKIE_CONFLICT = "cookie_conflict"  # two binding cookies, a malformed one, or one smuggled in another
     CONSENT_DENIED = "consent_denied"
     APP_NOT_APPROVED = "app_not_approved"  # invalid_scope: LWA app not yet allowed for the Ads API
     AMAZON_ERROR = "amazon_error"

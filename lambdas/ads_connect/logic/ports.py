@@ -227,8 +227,14 @@ class TokenVault(Protocol):
         ...
 
     def write_client_credentials(self, credentials: ClientCredentials) -> None:
-        """Store the operator's LWA client id + secret (admin API ``PUT /admin/client-credentials``);
-        a cache of this process then holds the new value."""
+        """Store the operator's LWA client id + secret (admin API ``PUT /admin/client-credentials``),
+        then the public copy of the client id; a cache of this process then holds the new value."""
+        ...
+
+    def read_client_id(self) -> str:
+        """The LWA client id alone, from its public copy: what the consent page puts in Amazon's
+        authorization URL, readable by a role that may not read the client secret. May be cached
+        like the credentials; raises ``ClientCredentialsMissingError`` while it is not filled in."""
         ...
 
     def read_refresh_token(self, tenant_id: str, region: Region) -> StoredRefreshToken | None: ...

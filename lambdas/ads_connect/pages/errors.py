@@ -25,6 +25,7 @@ _FAILURES: dict[FailureKind, tuple[int, str | None]] = {
     FailureKind.STATE_UNKNOWN: (400, _START_AGAIN),
     FailureKind.STATE_EXPIRED: (400, _START_AGAIN),
     FailureKind.STATE_OTHER_BROWSER: (400, _OWN_HINT),
+    FailureKind.COOKIE_CONFLICT: (400, _OWN_HINT),
     FailureKind.CONSENT_DENIED: (403, _OWN_HINT),
     FailureKind.APP_NOT_APPROVED: (400, _OWN_HINT),
     # 4xx: Amazon refused this sign-in (on the redirect or at the exchange); it is not an outage

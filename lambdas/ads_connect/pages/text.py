@@ -611,6 +611,42 @@ TEXT: Final[Mapping[str, Mapping[Language, str]]] = {
         _IT: "Ricomincia dal link in questo browser, con i cookie consentiti per questo sito.",
         _JA: "このサイトの Cookie を許可したうえで、このブラウザーでリンクからやり直してください。",
     },
+    "failure.cookie_conflict.heading": {
+        _EN: "Please start again",
+        _DE: "Bitte beginnen Sie erneut",
+        _FR: "Veuillez recommencer",
+        _ES: "Vuelva a empezar",
+        _IT: "Ricomincia",
+        _JA: "もう一度やり直してください",
+    },
+    "failure.cookie_conflict.message": {
+        _EN: "Your browser sent this site's sign-in cookie in a form we cannot trust, so nothing was "
+        "started or connected.",
+        _DE: "Ihr Browser hat das Anmelde-Cookie dieser Website in einer Form gesendet, der wir nicht "
+        "vertrauen können, daher wurde nichts gestartet oder verbunden.",
+        _FR: "Votre navigateur a envoyé le cookie de connexion de ce site sous une forme à laquelle "
+        "nous ne pouvons pas nous fier : rien n'a été lancé ni connecté.",
+        _ES: "Su navegador envió la cookie de inicio de sesión de este sitio en una forma en la que "
+        "no podemos confiar, así que no se ha iniciado ni conectado nada.",
+        _IT: "Il tuo browser ha inviato il cookie di accesso di questo sito in una forma di cui non "
+        "possiamo fidarci, quindi non è stato avviato né collegato nulla.",
+        _JA: "ブラウザーから、このサイトのサインイン Cookie が信頼できない形式で送信されたため、"
+        "何も開始・接続されていません。",
+    },
+    "failure.cookie_conflict.hint": {
+        _EN: "Clear this site's cookies (or use a private window) and start again from the link you "
+        "were given.",
+        _DE: "Löschen Sie die Cookies dieser Website (oder nutzen Sie ein privates Fenster) und "
+        "beginnen Sie erneut mit dem Link, den Sie erhalten haben.",
+        _FR: "Effacez les cookies de ce site (ou utilisez une fenêtre de navigation privée) et "
+        "recommencez à partir du lien que vous avez reçu.",
+        _ES: "Borre las cookies de este sitio (o use una ventana privada) y vuelva a empezar desde "
+        "el enlace que recibió.",
+        _IT: "Cancella i cookie di questo sito (o usa una finestra privata) e ricomincia dal link "
+        "che hai ricevuto.",
+        _JA: "このサイトの Cookie を削除して（またはプライベートウィンドウを使って）、"
+        "受け取ったリンクからもう一度やり直してください。",
+    },
     "failure.consent_denied.heading": {
         _EN: "No access was granted",
         _DE: "Es wurde kein Zugriff gewährt",

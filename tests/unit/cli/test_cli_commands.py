@@ -195,7 +195,8 @@ def test_sessions_create_url_only_prints_just_the_url(cli: Cli) -> None:
     )
     run = cli.run("sessions", "create", "acme", "--url-only")
     assert run.code == ExitCode.OK
-    assert run.out == url + "\n"
+    assert run.out.startswith(url) and run.out.count("\n") == 1
+    assert not any(c in run.out for c in CONTROLS), repr(run.out)
 
 
 def test_tenant_ids_are_path_escaped(cli: Cli) -> None:
@@ -559,3 +560,55 @@ def test_tenants_list_all_follows_every_page_and_json_output(cli: Cli) -> None:
     assert [path_and_query(s.url)[1].get("next_token") for s in cli.http.sent] == [None, ["tok-1"], ["tok-2"]]
     data = json.loads(run.out)
     assert [t["tenant_id"] for t in data["items"]] == ["acme", "zeta"] and data["next_token"] is None
+
+
+# -- server-provided text is inert on the terminal --------------------------------------------
+
+HOSTILE = "Acme\x1b[2J\x1b]8;;https://evil.example\x07Store\rX\x9b31m\u202e\x00"
+CONTROLS = ("\x1b", "\x07", "\r", "\x9b", "\u202e", "\x00")
+
+
+def test_tables_and_messages_drop_control_characters_but_json_keeps_them(cli: Cli) -> None:
+    # Given a tenant detail whose names and reasons carry escape sequences, bell, CR and bidi marks
+    hostile_connection = {**CONNECTION, "tenant_id": HOSTILE, "profiles_state_reason": HOSTILE,
+                          "last_refresh_error_code": HOSTILE, "access_token_expires_at": HOSTILE}  # fmt: skip
+    detail = {
+        "tenant_id": HOSTILE,
+        "connections": [hostile_connection],
+        "profiles": [{"region": "NA", "profile_id": "1", "account_name": HOSTILE, "gone": False}],
+        "refresh_attempts": [{"region": "NA", "attempted_at": HOSTILE, "outcome": HOSTILE}],
+    }
+    cli.http.answers += [
+        response(200, detail),
+        response(200, {"items": [hostile_connection], "next_token": None}),
+        response(200, detail),
+    ]
+    # When the operator reads it as tables
+    shown = cli.run("tenants", "show", "acme")
+    listed = cli.run("connections", "list")
+    # Then no control character reaches the terminal, and the visible text is still there
+    for run in (shown, listed):
+        assert run.code == ExitCode.OK
+        assert not any(c in run.out for c in CONTROLS), repr(run.out)
+        assert "Acme" in run.out
+    # And --json output stays exact (JSON escapes the characters itself)
+    exact = cli.run("--json", "tenants", "show", "acme")
+    assert json.loads(exact.out)["tenant_id"] == HOSTILE
+
+
+def test_error_messages_from_the_server_drop_control_characters(cli: Cli) -> None:
+    cli.http.answers.append(
+        response(400, {"error": {"code": HOSTILE, "message": HOSTILE, "reference": HOSTILE}})
+    )
+    run = cli.run("tenants", "show", "acme")
+    assert run.code == ExitCode.USAGE
+    assert run.err.startswith("error: Acme") and not any(c in run.err for c in CONTROLS), repr(run.err)
+
+
+def test_the_consent_url_is_printed_without_control_characters(cli: Cli) -> None:
+    url = "https://connect.example.com/connect/abc"
+    created = {"tenant_id": "acme", "consent_url": url + "\x1b[8m\r", "expires_at": "2026-01-01T12:00:00Z"}
+    cli.http.answers.append(response(201, created))
+    run = cli.run("sessions", "create", "acme", "--url-only")
+    assert run.out.startswith(url) and run.out.count("\n") == 1
+    assert not any(c in run.out for c in CONTROLS), repr(run.out)

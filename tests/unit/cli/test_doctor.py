@@ -163,6 +163,7 @@ def test_a_healthy_deployment_passes_every_check(deployment: Deployment) -> None
     assert {name: f["status"] for name, f in findings.items() if f["status"] != "pass"} == {}
     assert set(findings) == {
         "stack", "account and region", "CDK bootstrap", "Lambda concurrency", "leftover LWA secret",
+        "leftover client id copy",
         "retained table", "EventBridge Scheduler in region", "client credentials", "refresh schedule",
         "work queue", "dead-letter queue", "alarms", "consent page", "connections", "capacity",
         "monthly cost",

@@ -127,6 +127,29 @@ def test_a_colliding_lwa_secret_fails_with_the_adoption_setting(account: Account
     assert code == 0 and findings["leftover LWA secret"]["status"] == "pass"
 
 
+def test_a_leftover_client_id_copy_fails_unless_adopted_with_the_lwa_secret(
+    account: Account, tmp_path: Path
+) -> None:
+    account.bootstrap()
+    client = account.session.client("secretsmanager")
+    client.create_secret(Name="ads-connect/prod/lwa-client-id", SecretString="{}")
+    code, findings = account.findings()
+    copy = findings["leftover client id copy"]
+    assert code == 1 and copy["status"] == "fail" and "existing_lwa_secret_arn" in copy["fix"]
+    arn = client.create_secret(Name="ads-connect/prod/lwa-client", SecretString="{}")["ARN"]
+    needs = tmp_path / "needs.json"
+    needs.write_text(
+        json.dumps({"stage": "prod", "secret_prefix": "ads-connect/prod", "existing_lwa_secret_arn": arn})
+    )
+    code, out, _ = account.run("--json", "preflight", "--needs", str(needs))
+    assert code == 0, out
+    assert "is adopted with the LWA secret" in out
+    # Adopting the LWA secret without its copy fails before CloudFormation does
+    client.delete_secret(SecretId="ads-connect/prod/lwa-client-id", ForceDeleteWithoutRecovery=True)
+    code, out, _ = account.run("--json", "preflight", "--needs", str(needs))
+    assert code == 1 and "does not exist" in out
+
+
 def test_a_secret_scheduled_for_deletion_fails_with_restore_or_force_delete(account: Account) -> None:
     account.bootstrap()
     client = account.session.client("secretsmanager")

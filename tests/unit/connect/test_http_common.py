@@ -1,4 +1,5 @@
-"""Reading HTTP API 2.0 events defensively: cookies, forms, query strings, the public base URL."""
+"""Reading HTTP API 2.0 events defensively: forms, query strings, the public base URL
+(the binding cookie: test_cookies.py)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,6 @@ from ads_connect.handlers import http_common as web
 from ads_connect.logic.consent_errors import ConsentFlowError
 
 from .conftest import pages_settings
-
-
-def test_the_binding_cookie_is_found_among_others_and_junk_is_ignored() -> None:
-    event = {
-        "cookies": ["a=b", "\x00junk;;=", f"{web.BINDING_COOKIE}=value-1", f"{web.BINDING_COOKIE}=value-2"]
-    }
-    assert web.binding_cookie(event) == "value-1"
-    assert web.binding_cookie({"cookies": "not-a-list"}) is None
-    assert web.binding_cookie({"cookies": [1, None]}) is None
-    assert web.binding_cookie({}) is None
-
-
-def test_the_binding_cookie_is_host_only_secure_http_only_and_lax() -> None:
-    header = web.binding_set_cookie("v")
-    assert header.startswith("__Host-ads_connect_binding=v;")
-    for flag in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax"):
-        assert flag in header
-    assert "Domain" not in header
 
 
 def test_form_bodies_plain_base64_oversized_and_broken() -> None:

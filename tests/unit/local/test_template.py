@@ -30,13 +30,7 @@ STACK = "AdsLocal"
 
 
 @pytest.fixture
-def moto_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def moto_clients(monkeypatch: pytest.MonkeyPatch, static_aws_credentials: None) -> Iterator[Any]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield lambda service: boto3.client(service, region_name="us-east-1")
@@ -216,3 +210,31 @@ def test_the_lwa_secret_is_found_by_reference_or_by_name() -> None:
     assert _lwa_secret_logical_id(by_name) == "LwaSecret"
     del by_name["Resources"]["LwaSecret"]
     assert _lwa_secret_logical_id(by_name) is None
+
+
+def test_a_route_through_a_functions_alias_runs_that_function() -> None:
+    # The SnapStart functions are invoked through their `live` alias (stacks/functions.py).
+    template = sample_template()
+    template["Resources"]["ConsentLive"] = {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {"FunctionName": {"Ref": "Consent"}, "FunctionVersion": "1", "Name": "live"},
+    }
+    template["Resources"]["ConsentIntegration"]["Properties"]["IntegrationUri"] = {"Ref": "ConsentLive"}
+    routes = {r.route_key: r.function_logical_id for r in read_routes(template)}
+    assert routes["GET /connect/{session_id}"] == "Consent"
+    assert routes["POST /connect/{session_id}"] == "Consent"
+    assert routes["ANY /admin/{proxy+}"] == "Admin"
+
+
+def test_an_alias_of_a_function_outside_the_stack_is_refused() -> None:
+    template = sample_template()
+    template["Resources"]["ForeignLive"] = {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {
+            "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:other",
+            "Name": "live",
+        },
+    }
+    template["Resources"]["ConsentIntegration"]["Properties"]["IntegrationUri"] = {"Ref": "ForeignLive"}
+    with pytest.raises(TemplateError, match="ConsentIntegration"):
+        read_routes(template)

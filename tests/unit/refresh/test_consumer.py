@@ -17,9 +17,7 @@ from ads_connect.consumer import (
     AccessTokenCache,
     AdsApiSession,
     get_session,
-    list_profiles,
 )
-from ads_connect.table_schema import profile_key, tenant_pk
 
 from tests.fakes.transport import ScriptedTransport, response
 
@@ -272,58 +270,6 @@ def test_get_session_builds_the_documented_secret_name() -> None:
     assert secrets.reads == ["reports/ads/access/acme/EU"]
     assert session.headers["Amazon-Advertising-API-Scope"] == "42"
     assert isinstance(session, requests.Session)
-
-
-class FakeDynamo:
-    def __init__(self, pages: list[dict[str, Any]]) -> None:
-        self.pages = pages
-        self.calls: list[dict[str, Any]] = []
-
-    def query(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(kwargs)
-        return self.pages[len(self.calls) - 1]
-
-
-def _item(profile_id: str, *, gone: bool = False) -> dict[str, Any]:
-    return {
-        **{name: {"S": value} for name, value in profile_key("acme", "EU", profile_id).items()},
-        "entity": {"S": "profile"},
-        "tenant_region": {"S": "acme#EU"},
-        "profile_id": {"S": profile_id},
-        "region": {"S": "EU"},
-        "account_type": {"S": "seller"},
-        "gone": {"BOOL": gone},
-    }
-
-
-def test_list_profiles_pages_through_and_leaves_out_gone_profiles() -> None:
-    dynamo = FakeDynamo(
-        [
-            {"Items": [_item("12345678901234567890")], "LastEvaluatedKey": {"pk": {"S": "x"}}},
-            {"Items": [_item("2", gone=True), _item("3")]},
-        ]
-    )
-    profiles = list_profiles("acme", table_name="ads-connect", dynamodb_client=dynamo)
-    assert [p["profile_id"] for p in profiles] == ["12345678901234567890", "3"]
-    assert profiles[0] == {
-        "profile_id": "12345678901234567890",
-        "region": "EU",
-        "account_type": "seller",
-        "gone": False,
-    }
-    assert dynamo.calls[1]["ExclusiveStartKey"] == {"pk": {"S": "x"}}
-    assert dynamo.calls[0]["ExpressionAttributeValues"][":pk"] == {"S": tenant_pk("acme")}
-
-
-def test_the_helper_imports_nothing_else_from_the_product_but_the_key_builder() -> None:
-    # The key builder is pure stdlib (tests/unit/test_regions.py), so the helper stays vendorable
-    # with that one file, and builds its keys where the adapters build theirs.
-    from ads_connect import consumer
-
-    source = open(consumer.__file__).read()  # noqa: SIM115 - a one-line read in a test
-    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
-    product = [line for line in imports if "ads_connect" in line]
-    assert product == ["from ads_connect.table_schema import ("], imports
 
 
 @pytest.mark.parametrize("field", ["access_token", "expires_at_epoch", "api_url", "client_id"])
