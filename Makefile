@@ -93,12 +93,16 @@ test: lint typecheck unit integration security synth infra e2e
 # under build/ (stacks/packaging.py).
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+# cdk.json leaves support_contact null so that a real deploy stops until the operator sets it;
+# these check-only synths pass a demo contact in the reserved .invalid domain instead
+# (stacks/config.py DEMO_SUPPORT_CONTACT_KEY; deploy and diff never do).
+DEMO_CONTACT := -c ads-connect:demo-support-contact=https://support.demo.invalid/check-only-synth
 synth: dev
-	$(NO_AWS) cdk synth --quiet --output cdk.out
+	$(NO_AWS) cdk synth --quiet --output cdk.out $(DEMO_CONTACT)
 
 # cdk-nag AwsSolutions alone (it also runs inside every synth): prints the findings report.
 nag: dev
-	$(NO_AWS) cdk synth --quiet --output cdk.out && echo "cdk-nag AwsSolutions: no unacknowledged findings"
+	$(NO_AWS) cdk synth --quiet --output cdk.out $(DEMO_CONTACT) && echo "cdk-nag AwsSolutions: no unacknowledged findings"
 
 # Once per account and region, with the pinned CDK CLI: the CDK's staging bucket and roles.
 # Extra CLI flags: make bootstrap ARGS="--profile prod aws://123456789012/us-east-1"

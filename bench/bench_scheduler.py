@@ -150,7 +150,10 @@ def _backlog_rows(now: datetime) -> list[list[str]]:
         def send(self, messages: object) -> None:
             self.sent += len(messages)  # type: ignore[arg-type]
 
-    capped = AdsConnectConfig.from_context(CAPPED_CONFIG).refreshes_per_schedule_run
+    # The support contact is required of every config and irrelevant to the cap: a demo one.
+    capped = AdsConnectConfig.from_context(
+        CAPPED_CONFIG, demo_support_contact="https://support.bench.invalid/"
+    ).refreshes_per_schedule_run
     rows = []
     for cap in (None, capped):
         with mock_aws():

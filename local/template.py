@@ -99,7 +99,7 @@ def synthesize(
             "PATH": _path_with_first(Path(python).parent, os.environ.get("PATH", "")),
             "CDK_OUTDIR": str(target),
             "CDK_CONTEXT_JSON": json.dumps(
-                {**cdk_json_context(app_dir), "aws:cdk:bundling-stacks": [], "stage": LOCAL_STAGE}
+                {**local_context(app_dir), "aws:cdk:bundling-stacks": [], "stage": LOCAL_STAGE}
             ),
         }
         process = subprocess.Popen(
@@ -162,6 +162,29 @@ def cdk_json_context(app_dir: Path) -> dict[str, Any]:
         return {}
     context = json.loads(config.read_text()).get("context", {})
     return dict(context) if isinstance(context, dict) else {}
+
+
+# cdk.json's settings object (stacks/config.py CONTEXT_KEY) and local mode's demo brand: every
+# brand setting cdk.json leaves unset (null) gets a demo value, so the local pages show a colour,
+# a logo and a support contact (in the reserved .invalid domain); an operator who has set theirs
+# previews their own.
+SETTINGS_CONTEXT_KEY = "ads-connect"
+LOCAL_DEMO_BRAND: dict[str, str] = {
+    "brand_accent_color": "#0b6e4f",
+    "brand_logo": str(REPO_ROOT / "local" / "demo-logo.png"),
+    "support_contact": "help@demo-operator.invalid",
+}
+
+
+def local_context(app_dir: Path) -> dict[str, Any]:
+    """cdk.json's context with local mode's demo brand filled in where it leaves a setting unset."""
+    context = cdk_json_context(app_dir)
+    raw = context.get(SETTINGS_CONTEXT_KEY)
+    settings = dict(raw) if isinstance(raw, dict) else {}
+    for key, demo in LOCAL_DEMO_BRAND.items():
+        if settings.get(key) in (None, ""):
+            settings[key] = demo
+    return {**context, SETTINGS_CONTEXT_KEY: settings}
 
 
 def read_cloud_assembly(directory: Path) -> Synthesized:

@@ -19,6 +19,8 @@ import ads_connect.table_schema as schema
 from ads_connect.models.settings import (
     ENV_ALLOWED_RETURN_URLS,
     ENV_APP_NAME,
+    ENV_BRAND_ACCENT_COLOR,
+    ENV_BRAND_LOGO,
     ENV_BREAKER_MIN_CONNECTIONS,
     ENV_BREAKER_PERCENT,
     ENV_BREAKER_WINDOW_MINUTES,
@@ -29,6 +31,7 @@ from ads_connect.models.settings import (
     ENV_PRIVATE_SECRET_READER_ARNS,
     ENV_REFRESH_LEAD_SECONDS,
     ENV_SECRET_PREFIX,
+    ENV_SUPPORT_CONTACT,
     ENV_TABLE_NAME,
     ENV_WORK_QUEUE_URL,
 )
@@ -191,10 +194,17 @@ class AmazonAdsConnect(Construct):
             ENV_ALLOWED_RETURN_URLS: json.dumps(list(config.allowed_return_urls)),
             ENV_INCLUDE_PROFILE_SCOPE: "true" if config.include_profile_scope else "false",
         }
+        # The brand only where pages are rendered (the logo is most of a function's 4 KB of
+        # environment); the admin function builds no page.
+        brand_env = {
+            ENV_BRAND_ACCENT_COLOR: config.brand_accent_color,
+            ENV_SUPPORT_CONTACT: config.support_contact or "",
+            **({ENV_BRAND_LOGO: config.brand_logo} if config.brand_logo else {}),
+        }
         refresh_env = {ENV_WORK_QUEUE_URL: self.refresh.work_queue.queue_url}
         environments = {
-            "consent": {**core_env, **pages_env},
-            "callback": {**core_env, **pages_env},
+            "consent": {**core_env, **pages_env, **brand_env},
+            "callback": {**core_env, **pages_env, **brand_env},
             "admin": {**core_env, **pages_env, **refresh_env},
             "refresh_scheduler": {**core_env, **refresh_env},
             "refresh_worker": {**core_env, **refresh_env},

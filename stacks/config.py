@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from types import UnionType
 from typing import Any, Final, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
+from ads_connect.models.brand import (
+    DEFAULT_ACCENT_COLOR,
+    DEFAULT_DISPLAY_NAME,
+    LOGO_FILE_SUFFIXES,
+    LOGO_MAX_BYTES,
+    AccentColor,
+    LogoDataUri,
+    SupportContact,
+    logo_data_uri,
+)
 from ads_connect.models.settings import (
     ACCESS_TOKEN_LIFETIME_SECONDS,
     APP_NAME_MAX_LENGTH,
@@ -40,6 +52,11 @@ SECRET_PREFIX_ROOT: Final = "ads-connect"  # noqa: S105 (a name prefix, not a se
 # deploy ("decreases account's UnreservedConcurrentExecution below its minimum value"),
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
 LAMBDA_UNRESERVED_MINIMUM: Final = 100
+# A check-only synth (make synth, the tests, local mode) has no operator's support contact: it
+# passes a demo one under this top-level context key, which must sit in the reserved .invalid
+# domain (RFC 2606) so it can never pass for a real contact. cdk.json itself leaves
+# support_contact unset: a real `cdk deploy` stops until the operator sets it.
+DEMO_SUPPORT_CONTACT_KEY: Final = "ads-connect:demo-support-contact"
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS: Final[dict[int, logs.RetentionDays]] = {
@@ -133,7 +150,7 @@ class AdsConnectConfig(BaseModel):
 
     # Set from the top-level ``stage`` context key by from_context (never inside "ads-connect").
     stage: str = DEFAULT_STAGE
-    app_name: str = Field(default="Amazon Ads Connect", min_length=1, max_length=APP_NAME_MAX_LENGTH)
+    app_name: str = Field(default=DEFAULT_DISPLAY_NAME, min_length=1, max_length=APP_NAME_MAX_LENGTH)
     allowed_return_urls: tuple[str, ...] = ()
     # Default and bounds shared with the functions (models/settings.py), which get the value from
     # the environment the stack sets.
@@ -184,6 +201,14 @@ class AdsConnectConfig(BaseModel):
     # Alarm when the most overdue connection's token is this old (seconds since it was issued;
     # access tokens live 3600 s): the default fires with five minutes of life left.
     stale_token_age_seconds: int = Field(default=3300, ge=600, le=3599)
+    # The operator's brand on the public pages (models/brand.py has the rules). app_name is the
+    # display name. brand_logo: a data:image/...;base64,... URI or the path of a PNG, JPEG, GIF or
+    # WebP file (relative to the directory cdk runs in, where cdk.json is), embedded at synth.
+    brand_accent_color: AccentColor = DEFAULT_ACCENT_COLOR
+    brand_logo: LogoDataUri = None
+    # Required (checked last, after every other setting): an https:// URL or an e-mail address
+    # that every error page shows beside its reference.
+    support_contact: SupportContact = None
 
     @field_validator("allowed_return_urls")
     @classmethod
@@ -209,6 +234,14 @@ class AdsConnectConfig(BaseModel):
             raise ValueError(
                 "must be 1-64 characters of letters, digits and / _ + = . @ - without a trailing /"
             )
+        return value
+
+    @field_validator("brand_logo", mode="before")
+    @classmethod
+    def _logo(cls, value: object) -> object:
+        # A file is read here and becomes the data: URI the shared LogoDataUri type checks.
+        if isinstance(value, str) and value and not value.startswith("data:"):
+            return _logo_file(Path(value))
         return value
 
     @model_validator(mode="before")
@@ -292,6 +325,15 @@ class AdsConnectConfig(BaseModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _support_contact_is_set(self) -> AdsConnectConfig:
+        if self.support_contact is None:
+            raise ValueError(
+                "support_contact: required: an https:// URL or an e-mail address where advertisers "
+                "get help; every error page shows it beside its reference (README, Brand and help)"
+            )
+        return self
+
     @property
     def stack_name(self) -> str:
         return stack_name_for(self.stage)
@@ -323,9 +365,12 @@ class AdsConnectConfig(BaseModel):
         return f"{self.secret_prefix}/lwa-client"
 
     @classmethod
-    def from_context(cls, raw: Mapping[str, Any] | None, stage: object = None) -> AdsConnectConfig:
+    def from_context(
+        cls, raw: Mapping[str, Any] | None, stage: object = None, *, demo_support_contact: str | None = None
+    ) -> AdsConnectConfig:
         """Validate the context object (and the top-level ``stage``); raise ConfigError naming
-        the offending key."""
+        the offending key. ``demo_support_contact`` (context DEMO_SUPPORT_CONTACT_KEY) stands in
+        for a support_contact the settings leave unset, and only a contact in the .invalid domain."""
         if raw is None:
             raw = {}
         if not isinstance(raw, Mapping):
@@ -336,6 +381,14 @@ class AdsConnectConfig(BaseModel):
                 "cdk deploy -c stage=NAME"
             )
         settings = {**raw, "stage": validate_stage(stage)}
+        if demo_support_contact is not None and not settings.get("support_contact"):
+            if not _in_invalid_domain(demo_support_contact):
+                raise ConfigError(
+                    f"context key {DEMO_SUPPORT_CONTACT_KEY!r}: must be a URL or e-mail address in "
+                    "the reserved .invalid domain (it is for check-only synths); set the real one "
+                    f"as {CONTEXT_KEY}.support_contact"
+                )
+            settings["support_contact"] = demo_support_contact
         try:
             return cls.model_validate(settings)
         except ValidationError as exc:
@@ -369,6 +422,31 @@ class AdsConnectConfig(BaseModel):
             raise ConfigError(f"context key {key!r}: {message}") from None
 
 
+def _logo_file(path: Path) -> str:
+    """A logo file read at synth, checked and turned into the data: URI the pages embed."""
+    media_type = LOGO_FILE_SUFFIXES.get(path.suffix.lower())
+    if media_type is None:
+        raise ValueError(
+            f"{path.name}: the logo file must end in {', '.join(LOGO_FILE_SUFFIXES)} "
+            "(or give a data:image/...;base64,... URI)"
+        )
+    try:
+        size = path.stat().st_size
+        if size > LOGO_MAX_BYTES:
+            raise ValueError(f"{path.name} is {size} bytes; a logo may have at most {LOGO_MAX_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read the logo file {str(path)!r}: {error.strerror}") from None
+    return logo_data_uri(data, declared_type=media_type)
+
+
+def _in_invalid_domain(contact: str) -> bool:
+    host = (
+        contact.rpartition("@")[2] if "@" in contact and "://" not in contact else urlsplit(contact).hostname
+    )
+    return bool(host) and str(host).lower().endswith(".invalid")
+
+
 # Pydantic error types that mean "wrong kind of value": their message names the expected type
 # only, so from_context adds what the setting accepts.
 _TYPE_ERRORS: Final = frozenset(
@@ -392,6 +470,9 @@ _ALLOWED_VALUES: Final = {
     "allowed_return_urls": "a list of https URLs",
     "alarm_email": "an e-mail address such as ops@example.com, or null",
     "log_retention_days": ", ".join(map(str, sorted(LOG_RETENTION_DAYS))),
+    "brand_accent_color": "a colour #rrggbb with at least 4.5:1 contrast against white",
+    "brand_logo": "a data:image/...;base64,... URI or a PNG, JPEG, GIF or WebP file path, or null",
+    "support_contact": "an https:// URL or an e-mail address",
 }
 
 

@@ -18,10 +18,33 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.config import ConfigError
+
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 FUNCTION_KINDS: Final = ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker")
 LIVE_ALIAS: Final = "live"
+# "Total size of environment variables set: 4 KB" (AWS Lambda quotas,
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), names included.
+LAMBDA_ENVIRONMENT_BYTES: Final = 4096
+# What a reference (Ref / GetAtt of a table, bus, key or role) resolves to at deploy time, at
+# most: a role ARN with a generated 64-character name is 95 bytes.
+RESOLVED_REFERENCE_BYTES: Final = 110
+
+
+def environment_bytes(resolved: Mapping[str, object]) -> int:
+    """Names plus values of a function's environment as the template has it (references
+    counted at their longest resolved size): what Lambda's 4 KB limit is measured on."""
+
+    def size(value: object) -> int:
+        if isinstance(value, str):
+            return len(value.encode())
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return sum(size(part) for part in parts) + len(separator) * max(len(parts) - 1, 0)
+        return RESOLVED_REFERENCE_BYTES
+
+    return sum(len(name.encode()) + size(value) for name, value in resolved.items())
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,23 @@ class AdsFunction(Construct):
                 resources=[f"{self.log_group.log_group_arn}"],
             )
         )
+        variables = {
+            **environment,
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            # Traces never carry payloads (tokens): see ads_connect.observability.
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+        }
+        size = environment_bytes(Stack.of(self).resolve(variables))
+        if size > LAMBDA_ENVIRONMENT_BYTES:
+            # Deploying would fail late, in CloudFormation; the logo is what makes it large.
+            raise ConfigError(
+                f"context key 'ads-connect.brand_logo': the {spec.kind} function's environment would "
+                f"be about {size} bytes, over Lambda's {LAMBDA_ENVIRONMENT_BYTES}: use a smaller logo "
+                "(or fewer, shorter allowed_return_urls)"
+            )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -127,15 +167,7 @@ class AdsFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            environment={
-                **environment,
-                "POWERTOOLS_SERVICE_NAME": SERVICE,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                # Traces never carry payloads (tokens): see ads_connect.observability.
-                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
-                "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
-            },
+            environment=variables,
         )
         Validations.of(self.function).acknowledge(
             Ack(

@@ -8,14 +8,17 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from stacks.ads_connect import AmazonAdsConnect
-from stacks.config import CONTEXT_KEY, STAGE_CONTEXT_KEY, AdsConnectConfig
+from stacks.config import CONTEXT_KEY, DEMO_SUPPORT_CONTACT_KEY, STAGE_CONTEXT_KEY, AdsConnectConfig
 from stacks.events import EVENT_SOURCE
 
 
 def config_from_context(scope: Construct) -> AdsConnectConfig:
-    """The validated settings of ``cdk.json`` plus the ``-c stage=NAME`` context key."""
+    """The validated settings of ``cdk.json`` plus the ``-c stage=NAME`` context key (and the
+    demo support contact a check-only synth passes, stacks/config.py DEMO_SUPPORT_CONTACT_KEY)."""
     return AdsConnectConfig.from_context(
-        scope.node.try_get_context(CONTEXT_KEY), scope.node.try_get_context(STAGE_CONTEXT_KEY)
+        scope.node.try_get_context(CONTEXT_KEY),
+        scope.node.try_get_context(STAGE_CONTEXT_KEY),
+        demo_support_contact=scope.node.try_get_context(DEMO_SUPPORT_CONTACT_KEY),
     )
 
 

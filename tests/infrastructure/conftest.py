@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,13 +28,33 @@ import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 import stacks  # noqa: E402, F401  (puts lambdas/ on sys.path)
+from stacks.config import DEMO_SUPPORT_CONTACT_KEY  # noqa: E402
 
 # Skipping asset bundling keeps synth fast; packaging is covered by test_packaging.py.
 FAST_CONTEXT = {"aws:cdk:bundling-stacks": []}
+# cdk.json leaves support_contact unset (a real deploy must set it); test synths use a demo one,
+# in the reserved .invalid domain, as `make synth` does.
+DEMO_SUPPORT_CONTACT = "https://support.tests.invalid/check-only"
+DEMO_CONTEXT = {DEMO_SUPPORT_CONTACT_KEY: DEMO_SUPPORT_CONTACT}
 
 
 def cdk_json_context() -> dict[str, Any]:
     return dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+
+
+def run_app_as_cdk_synth(context: dict[str, Any], outdir: Path) -> tuple[int, list[str]]:
+    """app.py as `cdk synth` runs it (CDK_CONTEXT_JSON, CDK_OUTDIR): its exit code and the
+    non-empty lines it wrote to stderr."""
+    run = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "app.py")],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return run.returncode, [line for line in run.stderr.splitlines() if line.strip()]
 
 
 @dataclass
@@ -59,7 +80,7 @@ def synthesize(tmp: Path, context: dict[str, Any] | None = None, *, nag: bool = 
     from app import build_app
     from stacks.stack import AmazonAdsConnectStack
 
-    merged = {**cdk_json_context(), **FAST_CONTEXT, **(context or {})}
+    merged = {**cdk_json_context(), **FAST_CONTEXT, **DEMO_CONTEXT, **(context or {})}
     app = cdk.App(outdir=str(tmp), context=merged)
     if nag:
         build_app(app)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from stacks.config import AdsConnectConfig, ConfigError
-from tests.infrastructure.conftest import Synthesized, cdk_json_context, synthesize
+from tests.infrastructure.conftest import DEMO_SUPPORT_CONTACT, Synthesized, cdk_json_context, synthesize
 from tests.infrastructure.helpers import as_list, describe
 
 ACCOUNT = "123456789012"
@@ -140,7 +140,9 @@ def test_the_stage_is_not_a_setting_of_the_ads_connect_object() -> None:
 
 
 def test_an_explicit_secret_prefix_still_wins() -> None:
-    config = AdsConnectConfig.from_context({"secret_prefix": "acme/connect"}, "dev")
+    config = AdsConnectConfig.from_context(
+        {"secret_prefix": "acme/connect"}, "dev", demo_support_contact=DEMO_SUPPORT_CONTACT
+    )
     assert (config.secret_prefix, config.lwa_secret_name) == ("acme/connect", "acme/connect/lwa-client")
 
 
@@ -262,7 +264,8 @@ def test_the_cli_spells_stage_names_as_the_stack_does() -> None:
     assert stages.STAGE_PATTERN.pattern == config.STAGE_PATTERN.pattern
     for stage in ("prod", "dev", "team-a1"):
         assert stages.stack_name_for(stage) == config.stack_name_for(stage)
-        assert stages.secret_prefix_for(stage) == AdsConnectConfig.from_context({}, stage).secret_prefix
+        built = AdsConnectConfig.from_context({}, stage, demo_support_contact=DEMO_SUPPORT_CONTACT)
+        assert stages.secret_prefix_for(stage) == built.secret_prefix
 
 
 def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
@@ -271,7 +274,13 @@ def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
 
     cdk_json = tmp_path / "cdk.json"
     cdk_json.write_text(
-        json.dumps({"context": settings(reserve_concurrency=True, existing_table_name=TABLE)})
+        json.dumps(
+            {
+                "context": settings(
+                    reserve_concurrency=True, existing_table_name=TABLE, support_contact="help@acme.example"
+                )
+            }
+        )
     )
     out = tmp_path / "needs.json"
     import contextlib

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -16,7 +15,14 @@ from ads_connect.table_schema import tenant_pk
 from aws_cdk import aws_iam as iam
 
 from stacks.config import ConfigError
-from tests.infrastructure.conftest import REPO_ROOT, Synthesized, synthesize
+from tests.infrastructure.conftest import (
+    DEMO_CONTEXT,
+    DEMO_SUPPORT_CONTACT,
+    REPO_ROOT,
+    Synthesized,
+    run_app_as_cdk_synth,
+    synthesize,
+)
 from tests.infrastructure.helpers import as_list, describe, role_permissions
 
 KINDS = ("consent", "callback", "admin", "refresh_scheduler", "refresh_worker")
@@ -133,7 +139,7 @@ def test_worker_concurrency_respects_the_secrets_manager_write_quota(synthesized
 def test_the_write_pace_and_the_run_cap_follow_the_config(overrides, pace, per_run):
     from stacks.config import AdsConnectConfig
 
-    config = AdsConnectConfig.from_context(overrides)
+    config = AdsConnectConfig.from_context(overrides, demo_support_contact=DEMO_SUPPORT_CONTACT)
     assert config.worker_secret_writes_per_second == pytest.approx(pace)
     assert config.refreshes_per_schedule_run == per_run
 
@@ -274,7 +280,9 @@ def test_the_app_runs_cdk_nag_so_an_unacknowledged_wildcard_fails_synth(tmp_path
     from app import build_app
     from tests.infrastructure.conftest import FAST_CONTEXT, cdk_json_context
 
-    app = build_app(cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), **FAST_CONTEXT}))
+    app = build_app(
+        cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), **FAST_CONTEXT, **DEMO_CONTEXT})
+    )
     stack = app.node.find_child("AmazonAdsConnect-prod")
     role = iam.Role(stack, "Careless", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
@@ -306,7 +314,9 @@ def test_cfn_lint_passes_on_the_synthesized_template(synthesized):
 @pytest.fixture(scope="module")
 def grants(tmp_path_factory):
     """A consumer role granted one tenant, another granted all tenants (same stack, no nag)."""
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("grants")), context={"aws:cdk:bundling-stacks": []})
+    app = cdk.App(
+        outdir=str(tmp_path_factory.mktemp("grants")), context={"aws:cdk:bundling-stacks": [], **DEMO_CONTEXT}
+    )
     from stacks.stack import AmazonAdsConnectStack
 
     stack = AmazonAdsConnectStack(app)
@@ -423,17 +433,8 @@ def test_cdk_synth_with_a_bad_setting_prints_one_line_and_exits_1(tmp_path):
     """app.py as `cdk synth` runs it (CDK_CONTEXT_JSON, CDK_OUTDIR): no Python traceback."""
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     context["ads-connect"] = {**context["ads-connect"], "include_profile_scope": "maybe"}
-    run = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "app.py")],
-        cwd=REPO_ROOT,
-        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 1, run.stderr
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    returncode, lines = run_app_as_cdk_synth(context, tmp_path)
+    assert returncode == 1, lines
     assert lines == [
         "error: context key 'ads-connect.include_profile_scope': Input should be a valid boolean,"
         " unable to interpret input (allowed values: true/false) (cdk.json, context 'ads-connect')"

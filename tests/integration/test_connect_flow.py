@@ -122,7 +122,7 @@ def test_no_campaigns_yet_is_a_success_with_an_explanation(product: Product) -> 
 def test_profiles_forbidden_during_propagation_are_pending_and_rechecked(advertiser: Product) -> None:
     advertiser.amazon.emu.faults.add("profiles", status=403, count=2)
     page = Browser().connect(advertiser.session("acme"), "NA")
-    assert page["statusCode"] == 200 and "propagate" in page["body"]
+    assert page["statusCode"] == 200 and "up to an hour" in page["body"]
     connection = advertiser.store.get_connection("acme", Region.NA)
     assert connection is not None and connection.profiles_state is ProfilesState.PENDING
     assert connection.profile_sync_due_at is not None

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from ads_connect.handlers import callback, consent
 from ads_connect.handlers.cookies import BINDING_COOKIE
+from ads_connect.pages.text import Language
 from ads_connect.regions import Region
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,10 +50,21 @@ cookie_lists = st.lists(
     st.one_of(probed, st.builds(lambda v: f"{BINDING_COOKIE}={v}", values), st.just("a=b; c=d")),
     max_size=4,
 )
-header_maps = st.dictionaries(
-    st.sampled_from(["user-agent", "referer", "x-forwarded-for", "cookie", "origin", "sec-fetch-site"]),
-    st.one_of(probed, st.sampled_from(["same-origin", "cross-site", PUBLIC_BASE, "null"])),
+accept_languages = st.one_of(
+    probed,
+    st.sampled_from(["de-DE,de;q=0.9,en;q=0.8", "ja", "fr;q=0.1, it", "es;q=0", "*", "", "x" * 3000]),
+    st.lists(
+        st.tuples(st.sampled_from(["de", "fr", "es", "it", "ja", "en", "pt", "*", PROBE]), st.floats(0, 1)),
+        max_size=6,
+    ).map(lambda entries: ", ".join(f"{tag};q={q:.3f}" for tag, q in entries)),
 )
+header_maps = st.dictionaries(
+    st.sampled_from(
+        ["user-agent", "referer", "x-forwarded-for", "cookie", "origin", "sec-fetch-site", "accept-language"]
+    ),
+    st.one_of(probed, st.sampled_from(["same-origin", "cross-site", PUBLIC_BASE, "null"]), accept_languages),
+)
+LANGUAGES = {language.value for language in Language}
 bodies = st.one_of(st.none(), probed, st.builds(lambda v: f"region={v}", values), st.binary(max_size=80))
 
 
@@ -139,13 +151,17 @@ def test_arbitrary_requests_never_crash_reflect_or_change_a_connection(
     response = _call(method, template, value, query, cookies, headers, body)
     # never a 5xx (a live session + a valid region is a 302 to Amazon; everything else a 4xx page)
     assert response["statusCode"] < 500, response["body"]
-    assert response["statusCode"] in (200, 302, 303) or "Reference:" in response["body"]
+    assert response["statusCode"] in (200, 302, 303) or '<span class="ref">' in response["body"]
     # never a reflected payload, in the body or in a header we set
     assert PROBE not in response["body"]
     assert all(PROBE not in v for v in response["headers"].values())
     assert all(PROBE not in c for c in response.get("cookies", []))
     assert response["headers"]["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in response["headers"]["Content-Security-Policy"]
+    # a page is in one of the pages' languages, whatever Accept-Language said
+    if response["body"]:
+        assert response["headers"]["Content-Language"] in LANGUAGES
+        assert f'<html lang="{response["headers"]["Content-Language"]}">' in response["body"]
     # never a changed stored connection
     assert _snapshot(connected["product"]) == connected["before"]
 

@@ -54,10 +54,11 @@ def _result(event: dict[str, Any]) -> dict[str, Any]:
         now=deps.clock.now(),
     )
     page = success_page(
-        app_name=deps.settings.app_name,
+        web.page_context(event),
         tenant_label=result.display_name or result.tenant_id,
         region=result.region,
         profiles=result.profiles,
+        profiles_state=result.profiles_state,
         reason=result.profiles_state_reason,
         view_only=result.view_only,
     )
@@ -81,6 +82,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return _result(event)
         raise ConsentFlowError(FailureKind.NOT_FOUND)
     except ConsentFlowError as error:
-        return web.failure_response(error)
+        return web.failure_response(error, event)
     except Exception as error:  # noqa: BLE001 - last resort: logged with a reference, friendly page shown
-        return web.unexpected_failure_response(error)
+        return web.unexpected_failure_response(error, event)

@@ -31,7 +31,7 @@ def _landing(event: dict[str, Any], session_id: str) -> dict[str, Any]:
     tenant = session.display_name or session.tenant_id
     binding, new_binding = browser_binding(cookies.binding_cookie(event))
     page = landing_page(
-        app_name=deps.settings.app_name,
+        web.page_context(event),
         tenant_label=tenant,
         action=f"{web.public_base_url(event, deps.settings)}/connect/{session_id}",
         fixed_region=session.region,
@@ -89,6 +89,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return _start(event, session_id)
         raise ConsentFlowError(FailureKind.METHOD_NOT_ALLOWED)
     except ConsentFlowError as error:
-        return web.failure_response(error)
+        return web.failure_response(error, event)
     except Exception as error:  # noqa: BLE001 - last resort: logged with a reference, friendly page shown
-        return web.unexpected_failure_response(error)
+        return web.unexpected_failure_response(error, event)

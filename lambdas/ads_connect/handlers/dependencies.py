@@ -18,7 +18,9 @@ from ads_connect.adapters.lwa import HttpLwaClient
 from ads_connect.adapters.secrets import SecretsManagerVault
 from ads_connect.clock import SystemClock
 from ads_connect.logic.callback import CallbackDependencies
-from ads_connect.models.settings import PagesSettings
+from ads_connect.models.brand import DEFAULT_DISPLAY_NAME, Brand
+from ads_connect.models.settings import PagesSettings, SettingsError
+from ads_connect.observability import logger
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,25 @@ class PublicDependencies:
 
 
 @cache
+def page_settings() -> PagesSettings:
+    """The page functions' settings alone: error pages read the brand from them even when
+    building the adapters failed."""
+    return PagesSettings.from_environment()
+
+
+def page_brand() -> Brand:
+    """The operator's brand, or the product's plain one when the settings themselves are
+    broken (that failure is what the page is about; it is logged once per page)."""
+    try:
+        return page_settings().brand
+    except SettingsError as error:
+        logger.error("page settings are invalid: this page shows no brand", extra={"cause": str(error)})
+        return Brand(display_name=DEFAULT_DISPLAY_NAME)
+
+
+@cache
 def public_dependencies() -> PublicDependencies:
-    settings = PagesSettings.from_environment()
+    settings = page_settings()
     clock = SystemClock()
     # One DynamoDB resource for both stores (one table): a second would cost the cold start
     # another botocore client, some 20 ms here.
@@ -53,3 +72,4 @@ def public_dependencies() -> PublicDependencies:
 
 def reset() -> None:
     public_dependencies.cache_clear()
+    page_settings.cache_clear()

@@ -10,13 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ads_connect.handlers.dependencies import page_brand
 from ads_connect.handlers.failures import failure_cause, failure_stack
 from ads_connect.logic.consent_errors import ConsentFlowError, FailureKind
 from ads_connect.models.settings import PagesSettings
 from ads_connect.observability import logger
 from ads_connect.pages.errors import failure_page
 from ads_connect.pages.render import redirect_headers, security_headers
-from ads_connect.pages.views import HtmlPage
+from ads_connect.pages.text import negotiate_language
+from ads_connect.pages.views import HtmlPage, PageContext
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -88,12 +90,21 @@ def method(event: Mapping[str, Any]) -> str:
     return str(http.get("method") or "").upper() if isinstance(http, dict) else ""
 
 
+def page_context(event: Mapping[str, Any]) -> PageContext:
+    """The visitor's language (Accept-Language) and the operator's brand, for any page."""
+    return PageContext(page_brand(), negotiate_language(header(event, "accept-language")))
+
+
 def html_response(
     page: HtmlPage, *, cookies: list[str] | None = None, form_targets: tuple[str, ...] = ()
 ) -> dict[str, Any]:
+    # The language changes the words only: the security headers are the same in every one.
+    headers = security_headers(page.style_sha256, form_targets=form_targets, images=page.has_images)
+    headers["Content-Language"] = page.language.value
+    headers["Vary"] = "Accept-Language"
     response: dict[str, Any] = {
         "statusCode": page.status,
-        "headers": security_headers(form_targets),
+        "headers": headers,
         "body": page.body,
         "isBase64Encoded": False,
     }
@@ -116,17 +127,17 @@ def redirect_response(
     return response
 
 
-def failure_response(error: ConsentFlowError) -> dict[str, Any]:
+def failure_response(error: ConsentFlowError, event: Mapping[str, Any]) -> dict[str, Any]:
     reference = new_reference()
     level = logger.error if error.kind is FailureKind.INTERNAL else logger.warning
     level(
         "consent flow ended on an error page",
         extra={"failure": error.kind.value, "oauth_error": error.oauth_error, "reference": reference},
     )
-    return html_response(failure_page(error, reference))
+    return html_response(failure_page(error, reference, page_context(event)))
 
 
-def unexpected_failure_response(error: BaseException) -> dict[str, Any]:
+def unexpected_failure_response(error: BaseException, event: Mapping[str, Any]) -> dict[str, Any]:
     """Last resort: the failure's type, codes and frames are logged with a reference (never its
     message: handlers/failures.py says why); the browser gets the generic page, never a stack
     trace."""
@@ -135,4 +146,4 @@ def unexpected_failure_response(error: BaseException) -> dict[str, Any]:
         "unexpected failure in a public handler",
         extra={"reference": reference, **failure_cause(error), "stack": failure_stack(error)},
     )
-    return html_response(failure_page(ConsentFlowError(FailureKind.INTERNAL), reference))
+    return html_response(failure_page(ConsentFlowError(FailureKind.INTERNAL), reference, page_context(event)))

@@ -14,10 +14,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ads_connect.models.brand import DEFAULT_ACCENT_COLOR, AccentColor, Brand, LogoDataUri, SupportContact
 from ads_connect.regions import ENDPOINTS_ENV_VAR, Region, RegionEndpoints, parse_endpoints
 
 ENV_TABLE_NAME = "ADS_CONNECT_TABLE_NAME"
@@ -25,6 +27,9 @@ ENV_SECRET_PREFIX = "ADS_CONNECT_SECRET_PREFIX"
 ENV_LWA_SECRET_ID = "ADS_CONNECT_LWA_SECRET_ID"
 ENV_EVENT_BUS_NAME = "ADS_CONNECT_EVENT_BUS_NAME"
 ENV_APP_NAME = "ADS_CONNECT_APP_NAME"
+ENV_BRAND_ACCENT_COLOR = "ADS_CONNECT_BRAND_ACCENT_COLOR"
+ENV_BRAND_LOGO = "ADS_CONNECT_BRAND_LOGO"
+ENV_SUPPORT_CONTACT = "ADS_CONNECT_SUPPORT_CONTACT"
 ENV_ALLOWED_RETURN_URLS = "ADS_CONNECT_ALLOWED_RETURN_URLS"
 ENV_PUBLIC_BASE_URL = "ADS_CONNECT_PUBLIC_BASE_URL"
 ENV_REFRESH_LEAD_SECONDS = "ADS_CONNECT_REFRESH_LEAD_SECONDS"
@@ -169,9 +174,17 @@ class PagesSettings(CoreSettings):
         "allowed_return_urls": ENV_ALLOWED_RETURN_URLS,
         "public_base_url": ENV_PUBLIC_BASE_URL,
         "include_profile_scope": ENV_INCLUDE_PROFILE_SCOPE,
+        "brand_accent_color": ENV_BRAND_ACCENT_COLOR,
+        "brand_logo": ENV_BRAND_LOGO,
+        "support_contact": ENV_SUPPORT_CONTACT,
     }
 
+    # The operator's brand (models/brand.py has the rules; the stack sets these for the
+    # consent and callback functions only). app_name is the brand's display name.
     app_name: str = Field(min_length=1, max_length=APP_NAME_MAX_LENGTH)
+    brand_accent_color: AccentColor = DEFAULT_ACCENT_COLOR
+    brand_logo: LogoDataUri = None
+    support_contact: SupportContact = None
     allowed_return_urls: tuple[str, ...] = ()
     # Unset when deployed: the base URL is derived from the request (API Gateway domain name).
     # Local mode sets it (http://localhost:PORT).
@@ -187,6 +200,15 @@ class PagesSettings(CoreSettings):
                 raise ValueError("must be a JSON array of URLs")
             return tuple(parsed)
         return value
+
+    @cached_property
+    def brand(self) -> Brand:
+        return Brand(
+            display_name=self.app_name,
+            accent_color=self.brand_accent_color,
+            logo=self.brand_logo,
+            support_contact=self.support_contact,
+        )
 
 
 class RefreshSettings(CoreSettings):

@@ -33,6 +33,7 @@ def pages_settings(**overrides: object) -> PagesSettings:
         "app_name": "Acme Reports",
         "allowed_return_urls": (RETURN_URL,),
         "public_base_url": PUBLIC_BASE,
+        "support_contact": "support@acme.example",
     }
     values.update(overrides)
     return PagesSettings.model_validate(values)

@@ -40,7 +40,8 @@ from ads_connect.logic.ports import (
 from ads_connect.logic.profiles import PROFILES_CHANGED_EVENT, RECHECK_SOON
 from ads_connect.models.consent import OAuthStateRecord
 from ads_connect.models.records import AccessLevel, ConnectionStatus, ProfilesState
-from ads_connect.pages.views import success_page
+from ads_connect.pages.text import Language
+from ads_connect.pages.views import PageContext, success_page
 from ads_connect.regions import Region
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN, api_profile, fake_grant
@@ -531,10 +532,11 @@ def _page_of(world: World, outcome: CallbackOutcome, binding: str) -> str:
         outcome.location.rsplit("/", 1)[1], binding, consent_store=world.consent_store, now=world.clock.now()
     )
     return success_page(
-        app_name="Acme Reports",
+        PageContext(world.settings.brand, Language.EN),
         tenant_label=result.tenant_id,
         region=result.region,
         profiles=result.profiles,
+        profiles_state=result.profiles_state,
         reason=result.profiles_state_reason,
         view_only=result.view_only,
     ).body

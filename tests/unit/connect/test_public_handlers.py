@@ -8,8 +8,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from ads_connect.handlers import callback, consent
+from ads_connect.handlers import callback, consent, dependencies, http_common
 from ads_connect.handlers.dependencies import PublicDependencies
+from ads_connect.models.brand import DEFAULT_DISPLAY_NAME
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN
 from tests.fakes.browser import PUBLIC_BASE, SAME_ORIGIN_FORM_HEADERS, public_event
@@ -23,13 +24,27 @@ def wired(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
     deps = PublicDependencies(callback=world.deps)
     monkeypatch.setattr(consent, "public_dependencies", lambda: deps)
     monkeypatch.setattr(callback, "public_dependencies", lambda: deps)
+    monkeypatch.setattr(http_common, "page_brand", lambda: world.settings.brand)
     return world
 
 
-def _get(path: str, *, query: str = "", cookies: list[str] | None = None, **params: str) -> dict[str, Any]:
+def _get(
+    path: str,
+    *,
+    query: str = "",
+    cookies: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    **params: str,
+) -> dict[str, Any]:
     handler = consent.handler if path.startswith("/connect/") else callback.handler
     event = public_event(
-        "GET", path, query=query, cookies=cookies, route_key=f"GET {path}", path_parameters=params
+        "GET",
+        path,
+        query=query,
+        cookies=cookies,
+        route_key=f"GET {path}",
+        path_parameters=params,
+        headers=headers,
     )
     return handler(event, FakeLambdaContext())
 
@@ -198,3 +213,71 @@ def test_a_garbage_event_still_gets_the_generic_page(wired: World) -> None:
         for handler in (consent.handler, callback.handler):
             response = handler(event, FakeLambdaContext())
             assert 400 <= response["statusCode"] < 600 and "Reference:" in response["body"]
+
+
+ACCEPT_LANGUAGES = [
+    None,
+    "de-DE,de;q=0.9,en;q=0.8",
+    "ja",
+    "fr;q=0.1, it",
+    "es;q=0, <script>alert(1)</script>",
+    "x" * 5000,
+]
+
+
+def _without_language(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k != "Content-Language"}
+
+
+def test_the_language_changes_the_words_never_the_headers_or_the_outcome(wired: World) -> None:
+    # Given one advertiser's browser in each language
+    seen: dict[str, list[Any]] = {"landing": [], "unknown": [], "start": [], "language": []}
+    for accept in ACCEPT_LANGUAGES:
+        headers = {"accept-language": accept} if accept is not None else None
+        session_id = wired.session()
+        landing = _get(f"/connect/{session_id}", headers=headers, session_id=session_id)
+        unknown = _get("/connect/nope", headers=headers, session_id="nope")
+        token = landing["body"].split('name="form_token" value="', 1)[1].split('"', 1)[0]
+        cookie = landing["cookies"][0].split(";", 1)[0]
+        start = _post(
+            session_id,
+            urlencode({"region": "EU", "form_token": token}),
+            cookies=[cookie],
+            headers={**SAME_ORIGIN_FORM_HEADERS, **(headers or {})},
+        )
+        seen["landing"].append((landing["statusCode"], _without_language(landing["headers"])))
+        seen["unknown"].append((unknown["statusCode"], _without_language(unknown["headers"])))
+        location = urlsplit(start["headers"]["Location"])
+        seen["start"].append((start["statusCode"], location.netloc, location.path, len(start["cookies"])))
+        seen["language"].append(landing["headers"]["Content-Language"])
+        assert f'<html lang="{landing["headers"]["Content-Language"]}">' in landing["body"]
+        assert "<script>" not in landing["body"] + unknown["body"]
+    # Then the words follow the browser, and everything else is the same in every language
+    assert seen["language"] == ["en", "de", "ja", "it", "en", "en"]
+    for what in ("landing", "unknown", "start"):
+        assert all(entry == seen[what][0] for entry in seen[what]), what
+    assert seen["landing"][0][0] == 200 and seen["unknown"][0][0] == 404 and seen["start"][0][0] == 302
+
+
+def test_a_german_browser_gets_the_error_page_in_german_with_whom_to_ask(wired: World) -> None:
+    page = _get("/connect/nope", headers={"accept-language": "de-DE,de;q=0.9"}, session_id="nope")
+    assert page["statusCode"] == 404 and '<html lang="de">' in page["body"]
+    assert "Dieser Link ist ungültig" in page["body"]
+    assert 'Hilfe erhalten Sie bei <a href="mailto:support@acme.example">' in page["body"]
+
+
+def test_broken_page_settings_still_give_an_error_page_without_the_brand(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a function whose brand settings are malformed (the stack never writes these)
+    dependencies.reset()
+    monkeypatch.setenv("ADS_CONNECT_BRAND_ACCENT_COLOR", "#ffff00")
+    try:
+        page = consent.handler(
+            public_event("GET", "/connect/x", route_key="GET /connect/x"), FakeLambdaContext()
+        )
+    finally:
+        dependencies.reset()
+    assert page["statusCode"] == 503 and "Something went wrong" in page["body"]
+    assert DEFAULT_DISPLAY_NAME in page["body"] and "#ffff00" not in page["body"]
+    assert any("page settings are invalid" in r.getMessage() for r in caplog.records)

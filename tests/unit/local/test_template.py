@@ -13,10 +13,12 @@ from ads_connect.table_schema import create_table_kwargs
 from moto import mock_aws
 
 from local.template import (
+    LOCAL_DEMO_BRAND,
     LocalProvisioner,
     Resolver,
     TemplateError,
     cdk_json_context,
+    local_context,
     rate_seconds,
     read_queue_sources,
     read_routes,
@@ -168,6 +170,30 @@ def test_cdk_json_context_is_read_like_the_cdk_cli(tmp_path: Any) -> None:
     (tmp_path / "cdk.json").write_text(json.dumps({"app": "x", "context": {"k": {"a": 1}}}))
     assert cdk_json_context(tmp_path) == {"k": {"a": 1}}
     assert cdk_json_context(tmp_path / "missing") == {}
+
+
+def test_local_mode_fills_every_unset_brand_setting_with_a_demo_value(tmp_path: Any) -> None:
+    # Given a cdk.json that sets the accent and leaves the logo and the contact null
+    settings = {
+        "app_name": "Acme",
+        "brand_accent_color": "#7a1fa2",
+        "brand_logo": None,
+        "support_contact": None,
+    }
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"ads-connect": settings, "flag": True}}))
+    context = local_context(tmp_path)
+    # Then the operator's own values stay, and the rest are demo values local mode can show
+    assert context["flag"] is True
+    assert context["ads-connect"] == {
+        "app_name": "Acme",
+        "brand_accent_color": "#7a1fa2",
+        "brand_logo": LOCAL_DEMO_BRAND["brand_logo"],
+        "support_contact": "help@demo-operator.invalid",
+    }
+    assert LOCAL_DEMO_BRAND["support_contact"].endswith(".invalid")
+    with open(LOCAL_DEMO_BRAND["brand_logo"], "rb") as logo:
+        assert logo.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert local_context(tmp_path / "missing")["ads-connect"] == LOCAL_DEMO_BRAND
 
 
 def test_the_lwa_secret_is_found_by_reference_or_by_name() -> None:
