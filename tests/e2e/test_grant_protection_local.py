@@ -34,8 +34,7 @@ def _mine(local: Any, tenants: set[str]) -> list[dict[str, Any]]:
     return [c for c in listing["items"] if c["tenant_id"] in tenants]
 
 
-def test_swapping_in_another_valid_client_loses_no_tenant(local_mode: Any) -> None:
-    local = local_mode
+def test_swapping_in_another_valid_client_loses_no_tenant(local: Any) -> None:
     tenants = {"e2e-swap-a", "e2e-swap-b"}
     for tenant in sorted(tenants):
         _connect(local, tenant, f"user-{tenant}")
@@ -83,8 +82,7 @@ def test_swapping_in_another_valid_client_loses_no_tenant(local_mode: Any) -> No
     assert {c["last_refresh_error_code"] for c in mine} == {None}
 
 
-def test_reactivate_brings_back_a_tenant_whose_grant_still_works(local_mode: Any) -> None:
-    local = local_mode
+def test_reactivate_brings_back_a_tenant_whose_grant_still_works(local: Any) -> None:
     _connect(local, "e2e-reactivate", "user-e2e-reactivate")
     table = local.client("dynamodb")
     table.update_item(
@@ -100,8 +98,7 @@ def test_reactivate_brings_back_a_tenant_whose_grant_still_works(local_mode: Any
     assert again["outcome"] == "already_active"
 
 
-def test_a_link_sent_before_a_disconnect_no_longer_connects(local_mode: Any) -> None:
-    local = local_mode
+def test_a_link_sent_before_a_disconnect_no_longer_connects(local: Any) -> None:
     _connect(local, "e2e-final", "user-e2e-final")
     outstanding = cli_json(local, "sessions", "create", "e2e-final")["consent_url"]
     gone = cli_json(local, "connections", "disconnect", "e2e-final", "NA", "--yes")

@@ -86,6 +86,7 @@ controls: dict[str, Any] = {}
 @pytest.fixture(scope="module")
 def audits(local_mode: LocalModeHandle, browser: Any, artifacts: Path) -> Iterator[list[Audit]]:
     emu = local_mode.emulator
+    emu.headless = None  # Amazon's real consent page, whatever an earlier test left set
     emu.add_user(
         "pages-profiles",
         name="Advertiser with profiles",
