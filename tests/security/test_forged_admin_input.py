@@ -89,7 +89,7 @@ def test_a_forged_connections_token_is_a_400_before_dynamodb_sees_it(
         "GET", "/admin/connections", query={"status": "active", "next_token": FORGED[forged]()}
     )
     # Then a JSON 400, and no DynamoDB query started from the forged key
-    assert status == 400 and body["error"]["code"] in {"invalid_next_token", "invalid_request"}, body
+    assert status == 400 and body["error"]["code"] == "invalid_request", body
     assert not any("ExclusiveStartKey" in q for q in queries)
 
 
@@ -104,7 +104,7 @@ def test_a_connections_token_is_refused_by_the_tenants_listing_and_back(listed: 
     ]
     for path, next_token in crossed:
         status, body = listed.call("GET", path, query={"status": "active", "next_token": next_token})
-        assert status == 400 and body["error"]["code"] == "invalid_next_token", (path, body)
+        assert status == 400 and body["error"]["code"] == "invalid_request", (path, body)
 
 
 def test_issued_tokens_still_page_through_every_connection(listed: Moto) -> None:

@@ -301,7 +301,7 @@ def test_list_connections_by_status(api: Api) -> None:
         ({"limit": "ten"}, "invalid_request"),
         ({"next_token": ""}, "invalid_request"),
         ({"next_token": "x" * 4097}, "invalid_request"),
-        ({"next_token": "garbage!"}, "invalid_next_token"),
+        ({"next_token": "garbage!"}, "invalid_request"),
     ],
 )
 def test_listing_validation(api: Api, path: str, query: dict[str, str], code: str) -> None:

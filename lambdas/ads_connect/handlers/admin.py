@@ -362,7 +362,7 @@ def _admin_request_error(exc: AdminRequestError) -> Response[str]:
 
 
 def _page_token_error(exc: InvalidPageTokenError) -> Response[str]:
-    return _error(HTTPStatus.BAD_REQUEST, "invalid_next_token", str(exc))
+    return _error(HTTPStatus.BAD_REQUEST, "invalid_request", str(exc))
 
 
 def _session_request_error(exc: ConnectSessionRequestError) -> Response[str]:
