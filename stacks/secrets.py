@@ -168,7 +168,7 @@ class Secrets(Construct):
                 name=f"{prefix}/lwa-client",
                 description=(
                     "Login with Amazon client id and secret (Security Profile). Created empty: fill it "
-                    "with `python -m cli credentials set` or `aws secretsmanager put-secret-value` "
+                    "with `ads-connect credentials set`, which keeps earlier clients for their grants "
                     "(docs/deploy.md)."
                 ),
                 placeholder=LWA_PLACEHOLDER,

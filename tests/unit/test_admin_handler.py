@@ -143,6 +143,10 @@ def test_put_client_credentials_writes_and_never_echoes_the_secret(api: Api) -> 
         ({"client_id": "", "client_secret": FAKE_SECRET}, "body.client_id"),
         ({"client_id": 5, "client_secret": FAKE_SECRET}, "body.client_id"),
         ([1, 2], "body"),
+        (
+            {"client_id": "x", "client_secret": FAKE_SECRET, "add_client": True, "replace_client": True},
+            "choose one of add_client and replace_client",
+        ),
     ],
 )
 def test_put_client_credentials_validation(api: Api, payload: Any, fragment: str) -> None:

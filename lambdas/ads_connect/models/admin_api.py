@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ads_connect.models.records import (
     AccessLevel,
@@ -52,6 +52,13 @@ class ClientCredentialsRequest(_Request):
     # (logic/clients.py): keep the other clients for their grants, or drop them.
     add_client: bool = False
     replace_client: bool = False
+
+    @model_validator(mode="after")
+    def _one_client_choice(self) -> ClientCredentialsRequest:
+        # The two answers to "a client that holds none of the grants" exclude each other.
+        if self.add_client and self.replace_client:
+            raise ValueError("choose one of add_client and replace_client")
+        return self
 
     @field_validator("client_secret")
     @classmethod
