@@ -347,3 +347,75 @@ def test_tenants_revoked_at_amazon_all_at_once_are_held_until_the_operator_confi
     assert status == 200 and len(confirmed["confirmed"]) == 7 and confirmed["pause_cleared"] is True
     assert _statuses(connected) == [ConnectionStatus.REAUTHORIZATION_REQUIRED] * 9
     assert len(_events(connected, "Connection Reauthorization Required")) == 7
+
+
+def _consent_started(product: Product, tenant: str) -> tuple[Browser, str]:
+    """A consent started (with the client current now) up to Amazon's redirect back: the
+    browser and the callback query, the code not yet exchanged."""
+    product.amazon.emu.add_user(f"adv-{tenant}", profiles={"NA": [seller_profile(950, "US")]})
+    product.amazon.emu.sign_in(f"adv-{tenant}")
+    browser = Browser()
+    session_id = product.session(tenant)
+    assert browser.open_connect(session_id)["statusCode"] == 200
+    started = browser.submit_region(session_id, "NA")
+    assert started["statusCode"] == 302 and TEST_CLIENT_ID in started["headers"]["Location"]
+    return browser, browser.at_amazon(started["headers"]["Location"])
+
+
+def _store_client(product: Product, **flags: bool) -> None:
+    """The operator stores the dev client as current; the callback container starts cold (it
+    reads the new client as current, as any container does within five minutes)."""
+    status, _ = _admin(
+        product,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, **flags},
+    )
+    assert status == 200
+    from ads_connect.handlers import dependencies
+
+    dependencies.reset()
+
+
+def test_a_consent_started_before_another_client_was_added_is_exchanged_with_its_own_client(
+    connected: Product,
+) -> None:
+    # Given an advertiser is at Amazon with a consent the production client started
+    browser, query = _consent_started(connected, "lateco")
+    # When the operator adds the dev client as current (--add-client) before Amazon redirects back
+    _store_client(connected, add_client=True)
+    exchanges = connected.amazon.emu.token_calls(grant_type="authorization_code")
+    # Then the callback exchanges the code with the client Amazon issued it to, and succeeds
+    assert browser.callback(query)["statusCode"] == 303
+    assert connected.amazon.emu.token_calls(grant_type="authorization_code") == exchanges + 1
+    connection = connected.store.get_connection("lateco", Region.NA)
+    assert connection is not None and connection.status is ConnectionStatus.ACTIVE
+    assert connection.client_id == TEST_CLIENT_ID
+    stored = connected.vault.read_refresh_token("lateco", Region.NA)
+    assert stored is not None and stored.client_id == TEST_CLIENT_ID
+    # And the grant refreshes with that client (the dev client would get invalid_grant)
+    refresh_worker.reset()
+    _all_due(connected)
+    connected.store.save_connection(
+        connection.model_copy(update={"refresh_due_at": connection.connected_at}),
+        expected_grant_version=connection.grant_version,
+    )
+    _run_schedule(connected)
+    refreshed = connected.store.get_connection("lateco", Region.NA)
+    assert refreshed is not None and refreshed.status is ConnectionStatus.ACTIVE
+    assert refreshed.last_refresh_success_at is not None and refreshed.client_id == TEST_CLIENT_ID
+
+
+def test_a_consent_whose_client_was_dropped_meanwhile_is_an_operator_page_not_another_client(
+    connected: Product,
+) -> None:
+    # Given an advertiser is at Amazon with a consent the production client started
+    browser, query = _consent_started(connected, "lateco")
+    # When the operator replaces it with the dev client (--replace-client) before the redirect back
+    _store_client(connected, replace_client=True)
+    exchanges = connected.amazon.emu.token_calls(grant_type="authorization_code")
+    # Then the code is not sent with the dev client: the operator's "not configured" page
+    page = browser.callback(query)
+    assert page["statusCode"] == 503
+    assert connected.amazon.emu.token_calls(grant_type="authorization_code") == exchanges
+    assert connected.store.get_connection("lateco", Region.NA) is None

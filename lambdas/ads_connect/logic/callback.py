@@ -487,6 +487,35 @@ def discover_profiles(
     return result, False
 
 
+def state_client_credentials(record: OAuthStateRecord, vault: TokenVault) -> ClientCredentials:
+    """The credentials of the client that started this flow: Amazon issued the code to the client
+    the authorization URL named (``record.client_id``) and refuses it with any other. The consent
+    page and this function each cache their view of the stored clients, so after ``credentials
+    set --add-client`` the current client here may not be the one the page used: the stored
+    keyring is searched for the state's client, read afresh once if this container's cached copy
+    lacks it. A client no longer stored is the operator's "not configured" page, never another
+    client's secret. A state from before states recorded their client: the current client."""
+    try:
+        if record.client_id is None:
+            return vault.read_client_credentials()
+        credentials = vault.read_client_keyring().for_client(record.client_id)
+        if credentials is None:
+            credentials = vault.read_client_keyring(fresh=True).for_client(record.client_id)
+    except ClientCredentialsMissingError:
+        raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED) from None
+    if credentials is None:
+        logger.warning(
+            "the LWA client that started this consent is no longer stored",
+            extra={
+                "tenant_id": record.tenant_id,
+                "region": record.region.value,
+                "client_id": record.client_id,
+            },
+        )
+        raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED)
+    return credentials
+
+
 def handle_callback(
     params: Mapping[str, str],
     binding_cookie: str | None,
@@ -512,10 +541,7 @@ def handle_callback(
     # The state was minted from this session; a mismatch means a tampered or corrupted record.
     if session.tenant_id != record.tenant_id or session.region not in (None, record.region):
         raise ConsentFlowError(FailureKind.STATE_UNKNOWN)
-    try:
-        credentials = deps.vault.read_client_credentials()
-    except ClientCredentialsMissingError:
-        raise ConsentFlowError(FailureKind.CLIENT_NOT_CONFIGURED) from None
+    credentials = state_client_credentials(record, deps.vault)
     claim_id = uuid.uuid4().hex
     now = deps.clock.now()
     if not deps.consent_store.claim_session(

@@ -125,6 +125,7 @@ def start_consent(
             browser_binding_hash=id_hash(binding),
             created_at=now,
             expires_at=now + STATE_LIFETIME,
+            client_id=client_id,
         ),
     )
     scope = f"{CAMPAIGN_SCOPE} profile" if settings.include_profile_scope else CAMPAIGN_SCOPE

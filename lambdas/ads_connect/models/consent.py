@@ -43,6 +43,10 @@ class OAuthStateRecord(BaseModel):
     browser_binding_hash: str
     created_at: datetime
     expires_at: datetime
+    # The LWA client the authorization URL named: Amazon binds the code to it, so the callback
+    # exchanges the code with exactly this client. None: a state written before it was recorded
+    # (the callback then uses the current client, as it did then).
+    client_id: str | None = None
 
 
 class ResultOutcome(StrEnum):

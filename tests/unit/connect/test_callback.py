@@ -31,6 +31,8 @@ from ads_connect.logic.ports import (
     AmazonNotProcessedError,
     AmazonRequestRejectedError,
     AmbiguousAmazonError,
+    ClientCredentials,
+    ClientKeyring,
     InvalidClientError,
     InvalidGrantError,
     StaleGrantError,
@@ -46,7 +48,7 @@ from ads_connect.regions import Region
 
 from tests.fakes.amazon import FAKE_ACCESS_TOKEN, FAKE_REFRESH_TOKEN, api_profile, fake_grant
 
-from .conftest import PUBLIC_BASE, RETURN_URL, World
+from .conftest import CLIENT, PUBLIC_BASE, RETURN_URL, World
 
 
 def _begin(world: World, region: str = "NA", **session_options: object) -> tuple[str, str]:
@@ -268,6 +270,60 @@ def test_missing_client_credentials_is_an_operator_page(world: World) -> None:
     state, binding = _begin(world)
     world.vault.credentials = None
     assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.CLIENT_NOT_CONFIGURED
+
+
+NEW_CLIENT = ClientCredentials(client_id="amzn1.application-oa2-client.new", client_secret="new-secret")
+
+
+def test_the_code_is_exchanged_with_the_client_that_started_the_flow(world: World) -> None:
+    state, binding = _begin(world)
+    assert world.consent_store.states[id_hash(state)].client_id == CLIENT.client_id
+    # `credentials set --add-client` between the consent page and the callback
+    world.vault.write_client_keyring(ClientKeyring(NEW_CLIENT, (CLIENT,)))
+    _callback(world, {"code": "c", "state": state}, binding)
+    (call,) = world.lwa.exchanges
+    assert call.client_id == CLIENT.client_id
+    connection = world.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.client_id == CLIENT.client_id
+    stored = world.vault.read_refresh_token("acme", Region.NA)
+    published = world.vault.read_access_token("acme", Region.NA)
+    assert stored is not None and stored.client_id == CLIENT.client_id
+    assert published is not None and published.client_id == CLIENT.client_id
+
+
+def test_a_cached_keyring_without_the_flows_client_is_read_again_once(world: World) -> None:
+    # The consent page already saw the new client as current; this container's cache has not.
+    world.vault.write_client_keyring(ClientKeyring(NEW_CLIENT, (CLIENT,)))
+    state, binding = _begin(world)
+    # (a cached read yields the old client as current; a fresh one what is stored)
+    world.vault.stale_cache = CLIENT
+    world.vault.credential_reads.clear()
+    _callback(world, {"code": "c", "state": state}, binding)
+    assert world.vault.credential_reads[:2] == [False, True]
+    (call,) = world.lwa.exchanges
+    assert call.client_id == NEW_CLIENT.client_id
+
+
+def test_a_flow_whose_client_is_no_longer_stored_never_uses_another_client(world: World) -> None:
+    state, binding = _begin(world)
+    # `credentials set --replace-client`: only the new client is stored
+    world.vault.write_client_keyring(ClientKeyring(NEW_CLIENT, ()))
+    assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.CLIENT_NOT_CONFIGURED
+    assert world.lwa.exchanges == []
+    assert world.vault.credential_reads[-1] is True  # looked again before giving up
+    assert world.store.get_connection("acme", Region.NA) is None
+
+
+def test_a_state_from_before_states_recorded_their_client_uses_the_current_client(world: World) -> None:
+    state, binding = _begin(world)
+    legacy: OAuthStateRecord = world.consent_store.states[id_hash(state)].model_copy(
+        update={"client_id": None}
+    )
+    world.consent_store.states[id_hash(state)] = legacy
+    world.vault.write_client_keyring(ClientKeyring(NEW_CLIENT, (CLIENT,)))
+    _callback(world, {"code": "c", "state": state}, binding)
+    (call,) = world.lwa.exchanges
+    assert call.client_id == NEW_CLIENT.client_id
 
 
 def test_not_processed_answers_at_the_exchange_are_retried_briefly_then_succeed(world: World) -> None:
