@@ -347,3 +347,52 @@ def test_tenants_revoked_at_amazon_all_at_once_are_held_until_the_operator_confi
     assert status == 200 and len(confirmed["confirmed"]) == 7 and confirmed["pause_cleared"] is True
     assert _statuses(connected) == [ConnectionStatus.REAUTHORIZATION_REQUIRED] * 9
     assert len(_events(connected, "Connection Reauthorization Required")) == 7
+
+
+def test_replace_client_counts_reauthorization_required_grants_and_they_reactivate_after_a_restore(
+    connected: Product,
+) -> None:
+    # Given every connection is reauthorization_required (the breaker let them through), each
+    # refresh token still stored
+    for tenant in TENANTS:
+        for region in REGIONS:
+            _mark_reauthorization_required(connected, tenant, region)
+    credentials = {"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET}
+    # When the operator stores the dev client: refused, the grants still need their client
+    status, body = _admin(connected, "PUT", "/admin/client-credentials", body=credentials)
+    assert status == 409 and body["error"]["code"] == "client_change_refused"
+    assert f"reactivate` still needs (9 with {TEST_CLIENT_ID})" in body["error"]["message"]
+    # And --replace-client says what it orphans
+    status, body = _admin(
+        connected, "PUT", "/admin/client-credentials", body={**credentials, "replace_client": True}
+    )
+    assert status == 200 and "9 reauthorization_required grant(s)" in body["message"]
+    # Then storing the production client again (never refused) lets a reactivate work
+    status, _ = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET},
+    )
+    assert status == 200
+    status, acme = _admin(connected, "POST", "/admin/tenants/acme/connections/NA/reactivate")
+    assert status == 200 and acme["reactivated"] is True, acme
+
+
+def test_an_unreadable_stored_secret_does_not_let_another_client_take_the_grants(connected: Product) -> None:
+    # Given the stored LWA secret is the placeholder again (nothing readable)
+    secrets = boto3.client("secretsmanager", region_name=connected.aws.region)
+    secrets.put_secret_value(
+        SecretId=connected.aws.lwa_secret_id, SecretString=json.dumps({"client_id": "", "client_secret": ""})
+    )
+    # When the operator stores the dev client without a flag
+    status, body = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET},
+    )
+    # Then it is refused: the nine grants belong to the production client
+    assert status == 409 and body["error"]["code"] == "client_change_refused"
+    assert f"9 with {TEST_CLIENT_ID}" in body["error"]["message"]
+    assert "no readable client stored" in body["error"]["message"]
