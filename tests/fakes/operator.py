@@ -189,9 +189,15 @@ class MemoryStore:
         ]
 
     def count_grants_by_client(self) -> dict[str | None, int]:
+        return self._count_by_client(ConnectionStatus.ACTIVE)
+
+    def count_reauthorization_grants_by_client(self) -> dict[str | None, int]:
+        return self._count_by_client(ConnectionStatus.REAUTHORIZATION_REQUIRED)
+
+    def _count_by_client(self, status: ConnectionStatus) -> dict[str | None, int]:
         counts: dict[str | None, int] = {}
         for connection in self.connections.values():
-            if connection.status is ConnectionStatus.ACTIVE:
+            if connection.status is status:
                 counts[connection.client_id] = counts.get(connection.client_id, 0) + 1
         return counts
 

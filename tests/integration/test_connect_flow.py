@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+from ads_connect.adapters.secrets import SecretsManagerVault
 from ads_connect.models.records import ConnectionStatus, ProfilesState
 from ads_connect.regions import Region
 
@@ -347,3 +348,35 @@ def test_every_page_carries_the_security_headers(advertiser: Product) -> None:
         assert "script-src" not in headers["Content-Security-Policy"]  # default-src 'none' forbids scripts
         assert headers["Strict-Transport-Security"].startswith("max-age=")
         assert "Traceback" not in response["body"]
+
+
+def test_a_failed_reconnect_after_a_disconnect_leaves_no_live_token(
+    advertiser: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a connection disconnected (its secrets scheduled for deletion, as a disconnect does)
+    Browser().connect(advertiser.session("acme"), "NA")
+    connection = advertiser.store.get_connection("acme", Region.NA)
+    assert connection is not None
+    advertiser.store.save_connection(
+        connection.model_copy(
+            update={"status": ConnectionStatus.DISCONNECTED, "grant_version": connection.grant_version + 1}
+        ),
+        expected_grant_version=connection.grant_version,
+    )
+    advertiser.store.save_profiles("acme", Region.NA, [])
+    advertiser.vault.delete_connection_secrets("acme", Region.NA, recovery_window_days=7)
+
+    # When the re-consent restores the secrets, stores its new refresh token, then fails
+    def fail(self: SecretsManagerVault, token: object) -> None:
+        raise RuntimeError("AWS said no")
+
+    monkeypatch.setattr(SecretsManagerVault, "publish_access_token", fail)
+    page = Browser().connect(advertiser.session("acme"), "NA")
+    # Then the page says the account is still not connected, and no token is readable again
+    assert page["statusCode"] == 503 and "still not connected" in page["body"]
+    assert advertiser.vault.read_refresh_token("acme", Region.NA) is None
+    restored = advertiser.store.get_connection("acme", Region.NA)
+    assert restored is not None and restored.status is ConnectionStatus.DISCONNECTED
+    secrets = boto3.client("secretsmanager", region_name=advertiser.aws.region)
+    listed = secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    assert all(s.get("DeletedDate") for s in listed if "acme" in s["Name"]), listed

@@ -419,3 +419,52 @@ def test_a_consent_whose_client_was_dropped_meanwhile_is_an_operator_page_not_an
     assert page["statusCode"] == 503
     assert connected.amazon.emu.token_calls(grant_type="authorization_code") == exchanges
     assert connected.store.get_connection("lateco", Region.NA) is None
+
+
+def test_replace_client_counts_reauthorization_required_grants_and_they_reactivate_after_a_restore(
+    connected: Product,
+) -> None:
+    # Given every connection is reauthorization_required (the breaker let them through), each
+    # refresh token still stored
+    for tenant in TENANTS:
+        for region in REGIONS:
+            _mark_reauthorization_required(connected, tenant, region)
+    credentials = {"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET}
+    # When the operator stores the dev client: refused, the grants still need their client
+    status, body = _admin(connected, "PUT", "/admin/client-credentials", body=credentials)
+    assert status == 409 and body["error"]["code"] == "client_change_refused"
+    assert f"reactivate` still needs (9 with {TEST_CLIENT_ID})" in body["error"]["message"]
+    # And --replace-client says what it orphans
+    status, body = _admin(
+        connected, "PUT", "/admin/client-credentials", body={**credentials, "replace_client": True}
+    )
+    assert status == 200 and "9 reauthorization_required grant(s)" in body["message"]
+    # Then storing the production client again (never refused) lets a reactivate work
+    status, _ = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET},
+    )
+    assert status == 200
+    status, acme = _admin(connected, "POST", "/admin/tenants/acme/connections/NA/reactivate")
+    assert status == 200 and acme["reactivated"] is True, acme
+
+
+def test_an_unreadable_stored_secret_does_not_let_another_client_take_the_grants(connected: Product) -> None:
+    # Given the stored LWA secret is the placeholder again (nothing readable)
+    secrets = boto3.client("secretsmanager", region_name=connected.aws.region)
+    secrets.put_secret_value(
+        SecretId=connected.aws.lwa_secret_id, SecretString=json.dumps({"client_id": "", "client_secret": ""})
+    )
+    # When the operator stores the dev client without a flag
+    status, body = _admin(
+        connected,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET},
+    )
+    # Then it is refused: the nine grants belong to the production client
+    assert status == 409 and body["error"]["code"] == "client_change_refused"
+    assert f"9 with {TEST_CLIENT_ID}" in body["error"]["message"]
+    assert "no readable client stored" in body["error"]["message"]

@@ -783,3 +783,35 @@ def test_storing_the_grants_client_again_lifts_the_mismatch_pause(world: World) 
         "amzn1.application-oa2-client.fake",
         "amzn1.application-oa2-client.dev",
     ]
+
+
+def test_replace_client_counts_the_reauthorization_required_grants_and_says_so(world: World) -> None:
+    # Given the only grant of the stored client is reauthorization_required (reactivatable)
+    world.add(
+        "t1", client_id="amzn1.application-oa2-client.fake", status=ConnectionStatus.REAUTHORIZATION_REQUIRED
+    )
+    # Then storing another client without a flag is refused
+    with pytest.raises(ClientChangeRefusedError) as refused:
+        world.service.write_client_credentials("amzn1.application-oa2-client.dev", "dev-fake-secret")
+    assert refused.value.grants_by_client == {"amzn1.application-oa2-client.fake": 1}
+    assert "reauthorization_required" in str(refused.value)
+    # And --replace-client says the grant can no longer be reactivated
+    written = world.service.write_client_credentials(
+        "amzn1.application-oa2-client.dev", "dev-fake-secret", replace_client=True
+    )
+    assert "1 reauthorization_required grant(s) belong to clients no longer stored" in written.message
+
+
+def test_an_unreadable_stored_client_with_grants_refuses_another_client(world: World) -> None:
+    # Given the stored secret is unreadable (placeholder or malformed) and a grant has no client
+    world.vault.credentials = None
+    world.add("t1", client_id=None)
+    with pytest.raises(ClientChangeRefusedError, match="no readable client stored"):
+        world.service.write_client_credentials("amzn1.application-oa2-client.dev", "dev-fake-secret")
+    assert world.vault.credentials is None
+    # When the operator confirms, the grant stays without a stored client (it pauses)
+    written = world.service.write_client_credentials(
+        "amzn1.application-oa2-client.dev", "dev-fake-secret", add_client=True
+    )
+    assert written.uncovered_grants == {"unrecorded": 1}
+    assert world.vault.unrecorded_grants_client_id != "amzn1.application-oa2-client.dev"

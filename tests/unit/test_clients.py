@@ -102,3 +102,62 @@ def test_without_active_grants_any_client_may_be_stored() -> None:
 def test_both_choices_at_once_are_a_mistake() -> None:
     with pytest.raises(ValueError, match="choose one"):
         plan_client_change(ClientKeyring(PROD), DEV, {}, add_client=True, replace_client=True)
+
+
+def test_reauthorization_required_grants_count_in_the_refusal_and_reported_apart() -> None:
+    # Given PROD holds no active grant but 4 reauthorization_required ones (reactivatable)
+    with pytest.raises(ClientChangeRefusedError) as refused:
+        plan_client_change(
+            ClientKeyring(PROD),
+            DEV,
+            {},
+            add_client=False,
+            replace_client=False,
+            reauthorization_grants_by_client={PROD.client_id: 3, None: 1},
+        )
+    # Then DEV is refused, and the message names them apart from the active ones
+    assert refused.value.grants_by_client == {PROD.client_id: 4}
+    message = str(refused.value)
+    assert "active grants (none)" in message
+    assert "reauthorization_required grants `connections reactivate` still needs (4 with" in message
+
+
+def test_replace_client_counts_the_reauthorization_required_grants_it_orphans() -> None:
+    plan = plan_client_change(
+        ClientKeyring(PROD),
+        NEXT,
+        {PROD.client_id: 2},
+        add_client=False,
+        replace_client=True,
+        reauthorization_grants_by_client={PROD.client_id: 5, NEXT.client_id: 1},
+    )
+    assert plan.orphaned_grants == 7 and plan.orphaned_reauthorization_grants == 5
+
+
+def test_unreadable_stored_client_with_grants_refuses_another_client() -> None:
+    # Given nothing readable is stored (placeholder or malformed secret) but grants exist
+    with pytest.raises(ClientChangeRefusedError) as refused:
+        plan_client_change(None, DEV, {None: 3, PROD.client_id: 2}, add_client=False, replace_client=False)
+    # Then the unrecorded ones belong to an unknown client, and nothing is stored without a flag
+    assert refused.value.grants_by_client == {"unrecorded": 3, PROD.client_id: 2}
+    assert "no readable client stored" in str(refused.value)
+    with pytest.raises(ClientChangeRefusedError):
+        plan_client_change(
+            None, DEV, {}, add_client=False, replace_client=False, reauthorization_grants_by_client={None: 1}
+        )
+
+
+def test_unreadable_stored_client_confirmed_leaves_unrecorded_grants_uncovered() -> None:
+    counts: dict[str | None, int] = {None: 3, PROD.client_id: 2}
+    for add, replace in ((True, False), (False, True)):
+        plan = plan_client_change(None, DEV, counts, add_client=add, replace_client=replace)
+        assert plan.keyring.client_ids == (DEV.client_id,)
+        # The unrecorded grants are never sent to LWA with DEV: they pause instead
+        assert plan.keyring.owner_of_unrecorded_grants != DEV.client_id
+        assert uncovered_grants(plan.keyring, counts) == {"unrecorded": 3, PROD.client_id: 2}
+        assert plan.orphaned_grants == 5
+
+
+def test_unreadable_stored_client_accepts_the_client_recorded_on_the_grants() -> None:
+    plan = plan_client_change(None, PROD, {PROD.client_id: 2}, add_client=False, replace_client=False)
+    assert plan.keyring == ClientKeyring(PROD, (), PROD.client_id) and plan.orphaned_grants == 0

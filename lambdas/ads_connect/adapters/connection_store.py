@@ -520,10 +520,17 @@ class DynamoConnectionStore:
         """Active connections per ``client_id``: the status index's ``active`` partition read
         whole, projecting only that attribute (admin ``credentials set``/``check`` only; about
         one 1 MB page per few thousand connections)."""
+        return self._count_by_client(ConnectionStatus.ACTIVE)
+
+    def count_reauthorization_grants_by_client(self) -> dict[str | None, int]:
+        """``reauthorization_required`` connections per ``client_id`` (same read, other partition)."""
+        return self._count_by_client(ConnectionStatus.REAUTHORIZATION_REQUIRED)
+
+    def _count_by_client(self, status: ConnectionStatus) -> dict[str | None, int]:
         counts: dict[str | None, int] = {}
         items = self._query_all(
             IndexName=schema.STATUS_INDEX,
-            KeyConditionExpression=Key(schema.STATUS_INDEX_PARTITION_KEY).eq(ConnectionStatus.ACTIVE.value),
+            KeyConditionExpression=Key(schema.STATUS_INDEX_PARTITION_KEY).eq(status.value),
             ProjectionExpression="client_id",
         )
         for item in items:

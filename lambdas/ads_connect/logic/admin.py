@@ -249,7 +249,15 @@ class AdminService:
         except ClientCredentialsMissingError:
             stored = None
         counts = self.store.count_grants_by_client()
-        plan = plan_client_change(stored, new, counts, add_client=add_client, replace_client=replace_client)
+        held = self.store.count_reauthorization_grants_by_client()
+        plan = plan_client_change(
+            stored,
+            new,
+            counts,
+            add_client=add_client,
+            replace_client=replace_client,
+            reauthorization_grants_by_client=held,
+        )
         self.vault.write_client_keyring(plan.keyring)
         uncovered = uncovered_grants(plan.keyring, counts)
         cleared = not uncovered and self.store.clear_operator_pause(CLIENT_MISMATCH_PAUSE)
@@ -258,6 +266,13 @@ class AdminService:
             message += (
                 f" {sum(uncovered.values())} active grant(s) belong to clients no longer stored: their "
                 "refreshes pause (client_mismatch, nothing revoked) until their client is stored again."
+            )
+        held_uncovered = uncovered_grants(plan.keyring, held)
+        if held_uncovered:
+            message += (
+                f" {sum(held_uncovered.values())} reauthorization_required grant(s) belong to clients no "
+                "longer stored: `connections reactivate` ends in client_mismatch for them until their "
+                "client is stored again."
             )
         return ClientCredentialsWritten(
             client_id=client_id,

@@ -57,6 +57,7 @@ from ads_connect.logic.profiles import (
     profiles_changed_detail,
     sync_profiles,
 )
+from ads_connect.models.admin_api import DEFAULT_RECOVERY_DAYS
 from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
 from ads_connect.models.records import (
     AccessLevel,
@@ -298,9 +299,12 @@ def install_grant(
             if previous is None:
                 raise
             # A re-consent that cannot finish changes nothing: the previous grant, its tokens and
-            # its profile mappings are put back, and the page says the old connection still works.
+            # its profile mappings are put back (a disconnected one's secrets deleted again), and
+            # the page says whether the old connection still works.
             previous.restore(deps, failed_version=version, error=error)
-            raise ConsentFlowError(FailureKind.RECONSENT_NOT_SAVED) from None
+            raise ConsentFlowError(
+                FailureKind.RECONSENT_NOT_SAVED if previous.worked else FailureKind.RECONNECT_NOT_SAVED
+            ) from None
     finally:
         deps.store.release_lease(lease)
     shown = [
@@ -336,15 +340,39 @@ class _PreviousGrant:
             [p for p in deps.store.list_profiles(tenant_id, region) if not p.gone],
         )
 
+    @property
+    def tokens_kept(self) -> bool:
+        """The previous connection had live secrets to put back: not a disconnected one (its
+        secrets were scheduled for deletion; the re-consent restored them) nor one without a
+        refresh token."""
+        return self.connection.status is not ConnectionStatus.DISCONNECTED and self.refresh_token is not None
+
+    @property
+    def worked(self) -> bool:
+        """The previous connection still works once restored (what the result page may say)."""
+        return self.tokens_kept and self.connection.status is ConnectionStatus.ACTIVE
+
     def restore(self, deps: CallbackDependencies, *, failed_version: int, error: Exception) -> None:
         """Best effort, each step on its own (the lease is still held): the previous refresh
         token and connection under a version above the failed one (so no writer that saw the
         failed version wins), the previous access token while it is still valid, the previous
-        profile mappings. A step that fails is logged; the page says what the advertiser can do."""
+        profile mappings. When there were no tokens to put back (``tokens_kept``), the new ones
+        are deleted again as a disconnect deletes them (scheduled, with the default recovery
+        window), so no live token is left behind. A step that fails is logged; the page says
+        what the advertiser can do."""
         tenant_id, region = self.connection.tenant_id, self.connection.region
         restored_version = failed_version + 1
         steps: list[tuple[str, Callable[[], None]]] = []
-        if self.refresh_token is not None:
+        if not self.tokens_kept:
+            steps.append(
+                (
+                    "delete_secrets",
+                    lambda: deps.vault.delete_connection_secrets(
+                        tenant_id, region, recovery_window_days=DEFAULT_RECOVERY_DAYS
+                    ),
+                )
+            )
+        elif self.refresh_token is not None:
             token = self.refresh_token
             steps.append(
                 (
@@ -359,7 +387,7 @@ class _PreviousGrant:
                 )
             )
         access = self.access_token
-        if access is not None and access.expires_at > deps.clock.now():
+        if self.tokens_kept and access is not None and access.expires_at > deps.clock.now():
             steps.append(
                 (
                     "access_token",

@@ -56,8 +56,11 @@ class ClientChangeRefusedError(Exception):
 class ClientChangePlan:
     keyring: ClientKeyring
     change: ClientChange
-    # Active grants whose client is no longer stored after the change (they pause).
+    # Grants (active and reauthorization_required) whose client is no longer stored after the
+    # change: active ones pause, reauthorization_required ones can no longer be reactivated.
     orphaned_grants: int
+    # Of ``orphaned_grants``, the reauthorization_required ones.
+    orphaned_reauthorization_grants: int = 0
 
 
 def named_counts(grants_by_client: Mapping[str | None, int]) -> dict[str, int]:
@@ -71,32 +74,65 @@ def plan_client_change(
     *,
     add_client: bool,
     replace_client: bool,
+    reauthorization_grants_by_client: Mapping[str | None, int] | None = None,
 ) -> ClientChangePlan:
     """The keyring after storing ``new`` as the current client. Refused (``ClientChangeRefusedError``)
-    when active grants exist and none of them belongs to ``new`` (a different Security Profile
+    when grants exist and none of them belongs to ``new`` (a different Security Profile
     stored by mistake looks exactly like this), unless the operator chose ``add_client`` (keep
     every stored client for its grants) or ``replace_client`` (keep only ``new``: grants of the
     others pause with ``client_mismatch`` until their client is stored again). Storing the
     client that holds grants (a new secret for it, or restoring it after a mistake) is never
-    refused; the other stored clients are kept."""
+    refused; the other stored clients are kept.
+
+    Grants are the active ones (``grants_by_client``) and the ``reauthorization_required``
+    ones (``reauthorization_grants_by_client``): their refresh token stays stored and
+    ``connections reactivate`` refreshes it with its own client.
+
+    When nothing readable is stored (``stored`` None: the placeholder or a malformed secret),
+    grants without a recorded client belong to a client nobody knows: the same refusal applies,
+    and once confirmed those grants stay without a stored client (they pause, never sent to
+    LWA with ``new``)."""
     if add_client and replace_client:
         raise ValueError("choose one of add_client and replace_client")
+    held_by_client = reauthorization_grants_by_client or {}
     if stored is None:
-        return ClientChangePlan(ClientKeyring(new, (), new.client_id), ClientChange.REPLACE_CLIENT, 0)
-    unrecorded_owner = stored.owner_of_unrecorded_grants
-    counts = _attributed(grants_by_client, unrecorded_owner)
+        unknown = grants_by_client.get(None, 0) + held_by_client.get(None, 0) > 0
+        unrecorded_owner = UNRECORDED_CLIENT if unknown else new.client_id
+    else:
+        unrecorded_owner = stored.owner_of_unrecorded_grants
+    active = _attributed(grants_by_client, unrecorded_owner)
+    held = _attributed(held_by_client, unrecorded_owner)
+    counts = dict(active)
+    for client, n in held.items():
+        counts[client] = counts.get(client, 0) + n
+    confirmed = add_client or replace_client
+    holds_grants = counts.get(new.client_id, 0) > 0 or sum(counts.values()) == 0
+    if stored is None:
+        if not (confirmed or holds_grants):
+            raise ClientChangeRefusedError(
+                _refusal_message(None, new, active, held),
+                grants_by_client={c: n for c, n in counts.items() if n},
+            )
+        return ClientChangePlan(
+            ClientKeyring(new, (), unrecorded_owner),
+            ClientChange.REPLACE_CLIENT,
+            sum(n for client, n in counts.items() if client != new.client_id),
+            sum(n for client, n in held.items() if client != new.client_id),
+        )
     others = tuple(c for c in stored.clients if c.client_id != new.client_id)
     if replace_client:
-        orphaned = sum(n for client, n in counts.items() if client != new.client_id)
         return ClientChangePlan(
-            ClientKeyring(new, (), unrecorded_owner), ClientChange.REPLACE_CLIENT, orphaned
+            ClientKeyring(new, (), unrecorded_owner),
+            ClientChange.REPLACE_CLIENT,
+            sum(n for client, n in counts.items() if client != new.client_id),
+            sum(n for client, n in held.items() if client != new.client_id),
         )
     if new.client_id == stored.current.client_id:
         return ClientChangePlan(ClientKeyring(new, others, unrecorded_owner), ClientChange.ROTATE_SECRET, 0)
-    if add_client or counts.get(new.client_id, 0) > 0 or sum(counts.values()) == 0:
+    if add_client or holds_grants:
         return ClientChangePlan(ClientKeyring(new, others, unrecorded_owner), ClientChange.ADD_CLIENT, 0)
     raise ClientChangeRefusedError(
-        _refusal_message(stored, new, counts), grants_by_client={c: n for c, n in counts.items() if n}
+        _refusal_message(stored, new, active, held), grants_by_client={c: n for c, n in counts.items() if n}
     )
 
 
@@ -114,11 +150,24 @@ def _attributed(grants_by_client: Mapping[str | None, int], unrecorded_owner: st
     return counts
 
 
-def _refusal_message(stored: ClientKeyring, new: ClientCredentials, counts: Mapping[str, int]) -> str:
-    held = ", ".join(f"{n} with {client}" for client, n in sorted(counts.items()) if n)
+def _refusal_message(
+    stored: ClientKeyring | None, new: ClientCredentials, active: Mapping[str, int], held: Mapping[str, int]
+) -> str:
+    held_active = ", ".join(f"{n} with {client}" for client, n in sorted(active.items()) if n) or "none"
+    current = (
+        f"current client {stored.current.client_id}"
+        if stored is not None
+        else "no readable client stored: grants without a recorded client belong to an unknown client"
+    )
+    reactivatable = ""
+    if any(held.values()):
+        listed = ", ".join(f"{n} with {client}" for client, n in sorted(held.items()) if n)
+        reactivatable = (
+            f", nor of the reauthorization_required grants `connections reactivate` still needs ({listed})"
+        )
     return (
-        f"client {new.client_id} holds none of the active grants ({held}; current client "
-        f"{stored.current.client_id}). A refresh token works only with the client that obtained "
+        f"client {new.client_id} holds none of the active grants ({held_active}){reactivatable} "
+        f"({current}). A refresh token works only with the client that obtained "
         "it. If this is the wrong Security Profile, store the right one instead. To move to this "
         "client, repeat with "
         "--add-client (new consents use it; every grant keeps refreshing with its own client until "

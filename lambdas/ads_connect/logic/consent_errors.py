@@ -31,6 +31,9 @@ class FailureKind(StrEnum):
     CONNECTION_BUSY = "connection_busy"  # another writer held the connection's lease too long
     # A re-consent failed after the new grant was stored; the previous grant was put back.
     RECONSENT_NOT_SAVED = "reconsent_not_saved"
+    # The same, when the previous connection did not work (disconnected, reauthorization_required
+    # or without a refresh token): put back as it was, the new tokens deleted again.
+    RECONNECT_NOT_SAVED = "reconnect_not_saved"
     SESSION_IN_PROGRESS = "session_in_progress"  # another callback of this session holds its claim
     RESULT_UNKNOWN = "result_unknown"
     BAD_REQUEST = "bad_request"

@@ -452,6 +452,12 @@ class ConnectionStore(Protocol):
         index (never a scan)."""
         ...
 
+    def count_reauthorization_grants_by_client(self) -> dict[str | None, int]:
+        """``reauthorization_required`` connections per recorded client id, from the status
+        index: their refresh token stays stored, so ``connections reactivate`` still needs their
+        client."""
+        ...
+
 
 class ConsentStore(Protocol):
     """DynamoDB (adapters/consent_store.py): connect sessions, OAuth states, result records.

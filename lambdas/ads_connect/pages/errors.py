@@ -40,6 +40,8 @@ _FAILURES: dict[FailureKind, tuple[int, str | None]] = {
     FailureKind.SESSION_IN_PROGRESS: (409, _OWN_HINT),
     # The previous connection was put back and still works: a retry later is all it takes.
     FailureKind.RECONSENT_NOT_SAVED: (503, _OWN_HINT),
+    # The previous connection did not work and still does not: the same retry, other words.
+    FailureKind.RECONNECT_NOT_SAVED: (503, "failure.reconsent_not_saved.hint"),
     FailureKind.RESULT_UNKNOWN: (404, None),
     FailureKind.BAD_REQUEST: (400, _START_AGAIN),
     FailureKind.NOT_FOUND: (404, None),

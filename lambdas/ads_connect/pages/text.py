@@ -901,6 +901,36 @@ TEXT: Final[Mapping[str, Mapping[Language, str]]] = {
         _IT: "Riapri il link tra qualche minuto per completare il ricollegamento.",
         _JA: "数分後にもう一度リンクを開いて、再接続を完了してください。",
     },
+    "failure.reconnect_not_saved.heading": {
+        _EN: "Your account was not reconnected",
+        _DE: "Ihr Konto wurde nicht erneut verbunden",
+        _FR: "Votre compte n'a pas été reconnecté",
+        _ES: "Su cuenta no se ha vuelto a conectar",
+        _IT: "Il tuo account non è stato ricollegato",
+        _JA: "アカウントは再接続されませんでした",
+    },
+    "failure.reconnect_not_saved.message": {
+        _EN: (
+            "Something failed on our side while saving the new connection. Your account is still "
+            "not connected."
+        ),
+        _DE: (
+            "Beim Speichern der neuen Verbindung ist bei uns etwas fehlgeschlagen. Ihr Konto ist "
+            "weiterhin nicht verbunden."
+        ),
+        _FR: (
+            "Un problème de notre côté a empêché d'enregistrer la nouvelle connexion. Votre compte "
+            "n'est toujours pas connecté."
+        ),
+        _ES: (
+            "Algo falló por nuestra parte al guardar la nueva conexión. Su cuenta sigue sin estar conectada."
+        ),
+        _IT: (
+            "Qualcosa non ha funzionato da parte nostra nel salvare il nuovo collegamento. Il tuo "
+            "account non è ancora collegato."
+        ),
+        _JA: "新しい接続の保存中に当社側で問題が発生しました。アカウントはまだ接続されていません。",
+    },
     "failure.session_in_progress.heading": {
         _EN: "This link is already being used",
         _DE: "Dieser Link wird bereits verwendet",

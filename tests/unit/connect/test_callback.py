@@ -790,6 +790,45 @@ def test_a_reconsent_that_fails_after_the_new_token_was_stored_puts_the_previous
     assert world.store.leases == {}
 
 
+@pytest.mark.parametrize(
+    "previous_status", [ConnectionStatus.DISCONNECTED, ConnectionStatus.REAUTHORIZATION_REQUIRED]
+)
+def test_a_failed_reconnect_of_a_connection_that_did_not_work_leaves_no_live_token_and_says_so(
+    world: World, previous_status: ConnectionStatus
+) -> None:
+    # Given a connection that was disconnected (its secrets scheduled for deletion) or marked
+    # reauthorization_required
+    state, binding = _begin(world)
+    first = _callback(world, {"code": "c1", "state": state}, binding).connection
+    if previous_status is ConnectionStatus.DISCONNECTED:
+        world.vault.delete_connection_secrets("acme", Region.NA, recovery_window_days=7)
+        world.store.save_profiles("acme", Region.NA, [])
+    stopped = first.model_copy(update={"status": previous_status, "grant_version": first.grant_version + 1})
+    world.store.save_connection(stopped, expected_grant_version=first.grant_version)
+    world.vault.deleted.clear()
+    before_token = world.vault.read_refresh_token("acme", Region.NA)
+    # When the re-consent fails after its new tokens were stored
+    world.lwa.exchange_script = [fake_grant(access_token="Atza|second", refresh_token="Atzr|second")]
+    world.ads.script = [RuntimeError("the Ads API client blew up")]  # type: ignore[list-item]
+    state, binding = _begin(world)
+    with pytest.raises(ConsentFlowError) as failed:
+        _callback(world, {"code": "c2", "state": state}, binding)
+    # Then the page does not claim an old connection that works
+    assert failed.value.kind is FailureKind.RECONNECT_NOT_SAVED
+    connection = world.store.get_connection("acme", Region.NA)
+    assert connection is not None and connection.status is previous_status
+    token = world.vault.read_refresh_token("acme", Region.NA)
+    if previous_status is ConnectionStatus.DISCONNECTED:
+        # And the new tokens are deleted again as a disconnect deletes them
+        assert token is None and world.vault.read_access_token("acme", Region.NA) is None
+        assert world.vault.deleted == [("acme", Region.NA, 7)]
+    else:
+        # And a reauthorization_required grant keeps its old token (reactivate can still try it)
+        assert before_token is not None and token is not None
+        assert token.refresh_token == before_token.refresh_token and world.vault.deleted == []
+    assert world.store.leases == {}
+
+
 def _fails_once(method):  # type: ignore[no-untyped-def]
     calls = {"n": 0}
 
