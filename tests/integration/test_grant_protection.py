@@ -98,18 +98,23 @@ def _statuses(product: Product) -> list[ConnectionStatus]:
     return [c.status for t in TENANTS for c in product.store.list_connections(t)]
 
 
+def _store_client(product: Product, client_id: str, client_secret: str, **flags: bool) -> tuple[int, Any]:
+    """``PUT /admin/client-credentials`` as the CLI sends it (``add_client`` / ``replace_client``)."""
+    return _admin(
+        product,
+        "PUT",
+        "/admin/client-credentials",
+        body={"client_id": client_id, "client_secret": client_secret, **flags},
+    )
+
+
 def _events(product: Product, detail_type: str) -> list[dict[str, Any]]:
     return [e for e in product.aws.lifecycle_events() if e["detail-type"] == detail_type]
 
 
 def test_storing_another_valid_client_is_refused_with_the_grant_counts(connected: Product) -> None:
     # When the operator stores the dev Security Profile's id and secret (a valid client!)
-    status, body = _admin(
-        connected,
-        "PUT",
-        "/admin/client-credentials",
-        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET},
-    )
+    status, body = _store_client(connected, DEV_CLIENT_ID, DEV_CLIENT_SECRET)
     # Then it is refused, saying who holds the grants and what to do; nothing was stored
     assert status == 409 and body["error"]["code"] == "client_change_refused"
     assert f"9 with {TEST_CLIENT_ID}" in body["error"]["message"]
@@ -131,12 +136,7 @@ def test_swapping_to_another_valid_client_loses_no_tenant_and_restoring_brings_e
     calls_before = connected.amazon.emu.token_calls(grant_type="refresh_token")
     assert calls_before == 9
     # When the operator confirms storing the dev client in its place
-    status, body = _admin(
-        connected,
-        "PUT",
-        "/admin/client-credentials",
-        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "replace_client": True},
-    )
+    status, body = _store_client(connected, DEV_CLIENT_ID, DEV_CLIENT_SECRET, replace_client=True)
     assert status == 200 and body["uncovered_grants"] == {TEST_CLIENT_ID: 9}
     # And `credentials check` says Amazon accepts it, but that it covers none of the grants
     status, check = _admin(connected, "POST", "/admin/client-credentials/check")
@@ -153,12 +153,7 @@ def test_swapping_to_another_valid_client_loses_no_tenant_and_restoring_brings_e
     assert _events(connected, "Connection Reauthorization Required") == []
     assert connected.store.get_operator_pause(CLIENT_MISMATCH_PAUSE) is not None
     # When the operator stores the production client again (no flag needed: it holds the grants)
-    status, body = _admin(
-        connected,
-        "PUT",
-        "/admin/client-credentials",
-        body={"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET},
-    )
+    status, body = _store_client(connected, TEST_CLIENT_ID, TEST_CLIENT_SECRET)
     assert status == 200 and body["uncovered_grants"] == {} and body["mismatch_pause_cleared"] is True
     _past_the_credential_cache()
     _all_due(connected)  # the paused grants' recheck time (15 minutes) has come
@@ -175,12 +170,7 @@ def test_a_migration_keeps_old_grants_on_their_client_and_new_consents_use_the_n
     connected: Product,
 ) -> None:
     # When the operator moves to the dev client explicitly (--add-client)
-    status, body = _admin(
-        connected,
-        "PUT",
-        "/admin/client-credentials",
-        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "add_client": True},
-    )
+    status, body = _store_client(connected, DEV_CLIENT_ID, DEV_CLIENT_SECRET, add_client=True)
     assert status == 200 and body["stored_client_ids"] == [DEV_CLIENT_ID, TEST_CLIENT_ID]
     assert body["uncovered_grants"] == {}
     # And a new tenant consents (with the dev client)
@@ -362,15 +352,10 @@ def _consent_started(product: Product, tenant: str) -> tuple[Browser, str]:
     return browser, browser.at_amazon(started["headers"]["Location"])
 
 
-def _store_client(product: Product, **flags: bool) -> None:
+def _store_dev_client_cold(product: Product, **flags: bool) -> None:
     """The operator stores the dev client as current; the callback container starts cold (it
     reads the new client as current, as any container does within five minutes)."""
-    status, _ = _admin(
-        product,
-        "PUT",
-        "/admin/client-credentials",
-        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, **flags},
-    )
+    status, _ = _store_client(product, DEV_CLIENT_ID, DEV_CLIENT_SECRET, **flags)
     assert status == 200
     from ads_connect.handlers import dependencies
 
@@ -383,7 +368,7 @@ def test_a_consent_started_before_another_client_was_added_is_exchanged_with_its
     # Given an advertiser is at Amazon with a consent the production client started
     browser, query = _consent_started(connected, "lateco")
     # When the operator adds the dev client as current (--add-client) before Amazon redirects back
-    _store_client(connected, add_client=True)
+    _store_dev_client_cold(connected, add_client=True)
     exchanges = connected.amazon.emu.token_calls(grant_type="authorization_code")
     # Then the callback exchanges the code with the client Amazon issued it to, and succeeds
     assert browser.callback(query)["statusCode"] == 303
@@ -412,7 +397,7 @@ def test_a_consent_whose_client_was_dropped_meanwhile_is_an_operator_page_not_an
     # Given an advertiser is at Amazon with a consent the production client started
     browser, query = _consent_started(connected, "lateco")
     # When the operator replaces it with the dev client (--replace-client) before the redirect back
-    _store_client(connected, replace_client=True)
+    _store_dev_client_cold(connected, replace_client=True)
     exchanges = connected.amazon.emu.token_calls(grant_type="authorization_code")
     # Then the code is not sent with the dev client: the operator's "not configured" page
     page = browser.callback(query)
@@ -429,23 +414,15 @@ def test_replace_client_counts_reauthorization_required_grants_and_they_reactiva
     for tenant in TENANTS:
         for region in REGIONS:
             _mark_reauthorization_required(connected, tenant, region)
-    credentials = {"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET}
     # When the operator stores the dev client: refused, the grants still need their client
-    status, body = _admin(connected, "PUT", "/admin/client-credentials", body=credentials)
+    status, body = _store_client(connected, DEV_CLIENT_ID, DEV_CLIENT_SECRET)
     assert status == 409 and body["error"]["code"] == "client_change_refused"
     assert f"reactivate` still needs (9 with {TEST_CLIENT_ID})" in body["error"]["message"]
     # And --replace-client says what it orphans
-    status, body = _admin(
-        connected, "PUT", "/admin/client-credentials", body={**credentials, "replace_client": True}
-    )
+    status, body = _store_client(connected, DEV_CLIENT_ID, DEV_CLIENT_SECRET, replace_client=True)
     assert status == 200 and "9 reauthorization_required grant(s)" in body["message"]
     # Then storing the production client again (never refused) lets a reactivate work
-    status, _ = _admin(
-        connected,
-        "PUT",
-        "/admin/client-credentials",
-        body={"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET},
-    )
+    status, _ = _store_client(connected, TEST_CLIENT_ID, TEST_CLIENT_SECRET)
     assert status == 200
     status, acme = _admin(connected, "POST", "/admin/tenants/acme/connections/NA/reactivate")
     assert status == 200 and acme["reactivated"] is True, acme
@@ -458,12 +435,7 @@ def test_an_unreadable_stored_secret_does_not_let_another_client_take_the_grants
         SecretId=connected.aws.lwa_secret_id, SecretString=json.dumps({"client_id": "", "client_secret": ""})
     )
     # When the operator stores the dev client without a flag
-    status, body = _admin(
-        connected,
-        "PUT",
-        "/admin/client-credentials",
-        body={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET},
-    )
+    status, body = _store_client(connected, DEV_CLIENT_ID, DEV_CLIENT_SECRET)
     # Then it is refused: the nine grants belong to the production client
     assert status == 409 and body["error"]["code"] == "client_change_refused"
     assert f"9 with {TEST_CLIENT_ID}" in body["error"]["message"]
