@@ -1,7 +1,7 @@
-"""Amazon's regions: the one table of region codes, labels, hosts and marketplaces.
+"""Amazon's regions: the one table of region codes, names, hosts and marketplaces.
 
-Everything else derives from :data:`REGIONS` and ``Region``: the page labels (from the
-marketplaces), the endpoint map, the admin API's "unknown region" message, local mode's demo
+Everything else derives from :data:`REGIONS` and ``Region``: the page labels (pages/text.py
+names each region in every language; the marketplaces come from here), the endpoint map, the admin API's "unknown region" message, local mode's demo
 sessions and the tests. The
 emulator (Amazon's side, which must not import this package) keeps its own list;
 ``tests/unit/test_regions.py`` fails when the two differ. Adding a region: CONTRIBUTING.md.
@@ -83,11 +83,6 @@ class RegionInfo:
     marketplaces: tuple[str, ...]
     endpoints: RegionEndpoints
 
-    @property
-    def label(self) -> str:
-        """What the consent and result pages show: the name and the marketplaces it serves."""
-        return f"{self.name} ({', '.join(self.marketplaces)})"
-
 
 # Amazon's hosts and marketplaces per region. Sources: Amazon Ads API "How to use the API"
 # (https://advertising.amazon.com/API/docs/en-us/get-started/how-to-use-api: regional API hosts,
@@ -127,9 +122,6 @@ REGIONS: Mapping[Region, RegionInfo] = MappingProxyType(
 # Views of the one table, for readers that need one column.
 AMAZON_ENDPOINTS: Mapping[Region, RegionEndpoints] = MappingProxyType(
     {region: info.endpoints for region, info in REGIONS.items()}
-)
-REGION_LABELS: Mapping[Region, str] = MappingProxyType(
-    {region: info.label for region, info in REGIONS.items()}
 )
 REGION_CODES: tuple[str, ...] = tuple(region.value for region in Region)
 

@@ -12,7 +12,6 @@ import pytest
 from ads_connect.regions import (
     AMAZON_ENDPOINTS,
     REGION_CODES,
-    REGION_LABELS,
     REGIONS,
     EndpointsConfigError,
     Region,
@@ -38,8 +37,6 @@ def test_every_region_has_one_row_and_every_view_derives_from_it() -> None:
     assert set(REGIONS) == set(Region) and tuple(r.value for r in Region) == REGION_CODES
     for region, info in REGIONS.items():
         assert AMAZON_ENDPOINTS[region] is info.endpoints
-        # The label is built from the marketplaces (no hand-written second list).
-        assert REGION_LABELS[region] == f"{info.name} ({', '.join(info.marketplaces)})"
         assert info.marketplaces and all(len(c) == 2 and c.isupper() for c in info.marketplaces)
     every = [c for info in REGIONS.values() for c in info.marketplaces]
     assert len(every) == len(set(every)), "a marketplace belongs to one region"
