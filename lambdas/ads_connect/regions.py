@@ -1,9 +1,9 @@
 """Amazon's regions: the one table of region codes, names, hosts and marketplaces.
 
 Everything else derives from :data:`REGIONS` and ``Region``: the page labels (pages/text.py
-names each region in every language; the marketplaces come from here), the endpoint map, the admin API's "unknown region" message, local mode's demo
-sessions and the tests. The
-emulator (Amazon's side, which must not import this package) keeps its own list;
+names each region in every language; the marketplaces come from here), the endpoint map, the
+admin API's "unknown region" message, local mode's demo sessions and the tests. The emulator
+(Amazon's side, which must not import this package) keeps its own list;
 ``tests/unit/test_regions.py`` fails when the two differ. Adding a region: CONTRIBUTING.md.
 
 Pure standard library (no pydantic, no powertools), so the consumer client can ship this file.
