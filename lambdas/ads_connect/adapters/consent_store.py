@@ -62,21 +62,12 @@ class DynamoConsentStore:
         return [(h, record) for h, record in sessions if record is not None]
 
     def revoke_session(self, session_hash: str, *, revoked_at: datetime) -> bool:
-        try:
-            self._table.update_item(
-                Key=self._session_key(session_hash),
-                UpdateExpression="SET revoked_at = :revoked",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND attribute_not_exists(used_at) "
-                    "AND attribute_not_exists(revoked_at)"
-                ),
-                ExpressionAttributeValues={":revoked": revoked_at.isoformat()},
-            )
-        except ClientError as error:
-            if _conditional_check_failed(error):
-                return False
-            raise
-        return True
+        return self._update_session(
+            session_hash,
+            "SET revoked_at = :revoked",
+            "attribute_exists(pk) AND attribute_not_exists(used_at) AND attribute_not_exists(revoked_at)",
+            {":revoked": revoked_at.isoformat()},
+        )
 
     def get_session(self, session_id: str) -> ConnectSessionRecord | None:
         return self.get_session_by_hash(id_hash(session_id))
@@ -86,52 +77,44 @@ class DynamoConsentStore:
         return ConnectSessionRecord.model_validate(item) if item else None
 
     def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
+        return self._update_session(
+            session_hash,
+            "SET claim_id = :claim, claimed_until = :until",
+            "attribute_exists(pk) AND attribute_not_exists(used_at) "
+            "AND attribute_not_exists(revoked_at) "
+            "AND (attribute_not_exists(claimed_until) OR claimed_until <= :now)",
+            {":claim": claim_id, ":until": until.isoformat(), ":now": now.isoformat()},
+        )
+
+    def release_session_claim(self, session_hash: str, *, claim_id: str) -> None:
+        # Refused: another callback's claim (ours lapsed), or the session expired out of the table.
+        self._update_session(
+            session_hash, "REMOVE claim_id, claimed_until", "claim_id = :claim", {":claim": claim_id}
+        )
+
+    def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None:
+        # Refused: the session expired out of the table meanwhile, nothing left to mark.
+        self._update_session(
+            session_hash,
+            "SET used_at = :used REMOVE claim_id, claimed_until",
+            "attribute_exists(pk)",
+            {":used": used_at.isoformat()},
+        )
+
+    def _update_session(self, session_hash: str, update: str, condition: str, values: dict[str, str]) -> bool:
+        """One conditional update of a session item: ``False`` when the condition refused it."""
         try:
             self._table.update_item(
                 Key=self._session_key(session_hash),
-                UpdateExpression="SET claim_id = :claim, claimed_until = :until",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND attribute_not_exists(used_at) "
-                    "AND attribute_not_exists(revoked_at) "
-                    "AND (attribute_not_exists(claimed_until) OR claimed_until <= :now)"
-                ),
-                ExpressionAttributeValues={
-                    ":claim": claim_id,
-                    ":until": until.isoformat(),
-                    ":now": now.isoformat(),
-                },
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if _conditional_check_failed(error):
                 return False
             raise
         return True
-
-    def release_session_claim(self, session_hash: str, *, claim_id: str) -> None:
-        try:
-            self._table.update_item(
-                Key=self._session_key(session_hash),
-                UpdateExpression="REMOVE claim_id, claimed_until",
-                ConditionExpression="claim_id = :claim",
-                ExpressionAttributeValues={":claim": claim_id},
-            )
-        except ClientError as error:
-            # Another callback's claim (ours lapsed), or the session expired out of the table.
-            if not _conditional_check_failed(error):
-                raise
-
-    def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None:
-        try:
-            self._table.update_item(
-                Key=self._session_key(session_hash),
-                UpdateExpression="SET used_at = :used REMOVE claim_id, claimed_until",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":used": used_at.isoformat()},
-            )
-        except ClientError as error:
-            # The session expired out of the table meanwhile: nothing left to mark.
-            if not _conditional_check_failed(error):
-                raise
 
     @staticmethod
     def _session_key(session_hash: str) -> dict[str, str]:
