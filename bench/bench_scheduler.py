@@ -169,13 +169,12 @@ def _backlog_rows(now: datetime) -> list[list[str]]:
                         }
                     )
             store = DynamoConnectionStore("bench", clock=SystemClock(), table=table)
-            settings = RefreshSettings.model_validate(
+            settings = RefreshSettings.from_mapping(
                 {
                     "table_name": "bench",
                     "secret_prefix": "ads-connect",
                     "lwa_secret_id": "ads-connect/lwa-client",
                     "event_bus_name": "bench",
-                    "amazon_endpoints": None,
                     "max_refreshes_per_run": cap,
                 }
             )

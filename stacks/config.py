@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
-from typing import Any, Final, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from ads_connect.models.brand import (
@@ -35,10 +35,19 @@ from ads_connect.models.settings import (
     REFRESH_LEAD_SECONDS_DEFAULT,
     REFRESH_LEAD_SECONDS_MAX,
     REFRESH_LEAD_SECONDS_MIN,
-    CoreSettings,
+    SECRET_PREFIX_PATTERN,
 )
+from ads_connect.models.strict import checker
 from aws_cdk import aws_logs as logs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONTEXT_KEY: Final = "ads-connect"
 # Stages: `cdk deploy -c stage=NAME` (a top-level context key, not inside "ads-connect") gives a
@@ -204,11 +213,11 @@ class AdsConnectConfig(BaseModel):
     # The operator's brand on the public pages (models/brand.py has the rules). app_name is the
     # display name. brand_logo: a data:image/...;base64,... URI or the path of a PNG, JPEG, GIF or
     # WebP file (relative to the directory cdk runs in, where cdk.json is), embedded at synth.
-    brand_accent_color: AccentColor = DEFAULT_ACCENT_COLOR
-    brand_logo: LogoDataUri = None
+    brand_accent_color: Annotated[str, BeforeValidator(checker(AccentColor))] = DEFAULT_ACCENT_COLOR
+    brand_logo: Annotated[str | None, BeforeValidator(checker(LogoDataUri))] = None
     # Required (checked last, after every other setting): an https:// URL or an e-mail address
     # that every error page shows beside its reference.
-    support_contact: SupportContact = None
+    support_contact: Annotated[str | None, BeforeValidator(checker(SupportContact))] = None
 
     @field_validator("allowed_return_urls")
     @classmethod
@@ -229,8 +238,7 @@ class AdsConnectConfig(BaseModel):
     @classmethod
     def _prefix(cls, value: str) -> str:
         # The functions validate the same pattern at cold start (CoreSettings.secret_prefix).
-        pattern = CoreSettings.model_fields["secret_prefix"].metadata[0].pattern
-        if not re.match(pattern, value) or value.endswith("/") or "*" in value:
+        if not re.fullmatch(SECRET_PREFIX_PATTERN, value) or value.endswith("/") or "*" in value:
             raise ValueError(
                 "must be 1-64 characters of letters, digits and / _ + = . @ - without a trailing /"
             )

@@ -48,9 +48,7 @@ class MemoryConsentStore:
     def mark_session_used(self, session_hash: str, *, used_at: datetime) -> None:
         with self._lock:
             if session_hash in self.sessions:
-                self.sessions[session_hash] = self.sessions[session_hash].model_copy(
-                    update={"used_at": used_at}
-                )
+                self.sessions[session_hash] = self.sessions[session_hash].replace(used_at=used_at)
                 self.claims.pop(session_hash, None)
 
     def list_sessions(self, tenant_id: str) -> list[tuple[str, ConnectSessionRecord]]:
@@ -61,7 +59,7 @@ class MemoryConsentStore:
             session = self.sessions.get(session_hash)
             if session is None or session.used_at is not None or session.revoked_at is not None:
                 return False
-            self.sessions[session_hash] = session.model_copy(update={"revoked_at": revoked_at})
+            self.sessions[session_hash] = session.replace(revoked_at=revoked_at)
             return True
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:

@@ -121,7 +121,7 @@ class MemoryStore:
         keep = {p.profile_id for p in profiles}
         for key, existing in list(self.profiles.items()):
             if key[0] == tenant_id and key[1] == region and key[2] not in keep:
-                self.profiles[key] = existing.model_copy(update={"gone": True})
+                self.profiles[key] = existing.replace(gone=True)
         for profile in profiles:
             self.profiles[(tenant_id, region, profile.profile_id)] = profile
 
@@ -346,12 +346,10 @@ class FakeFlows:
         connection = self.store.get_connection(tenant_id, region)
         assert connection is not None
         if self.refresh_outcome is RefreshOutcome.SUCCEEDED:
-            connection = connection.model_copy(
-                update={
-                    "last_refresh_success_at": self.clock.now(),
-                    "access_token_expires_at": self.clock.now() + timedelta(hours=1),
-                    "consecutive_failures": 0,
-                }
+            connection = connection.replace(
+                last_refresh_success_at=self.clock.now(),
+                access_token_expires_at=self.clock.now() + timedelta(hours=1),
+                consecutive_failures=0,
             )
         self.store.record_refresh(connection, attempt, lease=None)
         return attempt
@@ -370,9 +368,7 @@ class FakeFlows:
         connection = self.store.get_connection(tenant_id, region)
         assert connection is not None
         if succeeded:
-            connection = connection.model_copy(
-                update={"status": ConnectionStatus.ACTIVE, "reauthorization_required_at": None}
-            )
+            connection = connection.replace(status=ConnectionStatus.ACTIVE, reauthorization_required_at=None)
         self.store.record_refresh(connection, attempt, lease=None)
         return attempt
 
@@ -380,7 +376,7 @@ class FakeFlows:
         self.resync_calls.append((connection.tenant_id, connection.region))
         if self.resync_error is not None:
             raise self.resync_error
-        updated = connection.model_copy(update={"profiles_checked_at": self.clock.now()})
+        updated = connection.replace(profiles_checked_at=self.clock.now())
         self.store.save_connection(updated, expected_grant_version=connection.grant_version)
         return updated
 

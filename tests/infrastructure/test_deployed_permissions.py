@@ -422,9 +422,7 @@ class Flows:
         assert connection is not None
         past = connection.connected_at - timedelta(seconds=1)
         update = {"profile_sync_due_at": past} if profile_sync else {"refresh_due_at": past}
-        store.save_connection(
-            connection.model_copy(update=update), expected_grant_version=connection.grant_version
-        )
+        store.save_connection(connection.replace(**update), expected_grant_version=connection.grant_version)
 
     def schedule_and_work(self) -> dict[str, Any]:
         summary = refresh_scheduler.handler({}, FakeLambdaContext())  # type: ignore[arg-type]

@@ -80,7 +80,7 @@ def test_environment_uses_exactly_the_settings_names(synthesized):
             name
             for klass in model.__mro__
             for field, name in getattr(klass, "ENV_NAMES", {}).items()
-            if model.model_fields[field].is_required()
+            if field in model.required_fields()
         }
         assert required <= ours, (kind, required - ours)
     assert env.ENV_WORK_QUEUE_URL in function(synthesized, "refresh_scheduler")["Environment"]["Variables"]

@@ -3,14 +3,15 @@ models/settings.py for what the functions validate too); cdk.json and the docs d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ads_connect.models.settings import CoreSettings, PagesSettings
-from pydantic import BaseModel
 
 from stacks.config import AdsConnectConfig
 
@@ -23,13 +24,30 @@ def config_defaults() -> AdsConnectConfig:
     return AdsConnectConfig.model_construct()
 
 
-def _constraints(model: type[BaseModel], field: str) -> dict[str, Any]:
-    info = model.model_fields[field]
-    found: dict[str, Any] = {"default": info.default}
-    for constraint in info.metadata:
-        for name in ("ge", "le", "min_length", "max_length"):
-            if getattr(constraint, name, None) is not None:
-                found[name] = getattr(constraint, name)
+_CONSTRAINTS = ("ge", "le", "min_length", "max_length")
+
+
+def _found(default: Any, rules: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {"default": default}
+    for rule in rules:
+        for name in _CONSTRAINTS:
+            if getattr(rule, name, None) is not None:
+                found[name] = getattr(rule, name)
+    return found
+
+
+def _stack_constraints(field: str) -> dict[str, Any]:
+    info = AdsConnectConfig.model_fields[field]
+    return _found(info.default, info.metadata)
+
+
+def _function_constraints(model: type[CoreSettings], field: str) -> dict[str, Any]:
+    """The checked record's Length/Bounds rules (models/strict.py) and default."""
+    declared = {f.name: f for f in dataclasses.fields(model)}[field]
+    annotation = typing.get_type_hints(model, include_extras=True)[field]
+    found = _found(declared.default, typing.get_args(annotation)[1:])
+    if field in model.required_fields():
+        del found["default"]  # the functions require it: the stack always sets it
     return found
 
 
@@ -46,11 +64,10 @@ def test_cdk_json_holds_only_overrides_never_a_copy_of_a_default() -> None:
     [("refresh_lead_seconds", CoreSettings), ("app_name", PagesSettings)],
 )
 def test_the_stack_and_the_functions_validate_a_shared_setting_alike(
-    field: str, functions_model: type[BaseModel]
+    field: str, functions_model: type[CoreSettings]
 ) -> None:
-    stack, functions = _constraints(AdsConnectConfig, field), _constraints(functions_model, field)
-    if functions_model.model_fields[field].is_required():
-        del functions["default"]  # the functions require it: the stack always sets it
+    stack, functions = _stack_constraints(field), _function_constraints(functions_model, field)
+    assert len(functions) > 1, "the functions' rule for this setting was not found"
     assert {name: stack.get(name) for name in functions} == functions
 
 

@@ -60,7 +60,7 @@ def test_an_expired_state_is_refused_and_exchanges_nothing(advertiser: Product) 
     record = advertiser.consent_store.consume_state(state)
     assert record is not None
     advertiser.consent_store.put_state(
-        state, record.model_copy(update={"expires_at": datetime.now(UTC) - timedelta(seconds=1)})
+        state, record.replace(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     )
     page = browser.callback(urlencode({"code": "ANc-not-used", "state": state}))
     assert page["statusCode"] == 400 and "took too long" in page["body"]

@@ -249,7 +249,7 @@ def test_reconsent_replaces_the_grant_in_place_and_reactivates(advertiser: Produ
     connection = advertiser.store.get_connection("acme", Region.NA)
     assert connection is not None
     advertiser.store.save_connection(
-        connection.model_copy(update={"status": ConnectionStatus.REAUTHORIZATION_REQUIRED}),
+        connection.replace(status=ConnectionStatus.REAUTHORIZATION_REQUIRED),
         expected_grant_version=connection.grant_version,
     )
     advertiser.amazon.emu.link_profile("adv", "NA", seller_profile(99, "MX", "Shop MX"))
@@ -358,9 +358,7 @@ def test_a_failed_reconnect_after_a_disconnect_leaves_no_live_token(
     connection = advertiser.store.get_connection("acme", Region.NA)
     assert connection is not None
     advertiser.store.save_connection(
-        connection.model_copy(
-            update={"status": ConnectionStatus.DISCONNECTED, "grant_version": connection.grant_version + 1}
-        ),
+        connection.replace(status=ConnectionStatus.DISCONNECTED, grant_version=connection.grant_version + 1),
         expected_grant_version=connection.grant_version,
     )
     advertiser.store.save_profiles("acme", Region.NA, [])

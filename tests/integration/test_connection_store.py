@@ -38,7 +38,7 @@ def _connection(tenant: str = "acme", region: Region = Region.NA, **overrides: o
         "refresh_due_at": NOW + timedelta(minutes=45),
     }
     data.update(overrides)
-    return Connection.model_validate(data)
+    return Connection.from_mapping(data)
 
 
 def _profile(profile_id: str, tenant: str = "acme", region: Region = Region.NA) -> ProfileMapping:

@@ -68,9 +68,7 @@ def _all_due(product: Product) -> None:
             connection = product.store.get_connection(tenant, region)
             assert connection is not None
             product.store.save_connection(
-                connection.model_copy(
-                    update={"refresh_due_at": connection.connected_at - timedelta(hours=1)}
-                ),
+                connection.replace(refresh_due_at=connection.connected_at - timedelta(hours=1)),
                 expected_grant_version=connection.grant_version,
             )
 
@@ -188,7 +186,7 @@ def test_a_migration_keeps_old_grants_on_their_client_and_new_consents_use_the_n
     product_connection = connected.store.get_connection("newco", Region.NA)
     assert product_connection is not None
     connected.store.save_connection(
-        product_connection.model_copy(update={"refresh_due_at": product_connection.connected_at}),
+        product_connection.replace(refresh_due_at=product_connection.connected_at),
         expected_grant_version=product_connection.grant_version,
     )
     _run_schedule(connected)
@@ -202,11 +200,9 @@ def _mark_reauthorization_required(product: Product, tenant: str, region: Region
     connection = product.store.get_connection(tenant, region)
     assert connection is not None
     product.store.save_connection(
-        connection.model_copy(
-            update={
-                "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
-                "reauthorization_required_at": connection.connected_at,
-            }
+        connection.replace(
+            status=ConnectionStatus.REAUTHORIZATION_REQUIRED,
+            reauthorization_required_at=connection.connected_at,
         ),
         expected_grant_version=connection.grant_version,
     )
@@ -382,7 +378,7 @@ def test_a_consent_started_before_another_client_was_added_is_exchanged_with_its
     refresh_worker.reset()
     _all_due(connected)
     connected.store.save_connection(
-        connection.model_copy(update={"refresh_due_at": connection.connected_at}),
+        connection.replace(refresh_due_at=connection.connected_at),
         expected_grant_version=connection.grant_version,
     )
     _run_schedule(connected)

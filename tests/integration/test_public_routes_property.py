@@ -85,7 +85,7 @@ def _snapshot(product: Product) -> tuple[Any, ...]:
     )
     return (
         product.store.get_connection("acme", Region.NA),
-        sorted(p.model_dump_json() for p in product.store.list_profiles("acme")),
+        sorted(json.dumps(p.to_json()) for p in product.store.list_profiles("acme")),
         stored,
     )
 

@@ -87,7 +87,7 @@ def _make_due(product: Product, tenant: str, region: Region) -> None:
     connection = product.store.get_connection(tenant, region)
     assert connection is not None
     product.store.save_connection(
-        connection.model_copy(update={"refresh_due_at": connection.connected_at - timedelta(seconds=1)}),
+        connection.replace(refresh_due_at=connection.connected_at - timedelta(seconds=1)),
         expected_grant_version=connection.grant_version,
     )
 
@@ -115,7 +115,7 @@ def test_scheduler_enqueues_only_due_connections_and_the_worker_refreshes_them(c
         connection = connected.store.get_connection(tenant, region)
         assert connection is not None
         connected.store.save_connection(
-            connection.model_copy(update={"refresh_due_at": connection.connected_at - timedelta(seconds=1)}),
+            connection.replace(refresh_due_at=connection.connected_at - timedelta(seconds=1)),
             expected_grant_version=connection.grant_version,
         )
     old_token = _consumer_token(connected, "acme", "NA")
@@ -194,11 +194,9 @@ def test_the_due_condition_tells_not_due_from_lease_held_and_creates_no_item(con
     revoked = store.get_connection("globex", Region.EU)
     assert revoked is not None
     store.save_connection(
-        revoked.model_copy(
-            update={
-                "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
-                "refresh_due_at": now - timedelta(hours=1),
-            }
+        revoked.replace(
+            status=ConnectionStatus.REAUTHORIZATION_REQUIRED,
+            refresh_due_at=now - timedelta(hours=1),
         ),
         expected_grant_version=revoked.grant_version,
     )
@@ -223,9 +221,7 @@ def test_a_capped_schedule_run_sends_the_oldest_due_first_and_reports_the_backlo
         connection = connected.store.get_connection(tenant, region)
         assert connection is not None
         connected.store.save_connection(
-            connection.model_copy(
-                update={"refresh_due_at": connection.connected_at - timedelta(minutes=minutes)}
-            ),
+            connection.replace(refresh_due_at=connection.connected_at - timedelta(minutes=minutes)),
             expected_grant_version=connection.grant_version,
         )
     # And a scheduler whose workers drain four refreshes per interval

@@ -40,11 +40,9 @@ class _Ticker:
 
 @pytest.fixture
 def settings(aws: AwsResources) -> CoreSettings:
-    return CoreSettings.from_environment().model_copy(
-        update={
-            "private_secret_kms_key_id": "alias/ads-connect-private",
-            "private_secret_reader_arns": (READER,),
-        }
+    return CoreSettings.from_environment().replace(
+        private_secret_kms_key_id="alias/ads-connect-private",
+        private_secret_reader_arns=(READER,),
     )
 
 

@@ -13,7 +13,7 @@ from ads_connect.models.brand import (
     logo_data_uri,
     logo_media_type,
 )
-from pydantic import ValidationError
+from ads_connect.models.strict import RecordError
 
 
 def test_contrast_ratio_follows_wcag() -> None:
@@ -27,7 +27,7 @@ def test_contrast_ratio_follows_wcag() -> None:
 
 def test_the_accent_boundary_is_4_5() -> None:
     assert Brand(display_name="A", accent_color="#767676").accent_color == "#767676"
-    with pytest.raises(ValidationError, match=r"contrast ratio of 4\.48:1"):
+    with pytest.raises(RecordError, match=r"contrast ratio of 4\.48:1"):
         Brand(display_name="A", accent_color="#777777")
 
 

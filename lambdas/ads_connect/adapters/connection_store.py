@@ -123,9 +123,7 @@ def _is_due(item: Mapping[str, Any], due_by: datetime) -> bool:
 def connection_to_item(connection: Connection) -> dict[str, Any]:
     """All attributes of a connection item except its keys and lease."""
     item: dict[str, Any] = {
-        k: v
-        for k, v in connection.model_dump(mode="json").items()
-        if v is not None and k not in _INDEX_NUMBER_FIELDS
+        k: v for k, v in connection.to_json().items() if v is not None and k not in _INDEX_NUMBER_FIELDS
     }
     item["entity"] = "connection"
     item[schema.STATUS_INDEX_PARTITION_KEY] = connection.status.value
@@ -146,12 +144,12 @@ def connection_from_item(item: Mapping[str, Any]) -> Connection | None:
     """None for an item that holds only a lease (a first consent still in flight)."""
     if "grant_version" not in item:
         return None
-    fields = set(Connection.model_fields)
+    fields = Connection.field_names()
     data = {k: _plain(v) for k, v in item.items() if k in fields}
     for name in _INDEX_NUMBER_FIELDS:
         if name in item:
             data[name] = _from_epoch(item[name])
-    return Connection.model_validate(data)
+    return Connection.from_mapping(data)
 
 
 def _update_expression(
@@ -368,9 +366,9 @@ class DynamoConnectionStore:
             & Key(schema.SORT_KEY).begins_with(prefix),
             ConsistentRead=True,
         )
-        fields = set(ProfileMapping.model_fields)
+        fields = ProfileMapping.field_names()
         return [
-            ProfileMapping.model_validate({k: _plain(v) for k, v in i.items() if k in fields}) for i in items
+            ProfileMapping.from_mapping({k: _plain(v) for k, v in i.items() if k in fields}) for i in items
         ]
 
     def save_profiles(self, tenant_id: str, region: Region, profiles: Sequence[ProfileMapping]) -> None:
@@ -381,7 +379,7 @@ class DynamoConnectionStore:
                 batch.put_item(Item=self._profile_item(profile))
             for profile_id, old in existing.items():
                 if profile_id not in keep and not old.gone:
-                    batch.put_item(Item=self._profile_item(old.model_copy(update={"gone": True})))
+                    batch.put_item(Item=self._profile_item(old.replace(gone=True)))
 
     def find_tenants_by_profile(self, profile_id: str) -> Sequence[tuple[str, Region]]:
         items = self._query_all(
@@ -399,9 +397,9 @@ class DynamoConnectionStore:
             ScanIndexForward=False,
             Limit=limit,
         )
-        fields = set(RefreshAttempt.model_fields)
+        fields = RefreshAttempt.field_names()
         return [
-            RefreshAttempt.model_validate({k: _plain(v) for k, v in i.items() if k in fields})
+            RefreshAttempt.from_mapping({k: _plain(v) for k, v in i.items() if k in fields})
             for i in response.get("Items", [])
         ]
 
@@ -583,12 +581,12 @@ class DynamoConnectionStore:
     @staticmethod
     def _absent_optional_attributes(connection: Connection, item: Mapping[str, Any]) -> list[str]:
         """Attributes to REMOVE so a cleared field (or a left index) does not linger."""
-        optional = [name for name in Connection.model_fields if name not in item]
+        optional = [name for name in Connection.field_names() if name not in item]
         optional += [name for name in _CONNECTION_INDEX_ATTRIBUTES if name not in item]
         return [name for name in optional if name not in ("tenant_id", "region")]
 
     def _attempt_item(self, attempt: RefreshAttempt) -> dict[str, Any]:
-        item: dict[str, Any] = {k: v for k, v in attempt.model_dump(mode="json").items() if v is not None}
+        item: dict[str, Any] = {k: v for k, v in attempt.to_json().items() if v is not None}
         item.update(
             schema.attempt_key(
                 attempt.tenant_id, attempt.attempted_at.isoformat(), attempt.region, uuid.uuid4().hex[:8]
@@ -600,7 +598,7 @@ class DynamoConnectionStore:
 
     @staticmethod
     def _profile_item(profile: ProfileMapping) -> dict[str, Any]:
-        item: dict[str, Any] = {k: v for k, v in profile.model_dump(mode="json").items() if v is not None}
+        item: dict[str, Any] = {k: v for k, v in profile.to_json().items() if v is not None}
         item.update(schema.profile_key(profile.tenant_id, profile.region, profile.profile_id))
         item["entity"] = "profile"
         item[schema.PROFILE_INDEX_SORT_KEY] = schema.tenant_region(profile.tenant_id, profile.region)

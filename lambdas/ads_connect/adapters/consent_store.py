@@ -42,7 +42,7 @@ class DynamoConsentStore:
                 schema.TTL_ATTRIBUTE: int(record.expires_at.timestamp()) + _TTL_GRACE_SECONDS,
             }
         )
-        self._put(ConsentKind.SESSION, session_hash, record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.SESSION, session_hash, record.to_json(), record.expires_at)
 
     def list_sessions(self, tenant_id: str) -> Sequence[tuple[str, ConnectSessionRecord]]:
         kwargs: dict[str, Any] = {
@@ -74,7 +74,7 @@ class DynamoConsentStore:
 
     def get_session_by_hash(self, session_hash: str) -> ConnectSessionRecord | None:
         item = self._get(ConsentKind.SESSION, session_hash)
-        return ConnectSessionRecord.model_validate(item) if item else None
+        return ConnectSessionRecord.from_mapping(item) if item else None
 
     def claim_session(self, session_hash: str, *, claim_id: str, now: datetime, until: datetime) -> bool:
         return self._update_session(
@@ -121,7 +121,7 @@ class DynamoConsentStore:
         return schema.consent_key(ConsentKind.SESSION, session_hash)
 
     def put_state(self, state: str, record: OAuthStateRecord) -> None:
-        self._put(ConsentKind.STATE, id_hash(state), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.STATE, id_hash(state), record.to_json(), record.expires_at)
 
     def consume_state(self, state: str) -> OAuthStateRecord | None:
         response = self._table.delete_item(
@@ -129,14 +129,14 @@ class DynamoConsentStore:
             ReturnValues="ALL_OLD",
         )
         item = response.get("Attributes")
-        return OAuthStateRecord.model_validate(self._fields(item)) if item else None
+        return OAuthStateRecord.from_mapping(self._fields(item)) if item else None
 
     def put_result(self, result_id: str, record: ConnectResultRecord) -> None:
-        self._put(ConsentKind.RESULT, id_hash(result_id), record.model_dump(mode="json"), record.expires_at)
+        self._put(ConsentKind.RESULT, id_hash(result_id), record.to_json(), record.expires_at)
 
     def get_result(self, result_id: str) -> ConnectResultRecord | None:
         item = self._get(ConsentKind.RESULT, id_hash(result_id))
-        return ConnectResultRecord.model_validate(item) if item else None
+        return ConnectResultRecord.from_mapping(item) if item else None
 
     def _put(self, kind: ConsentKind, key_hash: str, data: dict[str, Any], expires_at: datetime) -> None:
         item = {k: v for k, v in data.items() if v is not None}

@@ -48,10 +48,7 @@ from ads_connect.logic.refresh import (
 )
 from ads_connect.models.admin_api import (
     DEFAULT_PAGE_SIZE,
-    DEFAULT_RECOVERY_DAYS,
     MAX_PAGE_SIZE,
-    MAX_RECOVERY_DAYS,
-    MIN_RECOVERY_DAYS,
     ClientCredentialsRequest,
     ClientCredentialsWritten,
     ConnectionList,
@@ -70,7 +67,15 @@ from ads_connect.models.admin_api import (
     TenantDetail,
     TenantList,
 )
-from ads_connect.models.records import TENANT_ID_PATTERN, Connection, ConnectionStatus, RefreshAttempt
+from ads_connect.models.records import (
+    DEFAULT_RECOVERY_DAYS,
+    MAX_RECOVERY_DAYS,
+    MIN_RECOVERY_DAYS,
+    TENANT_ID_PATTERN,
+    Connection,
+    ConnectionStatus,
+    RefreshAttempt,
+)
 from ads_connect.models.settings import AdminSettings
 from ads_connect.observability import logger, metrics, xray_tracer
 from ads_connect.regions import Region, region_list

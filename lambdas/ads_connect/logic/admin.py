@@ -42,7 +42,6 @@ from ads_connect.logic.ports import (
     TokenVault,
 )
 from ads_connect.models.admin_api import (
-    DEFAULT_RECOVERY_DAYS,
     ClientCredentialsWritten,
     ConnectionList,
     ConnectionView,
@@ -66,7 +65,13 @@ from ads_connect.models.admin_api import (
     TenantSummary,
 )
 from ads_connect.models.consent import ConnectSessionRecord
-from ads_connect.models.records import Connection, ConnectionStatus, RefreshAttempt, RefreshOutcome
+from ads_connect.models.records import (
+    DEFAULT_RECOVERY_DAYS,
+    Connection,
+    ConnectionStatus,
+    RefreshAttempt,
+    RefreshOutcome,
+)
 from ads_connect.regions import Region
 
 # The credentials check sends this deliberately invalid refresh token to the NA token endpoint.
@@ -176,12 +181,10 @@ class AdminService:
                 ):
                     continue
                 now = self.clock.now()
-                marked = connection.model_copy(
-                    update={
-                        "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
-                        "reauthorization_required_at": now,
-                        "revocation_held_at": None,
-                    }
+                marked = connection.replace(
+                    status=ConnectionStatus.REAUTHORIZATION_REQUIRED,
+                    reauthorization_required_at=now,
+                    revocation_held_at=None,
                 )
                 self.store.save_connection(
                     marked, expected_grant_version=connection.grant_version, lease=lease
@@ -566,14 +569,12 @@ class AdminService:
         resumed = connection.status is ConnectionStatus.DISCONNECTED
         stopped = connection
         if not resumed:
-            stopped = connection.model_copy(
-                update={
-                    "status": ConnectionStatus.DISCONNECTED,
-                    "disconnected_at": None,
-                    "grant_version": connection.grant_version + 1,
-                    "refresh_due_at": None,
-                    "profile_sync_due_at": None,
-                }
+            stopped = connection.replace(
+                status=ConnectionStatus.DISCONNECTED,
+                disconnected_at=None,
+                grant_version=connection.grant_version + 1,
+                refresh_due_at=None,
+                profile_sync_due_at=None,
             )
             self.store.save_connection(stopped, expected_grant_version=connection.grant_version)
         # No link sent before the disconnect may connect the tenant again (nor one of the same
@@ -607,7 +608,7 @@ class AdminService:
                 "recovery_window_days": recovery_window_days,
             },
         )
-        completed = stopped.model_copy(update={"disconnected_at": now})
+        completed = stopped.replace(disconnected_at=now)
         self.store.save_connection(completed, expected_grant_version=stopped.grant_version)
         return Disconnected(
             tenant_id=tenant_id,

@@ -57,9 +57,9 @@ from ads_connect.logic.profiles import (
     profiles_changed_detail,
     sync_profiles,
 )
-from ads_connect.models.admin_api import DEFAULT_RECOVERY_DAYS
 from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
 from ads_connect.models.records import (
+    DEFAULT_RECOVERY_DAYS,
     AccessLevel,
     Connection,
     ConnectionStatus,
@@ -416,7 +416,7 @@ class _PreviousGrant:
         stored = deps.store.get_connection(self.connection.tenant_id, self.connection.region)
         expected = stored.grant_version if stored is not None else None
         deps.store.save_connection(
-            self.connection.model_copy(update={"grant_version": restored_version}),
+            self.connection.replace(grant_version=restored_version),
             expected_grant_version=expected,
         )
 
@@ -483,7 +483,7 @@ def _install_under_lease(
     connection = apply_profile_result(connection, result, checked_at)
     if deferred:
         # Amazon was not asked (a re-consent would otherwise wait hours): re-check soon.
-        connection = connection.model_copy(update={"profile_sync_due_at": checked_at + RECHECK_SOON})
+        connection = connection.replace(profile_sync_due_at=checked_at + RECHECK_SOON)
     deps.store.save_connection(connection, expected_grant_version=version)
     return connection, result, deferred
 

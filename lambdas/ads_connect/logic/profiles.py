@@ -16,11 +16,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
-
-from pydantic import ValidationError
 
 from ads_connect.logic.ports import (
     AdsApiClient,
@@ -41,6 +39,7 @@ from ads_connect.models.records import (
     ProfileMapping,
     ProfilesState,
 )
+from ads_connect.models.strict import RecordError
 from ads_connect.observability import logger
 from ads_connect.regions import Region
 
@@ -118,7 +117,7 @@ def mapping_from_api(
 
 
 def _comparable(profile: ProfileMapping) -> tuple[Any, ...]:
-    return tuple(v for k, v in profile.model_dump().items() if k not in ("first_seen_at", "last_seen_at"))
+    return tuple(v for k, v in asdict(profile).items() if k not in ("first_seen_at", "last_seen_at"))
 
 
 def sync_profiles(
@@ -182,7 +181,7 @@ def sync_profiles(
                     first_seen_at=previous.first_seen_at if previous else None,
                 )
             )
-        except ValidationError:
+        except RecordError:
             skipped += 1
     store.save_profiles(tenant_id, region, profiles)
     after = {p.profile_id: p for p in profiles}
@@ -214,7 +213,7 @@ def apply_profile_result(connection: Connection, result: ProfileSyncResult, now:
     if result.state is not ProfilesState.PENDING:
         update["view_only"] = result.view_only
         update["profile_count"] = len(result.profiles)
-    return connection.model_copy(update=update)
+    return connection.replace(**update)
 
 
 def profiles_changed_detail(
@@ -260,7 +259,7 @@ def resync_connection_profiles(
         if token is None or token.expires_at <= now + timedelta(minutes=2):
             # No usable access token right now: the next refresh publishes one; check after it.
             result = ProfileSyncResult(ProfilesState.PENDING, REASON_UNAVAILABLE, False, [], False)
-            postponed = current.model_copy(update={"profile_sync_due_at": now + RECHECK_SOON})
+            postponed = current.replace(profile_sync_due_at=now + RECHECK_SOON)
             if _save_under_lease(store, postponed, lease, expected_grant_version=current.grant_version):
                 return postponed
             return store.get_connection(current.tenant_id, current.region) or current

@@ -477,7 +477,7 @@ def _store_refreshed(
         version += 1
         _write_rotated_refresh_token(context, connection, grant.refresh_token, version, credentials.client_id)
         # Stored: whatever fails next, the connection's record must count from this version.
-        progress.connection = connection.model_copy(update={"grant_version": version})
+        progress.connection = connection.replace(grant_version=version)
     expires_at = access_token_expiry(now, grant)
     context.before_secret_write()
     publish_access_token(
@@ -490,21 +490,19 @@ def _store_refreshed(
         client_id=credentials.client_id,
         grant_version=version,
     )
-    updated = connection.model_copy(
-        update={
-            # A refresh that works proves the grant alive (a reactivation makes it active again).
-            "status": ConnectionStatus.ACTIVE,
-            "reauthorization_required_at": None,
-            "revocation_held_at": None,
-            "grant_version": version,
-            # Proven by this refresh (and recorded here for grants from before it was recorded).
-            "client_id": credentials.client_id,
-            "access_token_expires_at": expires_at,
-            "refresh_due_at": refresh_due_at(expires_at, now, context.settings.refresh_lead_seconds),
-            "last_refresh_success_at": now,
-            "last_refresh_error_code": None,
-            "consecutive_failures": 0,
-        }
+    updated = connection.replace(
+        # A refresh that works proves the grant alive (a reactivation makes it active again).
+        status=ConnectionStatus.ACTIVE,
+        reauthorization_required_at=None,
+        revocation_held_at=None,
+        grant_version=version,
+        # Proven by this refresh (and recorded here for grants from before it was recorded).
+        client_id=credentials.client_id,
+        access_token_expires_at=expires_at,
+        refresh_due_at=refresh_due_at(expires_at, now, context.settings.refresh_lead_seconds),
+        last_refresh_success_at=now,
+        last_refresh_error_code=None,
+        consecutive_failures=0,
     )
     attempt = _attempt(
         connection.tenant_id,
@@ -622,7 +620,7 @@ def _failed(
             # A reactivation that met invalid_grant again keeps the first time.
             "reauthorization_required_at": connection.reauthorization_required_at or now,
         }
-    updated = connection.model_copy(update=update)
+    updated = connection.replace(**update)
     attempt = _attempt(connection.tenant_id, connection.region, now, outcome, trigger, started, error_code)
     _record(context, updated, attempt, lease)
     return updated, attempt
@@ -735,12 +733,10 @@ def _client_mismatch(
     ``CLIENT_MISMATCH_RECHECK``; the first such grant sets the pause, raises the alarm and
     publishes the one event; ``credentials set``/``check`` clears the pause once covered."""
     now = context.clock.now()
-    paused = connection.model_copy(
-        update={
-            "client_id": client_id,
-            "last_refresh_error_code": CLIENT_MISMATCH,
-            "refresh_due_at": now + CLIENT_MISMATCH_RECHECK,
-        }
+    paused = connection.replace(
+        client_id=client_id,
+        last_refresh_error_code=CLIENT_MISMATCH,
+        refresh_due_at=now + CLIENT_MISMATCH_RECHECK,
     )
     where = {
         "tenant_id": connection.tenant_id,

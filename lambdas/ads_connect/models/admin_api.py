@@ -22,10 +22,6 @@ from ads_connect.models.records import (
 )
 from ads_connect.regions import Region
 
-# Secrets Manager accepts a recovery window of 7 to 30 days.
-MIN_RECOVERY_DAYS = 7
-MAX_RECOVERY_DAYS = 30
-DEFAULT_RECOVERY_DAYS = 7
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 

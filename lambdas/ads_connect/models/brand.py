@@ -23,10 +23,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from ads_connect.models.strict import Before, Length, Record
 
 DEFAULT_DISPLAY_NAME: Final = "Amazon Ads Connect"
 DEFAULT_ACCENT_COLOR: Final = "#146eb4"
@@ -132,37 +132,29 @@ def check_support_contact(value: str) -> str:
     return value
 
 
-def _unset_is_none(value: object) -> object:
+def unset_is_none(value: object) -> object:
     return None if value == "" else value
 
 
-def _unless_none(check: Callable[[str], str]) -> Callable[[str | None], str | None]:
-    return lambda value: None if value is None else check(value)
+def accent_color_or_default(value: object) -> object:
+    return DEFAULT_ACCENT_COLOR if value in (None, "") else value
 
 
-# The field types the settings models share (Brand here, PagesSettings at cold start,
-# stacks/config.py at synth): an empty value is unset, anything else must pass its check.
-AccentColor = Annotated[
-    str,
-    BeforeValidator(lambda value: DEFAULT_ACCENT_COLOR if value in (None, "") else value),
-    AfterValidator(check_accent_color),
-]
-LogoDataUri = Annotated[
-    str | None, BeforeValidator(_unset_is_none), AfterValidator(_unless_none(check_logo_data_uri))
-]
-SupportContact = Annotated[
-    str | None, BeforeValidator(_unset_is_none), AfterValidator(_unless_none(check_support_contact))
-]
+# The field types the settings share (Brand here, PagesSettings at cold start, stacks/config.py
+# at synth, which wraps the same rules for pydantic): an empty value is unset, anything else must
+# pass its check.
+AccentColor = Annotated[str, Before(accent_color_or_default), check_accent_color]
+LogoDataUri = Annotated[str | None, Before(unset_is_none), check_logo_data_uri]
+SupportContact = Annotated[str | None, Before(unset_is_none), check_support_contact]
 
 
-class Brand(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Brand(Record):
     """What the pages show of the operator. ``support_contact`` is None only where no stack set
     it (the synth refuses to build one without it)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     # Its length is checked where it is set (stacks/config.py, models/settings.py APP_NAME_MAX_LENGTH).
-    display_name: str = Field(min_length=1)
+    display_name: Annotated[str, Length(1)]
     accent_color: AccentColor = DEFAULT_ACCENT_COLOR
     logo: LogoDataUri = None
     support_contact: SupportContact = None

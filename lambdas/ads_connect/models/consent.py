@@ -6,18 +6,17 @@ read never yields a usable consent URL, state or result link.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ads_connect.models.records import AccessLevel, ProfilesState, TenantId
+from ads_connect.models.strict import Record
 from ads_connect.regions import Region
 
 
-class ConnectSessionRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class ConnectSessionRecord(Record):
     tenant_id: TenantId
     display_name: str | None = None
     region: Region | None = None
@@ -31,15 +30,14 @@ class ConnectSessionRecord(BaseModel):
     revoked_at: datetime | None = None
 
 
-class OAuthStateRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class OAuthStateRecord(Record):
     session_hash: str
     tenant_id: TenantId
     region: Region
     redirect_uri: str
     # The PKCE verifier is a secret of this flow: it lives only here, for minutes, never logged.
-    code_verifier: str = Field(repr=False)
+    code_verifier: str = field(repr=False)
     browser_binding_hash: str
     created_at: datetime
     expires_at: datetime
@@ -53,9 +51,8 @@ class ResultOutcome(StrEnum):
     CONNECTED = "connected"
 
 
-class ResultProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class ResultProfile(Record):
     profile_id: str
     name: str | None = None
     country_code: str | None = None
@@ -63,16 +60,15 @@ class ResultProfile(BaseModel):
     access_level: AccessLevel = AccessLevel.EDIT
 
 
-class ConnectResultRecord(BaseModel):
+@dataclass(kw_only=True)
+class ConnectResultRecord(Record):
     """What the success page shows after the callback redirected away from the code."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tenant_id: TenantId
     display_name: str | None = None
     region: Region
     reconsent: bool = False
-    profiles: list[ResultProfile] = []
+    profiles: list[ResultProfile] = field(default_factory=list)
     profiles_state: ProfilesState
     profiles_state_reason: str | None = None
     view_only: bool = False

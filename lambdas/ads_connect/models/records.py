@@ -1,20 +1,25 @@
 """Domain records: what the product knows about tenants, connections and profiles.
 
-Pure data (pydantic), no I/O. The DynamoDB store adapter maps these to and from items.
-Times are timezone-aware UTC ``datetime`` values; the store keeps epoch seconds where an
-index sorts on them.
+Pure data (checked dataclasses, models/strict.py), no I/O. The DynamoDB store adapter maps
+these to and from items. Times are timezone-aware UTC ``datetime`` values; the store keeps epoch
+seconds where an index sorts on them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
+from ads_connect.models.strict import Bounds, Record, pattern
 from ads_connect.regions import Region
+
+# Secrets Manager accepts a recovery window of 7 to 30 days (DeleteSecret, RecoveryWindowInDays).
+MIN_RECOVERY_DAYS = 7
+MAX_RECOVERY_DAYS = 30
+DEFAULT_RECOVERY_DAYS = 7
 
 # Tenant ids come from the operator's system: letters, digits, dot, dash, underscore; 1-64.
 # Narrow on purpose: they appear in secret names, DynamoDB keys and IAM resource patterns.
@@ -33,7 +38,7 @@ def validate_tenant_id(value: str) -> str:
     return value
 
 
-TenantId = Annotated[str, AfterValidator(validate_tenant_id)]
+TenantId = Annotated[str, validate_tenant_id]
 
 
 class ConnectionStatus(StrEnum):
@@ -70,10 +75,9 @@ class RefreshOutcome(StrEnum):
     REVOCATION_HELD = "revocation_held"
 
 
-class Connection(BaseModel):
+@dataclass(kw_only=True)
+class Connection(Record):
     """One tenant's grant in one Amazon region."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tenant_id: TenantId
     region: Region
@@ -81,7 +85,7 @@ class Connection(BaseModel):
     display_name: str | None = None
     # Bumped on every stored grant change (re-consent, rotated refresh token); a writer that
     # read an older version loses its conditional write.
-    grant_version: int = Field(ge=1)
+    grant_version: Annotated[int, Bounds(ge=1)]
     # The LWA client that obtained the grant (a refresh token works only with it). None on
     # connections stored before it was recorded: their first successful refresh records it.
     client_id: str | None = None
@@ -108,15 +112,14 @@ class Connection(BaseModel):
     disconnected_at: datetime | None = None
 
 
-class ProfileMapping(BaseModel):
+@dataclass(kw_only=True)
+class ProfileMapping(Record):
     """One advertising profile reachable through a connection."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tenant_id: TenantId
     region: Region
     # Kept as a string: profile ids can exceed 2^53 and must never pass through a float.
-    profile_id: Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
+    profile_id: Annotated[str, pattern(r"[0-9]{1,30}", "1 to 30 digits")]
     country_code: str | None = None
     currency_code: str | None = None
     timezone: str | None = None
@@ -132,9 +135,8 @@ class ProfileMapping(BaseModel):
     last_seen_at: datetime
 
 
-class RefreshAttempt(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class RefreshAttempt(Record):
     tenant_id: TenantId
     region: Region
     attempted_at: datetime

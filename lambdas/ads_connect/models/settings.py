@@ -1,4 +1,4 @@
-"""Environment settings, one pydantic model per function, validated at cold start.
+"""Environment settings, one checked record per function (models/strict.py), validated at cold start.
 
 Every environment variable the functions read is named here (``ENV_*``); the stack imports these
 names to set them (stacks/ads_connect.py). Local mode takes the functions' environment from the
@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, ClassVar, Self
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Annotated, Any, ClassVar, Self
 
 from ads_connect.models.brand import DEFAULT_ACCENT_COLOR, AccentColor, Brand, LogoDataUri, SupportContact
-from ads_connect.regions import ENDPOINTS_ENV_VAR, Region, RegionEndpoints, parse_endpoints
+from ads_connect.models.strict import Bounds, Length, Record, RecordError, pattern
+from ads_connect.regions import (
+    AMAZON_ENDPOINTS,
+    ENDPOINTS_ENV_VAR,
+    EndpointsConfigError,
+    Region,
+    RegionEndpoints,
+    parse_endpoints,
+)
 
 ENV_TABLE_NAME = "ADS_CONNECT_TABLE_NAME"
 ENV_SECRET_PREFIX = "ADS_CONNECT_SECRET_PREFIX"
@@ -70,6 +77,8 @@ REFRESH_LEAD_SECONDS_DEFAULT = 900
 REFRESH_LEAD_SECONDS_MIN = 300
 REFRESH_LEAD_SECONDS_MAX = 3000
 APP_NAME_MAX_LENGTH = 80
+# Secrets Manager's name characters, at most 64 of them left for the prefix.
+SECRET_PREFIX_PATTERN = r"[A-Za-z0-9/_+=.@-]{1,64}"
 
 # Below this a worker's batch of 10 refreshes (up to 20 secret writes with rotation) would spend
 # more than 20 s of its 120 s waiting for its own pacing; stacks/config.py enforces it at synth.
@@ -80,28 +89,93 @@ class SettingsError(ValueError):
     """A function's environment is incomplete or malformed (names the variable, never a value)."""
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+# Environment text -> the field's type. Booleans take the words pydantic took before (the stack
+# writes "true"/"false"); tuples are JSON arrays of strings; the endpoint map is its JSON object.
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 
-    # Maps model field -> environment variable; subclasses extend it.
+
+def _env_bool(text: str) -> bool:
+    word = text.strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise ValueError("must be true or false")
+
+
+def _env_number(kind: Callable[[str], Any], what: str) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return kind(text.strip())
+        except ValueError:
+            raise ValueError(f"must be {what}") from None
+
+    return parse
+
+
+def _env_strings(text: str) -> tuple[str, ...]:
+    try:
+        parsed = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError:
+        raise ValueError("must be a JSON array of strings") from None
+    if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+        raise ValueError("must be a JSON array of strings")
+    return tuple(parsed)
+
+
+def _env_parser(annotation: Any) -> Callable[[str], Any]:
+    """How one field's environment text becomes the value its record checks."""
+    if typing.get_origin(annotation) is Annotated:
+        return _env_parser(typing.get_args(annotation)[0])
+    if type(None) in typing.get_args(annotation):  # X | None: the text is never None
+        return _env_parser(next(a for a in typing.get_args(annotation) if a is not type(None)))
+    kind = annotation
+    if kind is bool:
+        return _env_bool
+    if kind is int:
+        return _env_number(int, "a whole number")
+    if kind is float:
+        return _env_number(float, "a number")
+    if typing.get_origin(kind) is tuple:
+        return _env_strings
+    return str
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Settings(Record):
+    # Maps record field -> environment variable; subclasses extend it.
     ENV_NAMES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            names.update(getattr(klass, "ENV_NAMES", {}))
+        return names
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
         env = os.environ if environ is None else environ
-        names: dict[str, str] = {}
-        for klass in reversed(cls.__mro__):
-            names.update(getattr(klass, "ENV_NAMES", {}))
-        values: dict[str, Any] = {field: env[var] for field, var in names.items() if var in env}
-        values["amazon_endpoints"] = env.get(ENDPOINTS_ENV_VAR)
+        names = cls.env_names()
+        hints = typing.get_type_hints(cls, include_extras=True)
+        values: dict[str, Any] = {}
+        for name, variable in names.items():
+            if variable in env:
+                try:
+                    values[name] = _env_parser(hints[name])(env[variable])
+                except ValueError as exc:
+                    raise SettingsError(f"environment variable {variable}: {exc}") from None
         try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            raise SettingsError(f"environment variable {names.get(field, field)}: {error['msg']}") from None
+            values["amazon_endpoints"] = parse_endpoints(env.get(ENDPOINTS_ENV_VAR))
+            return cls.from_mapping(values)
+        except EndpointsConfigError as exc:
+            raise SettingsError(str(exc)) from None
+        except RecordError as exc:
+            raise SettingsError(
+                f"environment variable {names.get(exc.field, exc.field)}: {exc.problem}"
+            ) from None
 
 
+@dataclass(frozen=True, kw_only=True)
 class CoreSettings(_Settings):
     """What every function needs."""
 
@@ -118,26 +192,27 @@ class CoreSettings(_Settings):
         "revocation_breaker_window_minutes": ENV_BREAKER_WINDOW_MINUTES,
     }
 
-    table_name: str = Field(min_length=3)
-    secret_prefix: str = Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,64}$")
-    lwa_secret_id: str = Field(min_length=1)
-    event_bus_name: str = Field(min_length=1)
-    amazon_endpoints: dict[Region, RegionEndpoints]
+    table_name: Annotated[str, Length(3)]
+    secret_prefix: Annotated[str, pattern(SECRET_PREFIX_PATTERN, "1 to 64 of A-Z a-z 0-9 / _ + = . @ -")]
+    lwa_secret_id: Annotated[str, Length(1)]
+    event_bus_name: Annotated[str, Length(1)]
+    # Amazon's hosts unless ADS_CONNECT_AMAZON_ENDPOINTS points elsewhere (regions.py).
+    amazon_endpoints: dict[Region, RegionEndpoints] = field(default_factory=lambda: dict(AMAZON_ENDPOINTS))
     # Every function that may create a connection's private refresh-token secret (callback,
     # worker, admin) encrypts it with this key and attaches a resource policy naming these roles.
     private_secret_kms_key_id: str | None = None
     private_secret_reader_arns: tuple[str, ...] = ()
     # The stack always sets it (stacks/config.py); the default serves tests and direct calls.
-    refresh_lead_seconds: int = Field(
-        default=REFRESH_LEAD_SECONDS_DEFAULT, ge=REFRESH_LEAD_SECONDS_MIN, le=REFRESH_LEAD_SECONDS_MAX
+    refresh_lead_seconds: Annotated[int, Bounds(ge=REFRESH_LEAD_SECONDS_MIN, le=REFRESH_LEAD_SECONDS_MAX)] = (
+        REFRESH_LEAD_SECONDS_DEFAULT
     )
     # The mass-revocation breaker (logic/breaker.py; set from cdk.json by stacks/config.py).
-    revocation_breaker_min_connections: int = Field(
-        default=DEFAULT_BREAKER_MIN_CONNECTIONS, ge=1, le=BREAKER_MIN_CONNECTIONS_MAX
+    revocation_breaker_min_connections: Annotated[int, Bounds(ge=1, le=BREAKER_MIN_CONNECTIONS_MAX)] = (
+        DEFAULT_BREAKER_MIN_CONNECTIONS
     )
-    revocation_breaker_percent: float = Field(default=DEFAULT_BREAKER_PERCENT, gt=0, le=100)
-    revocation_breaker_window_minutes: int = Field(
-        default=DEFAULT_BREAKER_WINDOW_MINUTES, ge=1, le=BREAKER_WINDOW_MINUTES_MAX
+    revocation_breaker_percent: Annotated[float, Bounds(gt=0, le=100)] = DEFAULT_BREAKER_PERCENT
+    revocation_breaker_window_minutes: Annotated[int, Bounds(ge=1, le=BREAKER_WINDOW_MINUTES_MAX)] = (
+        DEFAULT_BREAKER_WINDOW_MINUTES
     )
 
     @property
@@ -148,24 +223,8 @@ class CoreSettings(_Settings):
             timedelta(minutes=self.revocation_breaker_window_minutes),
         )
 
-    @field_validator("private_secret_reader_arns", mode="before")
-    @classmethod
-    def _parse_arns(cls, value: object) -> object:
-        if isinstance(value, str):
-            parsed = json.loads(value) if value.strip() else []
-            if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
-                raise ValueError("must be a JSON array of role ARNs")
-            return tuple(parsed)
-        return value
 
-    @field_validator("amazon_endpoints", mode="before")
-    @classmethod
-    def _parse_endpoints(cls, value: object) -> object:
-        if value is None or isinstance(value, str):
-            return parse_endpoints(value)
-        return value
-
-
+@dataclass(frozen=True, kw_only=True)
 class PagesSettings(CoreSettings):
     """Consent and callback functions: they render pages and build redirect URIs."""
 
@@ -181,7 +240,7 @@ class PagesSettings(CoreSettings):
 
     # The operator's brand (models/brand.py has the rules; the stack sets these for the
     # consent and callback functions only). app_name is the brand's display name.
-    app_name: str = Field(min_length=1, max_length=APP_NAME_MAX_LENGTH)
+    app_name: Annotated[str, Length(1, APP_NAME_MAX_LENGTH)]
     brand_accent_color: AccentColor = DEFAULT_ACCENT_COLOR
     brand_logo: LogoDataUri = None
     support_contact: SupportContact = None
@@ -190,16 +249,6 @@ class PagesSettings(CoreSettings):
     # Local mode sets it (http://localhost:PORT).
     public_base_url: str | None = None
     include_profile_scope: bool = False
-
-    @field_validator("allowed_return_urls", mode="before")
-    @classmethod
-    def _parse_return_urls(cls, value: object) -> object:
-        if isinstance(value, str):
-            parsed = json.loads(value) if value.strip() else []
-            if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
-                raise ValueError("must be a JSON array of URLs")
-            return tuple(parsed)
-        return value
 
     @cached_property
     def brand(self) -> Brand:
@@ -211,6 +260,7 @@ class PagesSettings(CoreSettings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
 class RefreshSettings(CoreSettings):
     """Scheduler and worker functions."""
 
@@ -224,11 +274,12 @@ class RefreshSettings(CoreSettings):
     # Scheduler: refreshes one run enqueues at most (oldest due first): what the workers drain
     # before the next run (stacks/config.py refreshes_per_schedule_run). None: no cap (only
     # where no stack sets it, e.g. a test calling the scheduler directly).
-    max_refreshes_per_run: int | None = Field(default=None, ge=1)
+    max_refreshes_per_run: Annotated[int, Bounds(ge=1)] | None = None
     # Worker: Secrets Manager writes per second this one worker may make (the account budget
     # divided by worker concurrency). None: not paced (same caveat).
-    secret_writes_per_second: float | None = Field(default=None, ge=MIN_WORKER_SECRET_WRITES_PER_SECOND)
+    secret_writes_per_second: Annotated[float, Bounds(ge=MIN_WORKER_SECRET_WRITES_PER_SECOND)] | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class AdminSettings(PagesSettings, RefreshSettings):
     """The admin function creates sessions (pages settings) and forces refreshes (refresh settings)."""

@@ -29,14 +29,13 @@ def pages_settings(**overrides: object) -> PagesSettings:
         "secret_prefix": "ads-connect",
         "lwa_secret_id": "ads-connect/lwa-client",
         "event_bus_name": "ads-connect-test",
-        "amazon_endpoints": None,
         "app_name": "Acme Reports",
         "allowed_return_urls": (RETURN_URL,),
         "public_base_url": PUBLIC_BASE,
         "support_contact": "support@acme.example",
     }
     values.update(overrides)
-    return PagesSettings.model_validate(values)
+    return PagesSettings.from_mapping(values)
 
 
 @dataclass

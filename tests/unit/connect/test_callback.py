@@ -260,7 +260,7 @@ def test_a_failed_callback_gives_the_session_back_for_a_retry(world: World) -> N
 def test_a_state_that_does_not_match_its_session_is_refused(world: World) -> None:
     state, binding = _begin(world, "EU", fixed_region=Region.EU)
     record = world.consent_store.states[id_hash(state)]
-    tampered: OAuthStateRecord = record.model_copy(update={"region": Region.NA})
+    tampered: OAuthStateRecord = record.replace(region=Region.NA)
     world.consent_store.states[id_hash(state)] = tampered
     assert _fails(world, {"code": "c", "state": state}, binding) is FailureKind.STATE_UNKNOWN
     assert world.lwa.exchanges == []
@@ -316,9 +316,7 @@ def test_a_flow_whose_client_is_no_longer_stored_never_uses_another_client(world
 
 def test_a_state_from_before_states_recorded_their_client_uses_the_current_client(world: World) -> None:
     state, binding = _begin(world)
-    legacy: OAuthStateRecord = world.consent_store.states[id_hash(state)].model_copy(
-        update={"client_id": None}
-    )
+    legacy: OAuthStateRecord = world.consent_store.states[id_hash(state)].replace(client_id=None)
     world.consent_store.states[id_hash(state)] = legacy
     world.vault.write_client_keyring(ClientKeyring(NEW_CLIENT, (CLIENT,)))
     _callback(world, {"code": "c", "state": state}, binding)
@@ -436,12 +434,10 @@ def test_view_only_and_empty_profiles_are_successes(world: World) -> None:
 def test_reconsent_replaces_the_grant_in_place_and_reactivates(world: World) -> None:
     state, binding = _begin(world)
     first = _callback(world, {"code": "c1", "state": state}, binding).connection
-    dead = first.model_copy(
-        update={
-            "status": ConnectionStatus.REAUTHORIZATION_REQUIRED,
-            "consecutive_failures": 4,
-            "reauthorization_required_at": world.clock.now(),
-        }
+    dead = first.replace(
+        status=ConnectionStatus.REAUTHORIZATION_REQUIRED,
+        consecutive_failures=4,
+        reauthorization_required_at=world.clock.now(),
     )
     world.store.save_connection(dead, expected_grant_version=1)
     world.clock.advance(days=2)
@@ -803,7 +799,7 @@ def test_a_failed_reconnect_of_a_connection_that_did_not_work_leaves_no_live_tok
     if previous_status is ConnectionStatus.DISCONNECTED:
         world.vault.delete_connection_secrets("acme", Region.NA, recovery_window_days=7)
         world.store.save_profiles("acme", Region.NA, [])
-    stopped = first.model_copy(update={"status": previous_status, "grant_version": first.grant_version + 1})
+    stopped = first.replace(status=previous_status, grant_version=first.grant_version + 1)
     world.store.save_connection(stopped, expected_grant_version=first.grant_version)
     world.vault.deleted.clear()
     before_token = world.vault.read_refresh_token("acme", Region.NA)

@@ -70,12 +70,10 @@ def test_a_resync_that_lost_its_lease_leaves_the_newer_connection_alone(
     # connection over meanwhile and records a newer token expiry
     connection = _connected(world)
     now = world.clock.now()
-    refreshed = connection.model_copy(
-        update={
-            "access_token_expires_at": now + timedelta(hours=1),
-            "refresh_due_at": now + timedelta(minutes=45),
-            "last_refresh_success_at": now,
-        }
+    refreshed = connection.replace(
+        access_token_expires_at=now + timedelta(hours=1),
+        refresh_due_at=now + timedelta(minutes=45),
+        last_refresh_success_at=now,
     )
     answer = world.ads.list_profiles
 

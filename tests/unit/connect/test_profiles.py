@@ -41,7 +41,7 @@ def make_connection(*, connected_at: datetime, **updates: object) -> Connection:
         "grant_version": 1,
         "connected_at": connected_at,
     }
-    return Connection.model_validate({**values, **updates})
+    return Connection.from_mapping({**values, **updates})
 
 
 def _sync(world: World, region: Region = Region.NA):  # type: ignore[no-untyped-def]

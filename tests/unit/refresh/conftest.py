@@ -31,10 +31,9 @@ def core_settings(**overrides: object) -> CoreSettings:
         "secret_prefix": "ads-connect",
         "lwa_secret_id": "ads-connect/lwa-client",
         "event_bus_name": "ads-connect-test",
-        "amazon_endpoints": None,
     }
     values.update(overrides)
-    return CoreSettings.model_validate(values)
+    return CoreSettings.from_mapping(values)
 
 
 @dataclass

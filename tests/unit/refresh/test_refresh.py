@@ -177,8 +177,8 @@ def test_a_duplicate_for_a_connection_being_refreshed_is_not_due_only_once_it_mo
     # Then a duplicate sees the lease while the connection is still due ...
     assert world.refresh().outcome is RefreshOutcome.SKIPPED_LEASE_HELD
     # ... and "not due" once the other worker moved it on, even before its lease is gone
-    world.store.connections[("acme", Region.NA)] = world.connection().model_copy(
-        update={"refresh_due_at": world.clock.now() + timedelta(minutes=45)}
+    world.store.connections[("acme", Region.NA)] = world.connection().replace(
+        refresh_due_at=world.clock.now() + timedelta(minutes=45)
     )
     assert world.refresh().outcome is RefreshOutcome.SKIPPED_NOT_DUE
     assert world.lwa.refreshes == [] and world.store.leases[("acme", Region.NA)].owner == "other-worker"

@@ -1,0 +1,334 @@
+"""Checked records without pydantic: stdlib dataclasses whose fields are checked on construction.
+
+Why not pydantic for these: the consent and callback functions build settings, connection and
+consent records on every cold start, and an advertiser waits on those two. Importing pydantic
+costs about 50 ms there and each model class a few more, which alone put the cold start above its
+budget (docs/decisions.md, "Cold starts"). Everything those functions touch is a ``Record``; the
+admin API's payloads, the work queue's message and the stack's ``cdk.json`` model keep pydantic
+(OpenAPI, richer messages), where nobody waits on an import.
+
+A ``Record`` subclass is a keyword-only dataclass. Its field annotations are the contract:
+
+- ``str``, ``int`` (a whole ``Decimal`` from DynamoDB too, never a ``bool``), ``float``, ``bool``;
+- ``datetime`` (also from its ISO 8601 text, as ``to_json`` writes it);
+- a ``StrEnum`` (also from its value), another ``Record`` (also from a mapping);
+- ``X | None``, ``tuple[X, ...]``, ``list[X]``, ``dict[K, V]``;
+- ``Annotated[X, rule, ...]``: each rule is a callable that takes the checked value and returns it
+  (possibly normalised) or raises ``ValueError`` (not called for a None that ``X | None``
+  allows); ``Before(fn)`` runs on the raw value, ahead of the type check.
+
+A failure raises ``RecordError`` naming the record, the field and the rule: never the value,
+which can be a secret (a PKCE verifier) or an advertiser's data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Literal, Self, TypeVar
+
+T = TypeVar("T")
+Check = Callable[[Any], Any]
+
+
+class RecordError(ValueError):
+    """A record's field is missing, unknown or breaks its rule. ``field`` names it."""
+
+    def __init__(self, record: str, field: str, problem: str) -> None:
+        super().__init__(f"{record}.{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclasses.dataclass(frozen=True)
+class Before:
+    """A rule that runs on the raw value, ahead of the type check (e.g. ``""`` means unset)."""
+
+    normalise: Check
+
+
+def pattern(regex: str, description: str) -> Check:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"must be {description}")
+        return value
+
+    return check
+
+
+@dataclasses.dataclass(frozen=True)
+class Length:
+    """A string's length rule (its bounds readable, so a test can compare them with the stack's)."""
+
+    min_length: int = 0
+    max_length: int | None = None
+
+    def __call__(self, value: str) -> str:
+        if len(value) < self.min_length:
+            plural = "s" if self.min_length != 1 else ""
+            raise ValueError(f"must have at least {self.min_length} character{plural}")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise ValueError(f"must have at most {self.max_length} characters")
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """A number's range rule (bounds readable, like ``Length``)."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+
+    def __call__(self, value: float) -> float:
+        if self.ge is not None and value < self.ge:
+            raise ValueError(f"must be at least {self.ge:g}")
+        if self.gt is not None and value <= self.gt:
+            raise ValueError(f"must be greater than {self.gt:g}")
+        if self.le is not None and value > self.le:
+            raise ValueError(f"must be at most {self.le:g}")
+        return value
+
+
+class _Invalid(ValueError):
+    """Raised by a type check; becomes a RecordError naming the field."""
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Invalid("must be a string")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Invalid("must be true or false")
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise _Invalid("must be a whole number")
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return float(value)
+    raise _Invalid("must be a number")
+
+
+def _to_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise _Invalid("must be an ISO 8601 date and time") from None
+    raise _Invalid("must be a date and time")
+
+
+_SCALARS: dict[Any, Check] = {
+    str: _to_str,
+    bool: _to_bool,
+    int: _to_int,
+    float: _to_float,
+    datetime: _to_datetime,
+}
+
+
+def _enum_check(enum: type[Enum]) -> Check:
+    allowed = ", ".join(str(member.value) for member in enum)
+
+    def check(value: Any) -> Enum:
+        if isinstance(value, enum):
+            return value
+        try:
+            return enum(value)
+        except ValueError:
+            raise _Invalid(f"must be one of {allowed}") from None
+
+    return check
+
+
+def _instance_check(kind: type) -> Check:
+    def check(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        raise _Invalid(f"must be a {kind.__name__}")
+
+    return check
+
+
+def _compile(annotation: Any) -> Check:
+    """One function that checks (and where documented, converts) a value against ``annotation``."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        inner = _compile(args[0])
+        before = [rule.normalise for rule in args[1:] if isinstance(rule, Before)]
+        after = [rule for rule in args[1:] if not isinstance(rule, Before)]
+
+        def annotated(value: Any) -> Any:
+            for rule in before:
+                value = rule(value)
+            value = inner(value)
+            if value is None:  # an optional field left unset: nothing for its rules to check
+                return None
+            for rule in after:
+                value = rule(value)
+            return value
+
+        return annotated
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        if len(options) != 1 or len(args) != 2:
+            raise TypeError(f"only 'X | None' unions are supported, not {annotation}")
+        checked = _compile(options[0])
+        return lambda value: None if value is None else checked(value)
+    if origin in (tuple, list):
+        if origin is tuple and (len(args) != 2 or args[1] is not Ellipsis):
+            raise TypeError(f"only tuple[X, ...] is supported, not {annotation}")
+        item = _compile(args[0])
+        container: Callable[[Any], Any] = tuple if origin is tuple else list
+
+        def sequence(value: Any) -> Any:
+            if not isinstance(value, (list, tuple)):
+                raise _Invalid("must be a list")
+            return container(item(v) for v in value)
+
+        return sequence
+    if origin is dict:
+        key, val = _compile(args[0]), _compile(args[1])
+
+        def mapping(value: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise _Invalid("must be an object")
+            return {key(k): val(v) for k, v in value.items()}
+
+        return mapping
+    if annotation in _SCALARS:
+        return _SCALARS[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return _enum_check(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, Record):
+        record = annotation
+
+        def nested(value: Any) -> Any:
+            if isinstance(value, record):
+                return value
+            if isinstance(value, Mapping):
+                return record.from_mapping(value)
+            raise _Invalid(f"must be an object ({record.__name__})")
+
+        return nested
+    if isinstance(annotation, type):
+        return _instance_check(annotation)
+    raise TypeError(f"unsupported field type {annotation!r}")
+
+
+def checker(annotation: Any) -> Check:
+    """The check of one annotation on its own, for a caller outside a record (the stack's
+    pydantic config reuses the brand's field rules this way). Raises ``ValueError``."""
+    return _compile(annotation)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Schema:
+    names: frozenset[str]
+    required: tuple[str, ...]
+    checks: tuple[tuple[str, Check], ...]
+
+
+_SCHEMAS: dict[type, _Schema] = {}
+
+
+def _schema(cls: type) -> _Schema:
+    """A record class's fields and their checks, worked out on first use (a cold start pays it
+    once per class)."""
+    schema = _SCHEMAS.get(cls)
+    if schema is None:
+        declared = dataclasses.fields(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
+        unset = dataclasses.MISSING
+        schema = _Schema(
+            names=frozenset(f.name for f in declared),
+            required=tuple(f.name for f in declared if f.default is unset and f.default_factory is unset),
+            checks=tuple((f.name, _compile(hints[f.name])) for f in declared),
+        )
+        _SCHEMAS[cls] = schema
+    return schema
+
+
+class Record:
+    """Base of the checked records. Subclasses are ``@dataclasses.dataclass(kw_only=True)``
+    (``frozen=True`` where nothing may change them)."""
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        for field, check in _schema(type(self)).checks:
+            try:
+                value = check(getattr(self, field))
+            except RecordError as exc:  # a nested record: keep its path, drop its record name
+                raise RecordError(name, f"{field}.{exc.field}", exc.problem) from None
+            except ValueError as exc:
+                raise RecordError(name, field, str(exc)) from None
+            object.__setattr__(self, field, value)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, extra: Literal["forbid", "ignore"] = "forbid") -> Self:
+        """The record from stored or parsed data: unknown keys are refused (or left out with
+        ``extra="ignore"``), missing required ones named."""
+        schema = _schema(cls)
+        names = schema.names
+        if extra == "forbid":
+            unknown = sorted(str(key) for key in data if key not in names)
+            if unknown:
+                raise RecordError(cls.__name__, unknown[0], "is not a field of this record")
+        for required in schema.required:
+            if required not in data:
+                raise RecordError(cls.__name__, required, "is required")
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied, checked like a new record."""
+        return typing.cast(Self, dataclasses.replace(typing.cast(Any, self), **changes))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values: enums as their values, times as ISO 8601 (``Z`` for UTC), nested
+        records as objects, tuples as lists. ``from_mapping`` reads it back."""
+        return {name: _json_value(getattr(self, name)) for name, _ in _schema(type(self)).checks}
+
+    @classmethod
+    def field_names(cls) -> frozenset[str]:
+        return _schema(cls).names
+
+    @classmethod
+    def required_fields(cls) -> tuple[str, ...]:
+        return _schema(cls).required
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, Record):
+        return value.to_json()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {_json_value(k): _json_value(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,255 @@
+"""The checked records (models/strict.py) that replace pydantic on the public path, and the
+settings read from a function's environment with them (models/settings.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any
+
+import pytest
+from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
+from ads_connect.models.records import AccessLevel, Connection, ConnectionStatus, ProfilesState
+from ads_connect.models.settings import (
+    ENV_APP_NAME,
+    ENV_BREAKER_PERCENT,
+    ENV_EVENT_BUS_NAME,
+    ENV_INCLUDE_PROFILE_SCOPE,
+    ENV_LWA_SECRET_ID,
+    ENV_PRIVATE_SECRET_READER_ARNS,
+    ENV_REFRESH_LEAD_SECONDS,
+    ENV_SECRET_PREFIX,
+    ENV_SUPPORT_CONTACT,
+    ENV_TABLE_NAME,
+    PagesSettings,
+    SettingsError,
+)
+from ads_connect.models.strict import Before, Bounds, Length, Record, RecordError, checker, pattern
+from ads_connect.regions import AMAZON_ENDPOINTS, ENDPOINTS_ENV_VAR, Region
+
+NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
+SECRET_LOOKING = "verifier-that-must-never-be-echoed"
+
+
+@dataclass(kw_only=True)
+class Inner(Record):
+    code: Annotated[str, pattern(r"[a-z]{2}", "two lower-case letters")]
+
+
+@dataclass(kw_only=True)
+class Sample(Record):
+    name: Annotated[str, Length(1, 5)]
+    count: Annotated[int, Bounds(ge=1)] = 1
+    ratio: float = 0.5
+    flag: bool = False
+    at: datetime | None = None
+    region: Region = Region.NA
+    tags: tuple[str, ...] = ()
+    inner: list[Inner] = field(default_factory=list)
+    label: Annotated[str | None, Before(lambda v: None if v == "" else v)] = None
+
+
+def _connection(**changes: Any) -> Connection:
+    values: dict[str, Any] = {
+        "tenant_id": "acme",
+        "region": Region.EU,
+        "status": ConnectionStatus.ACTIVE,
+        "grant_version": 3,
+        "connected_at": NOW,
+        "refresh_due_at": NOW + timedelta(minutes=45),
+    }
+    return Connection(**{**values, **changes})
+
+
+# --- types and rules ---------------------------------------------------------------------------
+
+
+def test_values_of_the_declared_types_are_kept_and_documented_conversions_applied() -> None:
+    sample = Sample.from_mapping(
+        {
+            "name": "abc",
+            "count": Decimal("4"),  # DynamoDB's numbers
+            "ratio": 2,
+            "at": "2026-12-07T09:30:15.123456Z",
+            "region": "FE",
+            "tags": ["a", "b"],
+            "inner": [{"code": "de"}],
+            "label": "",
+        }
+    )
+    assert sample.count == 4 and type(sample.count) is int
+    assert sample.ratio == 2.0 and type(sample.ratio) is float
+    assert sample.at == NOW
+    assert sample.region is Region.FE
+    assert sample.tags == ("a", "b")
+    assert sample.inner == [Inner(code="de")]
+    assert sample.label is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "field_name", "problem"),
+    [
+        ({"name": ""}, "name", "at least 1 character"),
+        ({"name": "toolong"}, "name", "at most 5 characters"),
+        ({"name": 5}, "name", "must be a string"),
+        ({"count": 0}, "count", "at least 1"),
+        ({"count": True}, "count", "whole number"),  # a bool is not a number here
+        ({"count": Decimal("1.5")}, "count", "whole number"),
+        ({"count": "2"}, "count", "whole number"),
+        ({"ratio": "0.5"}, "ratio", "must be a number"),
+        ({"flag": 1}, "flag", "true or false"),
+        ({"at": "yesterday"}, "at", "ISO 8601"),
+        ({"region": "XX"}, "region", "one of NA, EU, FE"),
+        ({"tags": "a,b"}, "tags", "must be a list"),
+        ({"inner": [{"code": "DEU"}]}, "inner.code", "two lower-case letters"),
+    ],
+)
+def test_a_broken_rule_names_the_field_and_the_rule(
+    changes: dict[str, Any], field_name: str, problem: str
+) -> None:
+    with pytest.raises(RecordError) as caught:
+        Sample(**{"name": "ok", **changes})
+    assert caught.value.field == field_name
+    assert problem in caught.value.problem
+
+
+def test_an_error_never_repeats_the_value() -> None:
+    # A PKCE verifier is a secret of the flow: a malformed state record must not echo it.
+    with pytest.raises(RecordError) as caught:
+        OAuthStateRecord.from_mapping(
+            {
+                "session_hash": "h",
+                "tenant_id": "acme",
+                "region": SECRET_LOOKING,
+                "redirect_uri": "https://example.invalid/cb",
+                "code_verifier": SECRET_LOOKING,
+                "browser_binding_hash": "b",
+                "created_at": NOW,
+                "expires_at": NOW,
+            }
+        )
+    assert SECRET_LOOKING not in str(caught.value)
+    assert SECRET_LOOKING not in repr(
+        OAuthStateRecord(
+            session_hash="h",
+            tenant_id="acme",
+            region=Region.NA,
+            redirect_uri="https://example.invalid/cb",
+            code_verifier=SECRET_LOOKING,
+            browser_binding_hash="b",
+            created_at=NOW,
+            expires_at=NOW,
+        )
+    )
+
+
+def test_from_mapping_refuses_unknown_keys_and_names_missing_ones() -> None:
+    with pytest.raises(RecordError, match=r"Sample\.surprise: is not a field"):
+        Sample.from_mapping({"name": "a", "surprise": 1})
+    assert Sample.from_mapping({"name": "a", "surprise": 1}, extra="ignore") == Sample(name="a")
+    with pytest.raises(RecordError, match=r"Sample\.name: is required"):
+        Sample.from_mapping({})
+
+
+def test_replace_checks_the_copy_and_leaves_the_original() -> None:
+    connection = _connection()
+    assert connection.replace(grant_version=4).grant_version == 4
+    with pytest.raises(RecordError, match="grant_version"):
+        connection.replace(grant_version=0)
+    assert connection.grant_version == 3
+
+
+def test_records_round_trip_through_json_with_utc_written_as_z() -> None:
+    connection = _connection(view_only=True, profiles_state=ProfilesState.EMPTY)
+    stored = json.loads(json.dumps(connection.to_json()))
+    assert stored["region"] == "EU" and stored["status"] == "active"
+    assert stored["connected_at"] == "2026-12-07T09:30:15.123456Z"
+    assert Connection.from_mapping(stored) == connection
+
+    other_zone = datetime(2026, 12, 7, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert Sample(name="a", at=other_zone).to_json()["at"] == "2026-12-07T10:00:00+01:00"
+
+    result = ConnectResultRecord(
+        tenant_id="acme",
+        region=Region.NA,
+        profiles=[ResultProfile(profile_id="1", access_level=AccessLevel.VIEW)],
+        profiles_state=ProfilesState.OK,
+        browser_binding_hash="b",
+        expires_at=NOW,
+    )
+    assert ConnectResultRecord.from_mapping(json.loads(json.dumps(result.to_json()))) == result
+
+
+def test_the_tenant_id_rule_applies_to_every_record() -> None:
+    with pytest.raises(RecordError, match=r"Connection\.tenant_id: tenant id must be"):
+        _connection(tenant_id="../other")
+
+
+def test_a_standalone_checker_raises_value_errors_for_pydantic_to_report() -> None:
+    check = checker(Annotated[str | None, Before(lambda v: None if v == "" else v), Length(2)])
+    assert check("") is None and check("ab") == "ab"
+    with pytest.raises(ValueError, match="at least 2"):
+        check("a")
+
+
+# --- settings from a function's environment ----------------------------------------------------
+
+PAGES_ENVIRONMENT = {
+    ENV_TABLE_NAME: "ads-connect-test",
+    ENV_SECRET_PREFIX: "ads-connect/test",
+    ENV_LWA_SECRET_ID: "ads-connect/test/lwa-client",
+    ENV_EVENT_BUS_NAME: "ads-connect-test",
+    ENV_APP_NAME: "Acme Reports",
+    ENV_SUPPORT_CONTACT: "support@acme.example",
+}
+
+
+def test_the_environment_text_becomes_typed_settings() -> None:
+    settings = PagesSettings.from_environment(
+        {
+            **PAGES_ENVIRONMENT,
+            ENV_REFRESH_LEAD_SECONDS: "1200",
+            ENV_BREAKER_PERCENT: "2.5",
+            ENV_INCLUDE_PROFILE_SCOPE: "true",
+            ENV_PRIVATE_SECRET_READER_ARNS: '["arn:aws:iam::123456789012:role/reader"]',
+        }
+    )
+    assert settings.refresh_lead_seconds == 1200
+    assert settings.revocation_breaker_percent == 2.5
+    assert settings.include_profile_scope is True
+    assert settings.private_secret_reader_arns == ("arn:aws:iam::123456789012:role/reader",)
+    assert settings.amazon_endpoints == dict(AMAZON_ENDPOINTS)  # the real hosts by default
+    assert settings.brand.accent_color == "#146eb4"  # unset: the default colour
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "problem"),
+    [
+        (ENV_REFRESH_LEAD_SECONDS, "soon", "must be a whole number"),
+        (ENV_REFRESH_LEAD_SECONDS, "60", "must be at least 300"),
+        (ENV_INCLUDE_PROFILE_SCOPE, "maybe", "must be true or false"),
+        (ENV_PRIVATE_SECRET_READER_ARNS, '{"a": 1}', "JSON array of strings"),
+        (ENV_SECRET_PREFIX, "has spaces", "must be 1 to 64 of"),
+        (ENV_SUPPORT_CONTACT, "call us", "https:// URL or an e-mail address"),
+    ],
+)
+def test_a_bad_variable_is_named_and_its_value_never_repeated(variable: str, text: str, problem: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        PagesSettings.from_environment({**PAGES_ENVIRONMENT, variable: text})
+    message = str(caught.value)
+    assert message.startswith(f"environment variable {variable}: ")
+    assert problem in message
+    assert text not in message
+
+
+def test_a_missing_variable_is_named() -> None:
+    environment = {k: v for k, v in PAGES_ENVIRONMENT.items() if k != ENV_APP_NAME}
+    with pytest.raises(SettingsError, match=f"environment variable {ENV_APP_NAME}: is required"):
+        PagesSettings.from_environment(environment)
+
+
+def test_a_malformed_endpoint_override_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match=ENDPOINTS_ENV_VAR):
+        PagesSettings.from_environment({**PAGES_ENVIRONMENT, ENDPOINTS_ENV_VAR: "{not json"})
