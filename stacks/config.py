@@ -37,7 +37,7 @@ from ads_connect.models.settings import (
     REFRESH_LEAD_SECONDS_MIN,
     SECRET_PREFIX_PATTERN,
 )
-from ads_connect.models.strict import checker
+from ads_connect.models.strict import WrongTypeError, checker
 from aws_cdk import aws_logs as logs
 from pydantic import (
     BaseModel,
@@ -48,6 +48,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 CONTEXT_KEY: Final = "ads-connect"
 # Stages: `cdk deploy -c stage=NAME` (a top-level context key, not inside "ads-connect") gives a
@@ -125,6 +126,21 @@ def validate_stage(value: object) -> str:
 
 def stack_name_for(stage: str) -> str:
     return f"{STACK_NAME_PREFIX}-{stage}"
+
+
+def _brand_rule(field_type: Any) -> BeforeValidator:
+    """A brand field's rules (models/brand.py, checked records) as a pydantic validator. A value
+    of the wrong kind is reported as pydantic's own ``string_type``, so ``from_context`` adds
+    what the setting accepts, as for every other setting."""
+    check = checker(field_type)
+
+    def validate(value: object) -> object:
+        try:
+            return check(value)
+        except WrongTypeError:
+            raise PydanticCustomError("string_type", "Input should be a valid string") from None
+
+    return BeforeValidator(validate)
 
 
 class CustomDomain(BaseModel):
@@ -213,11 +229,11 @@ class AdsConnectConfig(BaseModel):
     # The operator's brand on the public pages (models/brand.py has the rules). app_name is the
     # display name. brand_logo: a data:image/...;base64,... URI or the path of a PNG, JPEG, GIF or
     # WebP file (relative to the directory cdk runs in, where cdk.json is), embedded at synth.
-    brand_accent_color: Annotated[str, BeforeValidator(checker(AccentColor))] = DEFAULT_ACCENT_COLOR
-    brand_logo: Annotated[str | None, BeforeValidator(checker(LogoDataUri))] = None
+    brand_accent_color: Annotated[str, _brand_rule(AccentColor)] = DEFAULT_ACCENT_COLOR
+    brand_logo: Annotated[str | None, _brand_rule(LogoDataUri)] = None
     # Required (checked last, after every other setting): an https:// URL or an e-mail address
     # that every error page shows beside its reference.
-    support_contact: Annotated[str | None, BeforeValidator(checker(SupportContact))] = None
+    support_contact: Annotated[str | None, _brand_rule(SupportContact)] = None
 
     @field_validator("allowed_return_urls")
     @classmethod

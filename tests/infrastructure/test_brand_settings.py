@@ -41,6 +41,22 @@ def data_uri(media_type: str, data: bytes) -> str:
 # -- support contact ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("key", "accepted"),
+    [
+        ("brand_accent_color", "a colour #rrggbb"),
+        ("brand_logo", "a data:image/...;base64,... URI"),
+        ("support_contact", "an https:// URL or an e-mail address"),
+    ],
+)
+def test_a_brand_value_of_the_wrong_kind_says_what_the_setting_accepts(key: str, accepted: str) -> None:
+    # The brand's rules are checked records (models/strict.py) wrapped for pydantic: a number
+    # where text belongs reads like every other setting's type error.
+    message = error_of(**{"support_contact": CONTACT, key: 5})
+    assert message.startswith(f"context key 'ads-connect.{key}': Input should be a valid string")
+    assert f"(allowed values: {accepted}" in message
+
+
 def test_a_missing_support_contact_stops_synth_and_says_what_to_set() -> None:
     for missing in ({}, {"support_contact": None}, {"support_contact": ""}):
         message = error_of(**missing)

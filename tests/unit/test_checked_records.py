@@ -26,7 +26,16 @@ from ads_connect.models.settings import (
     PagesSettings,
     SettingsError,
 )
-from ads_connect.models.strict import Before, Bounds, Length, Record, RecordError, checker, pattern
+from ads_connect.models.strict import (
+    Before,
+    Bounds,
+    Length,
+    Record,
+    RecordError,
+    WrongTypeError,
+    checker,
+    pattern,
+)
 from ads_connect.regions import AMAZON_ENDPOINTS, ENDPOINTS_ENV_VAR, Region
 
 NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
@@ -98,7 +107,10 @@ def test_values_of_the_declared_types_are_kept_and_documented_conversions_applie
         ({"count": True}, "count", "whole number"),  # a bool is not a number here
         ({"count": Decimal("1.5")}, "count", "whole number"),
         ({"count": "2"}, "count", "whole number"),
-        ({"ratio": "0.5"}, "ratio", "must be a number"),
+        ({"ratio": "0.5"}, "ratio", "must be a finite number"),
+        ({"ratio": float("nan")}, "ratio", "must be a finite number"),  # NaN passes every bound
+        ({"ratio": Decimal("Infinity")}, "ratio", "must be a finite number"),
+        ({"count": Decimal("NaN")}, "count", "whole number"),
         ({"flag": 1}, "flag", "true or false"),
         ({"at": "yesterday"}, "at", "ISO 8601"),
         ({"region": "XX"}, "region", "one of NA, EU, FE"),
@@ -187,11 +199,29 @@ def test_the_tenant_id_rule_applies_to_every_record() -> None:
         _connection(tenant_id="../other")
 
 
-def test_a_standalone_checker_raises_value_errors_for_pydantic_to_report() -> None:
-    check = checker(Annotated[str | None, Before(lambda v: None if v == "" else v), Length(2)])
-    assert check("") is None and check("ab") == "ab"
+def _unset_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        Annotated[str | None, Before(_unset_is_none), Length(2)],
+        Annotated[str, Before(_unset_is_none), Length(2)] | None,
+    ],
+)
+def test_a_standalone_checker_raises_value_errors_for_pydantic_to_report(annotation: Any) -> None:
+    check = checker(annotation)
+    assert check("") is None and check(None) is None and check("ab") == "ab"
     with pytest.raises(ValueError, match="at least 2"):
         check("a")
+    with pytest.raises(WrongTypeError, match="must be a string"):
+        check(5)
+
+
+def test_a_before_rule_cannot_make_a_required_field_none() -> None:
+    with pytest.raises(WrongTypeError, match="must be a string"):
+        checker(Annotated[str, Before(_unset_is_none)])("")
 
 
 # --- settings from a function's environment ----------------------------------------------------
@@ -231,6 +261,7 @@ def test_the_environment_text_becomes_typed_settings() -> None:
         (ENV_REFRESH_LEAD_SECONDS, "60", "must be at least 300"),
         (ENV_INCLUDE_PROFILE_SCOPE, "maybe", "must be true or false"),
         (ENV_PRIVATE_SECRET_READER_ARNS, '{"a": 1}', "JSON array of strings"),
+        (ENV_BREAKER_PERCENT, "nan", "must be a finite number"),
         (ENV_SECRET_PREFIX, "has spaces", "must be 1 to 64 of"),
         (ENV_SUPPORT_CONTACT, "call us", "https:// URL or an e-mail address"),
     ],

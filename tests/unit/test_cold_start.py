@@ -76,8 +76,8 @@ def test_a_public_handler_and_its_first_requests_dependencies_stay_off_the_slow_
 
 @pytest.mark.parametrize("handler", NOT_PUBLIC)
 def test_the_other_handlers_keep_their_xray_tracer(handler: str) -> None:
-    # Proves the probe above can see what it looks for: these build the Tracer at import, and
-    # their settings and payloads are pydantic.
+    # Proves the probe above can see what it looks for: these build the Tracer at import and
+    # use pydantic payloads (the admin API's bodies, the work queue's message).
     loaded = loaded_after_import(handler)
     assert loaded["xray"] is True
     assert loaded["pydantic"] is True

@@ -89,8 +89,9 @@ class SettingsError(ValueError):
     """A function's environment is incomplete or malformed (names the variable, never a value)."""
 
 
-# Environment text -> the field's type. Booleans take the words pydantic took before (the stack
-# writes "true"/"false"); tuples are JSON arrays of strings; the endpoint map is its JSON object.
+# Environment text -> the field's type. Booleans take the words pydantic took before, in any case
+# and with surrounding spaces (the stack writes "true"/"false"); numbers are decimal text; tuples
+# are JSON arrays of strings; the endpoint map is its JSON object (regions.py parses it).
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 

@@ -24,6 +24,7 @@ which can be a secret (a PKCE verifier) or an advertiser's data.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -98,34 +99,38 @@ class Bounds:
         return value
 
 
-class _Invalid(ValueError):
-    """Raised by a type check; becomes a RecordError naming the field."""
+class WrongTypeError(ValueError):
+    """A value of the wrong kind (not a rule broken): becomes a RecordError naming the field;
+    a caller of ``checker`` can tell it from a broken rule."""
 
 
 def _to_str(value: Any) -> str:
     if isinstance(value, str):
         return value
-    raise _Invalid("must be a string")
+    raise WrongTypeError("must be a string")
 
 
 def _to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise _Invalid("must be true or false")
+    raise WrongTypeError("must be true or false")
 
 
 def _to_int(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
-    raise _Invalid("must be a whole number")
+    raise WrongTypeError("must be a whole number")
 
 
 def _to_float(value: Any) -> float:
+    # NaN would pass every Bounds rule (each comparison with it is false): refused, as infinity.
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return float(value)
-    raise _Invalid("must be a number")
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    raise WrongTypeError("must be a finite number")
 
 
 def _to_datetime(value: Any) -> datetime:
@@ -135,8 +140,8 @@ def _to_datetime(value: Any) -> datetime:
         try:
             return datetime.fromisoformat(value)
         except ValueError:
-            raise _Invalid("must be an ISO 8601 date and time") from None
-    raise _Invalid("must be a date and time")
+            raise WrongTypeError("must be an ISO 8601 date and time") from None
+    raise WrongTypeError("must be a date and time")
 
 
 _SCALARS: dict[Any, Check] = {
@@ -157,7 +162,7 @@ def _enum_check(enum: type[Enum]) -> Check:
         try:
             return enum(value)
         except ValueError:
-            raise _Invalid(f"must be one of {allowed}") from None
+            raise WrongTypeError(f"must be one of {allowed}") from None
 
     return check
 
@@ -166,13 +171,14 @@ def _instance_check(kind: type) -> Check:
     def check(value: Any) -> Any:
         if isinstance(value, kind):
             return value
-        raise _Invalid(f"must be a {kind.__name__}")
+        raise WrongTypeError(f"must be a {kind.__name__}")
 
     return check
 
 
-def _compile(annotation: Any) -> Check:
-    """One function that checks (and where documented, converts) a value against ``annotation``."""
+def _compile(annotation: Any, *, optional: bool = False) -> Check:
+    """One function that checks (and where documented, converts) a value against ``annotation``;
+    ``optional``: it sits in an ``X | None``, so a ``Before`` rule may turn a value into None."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -183,6 +189,8 @@ def _compile(annotation: Any) -> Check:
         def annotated(value: Any) -> Any:
             for rule in before:
                 value = rule(value)
+            if value is None and optional:
+                return None
             value = inner(value)
             if value is None:  # an optional field left unset: nothing for its rules to check
                 return None
@@ -195,7 +203,7 @@ def _compile(annotation: Any) -> Check:
         options = [arg for arg in args if arg is not type(None)]
         if len(options) != 1 or len(args) != 2:
             raise TypeError(f"only 'X | None' unions are supported, not {annotation}")
-        checked = _compile(options[0])
+        checked = _compile(options[0], optional=True)
         return lambda value: None if value is None else checked(value)
     if origin in (tuple, list):
         if origin is tuple and (len(args) != 2 or args[1] is not Ellipsis):
@@ -205,7 +213,7 @@ def _compile(annotation: Any) -> Check:
 
         def sequence(value: Any) -> Any:
             if not isinstance(value, (list, tuple)):
-                raise _Invalid("must be a list")
+                raise WrongTypeError("must be a list")
             return container(item(v) for v in value)
 
         return sequence
@@ -214,7 +222,7 @@ def _compile(annotation: Any) -> Check:
 
         def mapping(value: Any) -> Any:
             if not isinstance(value, Mapping):
-                raise _Invalid("must be an object")
+                raise WrongTypeError("must be an object")
             return {key(k): val(v) for k, v in value.items()}
 
         return mapping
@@ -230,7 +238,7 @@ def _compile(annotation: Any) -> Check:
                 return value
             if isinstance(value, Mapping):
                 return record.from_mapping(value)
-            raise _Invalid(f"must be an object ({record.__name__})")
+            raise WrongTypeError(f"must be an object ({record.__name__})")
 
         return nested
     if isinstance(annotation, type):
@@ -247,6 +255,7 @@ def checker(annotation: Any) -> Check:
 @dataclasses.dataclass(frozen=True)
 class _Schema:
     names: frozenset[str]
+    ordered: tuple[str, ...]
     required: tuple[str, ...]
     checks: tuple[tuple[str, Check], ...]
 
@@ -264,6 +273,7 @@ def _schema(cls: type) -> _Schema:
         unset = dataclasses.MISSING
         schema = _Schema(
             names=frozenset(f.name for f in declared),
+            ordered=tuple(f.name for f in declared),
             required=tuple(f.name for f in declared if f.default is unset and f.default_factory is unset),
             checks=tuple((f.name, _compile(hints[f.name])) for f in declared),
         )
@@ -311,8 +321,9 @@ class Record:
         return {name: _json_value(getattr(self, name)) for name, _ in _schema(type(self)).checks}
 
     @classmethod
-    def field_names(cls) -> frozenset[str]:
-        return _schema(cls).names
+    def field_names(cls) -> tuple[str, ...]:
+        """In declaration order."""
+        return _schema(cls).ordered
 
     @classmethod
     def required_fields(cls) -> tuple[str, ...]:
