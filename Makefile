@@ -90,7 +90,8 @@ test: lint typecheck unit integration security synth infra e2e
 # `cdk synth` through the pinned CLI exactly as a deploy runs it, with every AWS credential
 # source switched off: synthesis must never need an account. cdk-nag AwsSolutions runs inside
 # (an unacknowledged finding fails synth). The dependency layer is built once per lock file
-# under build/ (stacks/packaging.py).
+# and the code asset once per source state under build/, both with CPython 3.12 bytecode
+# compiled by pyodide from node_modules (stacks/packaging.py).
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 # cdk.json leaves support_contact null so that a real deploy stops until the operator sets it;

@@ -175,7 +175,8 @@ class AdsFunction(Construct):
                 reason=(
                     "Python 3.12 is pinned on purpose: the dependency layer is built from cp312 aarch64 "
                     "wheels and the code is tested on 3.11+; a newer runtime is a deliberate change of "
-                    "stacks/functions.py RUNTIME and stacks/packaging.py LAMBDA_PYTHON_VERSION together."
+                    "stacks/functions.py RUNTIME, stacks/packaging.py LAMBDA_PYTHON_VERSION and the pyodide "
+                    "pin in package.json (the bytecode compiler) together."
                 ),
             )
         )
