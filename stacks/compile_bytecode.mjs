@@ -8,13 +8,13 @@
 //
 //   node compile_bytecode.mjs compile DIR RUNTIME_DIR
 //     compileall over DIR: checked-hash pycs (valid after Lambda's unzip changes mtimes, and never
-//     used if the source beside them differs), tracebacks naming RUNTIME_DIR (/var/task, /opt/python).
-//   node compile_bytecode.mjs hashes DIR
-//     importlib.util.source_hash of every .py under DIR, as this CPython computes it (the tests
-//     compare it with the hash inside each pyc; another minor version cannot compute it).
+//     used if the source beside them differs), compiled as if DIR were RUNTIME_DIR (/var/task,
+//     /opt/python), the path the file has on Lambda.
 //
-// The last stdout line is one JSON object ({"python": "3.12.7", "magic": "cb0d0d0a", ...});
-// Python's own output goes to stderr. Exit status 1 if any file failed or has no pyc.
+// The last stdout line is one JSON object ({"python": "3.12.7", "magic": "cb0d0d0a",
+// "pyodide": "0.27.8", ...}: packaging checks the Python and that the installed pyodide is the
+// pinned one). Python's own output goes to stderr, with DIR in place of the mount point.
+// Exit status 1 if any file failed or has no pyc.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -37,19 +37,6 @@ json.dumps({
 })
 `;
 
-const HASHES = `
-import importlib.util, json, os, platform
-hashes = {}
-for d, _, fs in os.walk(MOUNT):
-    for f in fs:
-        if f.endswith(".py"):
-            with open(os.path.join(d, f), "rb") as source:
-                hashes[os.path.relpath(os.path.join(d, f), MOUNT)] = importlib.util.source_hash(source.read()).hex()
-json.dumps({
-    "python": platform.python_version(), "magic": importlib.util.MAGIC_NUMBER.hex(),
-    "ok": True, "hashes": hashes,
-})
-`;
 
 function fail(message) {
   process.stderr.write(`compile_bytecode: ${message}\n`);
@@ -57,8 +44,8 @@ function fail(message) {
 }
 
 const [mode, directory, runtimeDir] = process.argv.slice(2);
-if (!((mode === "compile" && directory && runtimeDir) || (mode === "hashes" && directory))) {
-  fail("usage: compile_bytecode.mjs compile DIR RUNTIME_DIR | hashes DIR");
+if (!(mode === "compile" && directory && runtimeDir)) {
+  fail("usage: compile_bytecode.mjs compile DIR RUNTIME_DIR");
 }
 if (!existsSync(directory)) fail(`no such directory: ${directory}`);
 
@@ -71,16 +58,18 @@ if (!existsSync(path.join(pyodideDir, "pyodide.mjs"))) {
 const { loadPyodide } = await import(pathToFileURL(path.join(pyodideDir, "pyodide.mjs")).href);
 // indexURL: the package folder, so the wasm, the stdlib zip and the lock are read from disk.
 const pyodide = await loadPyodide({ indexURL: pyodideDir + path.sep });
-const toStderr = { batched: (line) => process.stderr.write(`${line}\n`) };
+// compileall names files by their mount path: name the directory the caller gave instead.
+const hostDir = path.resolve(directory);
+const toStderr = { batched: (line) => process.stderr.write(`${line.split(MOUNT).join(hostDir)}\n`) };
 pyodide.setStdout(toStderr);
 pyodide.setStderr(toStderr);
 pyodide.FS.mkdirTree(MOUNT);
-pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: path.resolve(directory) }, MOUNT);
+pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: hostDir }, MOUNT);
 
-const scope = pyodide.toPy({ MOUNT, RUNTIME_DIR: runtimeDir ?? "" });
-const report = pyodide.runPython(mode === "compile" ? COMPILE : HASHES, { globals: scope });
-process.stdout.write(`${report}\n`);
-const parsed = JSON.parse(report);
+const scope = pyodide.toPy({ MOUNT, RUNTIME_DIR: runtimeDir });
+const parsed = JSON.parse(pyodide.runPython(COMPILE, { globals: scope }));
+parsed.pyodide = pyodide.version;
+process.stdout.write(`${JSON.stringify(parsed)}\n`);
 if (!parsed.ok) {
   const missing = parsed.missing.length ? `; no pyc for: ${parsed.missing.join(", ")}` : "";
   fail(`compiling ${directory} failed (errors above)${missing}`);

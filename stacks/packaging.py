@@ -14,8 +14,13 @@
   every cold start compiles every module it imports). This machine has no CPython 3.12, so
   ``compile_bytecode.mjs`` runs ``compileall`` in pyodide (CPython 3.12 in WebAssembly, the npm
   package pinned in package.json) under the venv's Node; its Python must be
-  ``LAMBDA_PYTHON_VERSION``. The pycs are checked-hash ones: valid whatever mtimes the unzip
-  gives, never used if a source differs, and free of timestamps, so a build is reproducible.
+  ``LAMBDA_PYTHON_VERSION`` and the installed pyodide the pinned one. The pycs are checked-hash
+  ones: valid whatever mtimes the unzip gives, never used if a source differs, and free of
+  timestamps, so a build is reproducible.
+- Cache keys: both include the compile recipe (``compiler_recipe``: the pin, the script's bytes,
+  the runtime directory), so a changed recipe never reuses a build nor, for the layer, its S3 key.
+- Concurrent synths: each build is staged in a private folder under ``build/`` and renamed into
+  place; if an identical complete build got there first, it is kept and the staging discarded.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Final
@@ -54,8 +62,17 @@ PACKAGE_JSON: Final = REPO_ROOT / "package.json"
 COMPILER_PACKAGE: Final = "pyodide"
 # Loading pyodide takes ~1.5 s and compiling the layer a few more; far above that is a hang.
 COMPILE_TIMEOUT_SECONDS: Final = 600
-# Compiled code assets kept under build/ (each source change makes one).
+# Installing the layer's wheels (downloads included): far above a minute is a hang.
+INSTALL_TIMEOUT_SECONDS: Final = 600
+# Compiled code assets kept under build/ (each source change makes one), the most recently used.
 CODE_BUILDS_KEPT: Final = 3
+# Every build step times out well under this, so staging older than it is abandoned (an
+# interrupted or SIGTERMed synth runs no cleanup), and a synth never takes this long, so a build
+# used more recently may still be read by one: it is never pruned.
+IN_USE_SECONDS: Final = 3600
+# build/ entry names: finished builds, and staging folders (the build's name, ".partial", pid).
+CODE_BUILD_NAME: Final = re.compile(r"code-[0-9a-f]{16}")
+STAGING_NAME: Final = re.compile(r"(code|layer)-[0-9a-f]{16}\.partial.*")
 # The Lambda Python runtime provides these; shipping them would only add megabytes.
 RUNTIME_PROVIDED: Final = frozenset({"boto3", "botocore", "s3transfer"})
 # Never in a function package: tests, caches, type stubs.
@@ -130,7 +147,8 @@ def layer_key(lock_path: Path = RUNTIME_LOCK) -> tuple[str, str]:
     """(filtered requirement list, cache key)."""
     requirements = layer_requirements(lock_path.read_text(encoding="utf-8"))
     recipe = (
-        f"{LAYER_RECIPE_VERSION}|{LAMBDA_PYTHON_VERSION}|{LAMBDA_PLATFORM}|{compiler_pin()}\n{requirements}"
+        f"{LAYER_RECIPE_VERSION}|{LAMBDA_PYTHON_VERSION}|{LAMBDA_PLATFORM}|"
+        f"{compiler_recipe(LAYER_RUNTIME_DIR)}\n{requirements}"
     )
     return requirements, hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
@@ -164,10 +182,19 @@ def node_executable() -> str:
     return _venv_tool("node")
 
 
+def compiler_version() -> str:
+    """The bytecode compiler's version as pinned (exactly) in package.json."""
+    return str(json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))["devDependencies"][COMPILER_PACKAGE])
+
+
 def compiler_pin() -> str:
-    """The bytecode compiler's pinned version (package.json): part of both assets' cache keys."""
-    pins = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))["devDependencies"]
-    return f"{COMPILER_PACKAGE}@{pins[COMPILER_PACKAGE]}"
+    return f"{COMPILER_PACKAGE}@{compiler_version()}"
+
+
+def compiler_recipe(runtime_dir: str) -> str:
+    """Everything besides the sources that decides an asset's bytecode: part of both cache keys."""
+    script = hashlib.sha256(BYTECODE_COMPILER.read_bytes()).hexdigest()
+    return f"{compiler_pin()}|{BYTECODE_COMPILER.name}:{script}|{runtime_dir}"
 
 
 def python_minor(version: str) -> str:
@@ -185,19 +212,37 @@ def check_compiler_python(version: str) -> None:
         )
 
 
+def check_compiler_install(installed: str) -> None:
+    """Refuse a node_modules/pyodide other than the pin: the cache keys name the pin, so another
+    release would be cached (and, for the layer, uploaded) under the pin's key."""
+    if installed != compiler_version():
+        raise PackagingError(
+            f"node_modules has {COMPILER_PACKAGE} {installed or '(version not reported)'}, package.json "
+            f"pins {compiler_version()}: run `make dev` (npm ci) to install the pinned one"
+        )
+
+
 @dataclass(frozen=True)
 class CompilerReport:
     python: str  # the full version the compiler ran, e.g. "3.12.7"
     magic: str  # importlib.util.MAGIC_NUMBER, hex
+    pyodide: str  # the installed pyodide's version
     details: dict[str, object]
 
 
+def _run(step: str, command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(  # noqa: S603
+            command, capture_output=True, text=True, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as error:
+        raise PackagingError(f"{step} did not finish within {timeout:g} s: {' '.join(command)}") from error
+
+
 def run_compiler(*arguments: str) -> CompilerReport:
-    """Run compile_bytecode.mjs (see it for the modes) and read its JSON report."""
+    """Run compile_bytecode.mjs (see it for its arguments) and read its JSON report."""
     command = [node_executable(), str(BYTECODE_COMPILER), *arguments]
-    result = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, check=False, timeout=COMPILE_TIMEOUT_SECONDS
-    )
+    result = _run("compiling bytecode", command, COMPILE_TIMEOUT_SECONDS)
     if result.returncode != 0:
         raise PackagingError(
             f"compiling bytecode failed ({' '.join(arguments)}):\n{result.stdout}\n{result.stderr}"
@@ -209,33 +254,114 @@ def run_compiler(*arguments: str) -> CompilerReport:
         report = None
     if not isinstance(report, dict) or not isinstance(report.get("python"), str):
         raise PackagingError(f"the bytecode compiler printed no report:\n{result.stdout}\n{result.stderr}")
-    return CompilerReport(report["python"], str(report.get("magic", "")), report)
+    return CompilerReport(
+        report["python"], str(report.get("magic", "")), str(report.get("pyodide", "")), report
+    )
 
 
 def compile_bytecode(directory: Path, runtime_dir: str) -> CompilerReport:
     """Write checked-hash ``__pycache__/*.cpython-312.pyc`` beside every ``.py`` under ``directory``."""
     report = run_compiler("compile", str(directory), runtime_dir)
+    check_compiler_install(report.pyodide)
     check_compiler_python(report.python)
     return report
 
 
-def compiler_source_hashes(directory: Path) -> tuple[CompilerReport, dict[str, str]]:
-    """(report, {relative path: source hash hex}) as the compiler's CPython computes them."""
-    report = run_compiler("hashes", str(directory))
-    hashes = report.details.get("hashes")
-    if not isinstance(hashes, dict):
-        raise PackagingError("the bytecode compiler's hashes report has no hashes")
-    return report, {str(path): str(value) for path, value in hashes.items()}
+# --- building into build/ (several synths of one checkout may run at once) ----------------------
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a tree that another process may be removing too (what vanished is no error)."""
+
+    def vanished_is_fine(function: object, name: str, error: BaseException) -> None:
+        if not isinstance(error, FileNotFoundError):
+            raise error
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=vanished_is_fine)
+    else:
+        shutil.rmtree(path, onerror=lambda function, name, info: vanished_is_fine(function, name, info[1]))
+
+
+def _age_seconds(path: Path) -> float | None:
+    """Seconds since ``path`` was last modified, None if it is gone (removed by another process)."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def _sweep_stale_staging(build_dir: Path) -> None:
+    """Remove staging folders abandoned by interrupted builds (older than ``IN_USE_SECONDS``)."""
+    for path in build_dir.iterdir():
+        if STAGING_NAME.fullmatch(path.name):
+            age = _age_seconds(path)
+            if age is not None and age > IN_USE_SECONDS:
+                _remove_tree(path)
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Rename a finished staging folder (with its ``.complete``) to ``target``, unless a complete
+    ``target`` is there already: the key is the same, so another process built the same thing."""
+    for attempt in (1, 2):
+        try:
+            staging.rename(target)
+            return
+        except OSError:
+            if (target / ".complete").exists():
+                return
+            if attempt == 2:
+                raise
+        # A target without .complete is what an interrupted removal leaves: move it aside (one
+        # atomic rename, so no reader sees it half-removed), remove it, and try once more.
+        aside = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.partial-{os.getpid()}-"))
+        try:
+            target.rename(aside / "leftover")
+        except FileNotFoundError:
+            pass  # removed meanwhile by whoever interrupted it: nothing to move
+        finally:
+            _remove_tree(aside)
+
+
+def _build(target: Path, fill: Callable[[Path], str]) -> None:
+    """Build ``target`` in private staging: ``fill(staging)`` writes it and returns the text of its
+    ``.complete`` marker. Staging is removed whatever happens (a SIGTERM runs no cleanup: the next
+    build's sweep removes what it leaves)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_staging(target.parent)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.partial-{os.getpid()}-"))
+    try:
+        marker = fill(staging)
+        (staging / ".complete").write_text(marker, encoding="utf-8")
+        _publish(staging, target)
+    finally:
+        _remove_tree(staging)
+
+
+def _reuse(target: Path) -> bool:
+    """Whether ``target`` is a complete build; if so its last use becomes now (prune order)."""
+    try:
+        # utime, never touch(): a .complete that vanished must not be created in a half-removed folder.
+        os.utime(target / ".complete")
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# --- the dependency layer ------------------------------------------------------------------------
 
 
 def build_dependency_layer(lock_path: Path = RUNTIME_LOCK) -> Path:
     """Return ``build/layer-<hash>/`` (containing ``python/``), building it on first use."""
     target, requirements = layer_directory(lock_path)
-    if (target / ".complete").exists():
-        return target
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / "python").mkdir(parents=True)
+    if not _reuse(target):
+        _build(target, lambda staging: _install_layer(staging, requirements))
+    return target
+
+
+def _install_layer(staging: Path, requirements: str) -> str:
+    """Install and compile the layer into ``staging/python``; returns the ``.complete`` text."""
+    (staging / "python").mkdir()
     requirements_file = staging / "requirements.txt"
     requirements_file.write_text(requirements, encoding="utf-8")
     command = [
@@ -245,7 +371,7 @@ def build_dependency_layer(lock_path: Path = RUNTIME_LOCK) -> Path:
         "--no-compile", "--link-mode", "copy",
         "--target", str(staging / "python"), "-r", str(requirements_file),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)  # noqa: S603
+    result = _run("installing the dependency layer", command, INSTALL_TIMEOUT_SECONDS)
     if result.returncode != 0:
         raise PackagingError(f"building the dependency layer failed:\n{result.stdout}\n{result.stderr}")
     # Console scripts and type stubs are never imported at runtime; any bytecode a wheel
@@ -258,10 +384,7 @@ def build_dependency_layer(lock_path: Path = RUNTIME_LOCK) -> Path:
         shutil.rmtree(junk, ignore_errors=True)
     requirements_file.unlink()
     compile_bytecode(staging / "python", LAYER_RUNTIME_DIR)
-    (staging / ".complete").write_text(requirements, encoding="utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
+    return requirements
 
 
 @jsii.implements(ILocalBundling)
@@ -316,7 +439,8 @@ def shipped_sources(source: Path) -> list[Path]:
 
 def code_key(source: Path) -> str:
     """The shipped files' paths and bytes, the recipe and the compiler: the code asset's cache key."""
-    digest = hashlib.sha256(f"{CODE_RECIPE_VERSION}|{LAMBDA_PYTHON_VERSION}|{compiler_pin()}\n".encode())
+    recipe = f"{CODE_RECIPE_VERSION}|{LAMBDA_PYTHON_VERSION}|{compiler_recipe(CODE_RUNTIME_DIR)}\n"
+    digest = hashlib.sha256(recipe.encode())
     for relative in shipped_sources(source):
         digest.update(relative.as_posix().encode() + b"\0")
         digest.update(hashlib.sha256((source / relative).read_bytes()).digest())
@@ -327,43 +451,49 @@ def build_code_asset(source: Path | None = None, build_dir: Path | None = None) 
     """Return ``build/code-<hash>/asset/``: the shipped sources with their bytecode.
 
     Built on first use per source state (a pyodide run, ~2 s), then reused by every synth, local
-    mode and test of the same sources. Older builds beyond ``CODE_BUILDS_KEPT`` are removed.
+    mode and test of the same sources. Builds beyond the ``CODE_BUILDS_KEPT`` most recently used
+    are removed once unused for ``IN_USE_SECONDS``.
     """
     source = source or LAMBDAS_DIR
     build_dir = build_dir or BUILD_DIR
     target = build_dir / f"code-{code_key(source)}"
-    if not (target / ".complete").exists():
-        # Unique per process: two synths of one checkout may build the same key at once.
-        staging = build_dir / f"{target.name}.partial-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        for relative in shipped_sources(source):
-            (staging / "asset" / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / relative, staging / "asset" / relative)
-        try:
-            compile_bytecode(staging / "asset", CODE_RUNTIME_DIR)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        (staging / ".complete").write_text(CODE_RUNTIME_DIR, encoding="utf-8")
-        try:
-            staging.rename(target)
-        except OSError:
-            # Another process finished the same build first: use it.
-            shutil.rmtree(staging, ignore_errors=True)
-            if not (target / ".complete").exists():
-                raise
+    if not _reuse(target):
+        _build(target, lambda staging: _compile_code(source, staging))
         _prune_code_builds(build_dir, keep=target)
     return target / "asset"
 
 
+def _compile_code(source: Path, staging: Path) -> str:
+    for relative in shipped_sources(source):
+        (staging / "asset" / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, staging / "asset" / relative)
+    compile_bytecode(staging / "asset", CODE_RUNTIME_DIR)
+    return CODE_RUNTIME_DIR
+
+
 def _prune_code_builds(build_dir: Path, keep: Path) -> None:
-    builds = sorted(
-        (path for path in build_dir.glob("code-*") if (path / ".complete").exists() and path != keep),
-        key=lambda path: (path / ".complete").stat().st_mtime,
-        reverse=True,
-    )
-    for old in builds[CODE_BUILDS_KEPT - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
+    """Remove old code builds: only finished ones (``code-<key>``), never one of the
+    ``CODE_BUILDS_KEPT`` most recently used nor one used within ``IN_USE_SECONDS``.
+
+    A build whose ``.complete`` is missing is half-removed (an interrupted prune): removed once
+    old too. A synth that reuses a build unused for an hour while another process removes it
+    fails (the asset copy finds files missing); running it again rebuilds.
+    """
+    last_used: list[tuple[float, Path]] = []
+    for path in build_dir.iterdir():
+        if path == keep or not CODE_BUILD_NAME.fullmatch(path.name):
+            continue
+        age = _age_seconds(path / ".complete")
+        if age is None:
+            age = _age_seconds(path)
+            if age is not None and age > IN_USE_SECONDS:
+                _remove_tree(path)
+        else:
+            last_used.append((age, path))
+    last_used.sort()
+    for age, path in last_used[CODE_BUILDS_KEPT - 1 :]:
+        if age > IN_USE_SECONDS:
+            _remove_tree(path)
 
 
 def function_code(source: Path | None = None, build_dir: Path | None = None) -> lambda_.Code:

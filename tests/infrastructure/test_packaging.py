@@ -3,15 +3,20 @@
 Fast on purpose: a small lock in uv's export format, tiny CDK apps, and the real layer only when
 ``build/`` already holds one (``make synth`` builds it; these tests never do). The code asset is
 compiled by every synth (cached per source state); the bytecode checks read each pyc's header
-here and take the source hashes from the compiler's own CPython 3.12 (3.11 cannot compute them:
-the key is the interpreter's magic number).
+and recompute its source hash here, independently of the compiler: ``_imp.source_hash`` takes
+its key explicitly, so this 3.11 computes CPython 3.12's hash from 3.12's magic number. The
+build-folder tests (pruning, staging, concurrent builds) replace the compiler with a stand-in.
 """
 
 from __future__ import annotations
 
+import _imp
 import json
+import os
 import struct
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,8 @@ from stacks.packaging import (
     RUNTIME_LOCK,
     RUNTIME_PROVIDED,
     PackagingError,
-    compiler_source_hashes,
+    compile_bytecode,
+    compiler_version,
     layer_directory,
     layer_key,
     layer_requirements,
@@ -79,6 +85,8 @@ urllib3==2.5.0 \\
     #   botocore
     #   requests
 """
+# CPython 3.12's magic number (3531): the first 4 bytes of its pycs and the key of its source hashes.
+MAGIC_312 = (3531).to_bytes(2, "little") + b"\r\n"
 DEV_TOOLS = ("pytest", "ruff", "mypy", "aws-cdk-lib", "constructs", "cdk-nag", "moto", "playwright", "uv")
 
 
@@ -247,17 +255,21 @@ def test_a_source_that_does_not_compile_stops_the_build_naming_it(tmp_path: Path
     source = write_tree(
         tmp_path / "lambdas", {"ads_connect/__init__.py": "", "ads_connect/bad.py": "def f(:\n"}
     )
-    with pytest.raises(PackagingError, match=r"bad\.py"):
+    with pytest.raises(PackagingError, match=r"bad\.py") as raised:
         packaging.build_code_asset(source, tmp_path / "build")
     assert not list((tmp_path / "build").glob("code-*"))  # neither a build nor a partial one left
+    # The error names the file where it is, not where pyodide mounted it.
+    assert "/mnt/tree" not in str(raised.value)
+    staging = str(tmp_path / "build" / "code-")
+    assert f"{staging}" in str(raised.value) and "/asset/ads_connect/bad.py" in str(raised.value)
 
 
-def fake_node(directory: Path, python_version: str) -> Path:
-    """A stand-in for Node + pyodide that reports another CPython and writes nothing."""
+def fake_node(directory: Path, python_version: str, pyodide: str | None = None) -> Path:
+    """A stand-in for Node + pyodide that reports a CPython (and a pyodide) and writes nothing."""
     script = directory / "node"
-    report = json.dumps(
-        {"python": python_version, "magic": "00000000", "ok": True, "compiled": 1, "missing": []}
-    )
+    fields: dict[str, Any] = {"python": python_version, "magic": "00000000", "ok": True, "compiled": 1}
+    fields["pyodide"] = compiler_version() if pyodide is None else pyodide
+    report = json.dumps({**fields, "missing": []})
     script.write_text(f"#!/bin/sh\necho '{report}'\n")
     script.chmod(0o755)
     return script
@@ -275,6 +287,229 @@ def test_a_compiler_of_another_python_is_refused(
     # The same fake with the runtime's version passes the check (the refusal is the version's).
     monkeypatch.setattr(packaging, "node_executable", lambda: str(fake_node(tmp_path, "3.12.99")))
     assert packaging.build_code_asset(source, tmp_path / "build").is_dir()
+
+
+@pytest.mark.parametrize("installed", ["0.27.7", "0.28.0", ""])
+def test_an_installed_pyodide_other_than_the_pin_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, installed: str
+) -> None:
+    """The cache keys name the pin: a stale node_modules must not build under the pin's key."""
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    monkeypatch.setattr(packaging, "node_executable", lambda: str(fake_node(tmp_path, "3.12.7", installed)))
+    with pytest.raises(PackagingError, match=rf"pins {compiler_version()}: run `make dev`"):
+        packaging.build_code_asset(source, tmp_path / "build")
+    assert not list((tmp_path / "build").iterdir())
+
+
+def test_both_cache_keys_include_the_compile_script_and_the_runtime_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = lock_file(tmp_path / "lock", LOCK)
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    layer, code = layer_key(lock)[1], packaging.code_key(source)
+    s3_key = layer_asset_key(tmp_path / "o1", lock)
+    script = tmp_path / "compile_bytecode.mjs"
+    script.write_bytes(packaging.BYTECODE_COMPILER.read_bytes() + b"// changed\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(packaging, "BYTECODE_COMPILER", script)
+        assert layer_key(lock)[1] != layer
+        assert packaging.code_key(source) != code
+        # The layer's S3 key is its cache key: a new script uploads a new layer.
+        assert layer_asset_key(tmp_path / "o2", lock) != s3_key
+    with monkeypatch.context() as patch:
+        patch.setattr(packaging, "LAYER_RUNTIME_DIR", "/opt/python3")
+        assert layer_key(lock)[1] != layer
+        assert packaging.code_key(source) == code
+    with monkeypatch.context() as patch:
+        patch.setattr(packaging, "CODE_RUNTIME_DIR", "/var/task2")
+        assert packaging.code_key(source) != code
+        assert layer_key(lock)[1] == layer
+    assert (layer_key(lock)[1], packaging.code_key(source)) == (layer, code)
+
+
+def test_a_step_that_does_not_finish_is_a_packaging_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def hangs(command: list[str], **kwargs: Any) -> None:
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(packaging.subprocess, "run", hangs)
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    with pytest.raises(PackagingError, match=r"^compiling bytecode did not finish within 600 s"):
+        packaging.build_code_asset(source, tmp_path / "build")
+    monkeypatch.setattr(packaging, "BUILD_DIR", tmp_path / "build")
+    with pytest.raises(PackagingError, match=r"^installing the dependency layer did not finish within 600 s"):
+        packaging.build_dependency_layer(lock_file(tmp_path / "lock", LOCK))
+    assert not list((tmp_path / "build").iterdir())
+
+
+# --- build/: reuse, pruning, staging, concurrent builds (the compiler replaced by a stand-in) ----
+
+HOUR = packaging.IN_USE_SECONDS
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Replace the compiler (pyodide, ~2 s a run) by a recorder: the directories it was given."""
+    calls: list[Path] = []
+
+    def record(directory: Path, runtime_dir: str) -> None:
+        calls.append(directory)
+
+    monkeypatch.setattr(packaging, "compile_bytecode", record)
+    return calls
+
+
+def aged(path: Path, seconds: float) -> Path:
+    """Set path's mtime to that many seconds ago (pruning and sweeping go by it)."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+    return path
+
+
+def fake_build(build_dir: Path, key: str, last_used_ago: float | None) -> Path:
+    """A build folder as build_code_asset leaves it; None: no .complete (a half-removed one)."""
+    path = build_dir / f"code-{key}"
+    (path / "asset").mkdir(parents=True)
+    if last_used_ago is None:
+        return aged(path, 2 * HOUR)
+    (path / ".complete").touch()
+    aged(path / ".complete", last_used_ago)
+    return path
+
+
+def test_pruning_keeps_the_most_recently_used_builds_and_nothing_but_old_builds_goes(
+    tmp_path: Path, compiles: list[Path]
+) -> None:
+    build = tmp_path / "build"
+    old = [fake_build(build, f"{i:016x}", 2 * HOUR + i * 60) for i in range(4)]  # old[0] used last
+    half_removed = fake_build(build, "e" * 16, None)
+    # Another process's staging, .complete already written, about to be renamed into place, and
+    # a folder that is no build: both look like old builds except for their names.
+    theirs = build / f"code-{'f' * 16}.partial-4242-x1y2"
+    not_a_build = build / "code-notes"
+    for path in (theirs, not_a_build):
+        (path / "asset").mkdir(parents=True)
+        (path / ".complete").touch()
+        aged(path / ".complete", 3 * HOUR)
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    new = packaging.build_code_asset(source, build).parent
+    assert len(compiles) == 1
+    # Kept: the 3 most recently used builds (the new one first), another process's staging and
+    # a name that is no build. Gone: the older builds and the half-removed one.
+    assert packaging.CODE_BUILDS_KEPT == 3
+    assert {p.name for p in build.iterdir()} == {p.name for p in [new, old[0], old[1], theirs, not_a_build]}
+    assert not half_removed.exists()
+
+
+def test_a_build_used_within_the_hour_is_never_pruned(tmp_path: Path, compiles: list[Path]) -> None:
+    """Another synth may be copying it into its cdk.out right now."""
+    build = tmp_path / "build"
+    recent = [fake_build(build, f"{i:016x}", 60 + i) for i in range(4)]
+    fresh_half_removed = aged(fake_build(build, "e" * 16, None), 60)  # maybe being removed right now
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    new = packaging.build_code_asset(source, build).parent
+    assert {p.name for p in build.iterdir()} == {p.name for p in [new, *recent, fresh_half_removed]}
+
+
+def test_reusing_a_build_makes_it_the_most_recently_used(tmp_path: Path, compiles: list[Path]) -> None:
+    build = tmp_path / "build"
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    first = packaging.build_code_asset(source, build)
+    aged(first.parent / ".complete", 3 * HOUR)
+    assert packaging.build_code_asset(source, build) == first
+    assert len(compiles) == 1  # reused, not rebuilt
+    assert time.time() - (first.parent / ".complete").stat().st_mtime < 60
+
+
+def test_staging_abandoned_over_an_hour_ago_is_swept_and_recent_staging_kept(
+    tmp_path: Path, compiles: list[Path]
+) -> None:
+    build = tmp_path / "build"
+    abandoned = [
+        build / f"code-{'a' * 16}.partial-4242-x1y2",  # a SIGTERMed synth's
+        build / f"layer-{'b' * 16}.partial",  # the layer's staging before it was per process
+    ]
+    running = build / f"code-{'c' * 16}.partial-4343-z3w4"
+    for path in [*abandoned, running]:
+        (path / "asset").mkdir(parents=True)
+    for path in abandoned:
+        aged(path, HOUR + 60)
+    aged(running, HOUR - 60)
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    new = packaging.build_code_asset(source, build).parent
+    assert {p.name for p in build.iterdir()} == {new.name, running.name}
+
+
+@pytest.mark.parametrize("step", ["copying", "compiling"])
+def test_an_interrupted_build_leaves_no_staging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    def interrupted(*args: Any) -> None:
+        raise KeyboardInterrupt
+
+    if step == "copying":
+        monkeypatch.setattr(packaging.shutil, "copyfile", interrupted)
+    else:
+        monkeypatch.setattr(packaging, "compile_bytecode", interrupted)
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    with pytest.raises(KeyboardInterrupt):
+        packaging.build_code_asset(source, tmp_path / "build")
+    assert not list((tmp_path / "build").iterdir())
+
+
+def test_a_target_left_without_complete_is_replaced(tmp_path: Path, compiles: list[Path]) -> None:
+    """What an interrupted removal leaves used to fail every later build ("Directory not empty")."""
+    build = tmp_path / "build"
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    leftover = write_tree(build / f"code-{packaging.code_key(source)}", {"asset/ads_connect/old.py": ""})
+    asset = packaging.build_code_asset(source, build)
+    assert asset.parent == leftover and (leftover / ".complete").is_file()
+    assert staged_files(asset) == {"ads_connect/__init__.py"}
+    assert [p.name for p in build.iterdir()] == [leftover.name]
+
+
+def test_a_code_build_another_process_finished_first_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = tmp_path / "build"
+    source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
+    target = build / f"code-{packaging.code_key(source)}"
+
+    def another_process_finishes_first(directory: Path, runtime_dir: str) -> None:
+        write_tree(target, {"asset/theirs": "", ".complete": CODE_RUNTIME_DIR})
+
+    monkeypatch.setattr(packaging, "compile_bytecode", another_process_finishes_first)
+    assert packaging.build_code_asset(source, build) == target / "asset"
+    assert staged_files(target) == {"asset/theirs", ".complete"}
+    assert [p.name for p in build.iterdir()] == [target.name]  # our staging discarded
+
+
+def test_a_layer_build_is_staged_per_process_and_keeps_one_finished_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two synths building one layer: the second to finish discards its own, never replacing the
+    first's (which the first may be copying into its cdk.out)."""
+    monkeypatch.setattr(packaging, "BUILD_DIR", tmp_path / "build")
+    lock = lock_file(tmp_path / "lock", LOCK)
+    target, requirements = layer_directory(lock)
+    stagings: list[Path] = []
+
+    def install(staging: Path, requirements: str) -> str:
+        stagings.append(staging)
+        write_tree(staging, {"python/ours.py": ""})
+        write_tree(target, {"python/theirs.py": "", ".complete": requirements})
+        return requirements
+
+    monkeypatch.setattr(packaging, "_install_layer", install)
+    assert packaging.build_dependency_layer(lock) == target
+    [staging] = stagings
+    assert staging.parent == target.parent and staging.name.startswith(
+        f"{target.name}.partial-{os.getpid()}-"
+    )
+    assert staged_files(target) == {"python/theirs.py", ".complete"}
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+    assert (target / ".complete").read_text(encoding="utf-8") == requirements
 
 
 # --- the stack's code asset and its bytecode ---------------------------------------------------
@@ -310,21 +545,32 @@ def pyc_path(source: str) -> str:
     return f"{parent}/{cached}" if parent else cached
 
 
+def source_hash_312(source: bytes) -> bytes:
+    """The source hash CPython 3.12 puts in a hash-based pyc: SipHash keyed with its magic number
+    (what importlib.util.source_hash does with the running interpreter's)."""
+    return _imp.source_hash(int.from_bytes(MAGIC_312, "little"), source)
+
+
+def test_the_local_312_source_hash_is_the_one_pyodide_writes(tmp_path: Path) -> None:
+    """Guards source_hash_312 (the independent check below) against pyodide's own pyc."""
+    root = write_tree(tmp_path / "t", {"m.py": "x = 1\n"})
+    compile_bytecode(root, CODE_RUNTIME_DIR)
+    pyc = (root / pyc_path("m.py")).read_bytes()
+    assert pyc[8:16] == source_hash_312(b"x = 1\n") != source_hash_312(b"x = 2\n")
+
+
 def assert_checked_hash_bytecode(root: Path, runtime_dir: str) -> int:
     """Every .py under root has exactly its CPython 3.12 pyc: magic 3531, checked-hash flags, the
     source hash CPython 3.12 computes, the path Lambda gives the file. Returns the count."""
-    report, hashes = compiler_source_hashes(root)
-    assert python_minor(report.python) == LAMBDA_PYTHON_VERSION
     files = staged_files(root)
     sources = {f for f in files if f.endswith(".py")}
-    assert set(hashes) == sources
     assert {f for f in files if f.endswith(".pyc")} == {pyc_path(f) for f in sources}
     for name in sorted(sources):
         pyc = (root / pyc_path(name)).read_bytes()
         magic, flags, source_hash = pyc[:4], struct.unpack("<I", pyc[4:8])[0], pyc[8:16]
-        assert magic == (3531).to_bytes(2, "little") + b"\r\n", name
+        assert magic == MAGIC_312, name
         assert flags == 0b11, name  # hash-based (bit 0) and checked (bit 1)
-        assert source_hash.hex() == hashes[name], name
+        assert source_hash == source_hash_312((root / name).read_bytes()), name
         assert f"{runtime_dir}/{name}".encode() in pyc, name  # co_filename: tracebacks name Lambda's path
     return len(sources)
 
@@ -335,10 +581,11 @@ def test_every_source_of_the_stacks_code_asset_has_its_checked_hash_312_pyc(stac
 
 def test_the_compilers_python_is_the_lambda_runtimes(tmp_path: Path) -> None:
     """Bumping the runtime (stacks/functions.py RUNTIME) without the compiler, or the reverse, fails."""
-    report, _ = compiler_source_hashes(write_tree(tmp_path / "t", {"m.py": "x = 1\n"}))
+    report = compile_bytecode(write_tree(tmp_path / "t", {"m.py": "x = 1\n"}), CODE_RUNTIME_DIR)
     assert RUNTIME.name == f"python{python_minor(report.python)}"
     assert RUNTIME.name == f"python{LAMBDA_PYTHON_VERSION}"
-    assert report.magic == "cb0d0d0a"  # CPython 3.12's magic number, 3531
+    assert report.magic == MAGIC_312.hex() == "cb0d0d0a"  # CPython 3.12's magic number, 3531
+    assert report.pyodide == compiler_version()
 
 
 # --- the built layer (only when make synth built it already) -------------------------------------
