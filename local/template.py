@@ -80,7 +80,9 @@ def synthesize(
     """Run the CDK app as ``cdk synth`` would and read the one stack's template.
 
     Asset bundling is skipped (``aws:cdk:bundling-stacks`` = []): local mode runs the handlers
-    from the source tree, so there is nothing to package.
+    from the source tree, so the dependency layer is never built. The synth still compiles the
+    code asset (a copy of ``lambdas/`` with pyodide under ``build/``, ~2 s after a source change,
+    reused otherwise; stacks/packaging.py), because the template names the asset that ships.
 
     The app runs in a session of its own, so a Ctrl-C on the terminal reaches local mode only
     (no half-written traceback from the child); when ``stop`` is set the child and everything it
