@@ -8,9 +8,11 @@ For each function, in fresh interpreters (``python -I``), side by side in one sh
 - **baseline**: ``import boto3, requests`` and create the same boto3 clients and resources the
   handler created (found by a discovery run that records them, so the two cannot drift).
 
-``cold start ratio`` = handler ÷ baseline, median of ``RUNS`` (≥ 7) each, the larger of the consent
-and callback functions (the advertiser waits on those two); target ≤ 1.25. Admin, scheduler and
-worker are in the table for information.
+``cold start ratio`` = the median over ``RUNS`` (≥ 7) rounds of handler ÷ baseline, both measured
+in the same round (each round runs every probe once, shuffled), the larger of the consent and
+callback functions (the advertiser waits on those two); target ≤ 1.25. Pairing within a round
+keeps a machine whose speed drifts between rounds from moving the ratio. The table's milliseconds
+are the plain medians. Admin, scheduler and worker are in the table for information.
 
 Bytecode: "with .pyc" runs read a bytecode cache warmed beforehand (``-X pycache_prefix``): what a
 deployed function gets now that both assets ship CPython 3.12 bytecode (stacks/packaging.py). The
@@ -43,7 +45,7 @@ from _harness import ROOT, print_table, run_fresh_python
 from stacks import packaging
 from stacks.functions import FUNCTION_KINDS
 
-RUNS = 11
+RUNS = 15
 TARGET = 1.25
 PUBLIC_KINDS = ("consent", "callback")
 # What each function's first request builds (its composition root), as module:callable.
@@ -125,13 +127,13 @@ print(json.dumps(made))
 """
 
 
-# Rewrites the cache entries of the given packages/modules as checked-hash pycs (compileall
-# honours -X pycache_prefix).
-CHECKED_HASH = """
+# Rewrites the cache entries of the given packages/modules as hash-based pycs of the mode the
+# assets ship (compileall honours -X pycache_prefix).
+HASH_BASED = """
 import compileall, json, os, py_compile
-mode = py_compile.PycInvalidationMode.CHECKED_HASH
 ok = True
-for path in {paths!r}:
+for path, invalidation in {paths!r}:
+    mode = py_compile.PycInvalidationMode[invalidation.upper().replace("-", "_")]
     compile_one = compileall.compile_dir if os.path.isdir(path) else compileall.compile_file
     ok = bool(compile_one(path, quiet=2, force=True, invalidation_mode=mode)) and ok
 print(json.dumps({{"ok": ok}}))
@@ -175,13 +177,21 @@ def prepare_caches(workdir: Path, probes: list[Probe]) -> tuple[Path, Path]:
     full = workdir / "pyc"
     for probe in probes:
         run_child(probe.code, ["-X", f"pycache_prefix={full}"])
-    # The shipped pycs are checked-hash ones (stacks/packaging.py): each import also reads and
-    # hashes the source. Recompile our assets' modules that way so the .pyc figure pays it too.
-    recompiled = run_child(CHECKED_HASH.format(paths=[str(p) for p in shipped_sources()]), [
-        "-X", f"pycache_prefix={full}"
-    ])  # fmt: skip
+    # The shipped pycs are hash-based (stacks/packaging.py): the code's are checked (each import
+    # also reads and hashes the source), the layer's unchecked. Recompile our assets' modules the
+    # same way so the .pyc figure pays what a deployed function pays.
+    modes = [
+        (
+            str(p),
+            packaging.CODE_INVALIDATION
+            if p == packaging.LAMBDAS_DIR.resolve()
+            else packaging.LAYER_INVALIDATION,
+        )
+        for p in shipped_sources()
+    ]
+    recompiled = run_child(HASH_BASED.format(paths=modes), ["-X", f"pycache_prefix={full}"])
     if not recompiled["ok"]:
-        raise SystemExit("recompiling the assets' modules as checked-hash pycs failed")
+        raise SystemExit("recompiling the assets' modules as hash-based pycs failed")
     without_assets = workdir / "pyc-runtime-only"
     shutil.copytree(full, without_assets)
     removed = 0
@@ -246,12 +256,19 @@ def main() -> int:
     def median_ms(label: str, bytecode: bool) -> float:
         return statistics.median(float(s["ms"]) for s in samples[(label, bytecode)])
 
+    def median_ratio(label: str, bytecode: bool, baseline_label: str) -> float:
+        """Median over rounds of handler ÷ baseline within the round: each pair ran side by side,
+        so a machine that slows down between rounds slows both (sample r is round r's)."""
+        pairs = zip(samples[(label, bytecode)], samples[(baseline_label, True)], strict=True)
+        return statistics.median(float(h["ms"]) / float(b["ms"]) for h, b in pairs)
+
     rows = []
     ratios: dict[str, tuple[float, float]] = {}
     for kind in FUNCTION_KINDS:
-        baseline = median_ms(f"baseline:{baselines[kind]}", True)
+        baseline_label = f"baseline:{baselines[kind]}"
+        baseline = median_ms(baseline_label, True)
         with_pyc, without_pyc = median_ms(kind, True), median_ms(kind, False)
-        ratios[kind] = (with_pyc / baseline, without_pyc / baseline)
+        ratios[kind] = (median_ratio(kind, True, baseline_label), median_ratio(kind, False, baseline_label))
         last = samples[(kind, True)][-1]
         rows.append([
             kind + (" (public)" if kind in PUBLIC_KINDS else ""),

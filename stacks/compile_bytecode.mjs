@@ -6,10 +6,11 @@
 // Nothing is fetched: pyodide loads from node_modules/pyodide and no package is loaded.
 // stacks/packaging.py runs this script and refuses a compiler of another minor version.
 //
-//   node compile_bytecode.mjs compile DIR RUNTIME_DIR
-//     compileall over DIR: checked-hash pycs (valid after Lambda's unzip changes mtimes, and never
-//     used if the source beside them differs), compiled as if DIR were RUNTIME_DIR (/var/task,
-//     /opt/python), the path the file has on Lambda.
+//   node compile_bytecode.mjs compile DIR RUNTIME_DIR INVALIDATION
+//     compileall over DIR: hash-based pycs (valid after Lambda's unzip changes mtimes);
+//     INVALIDATION is checked-hash (never used if the source beside them differs) or
+//     unchecked-hash (trusted without reading the source: for content nobody can edit), compiled
+//     as if DIR were RUNTIME_DIR (/var/task, /opt/python), the path the file has on Lambda.
 //
 // The last stdout line is one JSON object ({"python": "3.12.7", "magic": "cb0d0d0a",
 // "pyodide": "0.27.8", ...}: packaging checks the Python and that the installed pyodide is the
@@ -25,7 +26,7 @@ const COMPILE = `
 import compileall, importlib.util, json, os, platform, py_compile
 ok = compileall.compile_dir(
     MOUNT, ddir=RUNTIME_DIR, force=True, quiet=1, workers=1,
-    invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+    invalidation_mode=py_compile.PycInvalidationMode[INVALIDATION.upper().replace("-", "_")],
 )
 sources = [os.path.join(d, f) for d, _, fs in os.walk(MOUNT) for f in fs if f.endswith(".py")]
 missing = sorted(
@@ -43,9 +44,10 @@ function fail(message) {
   process.exit(1);
 }
 
-const [mode, directory, runtimeDir] = process.argv.slice(2);
-if (!(mode === "compile" && directory && runtimeDir)) {
-  fail("usage: compile_bytecode.mjs compile DIR RUNTIME_DIR");
+const INVALIDATION_MODES = ["checked-hash", "unchecked-hash"];
+const [mode, directory, runtimeDir, invalidation] = process.argv.slice(2);
+if (!(mode === "compile" && directory && runtimeDir && INVALIDATION_MODES.includes(invalidation))) {
+  fail(`usage: compile_bytecode.mjs compile DIR RUNTIME_DIR ${INVALIDATION_MODES.join("|")}`);
 }
 if (!existsSync(directory)) fail(`no such directory: ${directory}`);
 
@@ -66,7 +68,7 @@ pyodide.setStderr(toStderr);
 pyodide.FS.mkdirTree(MOUNT);
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: hostDir }, MOUNT);
 
-const scope = pyodide.toPy({ MOUNT, RUNTIME_DIR: runtimeDir });
+const scope = pyodide.toPy({ MOUNT, RUNTIME_DIR: runtimeDir, INVALIDATION: invalidation });
 const parsed = JSON.parse(pyodide.runPython(COMPILE, { globals: scope }));
 parsed.pyodide = pyodide.version;
 process.stdout.write(`${JSON.stringify(parsed)}\n`);

@@ -57,6 +57,12 @@ CODE_RECIPE_VERSION: Final = "1"
 # Where Lambda puts each asset: the pycs record these paths, so tracebacks name the real files.
 CODE_RUNTIME_DIR: Final = "/var/task"
 LAYER_RUNTIME_DIR: Final = "/opt/python"
+# How each asset's pycs are validated (py_compile.PycInvalidationMode). The function code can be
+# edited in the Lambda console after a deploy, so its pycs are checked against their source and an
+# edited file is compiled, never shadowed by a stale pyc. A layer version is immutable (nobody can
+# edit it), so its pycs are unchecked: an import then skips reading and hashing the source.
+CODE_INVALIDATION: Final = "checked-hash"
+LAYER_INVALIDATION: Final = "unchecked-hash"
 BYTECODE_COMPILER: Final = Path(__file__).with_name("compile_bytecode.mjs")
 PACKAGE_JSON: Final = REPO_ROOT / "package.json"
 COMPILER_PACKAGE: Final = "pyodide"
@@ -148,7 +154,7 @@ def layer_key(lock_path: Path = RUNTIME_LOCK) -> tuple[str, str]:
     requirements = layer_requirements(lock_path.read_text(encoding="utf-8"))
     recipe = (
         f"{LAYER_RECIPE_VERSION}|{LAMBDA_PYTHON_VERSION}|{LAMBDA_PLATFORM}|"
-        f"{compiler_recipe(LAYER_RUNTIME_DIR)}\n{requirements}"
+        f"{compiler_recipe(LAYER_RUNTIME_DIR, LAYER_INVALIDATION)}\n{requirements}"
     )
     return requirements, hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
@@ -191,10 +197,10 @@ def compiler_pin() -> str:
     return f"{COMPILER_PACKAGE}@{compiler_version()}"
 
 
-def compiler_recipe(runtime_dir: str) -> str:
+def compiler_recipe(runtime_dir: str, invalidation: str) -> str:
     """Everything besides the sources that decides an asset's bytecode: part of both cache keys."""
     script = hashlib.sha256(BYTECODE_COMPILER.read_bytes()).hexdigest()
-    return f"{compiler_pin()}|{BYTECODE_COMPILER.name}:{script}|{runtime_dir}"
+    return f"{compiler_pin()}|{BYTECODE_COMPILER.name}:{script}|{runtime_dir}|{invalidation}"
 
 
 def python_minor(version: str) -> str:
@@ -259,9 +265,12 @@ def run_compiler(*arguments: str) -> CompilerReport:
     )
 
 
-def compile_bytecode(directory: Path, runtime_dir: str) -> CompilerReport:
-    """Write checked-hash ``__pycache__/*.cpython-312.pyc`` beside every ``.py`` under ``directory``."""
-    report = run_compiler("compile", str(directory), runtime_dir)
+def compile_bytecode(
+    directory: Path, runtime_dir: str, invalidation: str = CODE_INVALIDATION
+) -> CompilerReport:
+    """Write hash-based ``__pycache__/*.cpython-312.pyc`` (``invalidation``: checked-hash or
+    unchecked-hash) beside every ``.py`` under ``directory``."""
+    report = run_compiler("compile", str(directory), runtime_dir, invalidation)
     check_compiler_install(report.pyodide)
     check_compiler_python(report.python)
     return report
@@ -383,7 +392,7 @@ def _install_layer(staging: Path, requirements: str) -> str:
     ]:
         shutil.rmtree(junk, ignore_errors=True)
     requirements_file.unlink()
-    compile_bytecode(staging / "python", LAYER_RUNTIME_DIR)
+    compile_bytecode(staging / "python", LAYER_RUNTIME_DIR, LAYER_INVALIDATION)
     return requirements
 
 
@@ -439,7 +448,8 @@ def shipped_sources(source: Path) -> list[Path]:
 
 def code_key(source: Path) -> str:
     """The shipped files' paths and bytes, the recipe and the compiler: the code asset's cache key."""
-    recipe = f"{CODE_RECIPE_VERSION}|{LAMBDA_PYTHON_VERSION}|{compiler_recipe(CODE_RUNTIME_DIR)}\n"
+    compiler = compiler_recipe(CODE_RUNTIME_DIR, CODE_INVALIDATION)
+    recipe = f"{CODE_RECIPE_VERSION}|{LAMBDA_PYTHON_VERSION}|{compiler}\n"
     digest = hashlib.sha256(recipe.encode())
     for relative in shipped_sources(source):
         digest.update(relative.as_posix().encode() + b"\0")
@@ -467,7 +477,7 @@ def _compile_code(source: Path, staging: Path) -> str:
     for relative in shipped_sources(source):
         (staging / "asset" / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / relative, staging / "asset" / relative)
-    compile_bytecode(staging / "asset", CODE_RUNTIME_DIR)
+    compile_bytecode(staging / "asset", CODE_RUNTIME_DIR, CODE_INVALIDATION)
     return CODE_RUNTIME_DIR
 
 

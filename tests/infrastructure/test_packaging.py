@@ -324,6 +324,14 @@ def test_both_cache_keys_include_the_compile_script_and_the_runtime_dir(
         patch.setattr(packaging, "CODE_RUNTIME_DIR", "/var/task2")
         assert packaging.code_key(source) != code
         assert layer_key(lock)[1] == layer
+    with monkeypatch.context() as patch:
+        patch.setattr(packaging, "LAYER_INVALIDATION", "checked-hash")
+        assert layer_key(lock)[1] != layer
+        assert packaging.code_key(source) == code
+    with monkeypatch.context() as patch:
+        patch.setattr(packaging, "CODE_INVALIDATION", "unchecked-hash")
+        assert packaging.code_key(source) != code
+        assert layer_key(lock)[1] == layer
     assert (layer_key(lock)[1], packaging.code_key(source)) == (layer, code)
 
 
@@ -353,7 +361,7 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Replace the compiler (pyodide, ~2 s a run) by a recorder: the directories it was given."""
     calls: list[Path] = []
 
-    def record(directory: Path, runtime_dir: str) -> None:
+    def record(directory: Path, runtime_dir: str, invalidation: str) -> None:
         calls.append(directory)
 
     monkeypatch.setattr(packaging, "compile_bytecode", record)
@@ -476,7 +484,7 @@ def test_a_code_build_another_process_finished_first_is_kept(
     source = write_tree(tmp_path / "lambdas", {"ads_connect/__init__.py": ""})
     target = build / f"code-{packaging.code_key(source)}"
 
-    def another_process_finishes_first(directory: Path, runtime_dir: str) -> None:
+    def another_process_finishes_first(directory: Path, runtime_dir: str, invalidation: str) -> None:
         write_tree(target, {"asset/theirs": "", ".complete": CODE_RUNTIME_DIR})
 
     monkeypatch.setattr(packaging, "compile_bytecode", another_process_finishes_first)
@@ -559,9 +567,14 @@ def test_the_local_312_source_hash_is_the_one_pyodide_writes(tmp_path: Path) -> 
     assert pyc[8:16] == source_hash_312(b"x = 1\n") != source_hash_312(b"x = 2\n")
 
 
-def assert_checked_hash_bytecode(root: Path, runtime_dir: str) -> int:
-    """Every .py under root has exactly its CPython 3.12 pyc: magic 3531, checked-hash flags, the
-    source hash CPython 3.12 computes, the path Lambda gives the file. Returns the count."""
+# The pyc flags word (PEP 552): bit 0 hash-based, bit 1 checked against the source.
+CHECKED_HASH_FLAGS = 0b11
+UNCHECKED_HASH_FLAGS = 0b01
+
+
+def assert_hash_based_bytecode(root: Path, runtime_dir: str, flags_expected: int) -> int:
+    """Every .py under root has exactly its CPython 3.12 pyc: magic 3531, the given hash-based
+    flags, the source hash CPython 3.12 computes, the path Lambda gives the file. Returns the count."""
     files = staged_files(root)
     sources = {f for f in files if f.endswith(".py")}
     assert {f for f in files if f.endswith(".pyc")} == {pyc_path(f) for f in sources}
@@ -569,14 +582,15 @@ def assert_checked_hash_bytecode(root: Path, runtime_dir: str) -> int:
         pyc = (root / pyc_path(name)).read_bytes()
         magic, flags, source_hash = pyc[:4], struct.unpack("<I", pyc[4:8])[0], pyc[8:16]
         assert magic == MAGIC_312, name
-        assert flags == 0b11, name  # hash-based (bit 0) and checked (bit 1)
+        assert flags == flags_expected, name
         assert source_hash == source_hash_312((root / name).read_bytes()), name
         assert f"{runtime_dir}/{name}".encode() in pyc, name  # co_filename: tracebacks name Lambda's path
     return len(sources)
 
 
 def test_every_source_of_the_stacks_code_asset_has_its_checked_hash_312_pyc(stack_code_asset: Path) -> None:
-    assert assert_checked_hash_bytecode(stack_code_asset, CODE_RUNTIME_DIR) > 50
+    # Checked: a file edited in the Lambda console is compiled, never shadowed by its old pyc.
+    assert assert_hash_based_bytecode(stack_code_asset, CODE_RUNTIME_DIR, CHECKED_HASH_FLAGS) > 50
 
 
 def test_the_compilers_python_is_the_lambda_runtimes(tmp_path: Path) -> None:
@@ -601,11 +615,12 @@ def test_a_built_layer_has_no_runtime_provided_package_nor_scripts() -> None:
     assert (target / ".complete").read_text(encoding="utf-8") == requirements
 
 
-def test_every_source_of_a_built_layer_has_its_checked_hash_312_pyc() -> None:
+def test_every_source_of_a_built_layer_has_its_unchecked_hash_312_pyc() -> None:
     target, _ = layer_directory()
     if not (target / ".complete").exists():
         pytest.skip(f"{target.relative_to(REPO_ROOT)} not built (make synth builds it)")
-    assert assert_checked_hash_bytecode(target / "python", LAYER_RUNTIME_DIR) > 500
+    # Unchecked: a layer version is immutable, so an import need not read and hash the source.
+    assert assert_hash_based_bytecode(target / "python", LAYER_RUNTIME_DIR, UNCHECKED_HASH_FLAGS) > 500
 
 
 # --- which uv builds it ----------------------------------------------------------------------
