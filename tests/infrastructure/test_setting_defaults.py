@@ -3,7 +3,6 @@ models/settings.py for what the functions validate too); cdk.json and the docs d
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import typing
@@ -43,9 +42,8 @@ def _stack_constraints(field: str) -> dict[str, Any]:
 
 def _function_constraints(model: type[CoreSettings], field: str) -> dict[str, Any]:
     """The checked record's Length/Bounds rules (models/strict.py) and default."""
-    declared = {f.name: f for f in dataclasses.fields(model)}[field]
-    annotation = typing.get_type_hints(model, include_extras=True)[field]
-    found = _found(declared.default, typing.get_args(annotation)[1:])
+    annotation = model.annotations()[field]
+    found = _found(model.field_defaults().get(field), typing.get_args(annotation)[1:])
     if field in model.required_fields():
         del found["default"]  # the functions require it: the stack always sets it
     return found

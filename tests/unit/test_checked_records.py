@@ -4,12 +4,13 @@ settings read from a function's environment with them (models/settings.py)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pytest
+from ads_connect.models.brand import Brand
 from ads_connect.models.consent import ConnectResultRecord, OAuthStateRecord, ResultProfile
 from ads_connect.models.records import AccessLevel, Connection, ConnectionStatus, ProfilesState
 from ads_connect.models.settings import (
@@ -42,12 +43,10 @@ NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
 SECRET_LOOKING = "verifier-that-must-never-be-echoed"
 
 
-@dataclass(kw_only=True)
 class Inner(Record):
     code: Annotated[str, pattern(r"[a-z]{2}", "two lower-case letters")]
 
 
-@dataclass(kw_only=True)
 class Sample(Record):
     name: Annotated[str, Length(1, 5)]
     count: Annotated[int, Bounds(ge=1)] = 1
@@ -284,3 +283,61 @@ def test_a_missing_variable_is_named() -> None:
 def test_a_malformed_endpoint_override_is_a_settings_error() -> None:
     with pytest.raises(SettingsError, match=ENDPOINTS_ENV_VAR):
         PagesSettings.from_environment({**PAGES_ENVIRONMENT, ENDPOINTS_ENV_VAR: "{not json"})
+
+
+# --- the record classes themselves (no @dataclass: models/strict.py writes the methods once) -----
+
+
+class FrozenSample(Record, frozen=True):
+    LABEL: ClassVar[str] = "not a field"
+    name: str
+    tags: list[str] = field(default_factory=list)
+
+
+def test_construction_takes_keywords_only_and_names_what_is_wrong() -> None:
+    with pytest.raises(TypeError, match="missing required keyword argument 'name'"):
+        FrozenSample()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nmae'"):
+        FrozenSample(nmae="x")
+    with pytest.raises(TypeError):
+        FrozenSample("positional")  # type: ignore[misc]
+    assert FrozenSample.field_names() == ("name", "tags")  # a ClassVar is not a field
+
+
+def test_a_frozen_record_refuses_changes_and_hashes_by_value() -> None:
+    sample = FrozenSample(name="a")
+    with pytest.raises(FrozenInstanceError):
+        sample.name = "b"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del sample.name  # type: ignore[misc]
+    assert FrozenSample(name="a") == FrozenSample(name="a") != FrozenSample(name="b")
+    assert FrozenSample(name="a").tags is not FrozenSample(name="a").tags  # a fresh default each time
+
+
+def test_equal_frozen_records_hash_alike_and_mutable_ones_are_unhashable() -> None:
+    brand = Brand(display_name="Acme", support_contact="support@acme.example")
+    assert hash(brand) == hash(Brand(display_name="Acme", support_contact="support@acme.example"))
+    assert {brand, Brand(display_name="Acme", support_contact="support@acme.example")} == {brand}
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(_connection())
+    mutable = _connection()
+    mutable.view_only = True  # a mutable record, like the pydantic model it replaced
+    assert mutable != _connection()
+
+
+def test_a_record_extending_a_frozen_one_must_be_frozen() -> None:
+    with pytest.raises(TypeError, match="must be frozen=True"):
+
+        class Thawed(FrozenSample):  # pragma: no cover - the class statement itself fails
+            extra: str = ""
+
+
+def test_a_subclass_adds_fields_after_its_bases_and_repr_shows_them_in_order() -> None:
+    class Extended(FrozenSample, frozen=True):
+        note: str | None = None
+
+    extended = Extended(name="a", note="n")
+    assert Extended.field_names() == ("name", "tags", "note")
+    assert repr(extended) == "Extended(name='a', tags=[], note='n')"
+    assert extended.replace(note=None) == Extended(name="a")
+    assert extended != FrozenSample(name="a")  # another class is never equal

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -117,7 +117,7 @@ def mapping_from_api(
 
 
 def _comparable(profile: ProfileMapping) -> tuple[Any, ...]:
-    return tuple(v for k, v in asdict(profile).items() if k not in ("first_seen_at", "last_seen_at"))
+    return tuple(v for k, v in profile.values().items() if k not in ("first_seen_at", "last_seen_at"))
 
 
 def sync_profiles(

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from typing import Annotated, Final
 
 from ads_connect.models.strict import Before, Length, Record
@@ -148,8 +147,7 @@ LogoDataUri = Annotated[str | None, Before(unset_is_none), check_logo_data_uri]
 SupportContact = Annotated[str | None, Before(unset_is_none), check_support_contact]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Brand(Record):
+class Brand(Record, frozen=True):
     """What the pages show of the operator. ``support_contact`` is None only where no stack set
     it (the synth refuses to build one without it)."""
 

@@ -6,7 +6,7 @@ read never yields a usable consent URL, state or result link.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,7 +15,6 @@ from ads_connect.models.strict import Record
 from ads_connect.regions import Region
 
 
-@dataclass(kw_only=True)
 class ConnectSessionRecord(Record):
     tenant_id: TenantId
     display_name: str | None = None
@@ -30,7 +29,6 @@ class ConnectSessionRecord(Record):
     revoked_at: datetime | None = None
 
 
-@dataclass(kw_only=True)
 class OAuthStateRecord(Record):
     session_hash: str
     tenant_id: TenantId
@@ -51,7 +49,6 @@ class ResultOutcome(StrEnum):
     CONNECTED = "connected"
 
 
-@dataclass(kw_only=True)
 class ResultProfile(Record):
     profile_id: str
     name: str | None = None
@@ -60,7 +57,6 @@ class ResultProfile(Record):
     access_level: AccessLevel = AccessLevel.EDIT
 
 
-@dataclass(kw_only=True)
 class ConnectResultRecord(Record):
     """What the success page shows after the callback redirected away from the code."""
 

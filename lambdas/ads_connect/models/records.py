@@ -8,7 +8,6 @@ seconds where an index sorts on them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -75,7 +74,6 @@ class RefreshOutcome(StrEnum):
     REVOCATION_HELD = "revocation_held"
 
 
-@dataclass(kw_only=True)
 class Connection(Record):
     """One tenant's grant in one Amazon region."""
 
@@ -112,7 +110,6 @@ class Connection(Record):
     disconnected_at: datetime | None = None
 
 
-@dataclass(kw_only=True)
 class ProfileMapping(Record):
     """One advertising profile reachable through a connection."""
 
@@ -135,7 +132,6 @@ class ProfileMapping(Record):
     last_seen_at: datetime
 
 
-@dataclass(kw_only=True)
 class RefreshAttempt(Record):
     tenant_id: TenantId
     region: Region

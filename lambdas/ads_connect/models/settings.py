@@ -141,8 +141,7 @@ def _env_parser(annotation: Any) -> Callable[[str], Any]:
     return str
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Settings(Record):
+class _Settings(Record, frozen=True):
     # Maps record field -> environment variable; subclasses extend it.
     ENV_NAMES: ClassVar[dict[str, str]] = {}
 
@@ -157,7 +156,7 @@ class _Settings(Record):
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
         env = os.environ if environ is None else environ
         names = cls.env_names()
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints = cls.annotations()
         values: dict[str, Any] = {}
         for name, variable in names.items():
             if variable in env:
@@ -176,8 +175,7 @@ class _Settings(Record):
             ) from None
 
 
-@dataclass(frozen=True, kw_only=True)
-class CoreSettings(_Settings):
+class CoreSettings(_Settings, frozen=True):
     """What every function needs."""
 
     ENV_NAMES: ClassVar[dict[str, str]] = {
@@ -225,8 +223,7 @@ class CoreSettings(_Settings):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class PagesSettings(CoreSettings):
+class PagesSettings(CoreSettings, frozen=True):
     """Consent and callback functions: they render pages and build redirect URIs."""
 
     ENV_NAMES: ClassVar[dict[str, str]] = {
@@ -261,8 +258,7 @@ class PagesSettings(CoreSettings):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class RefreshSettings(CoreSettings):
+class RefreshSettings(CoreSettings, frozen=True):
     """Scheduler and worker functions."""
 
     ENV_NAMES: ClassVar[dict[str, str]] = {
@@ -281,6 +277,5 @@ class RefreshSettings(CoreSettings):
     secret_writes_per_second: Annotated[float, Bounds(ge=MIN_WORKER_SECRET_WRITES_PER_SECOND)] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class AdminSettings(PagesSettings, RefreshSettings):
+class AdminSettings(PagesSettings, RefreshSettings, frozen=True):
     """The admin function creates sessions (pages settings) and forces refreshes (refresh settings)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import timedelta
 
 import pytest
@@ -36,8 +35,7 @@ class ListQueue:
 
 
 def _run(world: RefreshWorld, queue: ListQueue, *, cap: int | None = None) -> ScheduleSummary:
-    core = {f.name: getattr(world.settings, f.name) for f in fields(world.settings)}
-    settings = RefreshSettings(**core, max_refreshes_per_run=cap)
+    settings = RefreshSettings(**world.settings.values(), max_refreshes_per_run=cap)
     return run_schedule(store=world.store, queue=queue, clock=world.clock, settings=settings)
 
 
