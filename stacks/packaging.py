@@ -14,9 +14,10 @@
   every cold start compiles every module it imports). This machine has no CPython 3.12, so
   ``compile_bytecode.mjs`` runs ``compileall`` in pyodide (CPython 3.12 in WebAssembly, the npm
   package pinned in package.json) under the venv's Node; its Python must be
-  ``LAMBDA_PYTHON_VERSION`` and the installed pyodide the pinned one. The pycs are checked-hash
-  ones: valid whatever mtimes the unzip gives, never used if a source differs, and free of
-  timestamps, so a build is reproducible.
+  ``LAMBDA_PYTHON_VERSION`` and the installed pyodide the pinned one. The pycs are hash-based:
+  valid whatever mtimes the unzip gives and free of timestamps, so a build is reproducible. The
+  code's are checked (never used if a source differs: the console editor can change it), the
+  layer's unchecked (a layer version is immutable, so imports skip reading its sources).
 - Cache keys: both include the compile recipe (``compiler_recipe``: the pin, the script's bytes,
   the runtime directory), so a changed recipe never reuses a build nor, for the layer, its S3 key.
 - Concurrent synths: each build is staged in a private folder under ``build/`` and renamed into
