@@ -301,7 +301,7 @@ def test_an_installed_pyodide_other_than_the_pin_is_refused(
     assert not list((tmp_path / "build").iterdir())
 
 
-def test_both_cache_keys_include_the_compile_script_and_the_runtime_dir(
+def test_both_cache_keys_include_the_compile_script_runtime_dir_and_invalidation_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lock = lock_file(tmp_path / "lock", LOCK)
@@ -316,22 +316,17 @@ def test_both_cache_keys_include_the_compile_script_and_the_runtime_dir(
         assert packaging.code_key(source) != code
         # The layer's S3 key is its cache key: a new script uploads a new layer.
         assert layer_asset_key(tmp_path / "o2", lock) != s3_key
-    with monkeypatch.context() as patch:
-        patch.setattr(packaging, "LAYER_RUNTIME_DIR", "/opt/python3")
-        assert layer_key(lock)[1] != layer
-        assert packaging.code_key(source) == code
-    with monkeypatch.context() as patch:
-        patch.setattr(packaging, "CODE_RUNTIME_DIR", "/var/task2")
-        assert packaging.code_key(source) != code
-        assert layer_key(lock)[1] == layer
-    with monkeypatch.context() as patch:
-        patch.setattr(packaging, "LAYER_INVALIDATION", "checked-hash")
-        assert layer_key(lock)[1] != layer
-        assert packaging.code_key(source) == code
-    with monkeypatch.context() as patch:
-        patch.setattr(packaging, "CODE_INVALIDATION", "unchecked-hash")
-        assert packaging.code_key(source) != code
-        assert layer_key(lock)[1] == layer
+    # Each asset's own recipe settings change its key only.
+    for setting, value, layer_changes in [
+        ("LAYER_RUNTIME_DIR", "/opt/python3", True),
+        ("LAYER_INVALIDATION", "checked-hash", True),
+        ("CODE_RUNTIME_DIR", "/var/task2", False),
+        ("CODE_INVALIDATION", "unchecked-hash", False),
+    ]:
+        with monkeypatch.context() as patch:
+            patch.setattr(packaging, setting, value)
+            assert (layer_key(lock)[1] != layer) is layer_changes, setting
+            assert (packaging.code_key(source) != code) is not layer_changes, setting
     assert (layer_key(lock)[1], packaging.code_key(source)) == (layer, code)
 
 
