@@ -17,13 +17,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from ads_connect import table_schema as schema
-from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
+from ads_connect.adapters.dynamodb import dynamodb_table, query_pages
 from ads_connect.logic.ports import (
     Clock,
     InvalidPageTokenError,
@@ -174,7 +173,7 @@ def _update_expression(
 
 class DynamoConnectionStore:
     def __init__(self, table_name: str, *, clock: Clock, table: Table | None = None) -> None:
-        self._table: Table = table or boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
+        self._table: Table = table or dynamodb_table(table_name)
         self._clock = clock
 
     # --- connections ---------------------------------------------------------------------
@@ -497,14 +496,7 @@ class DynamoConnectionStore:
             ),
             "Select": "COUNT",
         }
-        total = 0
-        while True:
-            response = self._table.query(**kwargs)
-            total += int(response.get("Count", 0))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return total
-            kwargs["ExclusiveStartKey"] = last
+        return sum(int(page.get("Count", 0)) for page in query_pages(self._table, **kwargs))
 
     def list_revocation_held(self) -> Sequence[Connection]:
         items = self._query_all(
@@ -605,14 +597,7 @@ class DynamoConnectionStore:
         return item
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self._table.query(**kwargs)
-            items.extend(response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return items
-            kwargs["ExclusiveStartKey"] = last
+        return [item for page in query_pages(self._table, **kwargs) for item in page.get("Items", [])]
 
     def _index_pages(
         self, index: str, pk_name: str, pk_value: str, sk_name: str, now: datetime, page_size: int

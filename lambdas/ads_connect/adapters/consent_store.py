@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ads_connect import table_schema as schema
-from ads_connect.adapters.aws import AWS_CLIENT_CONFIG
+from ads_connect.adapters.dynamodb import dynamodb_table, query_pages
 from ads_connect.logic.ids import id_hash
 from ads_connect.models.consent import ConnectResultRecord, ConnectSessionRecord, OAuthStateRecord
 from ads_connect.table_schema import ConsentKind
@@ -29,7 +28,7 @@ _INTERNAL_ATTRIBUTES = frozenset(
 
 class DynamoConsentStore:
     def __init__(self, table_name: str, *, table: Table | None = None) -> None:
-        self._table: Table = table or boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
+        self._table: Table = table or dynamodb_table(table_name)
 
     def put_session(self, session_id: str, record: ConnectSessionRecord) -> None:
         session_hash = id_hash(session_id)
@@ -50,14 +49,11 @@ class DynamoConsentStore:
             & Key(schema.SORT_KEY).begins_with(schema.SESSION_REF_PREFIX),
             "ProjectionExpression": schema.SORT_KEY,
         }
-        hashes: list[str] = []
-        while True:
-            response = self._table.query(**kwargs)
-            hashes += [schema.parse_session_ref(str(i[schema.SORT_KEY])) for i in response.get("Items", [])]
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                break
-            kwargs["ExclusiveStartKey"] = last
+        hashes = [
+            schema.parse_session_ref(str(item[schema.SORT_KEY]))
+            for page in query_pages(self._table, **kwargs)
+            for item in page.get("Items", [])
+        ]
         sessions = [(h, self.get_session_by_hash(h)) for h in hashes]
         return [(h, record) for h, record in sessions if record is not None]
 

@@ -5,7 +5,8 @@ DynamoDB resource (and no type stubs)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -19,3 +20,14 @@ def dynamodb_table(table_name: str) -> Table:
     """Callers that hold several stores of one table pass them this one object (one client to
     build at cold start)."""
     return boto3.resource("dynamodb", config=AWS_CLIENT_CONFIG).Table(table_name)
+
+
+def query_pages(table: Table, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of one query (a page holds at most 1 MB): each response, in order."""
+    while True:
+        response = table.query(**kwargs)
+        yield dict(response)
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return
+        kwargs["ExclusiveStartKey"] = last

@@ -92,11 +92,6 @@ def client_keyring_json(keyring: ClientKeyring) -> str:
     )
 
 
-def current_client_id(raw: str) -> str:
-    """The current client's id from the LWA client secret's JSON (what new consents use)."""
-    return parse_client_keyring(raw).current.client_id
-
-
 def parse_client_keyring(raw: str) -> ClientKeyring:
     data = _json_object(raw, "LWA client secret")
     current = _parse_client(data)

@@ -139,22 +139,27 @@ def build_service(settings: AdminSettings | None = None) -> AdminService:
     from ads_connect.adapters.ads_api import HttpAdsApiClient  # noqa: PLC0415
     from ads_connect.adapters.connection_store import DynamoConnectionStore  # noqa: PLC0415
     from ads_connect.adapters.consent_store import DynamoConsentStore  # noqa: PLC0415
+    from ads_connect.adapters.dynamodb import dynamodb_table  # noqa: PLC0415
     from ads_connect.adapters.events import EventBridgePublisher  # noqa: PLC0415
     from ads_connect.adapters.lwa import HttpLwaClient  # noqa: PLC0415
     from ads_connect.adapters.secrets import SecretsManagerVault  # noqa: PLC0415
     from ads_connect.handlers.http_common import public_base_url  # noqa: PLC0415
     from ads_connect.logic.connect_session import create_connect_session  # noqa: PLC0415
     from ads_connect.logic.profiles import resync_connection_profiles  # noqa: PLC0415
+
+    # Local: this module's route of the same name is the HTTP endpoint.
     from ads_connect.logic.refresh import refresh_connection  # noqa: PLC0415
 
     settings = settings or AdminSettings.from_environment()
     clock = SystemClock()
-    store = DynamoConnectionStore(settings.table_name, clock=clock)
+    # One table object for both stores: one DynamoDB client to build at cold start.
+    table = dynamodb_table(settings.table_name)
+    store = DynamoConnectionStore(settings.table_name, clock=clock, table=table)
     vault = SecretsManagerVault(settings)
     lwa = HttpLwaClient(settings.amazon_endpoints)
     events = EventBridgePublisher(settings.event_bus_name, clock=clock)
     ads_api = HttpAdsApiClient(settings.amazon_endpoints)
-    consent_store = DynamoConsentStore(settings.table_name)
+    consent_store = DynamoConsentStore(settings.table_name, table=table)
 
     def refresh_now(tenant_id: str, region: Region) -> RefreshAttempt:
         return refresh_connection(
@@ -231,6 +236,12 @@ def service() -> AdminService:
     if _service is None:
         _service = build_service()
     return _service
+
+
+def reset() -> None:
+    """Forget the built service, as a new container would (local mode recycles warm functions)."""
+    global _service  # noqa: PLW0603 - see service()
+    _service = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from ads_connect.logic.ports import (
     TenantNotFoundError,
     TokenVault,
 )
+from ads_connect.logic.refresh import REAUTHORIZATION_EVENT
 from ads_connect.models.admin_api import (
     ClientCredentialsWritten,
     ConnectionList,
@@ -101,8 +102,6 @@ LISTING_ORDER = (
 
 EVENT_DISCONNECTED = "Connection Disconnected"
 EVENT_REACTIVATED = "Connection Reactivated"
-# The refresh flow's event for a dead grant; a confirmed held revocation announces itself alike.
-EVENT_REAUTHORIZATION_REQUIRED = "Connection Reauthorization Required"
 
 
 class SessionNotFoundError(Exception):
@@ -196,7 +195,7 @@ class AdminService:
                     "confirmed_by_operator": True,
                 }
                 self.store.append_audit(tenant_id, "revocation_confirmed", {**detail, "actor": actor})
-                self.events.publish(EVENT_REAUTHORIZATION_REQUIRED, detail)
+                self.events.publish(REAUTHORIZATION_EVENT, detail)  # as the refresh flow announces it
                 confirmed.append(ConnectionView.of(marked))
             finally:
                 self.store.release_lease(lease)

@@ -33,6 +33,7 @@ from ads_connect.logic.ports import (
     TokenVault,
 )
 from ads_connect.models.records import (
+    PROFILE_ID_PATTERN,
     AccessLevel,
     Connection,
     ConnectionStatus,
@@ -64,7 +65,7 @@ RECHECK_LATER = timedelta(hours=6)
 RECHECK_SETTLED = timedelta(hours=24)
 PROPAGATION_WINDOW = timedelta(hours=2)
 RESYNC_LEASE_SECONDS = 60
-PROFILE_ID = re.compile(r"[0-9]{1,30}")
+PROFILE_ID = re.compile(PROFILE_ID_PATTERN)
 
 
 @dataclass(frozen=True)

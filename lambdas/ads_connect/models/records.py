@@ -25,6 +25,10 @@ DEFAULT_RECOVERY_DAYS = 7
 TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+# An Ads API profile id: digits only (logic/profiles.py skips any other the API returns).
+PROFILE_ID_PATTERN = r"[0-9]{1,30}"
+
+
 class InvalidTenantIdError(ValueError):
     """A tenant id that does not match TENANT_ID_PATTERN."""
 
@@ -116,7 +120,7 @@ class ProfileMapping(Record):
     tenant_id: TenantId
     region: Region
     # Kept as a string: profile ids can exceed 2^53 and must never pass through a float.
-    profile_id: Annotated[str, pattern(r"[0-9]{1,30}", "1 to 30 digits")]
+    profile_id: Annotated[str, pattern(PROFILE_ID_PATTERN, "1 to 30 digits")]
     country_code: str | None = None
     currency_code: str | None = None
     timezone: str | None = None

@@ -34,9 +34,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, Literal, Self, TypeVar
+from typing import Any, ClassVar, Literal, Self
 
-T = TypeVar("T")
 Check = Callable[[Any], Any]
 
 

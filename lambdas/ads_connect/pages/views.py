@@ -189,7 +189,7 @@ def success_page(
         )
         details = Markup(
             render(Template("<h2>$h</h2>"), h=words(context, "success.profiles_heading"))
-            + table([str(words(context, key)) for key in _COLUMNS], rows)
+            + table([words(context, key) for key in _COLUMNS], rows)
             + note
         )
     else:
