@@ -180,6 +180,7 @@ def prepare_caches(workdir: Path, probes: list[Probe]) -> tuple[Path, Path]:
     # The shipped pycs are hash-based (stacks/packaging.py): the code's are checked (each import
     # also reads and hashes the source), the layer's unchecked. Recompile our assets' modules the
     # same way so the .pyc figure pays what a deployed function pays.
+    sources = shipped_sources()
     modes = [
         (
             str(p),
@@ -187,7 +188,7 @@ def prepare_caches(workdir: Path, probes: list[Probe]) -> tuple[Path, Path]:
             if p == packaging.LAMBDAS_DIR.resolve()
             else packaging.LAYER_INVALIDATION,
         )
-        for p in shipped_sources()
+        for p in sources
     ]
     recompiled = run_child(HASH_BASED.format(paths=modes), ["-X", f"pycache_prefix={full}"])
     if not recompiled["ok"]:
@@ -195,7 +196,7 @@ def prepare_caches(workdir: Path, probes: list[Probe]) -> tuple[Path, Path]:
     without_assets = workdir / "pyc-runtime-only"
     shutil.copytree(full, without_assets)
     removed = 0
-    for source in shipped_sources():
+    for source in sources:
         mirrored = without_assets / str(source).lstrip("/")
         if source.is_dir() and mirrored.exists():
             shutil.rmtree(mirrored)

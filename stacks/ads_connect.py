@@ -52,6 +52,9 @@ from stacks.refresh import WORKER_TIMEOUT, RefreshPipeline, scheduler_timeout
 from stacks.secrets import KEY_USE_ACTIONS, Secrets
 
 ADMIN_TIMEOUT: Final = Duration.seconds(90)
+# The functions that may write a connection's private refresh token and read the LWA client
+# secret (the consent function reads only the client id's public copy).
+PRIVATE_KINDS: Final = ("callback", "refresh_worker", "admin")
 
 SPECS: Final = {
     "consent": FunctionSpec(
@@ -150,18 +153,16 @@ class AmazonAdsConnect(Construct):
         super().__init__(scope, construct_id)
         self.config = config
         self.roles = FunctionRoles(self, "Roles", name_root=f"{SECRET_PREFIX_ROOT}-{config.stage}")
-        private_kinds = ("callback", "refresh_worker", "admin")
-        private_readers = [self.roles[kind] for kind in private_kinds]
-        # The consent function is not an LWA reader: it reads the client id's public copy only.
-        lwa_kinds = private_kinds
+        private_readers = [self.roles[kind] for kind in PRIVATE_KINDS]
+        private_reader_arns = [self.roles.arn(kind) for kind in PRIVATE_KINDS]
 
         self.data = DataStore(self, "Data", existing_table_name=config.existing_table_name)
         self.secrets = Secrets(
             self,
             "Secrets",
             prefix=config.secret_prefix,
-            private_reader_arns=[self.roles.arn(kind) for kind in private_kinds],
-            lwa_reader_arns=[self.roles.arn(kind) for kind in lwa_kinds],
+            private_reader_arns=private_reader_arns,
+            lwa_reader_arns=private_reader_arns,
             existing_key_arn=config.existing_private_key_arn,
             existing_lwa_secret_arn=config.existing_lwa_secret_arn,
         )
@@ -337,7 +338,7 @@ class AmazonAdsConnect(Construct):
         self._allow("admin", DDB_READ_WRITE, [table, indexes])
         self._allow("consent", ("secretsmanager:GetSecretValue",), [client_id])
 
-        for kind in ("callback", "refresh_worker", "admin"):
+        for kind in PRIVATE_KINDS:
             self._allow(kind, ("secretsmanager:GetSecretValue",), [lwa])
             lifecycle = {"admin": SECRET_DELETE, "callback": SECRET_RESTORE}.get(kind, ())
             self._allow(kind, SECRET_WRITE + SECRET_PRIVATE_EXTRA + lifecycle, [refresh_secrets])
@@ -347,7 +348,7 @@ class AmazonAdsConnect(Construct):
 
         # The key policy admits these roles through the account principal (stacks/secrets.py), so
         # their own policies must allow the use too: only through Secrets Manager here.
-        for kind in ("callback", "refresh_worker", "admin"):
+        for kind in PRIVATE_KINDS:
             self.roles[kind].add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=list(KEY_USE_ACTIONS),
@@ -369,7 +370,7 @@ class AmazonAdsConnect(Construct):
             nag.acknowledge_wildcard(role, "*", WHY_XRAY)
             if kind in ("refresh_worker", "admin"):
                 nag.acknowledge_wildcard(role, f"{table}/index/*", WHY_INDEXES)
-            if kind in ("callback", "refresh_worker", "admin"):
+            if kind in PRIVATE_KINDS:
                 for family in ("refresh", "access"):
                     nag.acknowledge_wildcard(
                         role,

@@ -6,7 +6,7 @@
 // Nothing is fetched: pyodide loads from node_modules/pyodide and no package is loaded.
 // stacks/packaging.py runs this script and refuses a compiler of another minor version.
 //
-//   node compile_bytecode.mjs compile DIR RUNTIME_DIR INVALIDATION
+//   node compile_bytecode.mjs DIR RUNTIME_DIR INVALIDATION
 //     compileall over DIR: hash-based pycs (valid after Lambda's unzip changes mtimes);
 //     INVALIDATION is checked-hash (never used if the source beside them differs) or
 //     unchecked-hash (trusted without reading the source: for content nobody can edit), compiled
@@ -45,9 +45,9 @@ function fail(message) {
 }
 
 const INVALIDATION_MODES = ["checked-hash", "unchecked-hash"];
-const [mode, directory, runtimeDir, invalidation] = process.argv.slice(2);
-if (!(mode === "compile" && directory && runtimeDir && INVALIDATION_MODES.includes(invalidation))) {
-  fail(`usage: compile_bytecode.mjs compile DIR RUNTIME_DIR ${INVALIDATION_MODES.join("|")}`);
+const [directory, runtimeDir, invalidation] = process.argv.slice(2);
+if (!(directory && runtimeDir && INVALIDATION_MODES.includes(invalidation))) {
+  fail(`usage: compile_bytecode.mjs DIR RUNTIME_DIR ${INVALIDATION_MODES.join("|")}`);
 }
 if (!existsSync(directory)) fail(`no such directory: ${directory}`);
 

@@ -58,10 +58,6 @@ DEFAULT_STAGE: Final = "prod"
 STAGE_PATTERN: Final = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 STACK_NAME_PREFIX: Final = "AmazonAdsConnect"
 SECRET_PREFIX_ROOT: Final = "ads-connect"  # noqa: S105 (a name prefix, not a secret)
-# Lambda keeps this much of the account's concurrency unreserved: reserving below it fails the
-# deploy ("decreases account's UnreservedConcurrentExecution below its minimum value"),
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
-LAMBDA_UNRESERVED_MINIMUM: Final = 100
 # A check-only synth (make synth, the tests, local mode) has no operator's support contact: it
 # passes a demo one under this top-level context key, which must sit in the reserved .invalid
 # domain (RFC 2606) so it can never pass for a real contact. cdk.json itself leaves

@@ -234,7 +234,6 @@ class CompilerReport:
     python: str  # the full version the compiler ran, e.g. "3.12.7"
     magic: str  # importlib.util.MAGIC_NUMBER, hex
     pyodide: str  # the installed pyodide's version
-    details: dict[str, object]
 
 
 def _run(step: str, command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
@@ -246,32 +245,28 @@ def _run(step: str, command: list[str], timeout: float) -> subprocess.CompletedP
         raise PackagingError(f"{step} did not finish within {timeout:g} s: {' '.join(command)}") from error
 
 
-def run_compiler(*arguments: str) -> CompilerReport:
-    """Run compile_bytecode.mjs (see it for its arguments) and read its JSON report."""
-    command = [node_executable(), str(BYTECODE_COMPILER), *arguments]
-    result = _run("compiling bytecode", command, COMPILE_TIMEOUT_SECONDS)
+def compile_bytecode(
+    directory: Path, runtime_dir: str, invalidation: str = CODE_INVALIDATION
+) -> CompilerReport:
+    """Write hash-based ``__pycache__/*.cpython-312.pyc`` (``invalidation``: checked-hash or
+    unchecked-hash) beside every ``.py`` under ``directory``, with compile_bytecode.mjs, and
+    check the report it prints (its last stdout line)."""
+    arguments = [str(directory), runtime_dir, invalidation]
+    result = _run(
+        "compiling bytecode", [node_executable(), str(BYTECODE_COMPILER), *arguments], COMPILE_TIMEOUT_SECONDS
+    )
     if result.returncode != 0:
         raise PackagingError(
             f"compiling bytecode failed ({' '.join(arguments)}):\n{result.stdout}\n{result.stderr}"
         )
     lines = result.stdout.strip().splitlines()
     try:
-        report = json.loads(lines[-1]) if lines else None
+        parsed = json.loads(lines[-1]) if lines else None
     except json.JSONDecodeError:
-        report = None
-    if not isinstance(report, dict) or not isinstance(report.get("python"), str):
+        parsed = None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("python"), str):
         raise PackagingError(f"the bytecode compiler printed no report:\n{result.stdout}\n{result.stderr}")
-    return CompilerReport(
-        report["python"], str(report.get("magic", "")), str(report.get("pyodide", "")), report
-    )
-
-
-def compile_bytecode(
-    directory: Path, runtime_dir: str, invalidation: str = CODE_INVALIDATION
-) -> CompilerReport:
-    """Write hash-based ``__pycache__/*.cpython-312.pyc`` (``invalidation``: checked-hash or
-    unchecked-hash) beside every ``.py`` under ``directory``."""
-    report = run_compiler("compile", str(directory), runtime_dir, invalidation)
+    report = CompilerReport(parsed["python"], str(parsed.get("magic", "")), str(parsed.get("pyodide", "")))
     check_compiler_install(report.pyodide)
     check_compiler_python(report.python)
     return report
@@ -430,11 +425,14 @@ def dependency_layer_code(lock_path: Path = RUNTIME_LOCK) -> lambda_.Code:
     )
 
 
+# CODE_EXCLUDES as name patterns, matched against a file and each folder above it.
+_EXCLUDED_NAMES: Final = tuple(pattern.removeprefix("**/") for pattern in CODE_EXCLUDES)
+
+
 def is_excluded(relative: Path) -> bool:
     """Whether a path under ``lambdas/`` stays out of the code asset (``CODE_EXCLUDES``)."""
-    patterns = [pattern.removeprefix("**/") for pattern in CODE_EXCLUDES]
-    return any(relative.match(pattern) for pattern in patterns) or any(
-        PurePath(part).match(pattern) for part in relative.parts[:-1] for pattern in patterns
+    return any(relative.match(pattern) for pattern in _EXCLUDED_NAMES) or any(
+        PurePath(part).match(pattern) for part in relative.parts[:-1] for pattern in _EXCLUDED_NAMES
     )
 
 

@@ -210,10 +210,6 @@ class Secrets(Construct):
         )
 
     @property
-    def lwa_secret_name(self) -> str:
-        return f"{self.prefix}/lwa-client"
-
-    @property
     def client_id_secret_arn_for_policies(self) -> str:
         """The copy's ARN for IAM: exact when this stack created it; an adopted one is known by
         name only, so its ARN ends in Secrets Manager's six random characters (``-??????``)."""
