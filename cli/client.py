@@ -139,9 +139,13 @@ def resolve_api_url(
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise CliError(ExitCode.USAGE, "the admin API URL must be an http(s) URL")
-    # The output may name the API root or its /admin prefix: requests always add /admin/...
-    base = url.rstrip("/")
-    return base.removesuffix("/admin")
+    return admin_base_url(url)
+
+
+def admin_base_url(url: str) -> str:
+    """The API root: an output or URL may name it or its /admin prefix, and requests always add
+    /admin/... themselves."""
+    return url.rstrip("/").removesuffix("/admin")
 
 
 def signing_region(url: str, aws: AwsContext) -> str:

@@ -23,8 +23,8 @@ import requests
 
 from cli import __version__, completion, output
 from cli.aws_reads import AwsReads
-from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, resolve_api_url
-from cli.doctor import DoctorTarget, run_doctor
+from cli.client import DEFAULT_TIMEOUT, AdminClient, AwsContext, admin_base_url, resolve_api_url
+from cli.doctor import STATUSES, DoctorTarget, run_doctor
 from cli.errors import CliError, ExitCode
 from cli.findings import exit_code, render_json, render_table
 from cli.preflight import DeploymentNeeds, run_preflight
@@ -37,7 +37,6 @@ REGION_HELP = "Amazon region code such as NA (the admin API names the accepted c
 # The admin API's page sizes (models/admin_api.py; the CLI does not import the Lambda package).
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-STATUSES = ("active", "reauthorization_required", "disconnected")
 
 
 @dataclass
@@ -319,7 +318,7 @@ def _doctor(args: argparse.Namespace, io: Io, reads_factory: ReadsFactory, http:
 
     def admin(url: str) -> AdminClient:
         aws = AwsContext(profile=args.profile, region=args.region)
-        return AdminClient(url.rstrip("/").removesuffix("/admin"), aws, timeout=args.timeout, http=http)
+        return AdminClient(admin_base_url(url), aws, timeout=args.timeout, http=http)
 
     findings = run_doctor(target, reads_factory(args), admin, http, args.timeout)
     where = f" (local mode at {args.local})" if args.local else ""

@@ -504,7 +504,7 @@ class LocalMode:
             product_clock.SystemClock.now = now
             self._clock_installed = True
         self._clock_offset += seconds
-        if seconds >= WARM_CACHE_SECONDS:
+        if seconds >= _warm_cache_seconds():
             _recycle_warm_functions()
         if self.emulator is not None:
             self.emulator.advance(seconds)
@@ -729,11 +729,15 @@ def _lwa_secret_logical_id(template: dict[str, Any]) -> str | None:
     return None
 
 
-# The functions keep the LWA client credentials for five minutes (adapters/secrets.py). Moving the
-# clock past that recycles local mode's warm functions, as that much time would on AWS (a
-# container re-reads them, or a new one starts), so "run the schedule past the credential cache"
-# can be tried without waiting five real minutes.
-WARM_CACHE_SECONDS = 300.0
+def _warm_cache_seconds() -> float:
+    """The functions keep the LWA client credentials this long (adapters/secrets.py). Moving the
+    clock past it recycles local mode's warm functions, as that much time would on AWS (a
+    container re-reads them, or a new one starts), so "run the schedule past the credential
+    cache" can be tried without waiting five real minutes."""
+    ensure_lambda_path()
+    from ads_connect.adapters.secrets import CLIENT_CREDENTIALS_CACHE_SECONDS  # type: ignore[import-not-found]  # noqa: PLC0415
+
+    return float(CLIENT_CREDENTIALS_CACHE_SECONDS)
 
 
 def _recycle_warm_functions() -> None:
@@ -741,10 +745,8 @@ def _recycle_warm_functions() -> None:
         "ads_connect.handlers.refresh_worker",
         "ads_connect.handlers.refresh_scheduler",
         "ads_connect.handlers.dependencies",
+        "ads_connect.handlers.admin",
     ):
         reset = getattr(sys.modules.get(name), "reset", None)
         if callable(reset):
             reset()
-    admin = sys.modules.get("ads_connect.handlers.admin")
-    if admin is not None:
-        admin._service = None  # type: ignore[attr-defined]
