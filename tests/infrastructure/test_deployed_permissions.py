@@ -443,7 +443,7 @@ def _reset_handlers() -> None:
     dependencies.reset()
     refresh_scheduler.reset()
     refresh_worker.reset()
-    admin._service = None
+    admin.reset()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import boto3
 import pytest
 import requests
 from ads_connect.handlers import admin
-from ads_connect.logic.admin import AdminService
 from ads_connect.logic.ports import (
     CLIENT_CREDENTIALS_PAUSE,
     ClientCredentials,
@@ -44,7 +43,6 @@ from botocore.credentials import ReadOnlyCredentials
 from cli.main import Io
 from cli.main import main as cli_main
 from tests.fakes.clock import FakeClock
-from tests.fakes.consent import MemoryConsentStore
 from tests.fakes.http_api import FakeLambdaContext, http_event
 from tests.fakes.operator import (
     FakeFlows,
@@ -559,17 +557,13 @@ def test_moto_set_then_check_on_another_warm_container_checks_the_new_secret(
     )
     moto_api.lwa.valid_secrets = {TEST_CLIENT_SECRET}
     # When `credentials set` lands on container B with a wrong secret...
-    container_b = AdminService(
+    container_b = admin_service(
         moto_api.store,
         SecretsManagerVault(AdminSettings.from_environment()),
         moto_api.lwa,
         RecordingEvents(),
         moto_api.clock,
-        moto_api.flows.refresh_now,
-        moto_api.flows.resync,
-        moto_api.flows.create_session,
-        moto_api.flows.reactivate_now,
-        MemoryConsentStore(),
+        moto_api.flows,
     )
     monkeypatch.setattr(admin, "_service", container_b)
     status, _ = moto_api.call(

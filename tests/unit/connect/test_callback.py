@@ -764,7 +764,7 @@ def test_a_reconsent_that_fails_after_the_new_token_was_stored_puts_the_previous
     world.lwa.exchange_script = [fake_grant(access_token="Atza|second", refresh_token="Atzr|second")]
     world.ads.profiles = [api_profile(2, name="Other account")]
     if failing_step == "publish":
-        world.vault.publish_access_token = _fails_once(world.vault.publish_access_token)  # type: ignore[method-assign]
+        world.vault.publish_access_token = _fails_on_call(world.vault.publish_access_token, 1)  # type: ignore[method-assign]
     elif failing_step == "profiles":
         world.ads.script = [RuntimeError("the Ads API client blew up")]  # type: ignore[list-item]
     else:
@@ -823,18 +823,6 @@ def test_a_failed_reconnect_of_a_connection_that_did_not_work_leaves_no_live_tok
         assert before_token is not None and token is not None
         assert token.refresh_token == before_token.refresh_token and world.vault.deleted == []
     assert world.store.leases == {}
-
-
-def _fails_once(method):  # type: ignore[no-untyped-def]
-    calls = {"n": 0}
-
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("AWS said no")
-        return method(*args, **kwargs)
-
-    return wrapper
 
 
 def _fails_on_call(method, number: int):  # type: ignore[no-untyped-def]
