@@ -268,6 +268,30 @@ def test_the_cli_spells_stage_names_as_the_stack_does() -> None:
         assert stages.secret_prefix_for(stage) == built.secret_prefix
 
 
+# The stack outputs doctor and preflight read by name (cli/doctor.py, cli/preflight.py).
+CLI_READ_OUTPUTS = (
+    "LwaSecretArn",
+    "RefreshLeadSeconds",
+    "ScheduleName",
+    "SecretPrefix",
+    "SecretWriteBudget",
+)
+
+
+def test_the_outputs_the_cli_reads_are_the_stacks(synthesized: Synthesized) -> None:
+    """The CLI never imports stacks/: the output ids and the client id copy's name it spells must
+    be what the stack writes."""
+    from ads_connect.adapters.secrets import client_id_secret_name
+
+    from cli.doctor import NEEDED_OUTPUTS
+    from cli.preflight import DeploymentNeeds
+
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert set(NEEDED_OUTPUTS) | set(CLI_READ_OUTPUTS) <= set(outputs)
+    needs = DeploymentNeeds.for_stage("dev")
+    assert needs.client_id_secret_name == client_id_secret_name(needs.secret_prefix)
+
+
 def test_stacks_needs_writes_what_preflight_reads(tmp_path: Path) -> None:
     from cli.preflight import DeploymentNeeds
     from stacks.needs import main as needs_main
